@@ -1,0 +1,42 @@
+/*
+ * logfmt.c: checksums and header validation of the log file format (see core/logfmt.h).
+ */
+#include "core/logfmt.h"
+
+#include <string.h>
+
+#include "core/crc32c.h"
+#include "core/error.h"
+#include "spot/log.h"
+
+uint32_t spot__slot_crc_finish(uint32_t data_crc, uint64_t seq) {
+  uint8_t b[8];
+  for (int i = 0; i < 8; i++)
+    b[i] = (uint8_t)(seq >> (8 * i));
+  return spot__crc32c(data_crc, b, 8);
+}
+
+uint32_t spot__slot_crc(uint64_t seq, const void *data, size_t n) {
+  return spot__slot_crc_finish(spot__crc32c(0, data, n), seq);
+}
+
+uint32_t spot__hdr_crc(const spot__loghdr_t *h) { return spot__crc32c(0, h, offsetof(spot__loghdr_t, hdr_crc)); }
+
+int spot__hdr_check(const spot__loghdr_t *h, uint64_t file_bytes, const char *path) {
+  if (memcmp(h->magic, SPOT__LOG_MAGIC, 8) != 0)
+    return spot__fail(SPOT_ECORRUPT, "%s is not a spot log (no SPOTLOG magic)", path);
+  if (h->version != SPOT__LOG_VERSION)
+    return spot__fail(SPOT_EVERSION, "%s has log format version %u; this spot reads version %u", path, h->version,
+                      SPOT__LOG_VERSION);
+  if (spot__hdr_crc(h) != h->hdr_crc)
+    return spot__fail(SPOT_ECORRUPT, "%s: the log header is damaged (checksum mismatch); it cannot be repaired", path);
+  if (h->header_bytes != SPOT__HDR_BYTES || h->elem_size == 0 || h->elem_size > SPOT_ELEM_MAX ||
+      h->slot_bytes != spot__slot_bytes(h->elem_size) || h->history == 0 || h->sync_mode > SPOT_SYNC_ALWAYS ||
+      h->history > (SPOT_LOG_BYTES_MAX - SPOT__HDR_BYTES) / h->slot_bytes)
+    return spot__fail(SPOT_ECORRUPT, "%s: the log header has impossible geometry", path);
+  uint64_t want = SPOT__HDR_BYTES + h->history * h->slot_bytes;
+  if (file_bytes < want)
+    return spot__fail(SPOT_ECORRUPT, "%s is truncated: %llu bytes, the header needs %llu", path,
+                      (unsigned long long)file_bytes, (unsigned long long)want);
+  return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * core/logfmt.h: the on-disk format of a log file (version 1), shared by the store, recovery and `spot check`.
+ *
+ *   offset 0     header, SPOT__HDR_BYTES (4096): an immutable part protected by hdr_crc, then the shared mutable
+ *                state (the robust append mutex, the next sequence number, sync progress, the boot that last
+ *                recovered the file);
+ *   offset 4096  history slots of slot_bytes each: {seq u64, crc u32, pad u32} then elem_size data bytes, padded to
+ *                16. Sequence number s lives in slot (s-1) % history. seq 0 marks an empty or invalidated slot.
+ *                crc = crc32c(data) extended over the 8 bytes of seq, so a slot with the right data under the
+ *                wrong number is caught too.
+ * All integers are little-endian (the byte order of every target spot builds for; the magic catches others).
+ *
+ * The commit protocol of one append, under the append mutex: (1) slot.seq = 0 (release), (2) data and crc,
+ * (3) slot.seq = s (release), (4) next = s + 1 (release). Readers check slot.seq before and after copying, and the
+ * crc, so they never return a torn element; after a crash at most the one slot being written is invalid.
+ */
+#ifndef SPOT_CORE_LOGFMT_H
+#define SPOT_CORE_LOGFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOT__LOG_MAGIC "SPOTLOG"   /* 8 bytes with its NUL */
+#define SPOT__LOG_VERSION 1u
+#define SPOT__HDR_BYTES 4096u
+#define SPOT__SLOT_HDR 16u
+
+typedef struct spot__loghdr {
+  /* immutable after create: covered by hdr_crc */
+  char magic[8];
+  uint32_t version;
+  uint32_t header_bytes;
+  uint32_t elem_size;
+  uint32_t slot_bytes;
+  uint64_t history;
+  uint32_t sync_mode;
+  uint32_t batch_us;
+  uint64_t log_id;
+  uint64_t created_ns;
+  uint32_t hdr_crc; /* crc32c of every byte before this field */
+  uint32_t pad0;
+  uint8_t reserved0[128 - 64];
+  /* shared mutable state, offset 128 */
+  _Alignas(64) uint8_t mutex[64]; /* robust process-shared append mutex */
+  _Alignas(64) uint64_t next;     /* the sequence number the next append gets (latest + 1) */
+  uint64_t floor;                 /* no sequence number below this is readable (set by recovery) */
+  uint64_t durable_hint;          /* written before each sync: the `synced` value then, so on disk it is <= durable */
+  uint64_t synced;                /* every element <= this is on disk, as far as this boot knows */
+  uint64_t hint_on_disk;          /* the durable_hint value that the last completed sync carried to disk */
+  uint8_t ready_boot[16];         /* boot in which the file was last recovered */
+  uint32_t ready;                 /* 1 once recovery in ready_boot finished */
+  uint32_t pad1;
+  uint64_t recoveries;            /* how many times the file was recovered */
+} spot__loghdr_t;
+
+typedef struct spot__slot {
+  uint64_t seq;
+  uint32_t crc;
+  uint32_t pad;
+  /* elem_size data bytes follow */
+} spot__slot_t;
+
+_Static_assert(sizeof(spot__loghdr_t) <= SPOT__HDR_BYTES, "log header larger than its page");
+_Static_assert(sizeof(spot__slot_t) == SPOT__SLOT_HDR, "slot header size");
+_Static_assert(offsetof(spot__loghdr_t, hdr_crc) == 56, "header layout moved");
+_Static_assert(offsetof(spot__loghdr_t, mutex) == 128, "header layout moved");
+
+/* Bytes of one slot for an element size. */
+static inline uint32_t spot__slot_bytes(uint32_t elem_size) { return (SPOT__SLOT_HDR + elem_size + 15u) & ~15u; }
+
+/* The checksum stored in a slot for element seq with data of n bytes. */
+uint32_t spot__slot_crc(uint64_t seq, const void *data, size_t n);
+/* The same, from the crc32c of the data alone (lets an appender checksum outside its lock). */
+uint32_t spot__slot_crc_finish(uint32_t data_crc, uint64_t seq);
+
+/* crc32c of the immutable part of a header. */
+uint32_t spot__hdr_crc(const spot__loghdr_t *h);
+
+/* Checks the immutable part of a header read from a file of file_bytes bytes. Returns 0, SPOT_ECORRUPT or
+ * SPOT_EVERSION with a detail line naming path. */
+int spot__hdr_check(const spot__loghdr_t *h, uint64_t file_bytes, const char *path);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * platform/platform.h: the contract between spot's portable code and the operating system.
+ *
+ * Only src/platform/ includes OS headers. Each port (posix/ now, baremetal/ later) implements every function here
+ * with the semantics written next to it. File I/O is not here: it goes through the spot_io_t table (spot/io.h),
+ * whose POSIX implementation is spot_io_posix() in posix/io_posix.c.
+ */
+#ifndef SPOT_PLATFORM_H
+#define SPOT_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- time ---- */
+
+/* Monotonic nanoseconds (never goes back; arbitrary origin). */
+uint64_t spot__now_ns(void);
+/* Wall-clock nanoseconds since the Unix epoch. */
+uint64_t spot__wall_ns(void);
+/* Sleeps at least ns nanoseconds. */
+void spot__sleep_ns(uint64_t ns);
+
+/* ---- robust process-shared mutex, stored inside a shared mapping ---- */
+
+#define SPOT__PMUTEX_BYTES 64
+
+/* Initialises the mutex in the SPOT__PMUTEX_BYTES bytes at mem (8-byte aligned), discarding whatever was there.
+ * Call only while no other process or thread can use it. Returns 0 or SPOT_EIO. */
+int spot__pmutex_init(void *mem);
+/* Locks. Returns 0, or 1 when the previous owner died holding it: the caller then owns it, must repair the state
+ * the mutex protects, and the mutex is already marked consistent again. */
+int spot__pmutex_lock(void *mem);
+void spot__pmutex_unlock(void *mem);
+
+/* ---- process-local mutex and condition variable ---- */
+
+typedef struct spot__mutex {
+  _Alignas(16) unsigned char opaque[64];
+} spot__mutex_t;
+typedef struct spot__cond {
+  _Alignas(16) unsigned char opaque[64];
+} spot__cond_t;
+
+void spot__mutex_init(spot__mutex_t *m);
+void spot__mutex_destroy(spot__mutex_t *m);
+void spot__mutex_lock(spot__mutex_t *m);
+void spot__mutex_unlock(spot__mutex_t *m);
+void spot__cond_init(spot__cond_t *c);
+void spot__cond_destroy(spot__cond_t *c);
+void spot__cond_wait(spot__cond_t *c, spot__mutex_t *m);
+void spot__cond_broadcast(spot__cond_t *c);
+
+/* ---- files and directories (outside the log store's I/O table) ---- */
+
+/* Creates directory path (one level) with mode 0755; 0 if it exists already. SPOT_EIO/SPOT_EPERM/SPOT_ENOTFOUND. */
+int spot__mkdir(const char *path);
+/* 1 if path is a directory, 0 if it is not or does not exist. */
+int spot__is_dir(const char *path);
+/* 1 if path exists (any kind of file). */
+int spot__exists(const char *path);
+/* Creates an empty regular file if missing (mode 0644). */
+int spot__touch(const char *path);
+/* Calls fn(name, arg) for every entry of dir other than "." and ".." (unordered); a non-zero return stops the walk
+ * and is returned. SPOT_ENOTFOUND if dir cannot be read. */
+int spot__dir_each(const char *dir, int (*fn)(const char *name, void *arg), void *arg);
+
+/* ---- randomness ---- */
+
+/* Fills buf with n bytes from the OS's random source. */
+void spot__random(void *buf, size_t n);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * io_posix.c: spot_io_posix(), the log store's file methods on POSIX: pread/pwrite, posix_fallocate, a shared
+ * mmap, fdatasync, flock, and the kernel's boot id (/proc/sys/kernel/random/boot_id) for recovery.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spot/error.h"
+#include "spot/io.h"
+
+struct spot_file {
+  int fd;
+};
+
+static int from_errno(int e) {
+  switch (e) {
+  case ENOENT:
+    return SPOT_ENOTFOUND;
+  case EEXIST:
+    return SPOT_EEXIST;
+  case ENOSPC:
+  case EDQUOT:
+  case EFBIG:
+    return SPOT_ENOSPC;
+  case EACCES:
+  case EPERM:
+  case EROFS:
+    return SPOT_EPERM;
+  case ENOMEM:
+    return SPOT_ENOMEM;
+  default:
+    return SPOT_EIO;
+  }
+}
+
+static int px_open(spot_io_t *io, const char *path, unsigned flags, spot_file_t **out) {
+  int oflags = O_RDWR | O_CLOEXEC;
+  if (flags & SPOT_IO_CREATE)
+    oflags |= O_CREAT;
+  if (flags & SPOT_IO_EXCL)
+    oflags |= O_EXCL;
+  spot_file_t *f = malloc(sizeof *f);
+  if (f == NULL)
+    return SPOT_ENOMEM;
+  do
+    f->fd = open(path, oflags, 0644);
+  while (f->fd < 0 && errno == EINTR);
+  if (f->fd < 0) {
+    int rc = from_errno(errno);
+    free(f);
+    return rc;
+  }
+  *out = f;
+  return 0;
+}
+
+static int px_close(spot_file_t *f) {
+  int rc = close(f->fd) == 0 ? 0 : from_errno(errno);
+  free(f);
+  return rc;
+}
+
+static int px_size(spot_file_t *f, uint64_t *out) {
+  struct stat st;
+  if (fstat(f->fd, &st) != 0)
+    return from_errno(errno);
+  *out = (uint64_t)st.st_size;
+  return 0;
+}
+
+static int px_read(spot_file_t *f, uint64_t off, void *buf, size_t n, size_t *got) {
+  ssize_t r;
+  do
+    r = pread(f->fd, buf, n, (off_t)off);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return from_errno(errno);
+  *got = (size_t)r;
+  return 0;
+}
+
+static int px_write(spot_file_t *f, uint64_t off, const void *buf, size_t n, size_t *put) {
+  ssize_t r;
+  do
+    r = pwrite(f->fd, buf, n, (off_t)off);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return from_errno(errno);
+  *put = (size_t)r;
+  return 0;
+}
+
+static int px_allocate(spot_file_t *f, uint64_t size) {
+  int rc = posix_fallocate(f->fd, 0, (off_t)size);
+  if (rc == EOPNOTSUPP || rc == EINVAL) /* file systems without fallocate (tmpfs of old kernels, some FUSE) */
+    rc = ftruncate(f->fd, (off_t)size) == 0 ? 0 : errno;
+  return rc == 0 ? 0 : from_errno(rc);
+}
+
+static int px_map(spot_file_t *f, uint64_t size, void **addr) {
+  void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
+  if (p == MAP_FAILED)
+    return from_errno(errno);
+  *addr = p;
+  return 0;
+}
+
+static int px_unmap(spot_file_t *f, void *addr, uint64_t size) {
+  return munmap(addr, (size_t)size) == 0 ? 0 : from_errno(errno);
+}
+
+static int px_sync(spot_file_t *f) {
+  int r;
+  do
+    r = fdatasync(f->fd);
+  while (r != 0 && errno == EINTR);
+  return r == 0 ? 0 : from_errno(errno);
+}
+
+static int px_lock(spot_file_t *f, int mode) {
+  int op = mode == SPOT_IO_LOCK_SHARED ? LOCK_SH : mode == SPOT_IO_LOCK_EXCL_TRY ? LOCK_EX | LOCK_NB : LOCK_UN;
+  int r;
+  do
+    r = flock(f->fd, op);
+  while (r != 0 && errno == EINTR);
+  if (r == 0)
+    return 0;
+  return errno == EWOULDBLOCK ? SPOT_EBUSY : from_errno(errno);
+}
+
+/* Syncs the directory holding path, so a rename or create in it is durable. */
+static int sync_parent(const char *path) {
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL)
+    strcpy(dir, ".");
+  else if (slash == path)
+    strcpy(dir, "/");
+  else if ((size_t)(slash - path) < sizeof dir)
+    memcpy(dir, path, (size_t)(slash - path)), dir[slash - path] = '\0';
+  else
+    return SPOT_EINVAL;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return from_errno(errno);
+  int rc = fsync(fd) == 0 ? 0 : from_errno(errno);
+  close(fd);
+  return rc;
+}
+
+static int px_rename(spot_io_t *io, const char *from, const char *to) {
+  if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) != 0) {
+    if (errno != EINVAL && errno != ENOSYS)
+      return from_errno(errno);
+    /* file systems without RENAME_NOREPLACE: link() refuses to replace as well */
+    if (link(from, to) != 0)
+      return from_errno(errno);
+    unlink(from);
+  }
+  return sync_parent(to);
+}
+
+static int px_remove(spot_io_t *io, const char *path) { return unlink(path) == 0 ? 0 : from_errno(errno); }
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+static int px_boot_id(spot_io_t *io, uint8_t out[16]) {
+  char text[64];
+  FILE *fp = fopen("/proc/sys/kernel/random/boot_id", "r");
+  if (fp == NULL)
+    return SPOT_ENOTFOUND;
+  size_t n = fread(text, 1, sizeof text - 1, fp);
+  fclose(fp);
+  text[n] = '\0';
+  int k = 0;
+  for (size_t i = 0; i + 1 < n && k < 16; i++) {
+    int hi = hexval(text[i]), lo = hexval(text[i + 1]);
+    if (hi < 0 || lo < 0)
+      continue;
+    out[k++] = (uint8_t)(hi << 4 | lo);
+    i++;
+  }
+  return k == 16 ? 0 : SPOT_ENOTFOUND;
+}
+
+static spot_io_t posix_io = {
+    .open = px_open,
+    .close = px_close,
+    .size = px_size,
+    .read = px_read,
+    .write = px_write,
+    .allocate = px_allocate,
+    .map = px_map,
+    .unmap = px_unmap,
+    .sync = px_sync,
+    .lock = px_lock,
+    .rename = px_rename,
+    .remove = px_remove,
+    .boot_id = px_boot_id,
+};
+
+spot_io_t *spot_io_posix(void) { return &posix_io; }

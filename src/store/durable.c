@@ -1,0 +1,91 @@
+/*
+ * durable.c: group commit. spot_log_wait_durable() and the backpressure that keeps durable logs recoverable.
+ *
+ * One thread per process leads a sync round at a time; the others wait on a condition variable and are released
+ * by the round that covers them, so N concurrent waiters cost one sync, not N. A round (1) notes the latest
+ * sequence number, (2) stores the current `synced` value as the header's durable hint, (3) syncs the file, then
+ * (4) raises `synced` to the noted number and `hint_on_disk` to the hint it carried. For SPOT_SYNC_BATCH a round
+ * starts no sooner than batch_us after this process's previous one, so appends made meanwhile share it. The
+ * progress fields live in the shared header, so a round run by one process releases waiters in every process.
+ * A failed sync marks the handle failed for good (the state of unsynced data on disk is unknown).
+ */
+#include "core/error.h"
+#include "store/log_impl.h"
+
+static uint64_t load_u64(const uint64_t *p) {
+  return atomic_load_explicit((_Atomic uint64_t *)p, memory_order_acquire);
+}
+
+static void raise_u64(uint64_t *p, uint64_t v) {
+  _Atomic uint64_t *a = (_Atomic uint64_t *)p;
+  uint64_t cur = atomic_load_explicit(a, memory_order_relaxed);
+  while (cur < v && !atomic_compare_exchange_weak_explicit(a, &cur, v, memory_order_release, memory_order_relaxed)) {
+  }
+}
+
+static int sync_round(spot_log_t *log) {
+  spot__loghdr_t *h = log->hdr;
+  uint64_t target = load_u64(&h->next) - 1;
+  uint64_t carried = load_u64(&h->synced);
+  raise_u64(&h->durable_hint, carried);
+  int rc = log->io->sync(log->file);
+  if (rc != 0)
+    return rc;
+  raise_u64(&h->synced, target);
+  raise_u64(&h->hint_on_disk, carried);
+  return 0;
+}
+
+/* Runs sync rounds (leading one, or waiting for another thread's) until *field >= v. */
+static int wait_field(spot_log_t *log, uint64_t *field, uint64_t v) {
+  int rc = 0;
+  spot__mutex_lock(&log->sync_mu);
+  for (;;) {
+    int failed = atomic_load_explicit(&log->failed, memory_order_acquire);
+    if (failed) {
+      rc = spot__fail(SPOT_EFAILED, "log %s refuses writes after a failed sync (%s); close and reopen it", log->path,
+                      spot_strerror(failed));
+      break;
+    }
+    if (load_u64(field) >= v)
+      break;
+    if (log->syncing) {
+      spot__cond_wait(&log->sync_cv, &log->sync_mu);
+      continue;
+    }
+    log->syncing = 1;
+    uint64_t now = spot__now_ns();
+    uint64_t due = log->last_sync_ns + log->batch_ns;
+    spot__mutex_unlock(&log->sync_mu);
+    if (log->sync == SPOT_SYNC_BATCH && now < due) {
+      spot__sleep_ns(due - now); /* let more appends join this round */
+      now = spot__now_ns();
+    }
+    int src = sync_round(log);
+    spot__mutex_lock(&log->sync_mu);
+    log->last_sync_ns = now;
+    log->syncing = 0;
+    if (src != 0) {
+      atomic_store_explicit(&log->failed, src, memory_order_release);
+      rc = spot__fail(src, "sync of log %s failed (%s); the log refuses writes until reopened", log->path,
+                      spot_strerror(src));
+      spot__cond_broadcast(&log->sync_cv);
+      break;
+    }
+    spot__cond_broadcast(&log->sync_cv);
+  }
+  spot__mutex_unlock(&log->sync_mu);
+  return rc;
+}
+
+int spot_log_wait_durable(spot_log_t *log, uint64_t seq) {
+  uint64_t hi = load_u64(&log->hdr->next) - 1;
+  if (seq > hi)
+    return spot__fail(SPOT_ENOTYET, "log %s has no element %llu yet (latest is %llu)", log->path,
+                      (unsigned long long)seq, (unsigned long long)hi);
+  if (seq == 0)
+    return 0;
+  return wait_field(log, &log->hdr->synced, seq);
+}
+
+int spot__log_wait_hint(spot_log_t *log, uint64_t v) { return wait_field(log, &log->hdr->hint_on_disk, v); }

@@ -1,0 +1,434 @@
+/*
+ * log.c: the log store's handles: create, open (with the locking that decides who recovers), close, append and
+ * read. Recovery is in recover.c, group commit in durable.c, the file format in core/logfmt.h.
+ *
+ * Who recovers: every handle holds an advisory lock on its file, shared while open. An opener first tries the lock
+ * exclusively; if it gets it, no other handle is open anywhere, so it may re-initialise the append mutex and
+ * recover the file, then it downgrades to shared. Otherwise it waits for a shared lock and uses the live state,
+ * once the header says that recovery finished in the current boot.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/crc32c.h"
+#include "core/error.h"
+#include "store/log_impl.h"
+
+const char *spot_sync_name(spot_sync_t s) {
+  switch (s) {
+  case SPOT_SYNC_NONE:
+    return "none";
+  case SPOT_SYNC_BATCH:
+    return "batch";
+  case SPOT_SYNC_ALWAYS:
+    return "always";
+  }
+  return "?";
+}
+
+int spot_sync_parse(const char *text, spot_sync_t *out) {
+  for (int s = SPOT_SYNC_NONE; s <= SPOT_SYNC_ALWAYS; s++)
+    if (text && strcmp(text, spot_sync_name((spot_sync_t)s)) == 0) {
+      *out = (spot_sync_t)s;
+      return 0;
+    }
+  return spot__fail(SPOT_EINVAL, "durability '%s' is not one of none, batch, always", text ? text : "");
+}
+
+static int write_all(spot_io_t *io, spot_file_t *f, uint64_t off, const void *buf, size_t n) {
+  const uint8_t *p = buf;
+  while (n > 0) {
+    size_t put = 0;
+    int rc = io->write(f, off, p, n, &put);
+    if (rc != 0)
+      return rc;
+    if (put == 0)
+      return SPOT_EIO;
+    p += put;
+    off += put;
+    n -= put;
+  }
+  return 0;
+}
+
+static int read_all(spot_io_t *io, spot_file_t *f, uint64_t off, void *buf, size_t n) {
+  uint8_t *p = buf;
+  while (n > 0) {
+    size_t got = 0;
+    int rc = io->read(f, off, p, n, &got);
+    if (rc != 0)
+      return rc;
+    if (got == 0)
+      return SPOT_ECORRUPT; /* end of file inside the header: callers checked the size, so it shrank */
+    p += got;
+    off += got;
+    n -= got;
+  }
+  return 0;
+}
+
+int spot_log_create(const char *path, const spot_log_config_t *cfg, spot_io_t *io) {
+  if (io == NULL)
+    io = spot_io_posix();
+  if (path == NULL || cfg == NULL)
+    return spot__fail(SPOT_EINVAL, "spot_log_create needs a path and a config");
+  if (cfg->elem_size == 0 || cfg->elem_size > SPOT_ELEM_MAX)
+    return spot__fail(SPOT_EINVAL, "element size %u is out of range (1 to %u bytes)", cfg->elem_size,
+                      SPOT_ELEM_MAX);
+  uint32_t slot_bytes = spot__slot_bytes(cfg->elem_size);
+  if (cfg->history == 0 || cfg->history > (SPOT_LOG_BYTES_MAX - SPOT__HDR_BYTES) / slot_bytes)
+    return spot__fail(SPOT_EINVAL, "history %llu is out of range (1 to %llu elements of %u bytes: files stop at 1 TiB)",
+                      (unsigned long long)cfg->history,
+                      (unsigned long long)((SPOT_LOG_BYTES_MAX - SPOT__HDR_BYTES) / slot_bytes), cfg->elem_size);
+  if (cfg->sync > SPOT_SYNC_ALWAYS)
+    return spot__fail(SPOT_EINVAL, "unknown durability setting %d", (int)cfg->sync);
+  if (cfg->batch_us > 1000000)
+    return spot__fail(SPOT_EINVAL, "batch interval %u us is longer than one second", cfg->batch_us);
+
+  spot__loghdr_t *h = calloc(1, SPOT__HDR_BYTES);
+  size_t tmplen = strlen(path) + 32;
+  char *tmp = malloc(tmplen);
+  if (h == NULL || tmp == NULL) {
+    free(h);
+    free(tmp);
+    return SPOT_ENOMEM;
+  }
+  memcpy(h->magic, SPOT__LOG_MAGIC, 8);
+  h->version = SPOT__LOG_VERSION;
+  h->header_bytes = SPOT__HDR_BYTES;
+  h->elem_size = cfg->elem_size;
+  h->slot_bytes = slot_bytes;
+  h->history = cfg->history;
+  h->sync_mode = (uint32_t)cfg->sync;
+  h->batch_us = cfg->batch_us ? cfg->batch_us : SPOT_BATCH_US_DEFAULT;
+  spot__random(&h->log_id, sizeof h->log_id);
+  h->created_ns = spot__wall_ns();
+  h->hdr_crc = spot__hdr_crc(h);
+  h->next = 1;
+  h->floor = 1;
+
+  /* Build the whole file under a temporary name, then rename it into place: readers see all of it or nothing. */
+  snprintf(tmp, tmplen, "%s.tmp-%016llx", path, (unsigned long long)h->log_id);
+  spot_file_t *f = NULL;
+  uint64_t total = SPOT__HDR_BYTES + cfg->history * slot_bytes;
+  int rc = io->open(io, tmp, SPOT_IO_CREATE | SPOT_IO_EXCL, &f);
+  if (rc != 0) {
+    rc = spot__fail(rc, "cannot create %s: %s", tmp, spot_strerror(rc));
+    goto out;
+  }
+  rc = io->allocate(f, total);
+  if (rc == 0)
+    rc = write_all(io, f, 0, h, SPOT__HDR_BYTES);
+  if (rc == 0)
+    rc = io->sync(f);
+  int crc = io->close(f);
+  if (rc == 0)
+    rc = crc;
+  if (rc == 0)
+    rc = io->rename(io, tmp, path);
+  if (rc != 0) {
+    io->remove(io, tmp);
+    if (rc == SPOT_EEXIST)
+      rc = spot__fail(rc, "log %s already exists", path);
+    else if (rc == SPOT_ENOSPC)
+      rc = spot__fail(rc, "no space for log %s (%llu bytes): free space or choose a smaller history", path,
+                      (unsigned long long)total);
+    else
+      rc = spot__fail(rc, "cannot create log %s: %s", path, spot_strerror(rc));
+  }
+out:
+  free(h);
+  free(tmp);
+  return rc;
+}
+
+/* Takes the file's lock, exclusively if no other handle exists (then *exclusive = 1), else shared once the file
+ * has been recovered in this boot. */
+static int take_lock(spot_log_t *log, const uint8_t boot[16], int boot_known, int *exclusive) {
+  for (int attempt = 0; attempt < 10000; attempt++) {
+    int rc = log->io->lock(log->file, SPOT_IO_LOCK_EXCL_TRY);
+    if (rc == 0) {
+      *exclusive = 1;
+      return 0;
+    }
+    if (rc != SPOT_EBUSY)
+      return spot__fail(rc, "cannot lock %s: %s", log->path, spot_strerror(rc));
+    rc = log->io->lock(log->file, SPOT_IO_LOCK_SHARED);
+    if (rc != 0)
+      return spot__fail(rc, "cannot lock %s: %s", log->path, spot_strerror(rc));
+    if (atomic_load_explicit((_Atomic uint32_t *)&log->hdr->ready, memory_order_acquire) == 1 &&
+        boot_known && memcmp(log->hdr->ready_boot, boot, 16) == 0) {
+      *exclusive = 0;
+      return 0;
+    }
+    /* The other holder has not recovered the file (it is recovering, or failed to): let it finish, try again. */
+    log->io->lock(log->file, SPOT_IO_UNLOCK);
+    spot__sleep_ns(1000000);
+  }
+  return spot__fail(SPOT_EBUSY, "log %s is held by a process that does not finish recovering it", log->path);
+}
+
+static void free_handle(spot_log_t *log) {
+  if (log->map)
+    log->io->unmap(log->file, log->map, log->map_bytes);
+  if (log->file)
+    log->io->close(log->file);
+  spot__cond_destroy(&log->sync_cv);
+  spot__mutex_destroy(&log->sync_mu);
+  free(log->path);
+  free(log);
+}
+
+int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **out, spot_log_report_t *report) {
+  spot_log_report_t rep_local;
+  spot_log_report_t *rep = report ? report : &rep_local;
+  memset(rep, 0, sizeof *rep);
+  if (io == NULL)
+    io = spot_io_posix();
+  if (path == NULL || out == NULL)
+    return spot__fail(SPOT_EINVAL, "spot_log_open needs a path and an output handle");
+  spot_log_t *log = calloc(1, sizeof *log);
+  if (log == NULL || (log->path = strdup(path)) == NULL) {
+    free(log);
+    return SPOT_ENOMEM;
+  }
+  log->io = io;
+  spot__mutex_init(&log->sync_mu);
+  spot__cond_init(&log->sync_cv);
+
+  spot__loghdr_t *h = malloc(SPOT__HDR_BYTES);
+  uint64_t size = 0;
+  int rc = h ? io->open(io, path, 0, &log->file) : SPOT_ENOMEM;
+  if (rc == SPOT_ENOTFOUND) {
+    rc = spot__fail(rc, "no log file %s", path);
+    goto fail;
+  }
+  if (rc != 0) {
+    rc = spot__fail(rc, "cannot open %s: %s", path, spot_strerror(rc));
+    goto fail;
+  }
+  rc = io->size(log->file, &size);
+  if (rc == 0 && size < SPOT__HDR_BYTES)
+    rc = spot__fail(SPOT_ECORRUPT, "%s is too short (%llu bytes) to be a spot log", path, (unsigned long long)size);
+  if (rc == 0)
+    rc = read_all(io, log->file, 0, h, SPOT__HDR_BYTES);
+  if (rc == 0)
+    rc = spot__hdr_check(h, size, path);
+  if (rc != 0)
+    goto fail;
+  log->elem_size = h->elem_size;
+  log->slot_bytes = h->slot_bytes;
+  log->history = h->history;
+  log->sync = (spot_sync_t)h->sync_mode;
+  log->batch_ns = (uint64_t)h->batch_us * 1000u;
+  log->map_bytes = SPOT__HDR_BYTES + h->history * h->slot_bytes;
+  rc = io->map(log->file, log->map_bytes, (void **)&log->map);
+  if (rc != 0) {
+    log->map = NULL;
+    rc = spot__fail(rc, "cannot map %s (%llu bytes): %s", path, (unsigned long long)log->map_bytes,
+                    spot_strerror(rc));
+    goto fail;
+  }
+  log->hdr = (spot__loghdr_t *)log->map;
+  log->slots = log->map + SPOT__HDR_BYTES;
+
+  uint8_t boot[16];
+  int boot_known = io->boot_id(io, boot) == 0;
+  int exclusive = 0;
+  rc = take_lock(log, boot, boot_known, &exclusive);
+  if (rc != 0)
+    goto fail;
+  if (exclusive) {
+    int same_boot = boot_known && memcmp(log->hdr->ready_boot, boot, 16) == 0;
+    atomic_store_explicit((_Atomic uint32_t *)&log->hdr->ready, 0, memory_order_release);
+    rc = spot__pmutex_init(log->hdr->mutex);
+    if (rc == 0)
+      rc = spot__log_recover(log, same_boot, flags, rep);
+    if (rc != 0)
+      goto fail;
+    if (boot_known)
+      memcpy(log->hdr->ready_boot, boot, 16);
+    log->hdr->recoveries++;
+    atomic_store_explicit((_Atomic uint32_t *)&log->hdr->ready, 1, memory_order_release);
+    rc = io->lock(log->file, SPOT_IO_LOCK_SHARED); /* downgrade: other openers may come in now */
+    if (rc != 0)
+      goto fail;
+  } else {
+    spot_log_latest(log, &rep->latest);
+    spot_log_earliest(log, &rep->earliest);
+  }
+  free(h);
+  *out = log;
+  return 0;
+fail:
+  free(h);
+  free_handle(log);
+  return rc;
+}
+
+int spot_log_close(spot_log_t *log) {
+  if (log == NULL)
+    return 0;
+  free_handle(log);
+  return 0;
+}
+
+int spot_log_append_async(spot_log_t *log, const void *data, size_t len, uint64_t *seq) {
+  if (len > log->elem_size)
+    return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is longer than the log's element size (%u bytes)", len,
+                      log->elem_size);
+  if (data == NULL && len > 0)
+    return spot__fail(SPOT_EINVAL, "append of %zu bytes from a NULL buffer", len);
+  int failed = atomic_load_explicit(&log->failed, memory_order_relaxed);
+  if (failed)
+    return spot__fail(SPOT_EFAILED, "log %s refuses appends after a failed %s (%s); close and reopen it", log->path,
+                      "sync", spot_strerror(failed));
+  /* Checksum the data (and its zero padding) before taking the lock; the sequence number is folded in after. */
+  uint32_t dcrc = spot__crc32c(0, data, len);
+  if (len < log->elem_size) {
+    static const uint8_t zeros[256];
+    for (size_t left = log->elem_size - len; left > 0;) {
+      size_t n = left < sizeof zeros ? left : sizeof zeros;
+      dcrc = spot__crc32c(dcrc, zeros, n);
+      left -= n;
+    }
+  }
+  spot__loghdr_t *h = log->hdr;
+  uint64_t s;
+  for (;;) {
+    spot__pmutex_lock(h->mutex); /* an owner that died left at most its unpublished slot invalid: nothing to do */
+    s = atomic_load_explicit((_Atomic uint64_t *)&h->next, memory_order_relaxed);
+    /* A durable log must not overwrite an element newer than the durable hint on disk (see core/logfmt.h). */
+    if (log->sync == SPOT_SYNC_NONE || s <= log->history ||
+        s - log->history <= atomic_load_explicit((_Atomic uint64_t *)&h->hint_on_disk, memory_order_acquire))
+      break;
+    spot__pmutex_unlock(h->mutex);
+    int rc = spot__log_wait_hint(log, s - log->history);
+    if (rc != 0)
+      return rc;
+  }
+  spot__slot_t *slot = spot__slot_at(log, s);
+  uint8_t *d = spot__slot_data(slot);
+  atomic_store_explicit((_Atomic uint64_t *)&slot->seq, 0, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  if (len)
+    memcpy(d, data, len);
+  if (len < log->elem_size)
+    memset(d + len, 0, log->elem_size - len);
+  slot->crc = spot__slot_crc_finish(dcrc, s);
+  atomic_store_explicit((_Atomic uint64_t *)&slot->seq, s, memory_order_release);
+  atomic_store_explicit((_Atomic uint64_t *)&h->next, s + 1, memory_order_release);
+  spot__pmutex_unlock(h->mutex);
+  if (seq)
+    *seq = s;
+  return 0;
+}
+
+int spot_log_append(spot_log_t *log, const void *data, size_t len, uint64_t *seq) {
+  uint64_t s;
+  int rc = spot_log_append_async(log, data, len, &s);
+  if (rc == 0 && log->sync != SPOT_SYNC_NONE)
+    rc = spot_log_wait_durable(log, s);
+  if (rc == 0 && seq)
+    *seq = s;
+  return rc;
+}
+
+int spot_log_latest(spot_log_t *log, uint64_t *seq) {
+  *seq = atomic_load_explicit((_Atomic uint64_t *)&log->hdr->next, memory_order_acquire) - 1;
+  return 0;
+}
+
+int spot_log_earliest(spot_log_t *log, uint64_t *seq) {
+  uint64_t hi = atomic_load_explicit((_Atomic uint64_t *)&log->hdr->next, memory_order_acquire) - 1;
+  uint64_t floor = atomic_load_explicit((_Atomic uint64_t *)&log->hdr->floor, memory_order_relaxed);
+  if (hi == 0 || floor > hi) {
+    *seq = 0;
+    return 0;
+  }
+  uint64_t lo = hi >= log->history ? hi - log->history + 1 : 1;
+  if (lo < floor)
+    lo = floor;
+  /* The oldest slot is the one the next append overwrites: skip it while that append is under way. */
+  if (lo < hi && lo + log->history == hi + 1 &&
+      atomic_load_explicit((_Atomic uint64_t *)&spot__slot_at(log, lo)->seq, memory_order_acquire) != lo)
+    lo++;
+  *seq = lo;
+  return 0;
+}
+
+int spot__slot_valid(const spot_log_t *log, uint64_t seq) {
+  spot__slot_t *slot = spot__slot_at(log, seq);
+  return seq != 0 && slot->seq == seq && slot->crc == spot__slot_crc(seq, spot__slot_data(slot), log->elem_size);
+}
+
+int spot_log_read(spot_log_t *log, uint64_t seq, void *buf, size_t cap) {
+  if (cap < log->elem_size)
+    return spot__fail(SPOT_EINVAL, "read buffer of %zu bytes is smaller than the element size (%u)", cap,
+                      log->elem_size);
+  uint64_t hi = atomic_load_explicit((_Atomic uint64_t *)&log->hdr->next, memory_order_acquire) - 1;
+  if (seq == 0 || seq > hi)
+    return spot__fail(SPOT_ENOTYET, "log %s has no element %llu yet (latest is %llu)", log->path,
+                      (unsigned long long)seq, (unsigned long long)hi);
+  uint64_t floor = atomic_load_explicit((_Atomic uint64_t *)&log->hdr->floor, memory_order_relaxed);
+  if (seq < floor || hi - seq >= log->history)
+    goto expired;
+  spot__slot_t *slot = spot__slot_at(log, seq);
+  if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != seq)
+    goto expired;
+  memcpy(buf, spot__slot_data(slot), log->elem_size);
+  uint32_t crc = slot->crc;
+  atomic_thread_fence(memory_order_acquire);
+  if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_relaxed) != seq)
+    goto expired; /* overwritten while we copied */
+  if (crc != spot__slot_crc(seq, buf, log->elem_size))
+    return spot__fail(SPOT_ECORRUPT, "log %s: element %llu is damaged (checksum mismatch); run `spot check --fix`",
+                      log->path, (unsigned long long)seq);
+  return 0;
+expired:
+  return spot__fail(SPOT_EEXPIRED, "log %s: element %llu has expired (the log keeps %llu elements; latest is %llu)",
+                    log->path, (unsigned long long)seq, (unsigned long long)log->history, (unsigned long long)hi);
+}
+
+int spot_log_iterate(spot_log_t *log, uint64_t from, uint64_t to, spot_log_iter_fn fn, void *arg) {
+  uint64_t lo, hi;
+  spot_log_earliest(log, &lo);
+  spot_log_latest(log, &hi);
+  if (from < lo)
+    from = lo;
+  if (to > hi)
+    to = hi;
+  if (lo == 0 || from > to)
+    return 0;
+  uint8_t *buf = malloc(log->elem_size);
+  if (buf == NULL)
+    return SPOT_ENOMEM;
+  int rc = 0;
+  for (uint64_t s = from; s <= to && rc == 0; s++) {
+    rc = spot_log_read(log, s, buf, log->elem_size);
+    if (rc == SPOT_EEXPIRED) {
+      rc = 0;
+      continue;
+    }
+    if (rc == 0)
+      rc = fn(s, buf, log->elem_size, arg);
+  }
+  free(buf);
+  return rc;
+}
+
+int spot_log_info(spot_log_t *log, spot_log_info_t *out) {
+  memset(out, 0, sizeof *out);
+  out->elem_size = log->elem_size;
+  out->history = log->history;
+  out->sync = log->sync;
+  out->batch_us = log->hdr->batch_us;
+  spot_log_latest(log, &out->latest);
+  spot_log_earliest(log, &out->earliest);
+  out->durable = atomic_load_explicit((_Atomic uint64_t *)&log->hdr->synced, memory_order_acquire);
+  out->file_bytes = log->map_bytes;
+  out->log_id = log->hdr->log_id;
+  out->created_ns = log->hdr->created_ns;
+  return 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * support.c: scratch directories and command runs for the tests (see support.h).
+ */
+#include "support.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *spot_test_dir(const char *tag) {
+  static char path[4096];
+  const char *base = getenv("SPOT_TEST_TMP");
+  if (base == NULL || base[0] == '\0')
+    base = "/tmp";
+  mkdir(base, 0755);
+  snprintf(path, sizeof path, "%s/spot-%s-XXXXXX", base, tag);
+  if (mkdtemp(path) == NULL) {
+    perror("spot_test_dir: mkdtemp");
+    abort();
+  }
+  return path;
+}
+
+const char *spot_test_bin(void) {
+  const char *b = getenv("SPOT_BIN");
+  return (b && b[0]) ? b : "spot";
+}
+
+static void slurp(const char *path, char *buf, size_t cap) {
+  if (buf == NULL || cap == 0)
+    return;
+  buf[0] = '\0';
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return;
+  size_t n = fread(buf, 1, cap - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+}
+
+int spot_test_sh(char *out, size_t cap, char *err, size_t errcap, const char *fmt, ...) {
+  char cmd[8192], outpath[64], errpath[64], full[8400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  snprintf(outpath, sizeof outpath, "/tmp/spot-test-out-%d", (int)getpid());
+  snprintf(errpath, sizeof errpath, "/tmp/spot-test-err-%d", (int)getpid());
+  snprintf(full, sizeof full, "( %s ) >%s 2>%s </dev/null", cmd, outpath, errpath);
+  int st = system(full);
+  slurp(outpath, out, cap);
+  slurp(errpath, err, errcap);
+  unlink(outpath);
+  unlink(errpath);
+  if (st == -1 || !WIFEXITED(st))
+    return -1;
+  return WEXITSTATUS(st);
+}

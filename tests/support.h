@@ -1,0 +1,21 @@
+/*
+ * tests/support.h: helpers shared by the tests: scratch directories and running the `spot` command line.
+ */
+#ifndef SPOT_TEST_SUPPORT_H
+#define SPOT_TEST_SUPPORT_H
+
+#include <stddef.h>
+
+/* Makes a new empty directory for one test (under $SPOT_TEST_TMP or /tmp) and returns its path (static storage,
+ * overwritten by the next call). Aborts the program if it cannot. */
+const char *spot_test_dir(const char *tag);
+
+/* The `spot` executable under test ($SPOT_BIN, else "spot" on PATH). */
+const char *spot_test_bin(void);
+
+/* Runs a shell command line, captures up to cap-1 bytes of its stdout (and, if err is not NULL, of its stderr)
+ * as NUL-terminated text, and returns its exit status (or -1 if it could not run or died by a signal). */
+int spot_test_sh(char *out, size_t cap, char *err, size_t errcap, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+#endif

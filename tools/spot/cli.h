@@ -1,0 +1,32 @@
+/*
+ * tools/spot/cli.h: what the `spot` command line's subcommands share: the command signature, option helpers and
+ * the one way to report an error (one clear line on stderr, exit status 1).
+ */
+#ifndef SPOT_CLI_H
+#define SPOT_CLI_H
+
+#include <stdint.h>
+
+/* A subcommand: argv[0] is its own name; ns_dir is the namespace chosen by -n DIR or $SPOT_DIR (NULL if neither).
+ * Returns the process exit status. */
+typedef int (*spot_cli_cmd_fn)(int argc, char **argv, const char *ns_dir);
+
+/* Prints "spot: " + the formatted message (+ ": " + spot_errdetail() when rc is a spot error with a detail line)
+ * to stderr and returns 1 (the exit status). rc 0 means a usage error with no spot code. */
+int spot_cli_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a whole decimal unsigned number (with an optional K, M or G binary suffix when suffix is non-zero).
+ * Returns 0 or SPOT_EINVAL. */
+int spot_cli_parse_u64(const char *text, int suffix, uint64_t *out);
+
+/* Subcommands of the log store (cmd_store.c). */
+int spot_cli_init(int argc, char **argv, const char *ns_dir);
+int spot_cli_create(int argc, char **argv, const char *ns_dir);
+int spot_cli_put(int argc, char **argv, const char *ns_dir);
+int spot_cli_get(int argc, char **argv, const char *ns_dir);
+int spot_cli_latest(int argc, char **argv, const char *ns_dir);
+int spot_cli_ls(int argc, char **argv, const char *ns_dir);
+int spot_cli_info(int argc, char **argv, const char *ns_dir);
+int spot_cli_check(int argc, char **argv, const char *ns_dir);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * main.c: the `spot` command line: picks the namespace (-n DIR or $SPOT_DIR) and runs a subcommand.
+ *
+ * Every subcommand exits 0 on success and otherwise prints one line on stderr saying what went wrong and what to
+ * do, and exits non-zero. Subcommands live in cmd_*.c, one file per area.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "spot.h"
+
+typedef struct command {
+  const char *name;
+  spot_cli_cmd_fn fn;
+  const char *usage;
+} command_t;
+
+static const command_t commands[] = {
+    {"init", spot_cli_init, "init [DIR]                          make DIR (or the -n namespace) a namespace"},
+    {"create", spot_cli_create,
+     "create LOG --size BYTES --history N [--sync none|batch|always] [--batch-us US]"},
+    {"put", spot_cli_put, "put LOG [--data STRING | --file PATH | -]  append; prints the sequence number"},
+    {"get", spot_cli_get, "get LOG SEQNO|latest               element bytes to stdout"},
+    {"latest", spot_cli_latest, "latest LOG                          newest sequence number (0 if empty)"},
+    {"ls", spot_cli_ls, "ls                                  logs with size, history, latest"},
+    {"info", spot_cli_info, "info LOG [--json]                   a log's geometry and state"},
+    {"check", spot_cli_check, "check LOG [--fix]                   verify (and repair) a log"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: spot [-n DIR] COMMAND [ARGS]\n"
+               "  the namespace is -n DIR, else $SPOT_DIR\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  spot %s\n", commands[i].usage);
+}
+
+int main(int argc, char **argv) {
+  const char *ns_dir = getenv("SPOT_DIR");
+  if (ns_dir && ns_dir[0] == '\0')
+    ns_dir = NULL;
+  /* Take -n DIR / --namespace DIR out of argv wherever it stands. */
+  int n = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--namespace") == 0) {
+      if (i + 1 >= argc)
+        return spot_cli_fail(0, "%s needs a directory", argv[i]);
+      ns_dir = argv[++i];
+      continue;
+    }
+    argv[n++] = argv[i];
+  }
+  argc = n;
+  argv[argc] = NULL;
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("spot %s\n", SPOT_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].fn(argc - 1, argv + 1, ns_dir);
+  fprintf(stderr, "spot: unknown command '%s' (run `spot --help` for the list)\n", argv[1]);
+  return 2;
+}
