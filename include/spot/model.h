@@ -261,9 +261,9 @@ int spot_design_run(spot_design_t *x, const spot_rates_t *r);
 /* ---------------------------------------------------------------------------------------------------------------
  * The convolution aggregate, eq. (1): S = R_1 + ... + R_N with independent device volumes. Exponential devices
  * give the exact Gamma(N, mu) law (no workspace). The others are computed numerically: each R is put on a lattice
- * of step h (the mass of a cell of width h around each node), the lattice law is raised to the N-th convolution
- * power by repeated squaring (O(grid^2 log N)), and the CDF is interpolated linearly between cell edges (L is its
- * exact integral). S >= 0, so values below the grid's top are unaffected by the truncation above it. The grid's
+ * of step h with mean-preserving weights (node j gets int (1 - |x/h - j|)+ dF), the lattice law is raised to the N-th
+ * convolution power by repeated squaring (O(grid^2 log N)), and the CDF is interpolated linearly between cell edges (L is its
+ * exact integral). The error is O(h^2). S >= 0, so values below the grid's top are unaffected by the truncation above it. The grid's
  * top is grown until F_S(top) >= 1 - tail (or 40 doublings).
  */
 typedef struct spot_conv {

@@ -4,10 +4,11 @@
  * differs greatly from the shaped model).
  *
  * Exponential devices: S ~ Gamma(N, mu) exactly, through the incomplete gamma function. The others: each R is put
- * on a lattice of step h (cell j holds P((j - 1/2) h < R <= (j + 1/2) h)), the lattice law is raised to the N-th
- * convolution power by repeated squaring with truncation at the grid's top (exact below it, as S >= 0), and
- * F_S((j + 1/2) h) is the lattice CDF at node j, interpolated linearly in between; L_S is the exact integral of that
- * interpolant. The error is of the order of h^2 times the density's curvature. The workspace is the caller's.
+ * on a lattice of step h with mean-preserving weights (node j holds int (1 - |x/h - j|)+ dF), the lattice law is
+ * raised to the N-th convolution power by repeated squaring with truncation at the grid's top (exact below it, as
+ * S >= 0), and F_S((j + 1/2) h) is the lattice CDF at node j, interpolated linearly in between; L_S is the exact
+ * integral of that interpolant, which equals the lattice's own L at the cell edges. The error is O(h^2). The
+ * workspace is the caller's.
  */
 #include <math.h>
 #include <string.h>
@@ -31,11 +32,19 @@ static void build(spot_conv_t *c, double top, double *scratch) {
   size_t n = c->grid;
   double h = top / (double)(n - 1), *base = scratch, *tmp = scratch + n, *res = c->cdf, *spare = c->lpm;
   c->h = h;
-  double prev = 0;
+  /* Mean-preserving (hat) weights: node j gets int (1 - |x/h - j|)+ dF(x), the second difference of L / h, so that
+   * the lattice variable is R plus a noise of conditional mean 0 and the errors stay O(h^2) even where the
+   * density jumps (Pareto at r_m, uniform at 2mu). */
+  double lprev = 0, lcur = 0; /* L((j-1) h), L(j h) */
   for (size_t j = 0; j < n; j++) {
-    double f = spot_dist_cdf(&c->dev, ((double)j + 0.5) * h);
-    base[j] = f - prev;
-    prev = f;
+    double lnext = spot_dist_lpm(&c->dev, ((double)j + 1) * h);
+    base[j] = (lnext - 2 * lcur + lprev) / h;
+    if (j == 0)
+      base[j] = lnext / h; /* the half hat at 0: int (1 - x/h)+ dF = L(h)/h */
+    if (base[j] < 0)
+      base[j] = 0;
+    lprev = lcur;
+    lcur = lnext;
   }
   memset(res, 0, n * sizeof *res);
   res[0] = 1;
@@ -57,7 +66,9 @@ static void build(spot_conv_t *c, double top, double *scratch) {
     cum += res[j];
     res[j] = cum > 1 ? 1 : cum;
   }
-  double l = 0.25 * h * res[0]; /* from 0 (where F = 0) to h/2 */
+  /* L at the cell edges, exact for the lattice: L(y_k) = L(y_(k-1)) + h F(y_(k-1)) + (h/2) q_k = the trapezoid of
+   * the edge CDF; below y_0 the lattice has F = q_0. */
+  double l = 0.5 * h * res[0];
   c->lpm[0] = l;
   for (size_t j = 1; j < n; j++) {
     l += 0.5 * h * (res[j - 1] + res[j]);
@@ -106,9 +117,9 @@ static int locate(const spot_conv_t *c, double x, size_t *j, double *frac) {
   double pos = x / c->h - 0.5;
   if (pos > (double)(c->grid - 1))
     return SPOT_MODEL_EGRID;
-  if (pos < 0) {
+  if (pos < 0) { /* within [0, h/2], where the lattice CDF is q_0 */
     *j = 0;
-    *frac = x / (0.5 * c->h); /* within [0, h/2] */
+    *frac = 0;
     return 1;
   }
   size_t k = (size_t)pos;
@@ -133,7 +144,7 @@ int spot_conv_cdf(const spot_conv_t *c, double x, double *f) {
   int rc = locate(c, x, &j, &t);
   if (rc < 0)
     return rc;
-  *f = rc == 1 ? t * c->cdf[0] : c->cdf[j] + t * (c->cdf[j + 1] - c->cdf[j]);
+  *f = rc == 1 ? c->cdf[0] : c->cdf[j] + t * (c->cdf[j + 1] - c->cdf[j]);
   return 0;
 }
 
@@ -158,8 +169,8 @@ int spot_conv_lpm(const spot_conv_t *c, double x, double *l) {
   int rc = locate(c, x, &j, &t);
   if (rc < 0)
     return rc;
-  if (rc == 1) { /* F rises linearly from 0 to cdf[0] over [0, h/2] */
-    *l = 0.5 * x * t * c->cdf[0];
+  if (rc == 1) {
+    *l = x * c->cdf[0];
     return 0;
   }
   double dx = t * c->h, fx = c->cdf[j] + t * (c->cdf[j + 1] - c->cdf[j]);
@@ -218,7 +229,7 @@ int spot_conv_quantile(const spot_conv_t *c, double p, double *x) {
   if (f[n - 1] < p)
     return SPOT_MODEL_EGRID;
   if (p <= f[0]) {
-    *x = 0.5 * c->h * p / f[0];
+    *x = 0;
     return 0;
   }
   size_t lo = 0, hi = n - 1; /* f[lo] < p <= f[hi] */
