@@ -68,6 +68,9 @@ _Static_assert(offsetof(spot__loghdr_t, mutex) == 128, "header layout moved");
 /* Bytes of one slot for an element size. */
 static inline uint32_t spot__slot_bytes(uint32_t elem_size) { return (SPOT__SLOT_HDR + elem_size + 15u) & ~15u; }
 
+/* The data bytes of a slot. */
+static inline uint8_t *spot__slot_data(spot__slot_t *s) { return (uint8_t *)s + SPOT__SLOT_HDR; }
+
 /* The checksum stored in a slot for element seq with data of n bytes. */
 uint32_t spot__slot_crc(uint64_t seq, const void *data, size_t n);
 /* The same, from the crc32c of the data alone (lets an appender checksum outside its lock). */

@@ -117,6 +117,7 @@ static int m_open(spot_io_t *io, const char *path, unsigned flags, spot_file_t *
   int rc = 0;
   spot__mutex_lock(&m->mu);
   int k = fault(m);
+  k = k == SPOT_IO_MEM_FAIL_SHORT ? 0 : k; /* short writes affect writes only */
   memfile_t *f = find(m, path);
   spot_file_t *h = NULL;
   if (k) {
@@ -339,6 +340,7 @@ static int m_rename(spot_io_t *io, const char *from, const char *to) {
   int rc = 0;
   spot__mutex_lock(&m->mu);
   int k = fault(m);
+  k = k == SPOT_IO_MEM_FAIL_SHORT ? 0 : k;
   memfile_t *f = find(m, from);
   char *p = NULL;
   if (k)
@@ -361,6 +363,7 @@ static int m_remove(spot_io_t *io, const char *path) {
   memio_t *m = (memio_t *)io;
   spot__mutex_lock(&m->mu);
   int k = fault(m);
+  k = k == SPOT_IO_MEM_FAIL_SHORT ? 0 : k;
   int rc = k ? fault_rc(k, 0) : SPOT_ENOTFOUND;
   for (memfile_t **pp = &m->files; !k && *pp; pp = &(*pp)->next) {
     if (strcmp((*pp)->path, path) == 0) {

@@ -37,8 +37,6 @@ static inline spot__slot_t *spot__slot_at(const spot_log_t *log, uint64_t seq) {
   return (spot__slot_t *)(log->slots + ((seq - 1) % log->history) * log->slot_bytes);
 }
 
-static inline uint8_t *spot__slot_data(spot__slot_t *s) { return (uint8_t *)s + SPOT__SLOT_HDR; }
-
 /* 1 if the slot of seq holds element seq intact (number and checksum). Not safe against a concurrent writer. */
 int spot__slot_valid(const spot_log_t *log, uint64_t seq);
 

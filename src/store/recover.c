@@ -89,9 +89,10 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
     /* (The newest element may be missing only when history is 1 and an append was overwriting it.) */
     E = walk_up(log, &sc, next - 1);
     a = walk_down(log, &sc, E);
-    uint64_t lo = E >= log->history ? E - log->history + 1 : 1;
-    /* Only the oldest slot may be missing (the overwrite of an append cut short); the newest must be intact. */
-    uint64_t allowed = (E >= log->history) ? lo + 1 : lo;
+    uint64_t ring_lo = E >= log->history ? E - log->history + 1 : 1;
+    uint64_t lo = ring_lo < h->floor ? h->floor : ring_lo;
+    /* Only the oldest slot of the ring may be missing (the overwrite of an append cut short). */
+    uint64_t allowed = (lo == ring_lo && E >= log->history) ? lo + 1 : lo;
     if (E > 0 && a > allowed && !(flags & SPOT_LOG_FIX)) {
       rep->damaged_seq = a - 1;
       rc = spot__fail(SPOT_ECORRUPT,
@@ -100,20 +101,23 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
                       log->path, (unsigned long long)(a - 1), (unsigned long long)a, (unsigned long long)E);
       goto out;
     }
-  } else if (same_boot || log->sync == SPOT_SYNC_NONE || h->durable_hint > sc.max) {
-    /* The header disagrees with the slots (same boot), or nothing was promised (none), or durable elements are
-     * gone: refuse, unless asked to keep the newest intact run. */
-    if (log->sync != SPOT_SYNC_NONE || same_boot) {
-      if (!(flags & SPOT_LOG_FIX)) {
-        uint64_t claimed = same_boot ? next - 1 : h->durable_hint;
-        rep->damaged_seq = sc.max + 1;
-        rc = spot__fail(SPOT_ECORRUPT,
-                        "log %s is damaged: its header says elements up to %llu exist but the newest intact one is "
-                        "%llu; run `spot check LOG --fix` to keep what is intact",
-                        log->path, (unsigned long long)claimed, (unsigned long long)sc.max);
-        goto out;
-      }
+  } else if (same_boot || (log->sync != SPOT_SYNC_NONE && h->durable_hint > sc.max)) {
+    /* The header disagrees with the slots (same boot), or durable elements are gone: refuse, unless asked to
+     * keep the newest intact run. */
+    if (!(flags & SPOT_LOG_FIX)) {
+      uint64_t claimed = same_boot ? next - 1 : h->durable_hint;
+      rep->damaged_seq = sc.max + 1;
+      rc = spot__fail(SPOT_ECORRUPT,
+                      "log %s is damaged: its header says elements up to %llu exist but the newest intact one is "
+                      "%llu; run `spot check LOG --fix` to keep what is intact",
+                      log->path, (unsigned long long)claimed, (unsigned long long)sc.max);
+      goto out;
     }
+    E = sc.max;
+    a = walk_down(log, &sc, E);
+  } else if (log->sync == SPOT_SYNC_NONE) {
+    /* A `none` log promises nothing across a power cut (its ring does not wait for syncs, so even a synced
+     * element may have been overwritten): keep the newest intact run. */
     E = sc.max;
     a = walk_down(log, &sc, E);
   } else {
@@ -156,15 +160,20 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
     if (h->hint_on_disk > E)
       h->hint_on_disk = E;
   } else {
-    /* What survived a restart was read from the disk: it is durable once the repairs are synced. */
-    h->durable_hint = E;
-    rc = log->io->sync(log->file);
-    if (rc != 0) {
-      rc = spot__fail(rc, "cannot sync the recovered log %s: %s", log->path, spot_strerror(rc));
-      goto out;
+    /* What survived a restart was read from the disk, so it is durable. Repairs are synced, so that a later power
+     * cut cannot bring back a slot that was cleared here. */
+    if (h->durable_hint > E)
+      h->durable_hint = E;
+    if (rep->repaired) {
+      h->durable_hint = E;
+      rc = log->io->sync(log->file);
+      if (rc != 0) {
+        rc = spot__fail(rc, "cannot sync the recovered log %s: %s", log->path, spot_strerror(rc));
+        goto out;
+      }
     }
     h->synced = E;
-    h->hint_on_disk = E;
+    h->hint_on_disk = h->durable_hint;
   }
 out:
   free(sc.valid);
