@@ -1,0 +1,566 @@
+/*
+ * store_crash_test.c: writers killed with SIGKILL at random moments lose nothing they had acknowledged (DESIGN.md,
+ * "Storage contract"; issue 3, "crash").
+ *
+ * Five logs live in one namespace: 64-byte elements with durability none, always and batch, and 4 KiB elements
+ * with none and always. Each round picks one of them and forks 2 or 3 writer processes; each opens its own handle
+ * and appends elements that carry (writer id, counter, length, checksum) plus filler derived from them, and after
+ * every append that returned writes {seq, writer, counter} to its pipe (one write of 24 bytes: atomic, so a killed
+ * writer leaves whole records only). The parent drains the pipes while it sleeps 0-5 ms at random between kills,
+ * and kills the writers one at a time with SIGKILL (sometimes it lets the last one finish), so the others keep
+ * appending past a dead owner of the append mutex (the robust mutex's owner-died path). Then it reopens the log
+ * (recovery) and checks that:
+ *   - every acknowledged append of every round so far is readable with its exact bytes;
+ *   - sequence numbers are dense: the window is 1..latest and every element in it is intact (so latest equals the
+ *     number of intact elements), and each writer's counters run 0, 1, 2, ... in sequence order;
+ *   - for durable logs, the durable mark covers every acknowledged append;
+ *   - `spot -n DIR check LOG` (the command line) exits 0.
+ * It ends with a summary line: `crash: N rounds, K kills, A acknowledged appends checked, L lost`.
+ *
+ * SPOT_TEST_QUICK=1 runs fewer rounds; SPOT_CRASH_SEED=N repeats a run's random choices.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spot/log.h"
+#include "spot/ns.h"
+#include "support.h"
+#include "test.h"
+
+#define ROUNDS_FULL 40
+#define ROUNDS_QUICK 12
+#define MAX_WRITERS 3
+#define ELEM_MAGIC 0x52435053u /* "SPCR" */
+#define ELEM_HDR 32u
+
+static int quick(void) {
+  const char *q = getenv("SPOT_TEST_QUICK");
+  return q && q[0] && strcmp(q, "0") != 0;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void) { /* xorshift64* */
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+/* ---- elements ---- */
+
+typedef struct elem_hdr {
+  uint32_t magic;
+  uint32_t writer; /* global writer id: round * MAX_WRITERS + index */
+  uint64_t counter;
+  uint64_t log_tag;
+  uint32_t len;
+  uint32_t sum; /* fnv1a of the len bytes with this field zero */
+} elem_hdr_t;
+_Static_assert(sizeof(elem_hdr_t) == ELEM_HDR, "element header size");
+
+static uint32_t fnv1a(const uint8_t *p, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+static size_t make_elem(uint8_t *buf, uint32_t elem_size, uint32_t writer, uint64_t counter, uint64_t tag) {
+  uint64_t r = mix64(((uint64_t)writer << 40) ^ counter ^ (tag << 56));
+  size_t len = ELEM_HDR + (size_t)(r % (elem_size - ELEM_HDR + 1));
+  memset(buf, 0, elem_size);
+  elem_hdr_t h = {ELEM_MAGIC, writer, counter, tag, (uint32_t)len, 0};
+  memcpy(buf, &h, sizeof h);
+  for (size_t i = ELEM_HDR; i < len; i++) {
+    if ((i & 7) == 0)
+      r = mix64(r + i);
+    buf[i] = (uint8_t)(r >> ((i & 7) * 8));
+  }
+  h.sum = fnv1a(buf, len);
+  memcpy(buf, &h, sizeof h);
+  return len;
+}
+
+/* ---- the logs ---- */
+
+typedef struct ack {
+  uint64_t seq;
+  uint32_t writer;
+  uint32_t pad;
+  uint64_t counter;
+} ack_t;
+_Static_assert(sizeof(ack_t) == 24, "ack record size");
+
+typedef struct clog {
+  const char *name;
+  uint32_t elem_size;
+  spot_sync_t sync;
+  uint64_t cap;     /* appends per writer per round at most */
+  uint64_t history; /* set so that nothing ever expires */
+  uint64_t tag;
+  ack_t *acks; /* every acknowledged append so far */
+  size_t nacks, capacks;
+  int rounds;
+} clog_t;
+
+static clog_t logs[] = {
+    {"c64none", 64, SPOT_SYNC_NONE, 4000, 0, 11, NULL, 0, 0, 0},
+    {"c64always", 64, SPOT_SYNC_ALWAYS, 400, 0, 12, NULL, 0, 0, 0},
+    {"c4knone", 4096, SPOT_SYNC_NONE, 600, 0, 13, NULL, 0, 0, 0},
+    {"c64batch", 64, SPOT_SYNC_BATCH, 400, 0, 14, NULL, 0, 0, 0},
+    {"c4kalways", 4096, SPOT_SYNC_ALWAYS, 200, 0, 15, NULL, 0, 0, 0},
+};
+#define NLOGS ((int)(sizeof logs / sizeof logs[0]))
+
+typedef struct totals {
+  int rounds;
+  uint64_t kills;     /* SIGKILLs that ended a running writer */
+  uint64_t owner_dead; /* kills after which the append mutex was seen marked owner-died */
+  uint64_t acks_checked; /* distinct acknowledged appends, each checked after its round and every later one */
+  uint64_t ack_reads;    /* reads of acknowledged appends, over all rounds */
+  uint64_t repaired;     /* reopens whose recovery cleared a torn slot */
+  uint64_t lost;
+  uint64_t finished; /* writers that reached their cap */
+} totals_t;
+
+/* ---- a writer process ---- */
+
+static void writer_process(const char *path, const clog_t *lg, uint32_t writer, int fd) {
+  spot_log_t *log = NULL;
+  int rc = spot_log_open(path, 0, NULL, &log, NULL);
+  if (rc != 0) {
+    fprintf(stderr, "  writer %u: open failed: %s (%s)\n", writer, spot_errname(rc), spot_errdetail());
+    _exit(2);
+  }
+  uint8_t *buf = malloc(lg->elem_size);
+  if (buf == NULL)
+    _exit(3);
+  for (uint64_t c = 0; c < lg->cap; c++) {
+    size_t len = make_elem(buf, lg->elem_size, writer, c, lg->tag);
+    uint64_t seq = 0;
+    rc = spot_log_append(log, buf, len, &seq);
+    if (rc != 0) {
+      fprintf(stderr, "  writer %u: append %llu failed: %s (%s)\n", writer, (unsigned long long)c, spot_errname(rc),
+              spot_errdetail());
+      _exit(4);
+    }
+    ack_t a = {seq, writer, 0, c};
+    if (write(fd, &a, sizeof a) != (ssize_t)sizeof a)
+      _exit(5);
+  }
+  spot_log_close(log);
+  free(buf);
+  _exit(0);
+}
+
+/* ---- the parent ---- */
+
+typedef struct wproc {
+  pid_t pid;
+  int fd; /* read end of its pipe, -1 at EOF */
+  uint8_t part[sizeof(ack_t)];
+  size_t npart;
+  int killed;
+} wproc_t;
+
+static int add_ack(clog_t *lg, const ack_t *a) {
+  if (lg->nacks == lg->capacks) {
+    size_t n = lg->capacks ? lg->capacks * 2 : 4096;
+    ack_t *p = realloc(lg->acks, n * sizeof *p);
+    if (p == NULL)
+      return -1;
+    lg->acks = p;
+    lg->capacks = n;
+  }
+  lg->acks[lg->nacks++] = *a;
+  return 0;
+}
+
+/* Reads what is available on the pipes (waiting at most ms); returns -1 on a broken record stream. */
+static int drain(wproc_t *w, int n, clog_t *lg, int ms) {
+  struct pollfd pf[MAX_WRITERS];
+  int idx[MAX_WRITERS], np = 0;
+  for (int i = 0; i < n; i++)
+    if (w[i].fd >= 0) {
+      pf[np] = (struct pollfd){.fd = w[i].fd, .events = POLLIN};
+      idx[np++] = i;
+    }
+  if (np == 0) {
+    if (ms > 0)
+      usleep((useconds_t)ms * 1000);
+    return 0;
+  }
+  if (poll(pf, (nfds_t)np, ms) <= 0)
+    return 0;
+  for (int k = 0; k < np; k++) {
+    if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+      continue;
+    wproc_t *p = &w[idx[k]];
+    uint8_t buf[24 * 256];
+    ssize_t got = read(p->fd, buf, sizeof buf);
+    if (got < 0 && (errno == EAGAIN || errno == EINTR))
+      continue;
+    if (got <= 0) {
+      close(p->fd);
+      p->fd = -1;
+      if (p->npart != 0) {
+        fprintf(stderr, "  a writer's pipe ended inside a record\n");
+        return -1;
+      }
+      continue;
+    }
+    for (ssize_t i = 0; i < got; i++) {
+      p->part[p->npart++] = buf[i];
+      if (p->npart == sizeof(ack_t)) {
+        ack_t a;
+        memcpy(&a, p->part, sizeof a);
+        p->npart = 0;
+        if (add_ack(lg, &a) != 0)
+          return -1;
+      }
+    }
+  }
+  return 0;
+}
+
+/* Waits until ms milliseconds have passed, draining the pipes meanwhile. */
+static int sleep_draining(wproc_t *w, int n, clog_t *lg, uint64_t us) {
+  uint64_t end = now_ns() + us * 1000;
+  for (;;) {
+    uint64_t t = now_ns();
+    if (t >= end)
+      return drain(w, n, lg, 0);
+    int ms = (int)((end - t + 999999) / 1000000);
+    if (drain(w, n, lg, ms) != 0)
+      return -1;
+  }
+}
+
+/* 1 if the robust append mutex in the file's header carries the owner-died mark (glibc: the futex word is the
+ * first int of pthread_mutex_t; the kernel sets FUTEX_OWNER_DIED when the owner dies). Diagnostic only. */
+static int owner_died_mark(const char *path) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return 0;
+  uint32_t word = 0;
+  ssize_t got = pread(fd, &word, sizeof word, 128);
+  close(fd);
+  return got == (ssize_t)sizeof word && (word & 0x40000000u) != 0;
+}
+
+/* Runs one round on lg; returns -1 if the round could not be run as planned (not a store failure). */
+static int run_round(const char *path, clog_t *lg, int round, totals_t *tot) {
+  int n = 2 + (int)(rnd() % 2);
+  wproc_t w[MAX_WRITERS];
+  memset(w, 0, sizeof w);
+  fflush(NULL);
+  for (int i = 0; i < n; i++) {
+    int pfd[2];
+    if (pipe(pfd) != 0)
+      return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+      return -1;
+    if (pid == 0) {
+      close(pfd[0]);
+      for (int j = 0; j < i; j++)
+        close(w[j].fd);
+      writer_process(path, lg, (uint32_t)(round * MAX_WRITERS + i), pfd[1]);
+    }
+    close(pfd[1]);
+    fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+    w[i].pid = pid;
+    w[i].fd = pfd[0];
+  }
+  /* Kill the writers one by one, in a random order, 0-5 ms apart; one round in four lets the last one finish. */
+  int order[MAX_WRITERS];
+  for (int i = 0; i < n; i++)
+    order[i] = i;
+  for (int i = n - 1; i > 0; i--) {
+    int j = (int)(rnd() % (uint64_t)(i + 1)), t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  int nkill = (rnd() % 4 == 0) ? n - 1 : n;
+  int rc = 0;
+  for (int k = 0; k < nkill && rc == 0; k++) {
+    rc = sleep_draining(w, n, lg, rnd() % 5001);
+    wproc_t *p = &w[order[k]];
+    int st;
+    if (waitpid(p->pid, &st, WNOHANG) == p->pid) { /* it already finished (or failed) */
+      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "  round %d: writer %d ended with status 0x%x before its kill\n", round, order[k], st);
+        rc = -2;
+      } else {
+        tot->finished++;
+      }
+      p->pid = 0;
+      continue;
+    }
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, &st, 0);
+    p->pid = 0;
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) {
+      tot->kills++;
+      tot->owner_dead += (uint64_t)owner_died_mark(path);
+    } else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+      tot->finished++;
+    } else {
+      fprintf(stderr, "  round %d: writer %d ended with status 0x%x\n", round, order[k], st);
+      rc = -2;
+    }
+  }
+  /* Let the survivor finish (bounded: it appends at most cap elements), then read the pipes to their ends. */
+  uint64_t deadline = now_ns() + 60ull * 1000000000ull;
+  for (int i = 0; i < n; i++) {
+    while (w[i].pid > 0) {
+      int st;
+      pid_t r = waitpid(w[i].pid, &st, WNOHANG);
+      if (r == w[i].pid) {
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+          fprintf(stderr, "  round %d: surviving writer %d ended with status 0x%x\n", round, i, st);
+          rc = -2;
+        } else {
+          tot->finished++;
+        }
+        w[i].pid = 0;
+        break;
+      }
+      if (now_ns() > deadline) {
+        fprintf(stderr, "  round %d: writer %d still running after 60 s (deadlock?), killing it\n", round, i);
+        kill(w[i].pid, SIGKILL);
+        waitpid(w[i].pid, NULL, 0);
+        w[i].pid = 0;
+        rc = -2;
+        break;
+      }
+      if (drain(w, n, lg, 2) != 0)
+        rc = -1;
+    }
+  }
+  for (int guard = 0; guard < 100000; guard++) {
+    int open_fds = 0;
+    for (int i = 0; i < n; i++)
+      open_fds += w[i].fd >= 0;
+    if (open_fds == 0)
+      break;
+    if (drain(w, n, lg, 10) != 0) {
+      rc = -1;
+      break;
+    }
+  }
+  for (int i = 0; i < n; i++)
+    if (w[i].fd >= 0)
+      close(w[i].fd);
+  return rc;
+}
+
+/* Reopens the log and checks it against every acknowledged append so far. Adds what it lost to tot->lost.
+ * Returns -1 on any failure. */
+static int check_round(const char *path, clog_t *lg, int rounds_total, totals_t *tot) {
+  spot_log_t *log = NULL;
+  spot_log_report_t rep;
+  int rc = spot_log_open(path, 0, NULL, &log, &rep);
+  if (rc != 0) {
+    fprintf(stderr, "  %s: reopen after the kills failed: %s (%s)\n", lg->name, spot_errname(rc), spot_errdetail());
+    tot->lost += lg->nacks;
+    return -1;
+  }
+  int bad = 0;
+  uint64_t lo, hi;
+  spot_log_earliest(log, &lo);
+  spot_log_latest(log, &hi);
+  uint8_t *got = malloc(lg->elem_size), *want = malloc(lg->elem_size);
+  size_t nwriters = (size_t)rounds_total * MAX_WRITERS;
+  int64_t *last = malloc(nwriters * sizeof *last);
+  if (got == NULL || want == NULL || last == NULL) {
+    bad = 1;
+    goto out;
+  }
+  /* Dense window from 1, every element intact, counters per writer 0, 1, 2, ... in sequence order. */
+  if (hi > 0 && lo != 1) {
+    fprintf(stderr, "  %s: window %llu..%llu does not start at 1 though nothing expired\n", lg->name,
+            (unsigned long long)lo, (unsigned long long)hi);
+    bad = 1;
+  }
+  for (size_t i = 0; i < nwriters; i++)
+    last[i] = -1;
+  for (uint64_t s = 1; s <= hi && !bad; s++) {
+    rc = spot_log_read(log, s, got, lg->elem_size);
+    if (rc != 0) {
+      fprintf(stderr, "  %s: seq %llu of 1..%llu unreadable: %s (%s)\n", lg->name, (unsigned long long)s,
+              (unsigned long long)hi, spot_errname(rc), spot_errdetail());
+      bad = 1;
+      break;
+    }
+    elem_hdr_t h;
+    memcpy(&h, got, sizeof h);
+    if (h.magic != ELEM_MAGIC || h.log_tag != lg->tag || h.writer >= nwriters || h.len < ELEM_HDR ||
+        h.len > lg->elem_size) {
+      fprintf(stderr, "  %s: seq %llu holds no element of this test\n", lg->name, (unsigned long long)s);
+      bad = 1;
+      break;
+    }
+    make_elem(want, lg->elem_size, h.writer, h.counter, lg->tag);
+    if (memcmp(want, got, lg->elem_size) != 0) {
+      fprintf(stderr, "  %s: seq %llu: bytes differ from writer %u counter %llu\n", lg->name, (unsigned long long)s,
+              h.writer, (unsigned long long)h.counter);
+      bad = 1;
+      break;
+    }
+    if ((int64_t)h.counter != last[h.writer] + 1) {
+      fprintf(stderr, "  %s: seq %llu: writer %u counter %llu follows counter %lld\n", lg->name,
+              (unsigned long long)s, h.writer, (unsigned long long)h.counter, (long long)last[h.writer]);
+      bad = 1;
+      break;
+    }
+    last[h.writer] = (int64_t)h.counter;
+  }
+  spot_log_report_t ver;
+  rc = spot_log_verify(log, &ver);
+  if (rc != 0 || (hi > 0 && ver.valid_slots != hi)) {
+    fprintf(stderr, "  %s: verify: %s, %llu intact of latest %llu\n", lg->name, spot_errname(rc),
+            (unsigned long long)ver.valid_slots, (unsigned long long)hi);
+    bad = 1;
+  }
+  /* Every acknowledged append, with its exact bytes. */
+  uint64_t max_acked = 0, lost = 0;
+  for (size_t i = 0; i < lg->nacks; i++) {
+    const ack_t *a = &lg->acks[i];
+    make_elem(want, lg->elem_size, a->writer, a->counter, lg->tag);
+    rc = spot_log_read(log, a->seq, got, lg->elem_size);
+    if (rc != 0 || memcmp(want, got, lg->elem_size) != 0) {
+      if (lost < 5)
+        fprintf(stderr, "  %s: LOST acknowledged append seq %llu (writer %u counter %llu): %s\n", lg->name,
+                (unsigned long long)a->seq, a->writer, (unsigned long long)a->counter,
+                rc ? spot_errname(rc) : "other bytes");
+      lost++;
+    }
+    if (a->seq > max_acked)
+      max_acked = a->seq;
+  }
+  tot->ack_reads += lg->nacks;
+  tot->repaired += rep.torn_slots != 0;
+  tot->lost += lost;
+  if (lost)
+    bad = 1;
+  if (max_acked > hi) {
+    fprintf(stderr, "  %s: acknowledged seq %llu is past latest %llu\n", lg->name, (unsigned long long)max_acked,
+            (unsigned long long)hi);
+    bad = 1;
+  }
+  if (lg->sync != SPOT_SYNC_NONE) {
+    spot_log_info_t info;
+    spot_log_info(log, &info);
+    if (info.durable < max_acked) {
+      fprintf(stderr, "  %s: durable mark %llu below acknowledged seq %llu\n", lg->name,
+              (unsigned long long)info.durable, (unsigned long long)max_acked);
+      bad = 1;
+    }
+  }
+out:
+  free(got);
+  free(want);
+  free(last);
+  spot_log_close(log);
+  return bad ? -1 : 0;
+}
+
+static void test_kill_writers(void) {
+  const char *seed_env = getenv("SPOT_CRASH_SEED");
+  uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+  rng_state = seed ? seed : 1;
+  int rounds = quick() ? ROUNDS_QUICK : ROUNDS_FULL;
+  printf("  crash: seed %llu (SPOT_CRASH_SEED repeats it)\n", (unsigned long long)seed);
+
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", spot_test_dir("crash"));
+  CHECK_OK(spot_ns_init(dir));
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  int per_log = (rounds + NLOGS - 1) / NLOGS;
+  for (int i = 0; i < NLOGS; i++) {
+    logs[i].history = (uint64_t)per_log * MAX_WRITERS * logs[i].cap + 8;
+    logs[i].nacks = 0;
+    spot_log_config_t cfg = {logs[i].elem_size, logs[i].history, logs[i].sync, 0};
+    CHECK_OK(spot_ns_create_log(ns, logs[i].name, &cfg));
+  }
+  totals_t tot;
+  memset(&tot, 0, sizeof tot);
+  int failed = 0;
+  for (int r = 0; r < rounds && !failed; r++) {
+    clog_t *lg = &logs[r % NLOGS];
+    char path[4096];
+    CHECK_OK(spot_ns_log_path(ns, lg->name, path, sizeof path));
+    int rc = run_round(path, lg, r, &tot);
+    if (rc != 0) {
+      fprintf(stderr, "  round %d (%s): the writers failed\n", r, lg->name);
+      failed = 1;
+    }
+    tot.rounds++;
+    if (check_round(path, lg, rounds, &tot) != 0) {
+      fprintf(stderr, "  round %d (%s): check failed (seed %llu)\n", r, lg->name, (unsigned long long)seed);
+      failed = 1;
+    }
+    char out[512], err[512];
+    int st = spot_test_sh(out, sizeof out, err, sizeof err, "'%s' -n '%s' check %s", spot_test_bin(), dir, lg->name);
+    if (st != 0) {
+      fprintf(stderr, "  round %d: `spot check %s` exited %d: %s%s\n", r, lg->name, st, out, err);
+      failed = 1;
+    }
+  }
+  spot_ns_close(ns);
+  for (int i = 0; i < NLOGS; i++)
+    tot.acks_checked += logs[i].nacks;
+  printf("crash: %d rounds, %llu kills, %llu acknowledged appends checked, %llu lost\n", tot.rounds,
+         (unsigned long long)tot.kills, (unsigned long long)tot.acks_checked, (unsigned long long)tot.lost);
+  printf("  crash: %llu kills seen leaving the append mutex owner-died, %llu recoveries cleared a torn slot, "
+         "%llu writers finished, %llu reads of acknowledged appends\n",
+         (unsigned long long)tot.owner_dead, (unsigned long long)tot.repaired, (unsigned long long)tot.finished,
+         (unsigned long long)tot.ack_reads);
+  for (int i = 0; i < NLOGS; i++) {
+    free(logs[i].acks);
+    logs[i].acks = NULL;
+    logs[i].capacks = 0;
+  }
+  CHECK(!failed);
+  CHECK_EQ(tot.lost, 0);
+  CHECK(tot.kills > 0);
+  /* Passed: remove the namespace (its files are tens of MB). */
+  for (int i = 0; i < NLOGS; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.log", dir, logs[i].name);
+    unlink(path);
+  }
+  char marker[4200];
+  snprintf(marker, sizeof marker, "%s/.spot-namespace", dir);
+  unlink(marker);
+  rmdir(dir);
+}
+
+static const spot_test_t tests[] = {{"kill_writers", test_kill_writers}, {NULL, NULL}};
+SPOT_TEST_MAIN(tests)
