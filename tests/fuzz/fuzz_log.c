@@ -27,8 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size--;
   /* Keep the geometry small: the fuzzer may claim a history of 2^40 slots. */
   if (size >= sizeof(spot__loghdr_t)) {
-    const spot__loghdr_t *h = (const void *)data;
-    if ((uint64_t)h->slot_bytes * h->history > (64u << 20))
+    spot__loghdr_t h;
+    memcpy(&h, data, sizeof h); /* the input is not aligned */
+    if ((uint64_t)h.slot_bytes * h.history > (64u << 20))
       return 0;
   }
   spot_io_t *io = spot_io_mem_new(mode);
