@@ -158,7 +158,7 @@ static int take_lock(spot_log_t *log, const uint8_t boot[16], int boot_known, in
     if (rc != 0)
       return spot__fail(rc, "cannot lock %s: %s", log->path, spot_strerror(rc));
     if (atomic_load_explicit((_Atomic uint32_t *)&log->hdr->ready, memory_order_acquire) == 1 &&
-        boot_known && memcmp(log->hdr->ready_boot, boot, 16) == 0) {
+        (!boot_known || memcmp(log->hdr->ready_boot, boot, 16) == 0)) {
       *exclusive = 0;
       return 0;
     }
