@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "plan.h"
 #include "spot.h"
 
 typedef struct command {
@@ -27,6 +28,7 @@ static const command_t commands[] = {
     {"ls", spot_cli_ls, "ls                                  logs with size, history, latest"},
     {"info", spot_cli_info, "info LOG [--json]                   a log's geometry and state"},
     {"check", spot_cli_check, "check LOG [--fix]                   verify (and repair) a log"},
+    {"plan", spot_cli_plan, "plan VERB [...]                     energy/billing planner (spot plan --help)"},
 };
 
 static void usage(FILE *out) {
