@@ -78,6 +78,10 @@ typedef struct plan {
   int nmc;
 } plan_t;
 
+/* plan_args.c: applies the flags argv[first..argc) (and any --params FILE) to *p. Returns 0, or 1 after printing
+ * the error. */
+int plan_parse_args(plan_t *p, int argc, char **argv, int first);
+
 /* plan_out.c */
 const char *plan_field_key(plan_field_t f);
 void plan_print_table(const plan_t *p, FILE *out);
