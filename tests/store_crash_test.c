@@ -17,6 +17,12 @@
  *   - `spot -n DIR check LOG` (the command line) exits 0.
  * It ends with a summary line: `crash: N rounds, K kills, A acknowledged appends checked, L lost`.
  *
+ * Random kills rarely land inside the append mutex, so the owner_died_* tests make it certain: a child takes the
+ * append mutex through the store's insides (store/log_impl.h), stops at a chosen step of the commit protocol of
+ * core/logfmt.h (mutex only; slot cleared and half written; slot published but `next` not raised) and is killed
+ * while the parent holds the log open. The parent's next append must take over the mutex and get that sequence
+ * number, everything acknowledged before must stay readable, and the log must recover and pass `spot check`.
+ *
  * SPOT_TEST_QUICK=1 runs fewer rounds; SPOT_CRASH_SEED=N repeats a run's random choices.
  */
 #include <errno.h>
@@ -33,6 +39,7 @@
 
 #include "spot/log.h"
 #include "spot/ns.h"
+#include "store/log_impl.h" /* owner_died_*: a writer that dies at a chosen step of an append */
 #include "support.h"
 #include "test.h"
 
@@ -562,5 +569,173 @@ static void test_kill_writers(void) {
   rmdir(dir);
 }
 
-static const spot_test_t tests[] = {{"kill_writers", test_kill_writers}, {NULL, NULL}};
+/* ---- deterministic death inside the append mutex ---- */
+
+enum { DIE_LOCKED, DIE_TORN, DIE_PUBLISHED };
+
+/* Child: opens its own handle, appends `before` elements, then takes the append mutex and stops at step `how` of
+ * the next append, tells the parent (one byte on fd) and waits to be killed. */
+static void die_in_append(const char *path, uint32_t es, uint64_t tag, int before, int how, int fd) {
+  spot_log_t *log = NULL;
+  if (spot_log_open(path, 0, NULL, &log, NULL) != 0)
+    _exit(2);
+  uint8_t *buf = calloc(1, es);
+  if (buf == NULL)
+    _exit(3);
+  for (int c = 0; c < before; c++) {
+    size_t len = make_elem(buf, es, 1, (uint64_t)c, tag);
+    if (spot_log_append(log, buf, len, NULL) != 0)
+      _exit(4);
+  }
+  spot__pmutex_lock(log->hdr->mutex);
+  uint64_t s = atomic_load((_Atomic uint64_t *)&log->hdr->next);
+  spot__slot_t *slot = spot__slot_at(log, s);
+  if (how != DIE_LOCKED) {
+    atomic_store((_Atomic uint64_t *)&slot->seq, 0);
+    make_elem(buf, es, 1, (uint64_t)before, tag);
+    memcpy(spot__slot_data(slot), buf, how == DIE_TORN ? es / 2 : es); /* torn: half the data, no crc */
+    if (how == DIE_PUBLISHED) {
+      slot->crc = spot__slot_crc(s, buf, es);
+      atomic_store((_Atomic uint64_t *)&slot->seq, s);
+    }
+  }
+  char one = 'x';
+  if (write(fd, &one, 1) != 1)
+    _exit(5);
+  for (int i = 0; i < 6000; i++) /* bounded: the parent kills it long before */
+    usleep(10000);
+  _exit(6);
+}
+
+/* Reads seq and compares it with the element of (writer, counter); 0 if equal. */
+static int read_is(spot_log_t *log, uint32_t es, uint64_t tag, uint64_t seq, uint32_t writer, uint64_t counter) {
+  uint8_t *got = malloc(es), *want = malloc(es);
+  int rc = -1;
+  if (got && want && spot_log_read(log, seq, got, es) == 0) {
+    make_elem(want, es, writer, counter, tag);
+    rc = memcmp(got, want, es) == 0 ? 0 : -1;
+  }
+  free(got);
+  free(want);
+  return rc;
+}
+
+/* hold: the parent holds the log open across the death (the live mutex is taken over); otherwise the next opener
+ * is alone and recovers the file (a published slot whose `next` was not raised is then kept as the newest). */
+static void owner_died(int how, uint64_t history, int before, int hold) {
+  const uint32_t es = 64;
+  const uint64_t tag = 21 + (uint64_t)how;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", spot_test_dir("ownerdied"));
+  CHECK_OK(spot_ns_init(dir));
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  spot_log_config_t cfg = {es, history, SPOT_SYNC_NONE, 0};
+  CHECK_OK(spot_ns_create_log(ns, "od", &cfg));
+  char path[4096];
+  CHECK_OK(spot_ns_log_path(ns, "od", path, sizeof path));
+  spot_log_t *log = NULL;
+  if (hold)
+    CHECK_OK(spot_ns_open_log(ns, "od", 0, &log, NULL));
+
+  int pfd[2];
+  CHECK(pipe(pfd) == 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    close(pfd[0]);
+    die_in_append(path, es, tag, before, how, pfd[1]);
+  }
+  close(pfd[1]);
+  char one;
+  struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
+  int ready = poll(&pf, 1, 30000) == 1 && read(pfd[0], &one, 1) == 1;
+  close(pfd[0]);
+  kill(pid, SIGKILL);
+  int st;
+  waitpid(pid, &st, 0);
+  CHECK(ready);
+  CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+  spot_log_report_t rep;
+  if (!hold) {
+    CHECK_OK(spot_ns_open_log(ns, "od", 0, &log, &rep));
+    if (how == DIE_PUBLISHED) /* complete but unacknowledged: recovery keeps it, the next append follows it */
+      before++;
+  }
+
+  /* The dead writer's append never returned: latest is what it had acknowledged, all of it readable (in the
+   * window; with a wrapped ring the slot it was overwriting is no longer offered). */
+  uint64_t s = (uint64_t)before + 1, lo, hi;
+  CHECK_OK(spot_log_latest(log, &hi));
+  CHECK_OK(spot_log_earliest(log, &lo));
+  CHECK_EQ(hi, before);
+  uint64_t want_lo = (uint64_t)before > history ? (uint64_t)before - history + 1 : 1;
+  if (hold && how != DIE_LOCKED && (uint64_t)before >= history)
+    want_lo++; /* the oldest slot was being overwritten */
+  if (!hold && how == DIE_TORN && (uint64_t)before >= history)
+    want_lo++; /* recovery dropped the oldest slot, torn by the overwrite */
+  CHECK_EQ(lo, want_lo);
+  if (!hold)
+    CHECK(rep.torn_slots <= 1 && rep.dropped == 0); /* at most the dead writer's slot */
+  for (uint64_t q = lo; q <= hi; q++)
+    CHECK(read_is(log, es, tag, q, 1, q - 1) == 0);
+  uint8_t buf[64];
+  CHECK_RC(spot_log_read(log, s, buf, sizeof buf), SPOT_ENOTYET);
+
+  /* The next append takes the mutex over from the dead owner and gets the dead writer's number. */
+  make_elem(buf, es, 2, 0, tag);
+  uint64_t got = 0;
+  CHECK_OK(spot_log_append(log, buf, es, &got));
+  CHECK_EQ(got, s);
+  CHECK(read_is(log, es, tag, s, 2, 0) == 0);
+  make_elem(buf, es, 2, 1, tag);
+  CHECK_OK(spot_log_append(log, buf, es, &got));
+  CHECK_EQ(got, s + 1);
+  CHECK_OK(spot_log_verify(log, NULL));
+  spot_log_close(log);
+
+  /* Recovery by a fresh opener keeps all of it, and the command line agrees. */
+  CHECK_OK(spot_ns_open_log(ns, "od", 0, &log, &rep));
+  CHECK_OK(spot_log_latest(log, &hi));
+  CHECK_EQ(hi, s + 1);
+  CHECK(read_is(log, es, tag, s, 2, 0) == 0);
+  CHECK(read_is(log, es, tag, s + 1, 2, 1) == 0);
+  spot_log_close(log);
+  spot_ns_close(ns);
+  char out[512], err[512];
+  int rc = spot_test_sh(out, sizeof out, err, sizeof err, "'%s' -n '%s' check od", spot_test_bin(), dir);
+  if (rc != 0)
+    fprintf(stderr, "  spot check: %s%s", out, err);
+  CHECK_EQ(rc, 0);
+  unlink(path);
+  char marker[4200];
+  snprintf(marker, sizeof marker, "%s/.spot-namespace", dir);
+  unlink(marker);
+  rmdir(dir);
+}
+
+static void test_owner_died_locked(void) { owner_died(DIE_LOCKED, 100, 5, 1); }
+static void test_owner_died_torn(void) { owner_died(DIE_TORN, 100, 5, 1); }
+static void test_owner_died_published(void) { owner_died(DIE_PUBLISHED, 100, 5, 1); }
+static void test_owner_died_torn_wrapped(void) { owner_died(DIE_TORN, 4, 9, 1); }
+static void test_owner_died_published_wrapped(void) { owner_died(DIE_PUBLISHED, 4, 9, 1); }
+static void test_died_alone_locked(void) { owner_died(DIE_LOCKED, 100, 5, 0); }
+static void test_died_alone_torn(void) { owner_died(DIE_TORN, 100, 5, 0); }
+static void test_died_alone_published(void) { owner_died(DIE_PUBLISHED, 100, 5, 0); }
+static void test_died_alone_torn_wrapped(void) { owner_died(DIE_TORN, 4, 9, 0); }
+static void test_died_alone_published_wrapped(void) { owner_died(DIE_PUBLISHED, 4, 9, 0); }
+
+static const spot_test_t tests[] = {{"owner_died_locked", test_owner_died_locked},
+                                    {"owner_died_torn", test_owner_died_torn},
+                                    {"owner_died_published", test_owner_died_published},
+                                    {"owner_died_torn_wrapped", test_owner_died_torn_wrapped},
+                                    {"owner_died_published_wrapped", test_owner_died_published_wrapped},
+                                    {"died_alone_locked", test_died_alone_locked},
+                                    {"died_alone_torn", test_died_alone_torn},
+                                    {"died_alone_published", test_died_alone_published},
+                                    {"died_alone_torn_wrapped", test_died_alone_torn_wrapped},
+                                    {"died_alone_published_wrapped", test_died_alone_published_wrapped},
+                                    {"kill_writers", test_kill_writers},
+                                    {NULL, NULL}};
 SPOT_TEST_MAIN(tests)
