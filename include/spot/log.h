@@ -91,6 +91,15 @@ int spot_log_append(spot_log_t *log, const void *data, size_t len, uint64_t *seq
 /* Appends without waiting for any sync: the element is visible to readers and survives a killed process. */
 int spot_log_append_async(spot_log_t *log, const void *data, size_t len, uint64_t *seq);
 
+/* Blocks until the log's latest sequence number is greater than `after` (an append by any thread or process), or
+ * timeout_ns passed (0: no limit): 0 or SPOT_ETIMEDOUT. Wakes within microseconds (a futex in the mapping). */
+int spot_log_wait_newer(spot_log_t *log, uint64_t after, uint64_t timeout_ns);
+
+/* Appends wait while the element they would overwrite has a handler that has not ended (backpressure); after
+ * this many milliseconds they fail with SPOT_EBUSY. Default SPOT_BUSY_MS_DEFAULT. */
+#define SPOT_BUSY_MS_DEFAULT 5000u
+void spot_log_set_busy_timeout(spot_log_t *log, uint32_t ms);
+
 /* Blocks until every element up to seq is on disk (for SPOT_SYNC_BATCH at the next group commit; otherwise a sync
  * at once, shared with concurrent callers). SPOT_EFAILED/SPOT_EIO if the sync failed: the handle is then failed. */
 int spot_log_wait_durable(spot_log_t *log, uint64_t seq);

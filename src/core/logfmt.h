@@ -51,12 +51,15 @@ typedef struct spot__loghdr {
   uint32_t ready;                 /* 1 once recovery in ready_boot finished */
   uint32_t pad1;
   uint64_t recoveries;            /* how many times the file was recovered */
+  uint32_t wake;                  /* futex word: bumped after an append when `sleepers` is non-zero */
+  uint32_t sleepers;              /* threads (any process) waiting in spot_log_wait_newer */
 } spot__loghdr_t;
 
 typedef struct spot__slot {
   uint64_t seq;
   uint32_t crc;
-  uint32_t pad;
+  uint32_t pending; /* not under the crc: non-zero while a handler named by the put has not ended (the handler's
+                       id), so the ring must not overwrite the element yet */
   /* elem_size data bytes follow */
 } spot__slot_t;
 

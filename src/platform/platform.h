@@ -32,6 +32,14 @@ int spot__pmutex_init(void *mem);
 int spot__pmutex_lock(void *mem);
 void spot__pmutex_unlock(void *mem);
 
+/* ---- futex: waiting on a 32-bit word, also across processes sharing the mapping ---- */
+
+/* Sleeps while *word == expected, at most timeout_ns (0: no limit). Returns 0 when woken or when the word had
+ * changed, SPOT_ETIMEDOUT on timeout. Spurious returns are allowed: callers re-check their condition. */
+int spot__futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns);
+/* Wakes every thread sleeping on word, in any process. */
+void spot__futex_wake(uint32_t *word);
+
 /* ---- process-local mutex and condition variable ---- */
 
 typedef struct spot__mutex {

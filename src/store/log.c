@@ -14,6 +14,7 @@
 #include "core/crc32c.h"
 #include "core/error.h"
 #include "store/log_impl.h"
+#include "store/store.h"
 
 const char *spot_sync_name(spot_sync_t s) {
   switch (s) {
@@ -222,6 +223,7 @@ int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **
   log->history = h->history;
   log->sync = (spot_sync_t)h->sync_mode;
   log->batch_ns = (uint64_t)h->batch_us * 1000u;
+  log->busy_ns = (uint64_t)SPOT_BUSY_MS_DEFAULT * 1000000u;
   log->map_bytes = SPOT__HDR_BYTES + h->history * h->slot_bytes;
   rc = io->map(log->file, log->map_bytes, (void **)&log->map);
   if (rc != 0) {
@@ -274,7 +276,27 @@ int spot_log_close(spot_log_t *log) {
   return 0;
 }
 
-int spot_log_append_async(spot_log_t *log, const void *data, size_t len, uint64_t *seq) {
+/* Waits, outside the append mutex, while the element in the slot that append number s would overwrite still has
+ * a handler pending. SPOT_EBUSY after the handle's busy timeout. */
+static int wait_not_pending(spot_log_t *log, uint64_t s) {
+  spot__slot_t *slot = spot__slot_at(log, s);
+  uint64_t old = s - log->history, start = spot__now_ns(), pause = 20000;
+  for (;;) {
+    uint32_t p = atomic_load_explicit((_Atomic uint32_t *)&slot->pending, memory_order_acquire);
+    if (p == 0 || atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != old)
+      return 0;
+    if (spot__now_ns() - start >= log->busy_ns)
+      return spot__fail(SPOT_EBUSY,
+                        "log %s is full of elements whose handlers have not run: element %llu would be overwritten "
+                        "before its handler ended (is spotd running and keeping up?)",
+                        log->path, (unsigned long long)old);
+    spot__sleep_ns(pause);
+    if (pause < 1000000)
+      pause *= 2;
+  }
+}
+
+int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint32_t pending, uint64_t *seq) {
   if (len > log->elem_size)
     return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is longer than the log's element size (%u bytes)", len,
                       log->elem_size);
@@ -296,19 +318,29 @@ int spot_log_append_async(spot_log_t *log, const void *data, size_t len, uint64_
   }
   spot__loghdr_t *h = log->hdr;
   uint64_t s;
+  spot__slot_t *slot;
   for (;;) {
     spot__pmutex_lock(h->mutex); /* an owner that died left at most its unpublished slot invalid: nothing to do */
     s = atomic_load_explicit((_Atomic uint64_t *)&h->next, memory_order_relaxed);
-    /* A durable log must not overwrite an element newer than the durable hint on disk (see core/logfmt.h). */
-    if (log->sync == SPOT_SYNC_NONE || s <= log->history ||
-        s - log->history <= atomic_load_explicit((_Atomic uint64_t *)&h->hint_on_disk, memory_order_acquire))
+    slot = spot__slot_at(log, s);
+    int rc = 0;
+    if (s > log->history && atomic_load_explicit((_Atomic uint32_t *)&slot->pending, memory_order_acquire) != 0 &&
+        atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_relaxed) == s - log->history) {
+      /* backpressure: the element this append would overwrite still waits for its handler */
+      spot__pmutex_unlock(h->mutex);
+      rc = wait_not_pending(log, s);
+    } else if (log->sync != SPOT_SYNC_NONE && s > log->history &&
+               s - log->history >
+                   atomic_load_explicit((_Atomic uint64_t *)&h->hint_on_disk, memory_order_acquire)) {
+      /* A durable log must not overwrite an element newer than the durable hint on disk (core/logfmt.h). */
+      spot__pmutex_unlock(h->mutex);
+      rc = spot__log_wait_hint(log, s - log->history);
+    } else {
       break;
-    spot__pmutex_unlock(h->mutex);
-    int rc = spot__log_wait_hint(log, s - log->history);
+    }
     if (rc != 0)
       return rc;
   }
-  spot__slot_t *slot = spot__slot_at(log, s);
   uint8_t *d = spot__slot_data(slot);
   atomic_store_explicit((_Atomic uint64_t *)&slot->seq, 0, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
@@ -317,17 +349,67 @@ int spot_log_append_async(spot_log_t *log, const void *data, size_t len, uint64_
   if (len < log->elem_size)
     memset(d + len, 0, log->elem_size - len);
   slot->crc = spot__slot_crc_finish(dcrc, s);
+  slot->pending = pending;
   atomic_store_explicit((_Atomic uint64_t *)&slot->seq, s, memory_order_release);
   atomic_store_explicit((_Atomic uint64_t *)&h->next, s + 1, memory_order_release);
   spot__pmutex_unlock(h->mutex);
+  if (atomic_load_explicit((_Atomic uint32_t *)&h->sleepers, memory_order_seq_cst) != 0) {
+    atomic_fetch_add_explicit((_Atomic uint32_t *)&h->wake, 1, memory_order_seq_cst);
+    spot__futex_wake(&h->wake);
+  }
   if (seq)
     *seq = s;
   return 0;
 }
 
+int spot_log_append_async(spot_log_t *log, const void *data, size_t len, uint64_t *seq) {
+  return spot__log_append_pending(log, data, len, 0, seq);
+}
+
+int spot_log_wait_newer(spot_log_t *log, uint64_t after, uint64_t timeout_ns) {
+  spot__loghdr_t *h = log->hdr;
+  _Atomic uint64_t *next = (_Atomic uint64_t *)&h->next;
+  if (atomic_load_explicit(next, memory_order_acquire) - 1 > after)
+    return 0;
+  uint64_t deadline = timeout_ns ? spot__now_ns() + timeout_ns : 0;
+  atomic_fetch_add_explicit((_Atomic uint32_t *)&h->sleepers, 1, memory_order_seq_cst);
+  int rc = 0;
+  for (;;) {
+    uint32_t w = atomic_load_explicit((_Atomic uint32_t *)&h->wake, memory_order_seq_cst);
+    if (atomic_load_explicit(next, memory_order_seq_cst) - 1 > after)
+      break;
+    uint64_t left = 0;
+    if (deadline) {
+      uint64_t now = spot__now_ns();
+      if (now >= deadline) {
+        rc = SPOT_ETIMEDOUT;
+        break;
+      }
+      left = deadline - now;
+    }
+    spot__futex_wait(&h->wake, w, left);
+  }
+  atomic_fetch_sub_explicit((_Atomic uint32_t *)&h->sleepers, 1, memory_order_seq_cst);
+  return rc;
+}
+
+void spot__log_release(spot_log_t *log, uint64_t seq) {
+  spot__slot_t *slot = spot__slot_at(log, seq);
+  if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == seq)
+    atomic_store_explicit((_Atomic uint32_t *)&slot->pending, 0, memory_order_release);
+}
+
+uint32_t spot__log_pending(spot_log_t *log, uint64_t seq) {
+  spot__slot_t *slot = spot__slot_at(log, seq);
+  uint32_t p = atomic_load_explicit((_Atomic uint32_t *)&slot->pending, memory_order_acquire);
+  return atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == seq ? p : 0;
+}
+
+void spot_log_set_busy_timeout(spot_log_t *log, uint32_t ms) { log->busy_ns = (uint64_t)ms * 1000000u; }
+
 int spot_log_append(spot_log_t *log, const void *data, size_t len, uint64_t *seq) {
   uint64_t s;
-  int rc = spot_log_append_async(log, data, len, &s);
+  int rc = spot__log_append_pending(log, data, len, 0, &s);
   if (rc == 0 && log->sync != SPOT_SYNC_NONE)
     rc = spot_log_wait_durable(log, s);
   if (rc == 0 && seq)

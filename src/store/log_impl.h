@@ -23,6 +23,7 @@ struct spot_log {
   uint64_t history;
   spot_sync_t sync;
   uint64_t batch_ns;
+  uint64_t busy_ns;      /* longest wait of an append for a pending handler (backpressure) */
   atomic_int failed;     /* 0, or the SPOT_E* code of the write or sync that failed: appends are refused */
   char *path;
 

@@ -142,6 +142,7 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
       rep->torn_slots++;
     slot->seq = 0;
     slot->crc = 0;
+    slot->pending = 0;
     rep->repaired = 1;
   }
   uint64_t floor = a > E ? E + 1 : a;
