@@ -53,6 +53,15 @@ static const plan_field_t order[PF_COUNT] = {
     PF_DEVICES_REAL, PF_DEVICES,
 };
 
+/* Results: the device's figures first, then the cloud's, then the devices. */
+static const plan_field_t result_order[PF_COUNT] = {
+    PF_VOLUME,      PF_THRESHOLD,     PF_ENERGY_TARGET, PF_VCAP,         PF_ENERGY,       PF_DENERGY,
+    PF_VARIABILITY, PF_DVARIABILITY,  PF_N_DEVICES,     PF_QUOTA,        PF_BILLING,      PF_DBILLING,
+    PF_QUOTA_ADHOC, PF_BILLING_MIN,   PF_BILLING_ADHOC, PF_SAVING,       PF_COEF,         PF_BILLING_TARGET,
+    PF_DEVICES_REAL, PF_DEVICES,      PF_ALPHA,         PF_EPS_A,        PF_EPS_I,        PF_B_I,
+    PF_B_A,         PF_B_T,
+};
+
 const char *plan_field_key(plan_field_t f) { return fields[f].key; }
 
 void plan_note(plan_t *p, const char *note) {
@@ -99,8 +108,8 @@ void plan_print_table(const plan_t *p, FILE *out) {
       row(p, order[i], out);
   fprintf(out, "results\n");
   for (int i = 0; i < PF_COUNT; i++)
-    if (!p->is_input[order[i]] && !isnan(p->v[order[i]]))
-      row(p, order[i], out);
+    if (!p->is_input[result_order[i]] && !isnan(p->v[result_order[i]]))
+      row(p, result_order[i], out);
   if (p->nmc) {
     fprintf(out, "monte carlo (%llu samples, seed %llu, %s sampling)\n", (unsigned long long)p->samples,
             (unsigned long long)p->seed, p->sampler == SPOT_SAMPLE_REJECT ? "rejection" : "inverse-CDF");
