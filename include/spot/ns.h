@@ -1,8 +1,9 @@
 /*
  * spot/ns.h: namespaces, the directories of logs that a node serves.
  *
- * A namespace is a directory made by spot_ns_init() (it holds a marker file `.spot-namespace`); log NAME lives in
- * DIR/NAME.log. Names are validated identifiers (letters, digits, '_' and '-'), never paths.
+ * A namespace is a directory made by spot_ns_init() (it holds a marker file `.spot-namespace` and the node's own
+ * files in .spot/: its id, event log and handler registry); log NAME lives in DIR/NAME.log. Names are validated
+ * identifiers (letters, digits, '_' and '-'), never paths. A spot_ns_t may be shared by threads.
  */
 #ifndef SPOT_NS_H
 #define SPOT_NS_H
@@ -24,6 +25,9 @@ int spot_ns_init(const char *dir);
  * spot_io_posix(). *out is the caller's until spot_ns_close(). */
 int spot_ns_open(const char *dir, spot_io_t *io, spot_ns_t **out);
 void spot_ns_close(spot_ns_t *ns);
+
+/* The namespace's node id: a random 64-bit number chosen by spot_ns_init, naming this node in event logs. */
+uint64_t spot_ns_node_id(const spot_ns_t *ns);
 
 /* The namespace's directory, as given to spot_ns_open(); valid until spot_ns_close(). */
 const char *spot_ns_dir(const spot_ns_t *ns);

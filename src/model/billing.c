@@ -106,7 +106,7 @@ int spot_billing_devices(const spot_dist_t *d, const spot_rates_t *r, double bba
     return rc;
   if (!(bbar > 0) || !isfinite(bbar))
     return SPOT_MODEL_EBILLING;
-  double x = c > 0 ? bbar / (d->mu * c) : INFINITY;
+  double x = c > 0 ? bbar / (d->mu * c) : HUGE_VAL;
   if (!(x >= 1))
     return SPOT_MODEL_EBILLINGLOW;
   *n = x;
@@ -126,6 +126,6 @@ int spot_billing_volume(spot_dist_kind_t kind, double alpha, const spot_rates_t 
     return SPOT_MODEL_EBILLING;
   if (!(n >= 1) || !isfinite(n))
     return SPOT_MODEL_EDEVICES;
-  *mu = c > 0 ? bbar / (n * c) : INFINITY;
+  *mu = c > 0 ? bbar / (n * c) : HUGE_VAL;
   return 0;
 }

@@ -34,7 +34,7 @@ int spot_design_run(spot_design_t *x, const spot_rates_t *r) {
     return rc;
   rc = spot_energy_var(&d, r, y.threshold_bits, y.reading, &y.variability_j2);
   if (rc == SPOT_MODEL_EALPHA2)
-    y.variability_j2 = INFINITY;
+    y.variability_j2 = HUGE_VAL;
   else if (rc < 0)
     return rc;
   if ((rc = spot_dist_shaped(&s, &d, y.n)) < 0 ||

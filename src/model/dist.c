@@ -89,7 +89,7 @@ double spot_dist_pdf(const spot_dist_t *d, double x) {
   case SPOT_DIST_PARETO:
     return x >= d->xm ? d->alpha / d->xm * ppow(d, x, d->alpha + 1) : 0;
   case SPOT_DIST_FIXED:
-    return x == d->mu ? INFINITY : 0;
+    return x == d->mu ? HUGE_VAL : 0;
   }
   return NAN;
 }
@@ -129,9 +129,9 @@ double spot_dist_quantile(const spot_dist_t *d, double p) {
   case SPOT_DIST_UNIFORM:
     return p * d->xm;
   case SPOT_DIST_EXPONENTIAL:
-    return p == 1 ? INFINITY : -d->mu * log1p(-p);
+    return p == 1 ? HUGE_VAL : -d->mu * log1p(-p);
   case SPOT_DIST_PARETO:
-    return p == 1 ? INFINITY : d->xm * exp(-log1p(-p) / d->alpha);
+    return p == 1 ? HUGE_VAL : d->xm * exp(-log1p(-p) / d->alpha);
   case SPOT_DIST_FIXED:
     return d->mu;
   }
@@ -192,7 +192,7 @@ double spot_dist_upm2(const spot_dist_t *d, double t) {
   case SPOT_DIST_PARETO: {
     double a = d->alpha;
     if (a <= 2)
-      return INFINITY;
+      return HUGE_VAL;
     if (t >= d->xm)
       return 2 * t * t * ppow(d, t, a) / ((a - 1) * (a - 2));
     return d->xm * d->xm * a / ((a - 1) * (a - 1) * (a - 2)) + (d->mu - t) * (d->mu - t);
@@ -210,7 +210,7 @@ double spot_dist_moment2(const spot_dist_t *d) {
   case SPOT_DIST_EXPONENTIAL:
     return 2 * d->mu * d->mu;
   case SPOT_DIST_PARETO:
-    return d->alpha <= 2 ? INFINITY : d->alpha * d->xm * d->xm / (d->alpha - 2);
+    return d->alpha <= 2 ? HUGE_VAL : d->alpha * d->xm * d->xm / (d->alpha - 2);
   case SPOT_DIST_FIXED:
     return d->mu * d->mu;
   }
@@ -221,7 +221,7 @@ double spot_dist_pmoment(const spot_dist_t *d, int k, double t) {
   if (k < 0 || k > 2)
     return NAN;
   if (k == 2 && d->form == SPOT_DIST_PARETO && d->alpha <= 2)
-    return INFINITY;
+    return HUGE_VAL;
   double m0 = 1, m1 = d->mu, m2 = spot_dist_moment2(d);
   switch (d->form) {
   case SPOT_DIST_UNIFORM: {

@@ -26,7 +26,7 @@ int spot_lambertw0(double z, double *out) {
     return 0;
   }
   if (isinf(z)) {
-    *out = INFINITY;
+    *out = HUGE_VAL;
     return 0;
   }
   double w;

@@ -72,6 +72,34 @@ int spot__touch(const char *path);
  * and is returned. SPOT_ENOTFOUND if dir cannot be read. */
 int spot__dir_each(const char *dir, int (*fn)(const char *name, void *arg), void *arg);
 
+/* ---- shared objects (handlers) ---- */
+
+/* Loads the shared object at path (its constructors run, so its SPOT_HANDLERs register). Returns an opaque
+ * handle, or NULL with a message in err. Objects are never unloaded: handlers may still be running. */
+void *spot__dl_open(const char *path, char *err, size_t errcap);
+
+/* ---- processes ---- */
+
+/* Starts argv[0] (a path) with argv, its standard streams inherited, keep_fd (>= 0) left open in the child, and
+ * the child killed when this process dies. Returns the pid (> 0) or a negative SPOT_E* code. */
+int spot__spawn(char *const argv[], int keep_fd);
+/* Reaps one exited child without blocking: returns its pid (and *signal: the killing signal or 0, *status: the
+ * exit status) or 0 if none has exited. */
+int spot__reap(int *signal, int *status);
+/* Sends SIGKILL (hard) or SIGTERM to pid. */
+void spot__kill(int pid, int hard);
+/* This process's id. */
+int spot__getpid(void);
+/* The path of the running executable, into buf. */
+int spot__self_exe(char *buf, size_t cap);
+/* A name for a signal number ("SIGSEGV"). */
+const char *spot__signame(int sig);
+
+/* Creates an anonymous shared memory file of size bytes and maps it: *fd stays open (for spot__spawn's keep_fd),
+ * *addr is the mapping. spot__shm_map maps such an fd in a child. */
+int spot__shm_create(size_t size, int *fd, void **addr);
+int spot__shm_map(int fd, size_t size, void **addr);
+
 /* ---- randomness ---- */
 
 /* Fills buf with n bytes from the OS's random source. */

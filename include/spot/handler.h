@@ -1,0 +1,77 @@
+/*
+ * spot/handler.h: writing handlers, the functions spot runs when an element is put to a log.
+ *
+ *   #include <spot/handler.h>
+ *   static int hello(spot_ctx_t *ctx, const spot_event_t *ev) {
+ *     spot_print(ctx, "hello from %s element %llu", ev->log, (unsigned long long)ev->seq);
+ *     return 0;
+ *   }
+ *   SPOT_HANDLER(hello)
+ *
+ * A handler returns 0 for success or any other value for failure (recorded as its status in the event log). It
+ * may get, put and read latest on any log of its node through ctx; its puts record this invocation as their cause.
+ * The same source builds for every scale: no OS calls are needed in a handler.
+ */
+#ifndef SPOT_HANDLER_H
+#define SPOT_HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spot/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct spot_ctx spot_ctx_t;
+
+typedef struct spot_event {
+  const char *log;     /* the log the element was put to */
+  uint64_t seq;        /* its sequence number */
+  const void *data;    /* the element (a private copy, valid during the call) */
+  size_t size;         /* the log's element size */
+  const char *handler; /* this handler's name */
+  uint64_t node;       /* the node running it */
+  uint64_t event_id;   /* this invocation's start event in the node's event log */
+  uint64_t put_id;     /* the put event that triggered it */
+} spot_event_t;
+
+typedef int (*spot_handler_fn)(spot_ctx_t *ctx, const spot_event_t *ev);
+
+#define SPOT_HANDLER_ABI 1u
+
+typedef struct spot_handler_def {
+  uint32_t abi;
+  const char *name;
+  spot_handler_fn fn;
+} spot_handler_def_t;
+
+/* Registers a handler in this process (SPOT_HANDLER calls it before main or when a handler object is loaded).
+ * def must stay valid for the life of the process (or of its shared object). */
+void spot_handler_register(const spot_handler_def_t *def);
+
+/* Registers function fn under its own name. Place it after the function, at file scope. */
+#define SPOT_HANDLER(fn)                                                                          \
+  static const spot_handler_def_t spot__handler_def_##fn = {SPOT_HANDLER_ABI, #fn, fn};           \
+  __attribute__((constructor)) static void spot__handler_reg_##fn(void) {                         \
+    spot_handler_register(&spot__handler_def_##fn);                                               \
+  }
+
+/* Appends len bytes (zero-padded) to log `log` of this node; if handler is not NULL, that handler runs on the new
+ * element. *seq (may be NULL) gets its sequence number. Errors as spot_put (spot/node.h). */
+int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler, uint64_t *seq);
+
+/* Copies element seq of log `log` into buf (cap >= the log's element size). */
+int spot_ctx_get(spot_ctx_t *ctx, const char *log, uint64_t seq, void *buf, size_t cap);
+
+/* The newest sequence number of log `log` (0 if empty). */
+int spot_ctx_latest(spot_ctx_t *ctx, const char *log, uint64_t *seq);
+
+/* Writes one line to the node's output, prefixed with the handler's name and event. */
+void spot_print(spot_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif

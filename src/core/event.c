@@ -1,0 +1,97 @@
+/*
+ * event.c: encoding of event records (core/event.h). Fixed offsets, little-endian, so a record written on one
+ * machine reads the same on another (the network and the microcontroller link carry them too).
+ */
+#include "core/event.h"
+
+#include <string.h>
+
+#include "spot/error.h"
+
+enum { O_TYPE = 0, O_VERSION = 1, O_STATUS = 4, O_NODE = 8, O_ID = 16, O_CNODE = 24, O_CID = 32, O_REF = 40,
+       O_TIME = 48, O_DUR = 56, O_SEQ = 64, O_HID = 72, O_LOG = 80, O_HANDLER = 144, O_REASON = 208 };
+
+static void put64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint64_t get64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+static void put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static void put_str(uint8_t *p, const char *s, size_t cap) {
+  size_t n = strnlen(s, cap - 1);
+  memcpy(p, s, n);
+  memset(p + n, 0, cap - n);
+}
+static int get_str(const uint8_t *p, char *s, size_t cap) {
+  if (memchr(p, 0, cap) == NULL)
+    return SPOT_ECORRUPT;
+  memcpy(s, p, cap);
+  return 0;
+}
+
+void spot__event_encode(const spot__event_t *e, uint8_t out[SPOT__EVENT_BYTES]) {
+  memset(out, 0, SPOT__EVENT_BYTES);
+  out[O_TYPE] = e->type;
+  out[O_VERSION] = SPOT__EVENT_VERSION;
+  put32(out + O_STATUS, (uint32_t)e->status);
+  put64(out + O_NODE, e->node);
+  put64(out + O_ID, e->id);
+  put64(out + O_CNODE, e->cause_node);
+  put64(out + O_CID, e->cause_id);
+  put64(out + O_REF, e->ref);
+  put64(out + O_TIME, e->time_ns);
+  put64(out + O_DUR, e->duration_ns);
+  put64(out + O_SEQ, e->seq);
+  put32(out + O_HID, e->handler_id);
+  put_str(out + O_LOG, e->log, sizeof e->log);
+  put_str(out + O_HANDLER, e->handler, sizeof e->handler);
+  put_str(out + O_REASON, e->reason, sizeof e->reason);
+}
+
+int spot__event_decode(const uint8_t in[SPOT__EVENT_BYTES], spot__event_t *e) {
+  if (in[O_TYPE] < SPOT__EV_PUT || in[O_TYPE] > SPOT__EV_FAIL || in[O_VERSION] != SPOT__EVENT_VERSION)
+    return SPOT_ECORRUPT;
+  spot__event_t d;
+  memset(&d, 0, sizeof d);
+  d.type = in[O_TYPE];
+  d.status = (int32_t)get32(in + O_STATUS);
+  d.node = get64(in + O_NODE);
+  d.id = get64(in + O_ID);
+  d.cause_node = get64(in + O_CNODE);
+  d.cause_id = get64(in + O_CID);
+  d.ref = get64(in + O_REF);
+  d.time_ns = get64(in + O_TIME);
+  d.duration_ns = get64(in + O_DUR);
+  d.seq = get64(in + O_SEQ);
+  d.handler_id = get32(in + O_HID);
+  if (get_str(in + O_LOG, d.log, sizeof d.log) || get_str(in + O_HANDLER, d.handler, sizeof d.handler) ||
+      get_str(in + O_REASON, d.reason, sizeof d.reason))
+    return SPOT_ECORRUPT;
+  *e = d;
+  return 0;
+}
+
+const char *spot__event_type_name(int type) {
+  switch (type) {
+  case SPOT__EV_PUT:
+    return "put";
+  case SPOT__EV_START:
+    return "start";
+  case SPOT__EV_END:
+    return "end";
+  case SPOT__EV_FAIL:
+    return "fail";
+  }
+  return "?";
+}

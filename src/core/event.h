@@ -1,0 +1,47 @@
+/*
+ * core/event.h: the records of a node's event log, and their portable 256-byte encoding.
+ *
+ * Four kinds: put (an element was put, naming a handler or not), start (a handler began on it), end (the handler
+ * returned 0) and fail (it returned non-zero, crashed, or overran its time). Each carries its cause, the (node,
+ * event) that produced it: a put made by a handler has that invocation's start event as cause; a start has its
+ * put; an end or fail has its start. So the causal tree of any element can be walked both ways. An event's id is
+ * its sequence number in the event log (not stored in the record, filled in when it is read).
+ */
+#ifndef SPOT_CORE_EVENT_H
+#define SPOT_CORE_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOT__EVENT_BYTES 256u
+#define SPOT__EVENT_VERSION 1u
+
+typedef enum spot__evtype { SPOT__EV_PUT = 1, SPOT__EV_START = 2, SPOT__EV_END = 3, SPOT__EV_FAIL = 4 } spot__evtype_t;
+
+typedef struct spot__event {
+  uint8_t type;         /* spot__evtype_t */
+  int32_t status;       /* end: 0; fail: the handler's return value, or a SPOT_E* code */
+  uint64_t node;        /* the node that wrote the event */
+  uint64_t id;          /* its event id (its sequence number in the event log) */
+  uint64_t cause_node;  /* the event that caused it: (0, 0) for a put from outside any handler */
+  uint64_t cause_id;
+  uint64_t ref;         /* start/end/fail: the put event id they belong to */
+  uint64_t time_ns;     /* wall clock when it happened */
+  uint64_t duration_ns; /* end/fail: how long the handler ran */
+  uint64_t seq;         /* the element's sequence number in `log` */
+  uint32_t handler_id;  /* the handler's id in the namespace registry (0: none) */
+  char log[64];
+  char handler[64];
+  char reason[48];      /* fail: why, in words */
+} spot__event_t;
+
+/* Encodes e into out (SPOT__EVENT_BYTES, little-endian, zero-padded strings). */
+void spot__event_encode(const spot__event_t *e, uint8_t out[SPOT__EVENT_BYTES]);
+
+/* Decodes in; returns 0, or SPOT_ECORRUPT if the type or version is unknown or a string is unterminated. */
+int spot__event_decode(const uint8_t in[SPOT__EVENT_BYTES], spot__event_t *e);
+
+/* "put", "start", "end", "fail" (or "?"). */
+const char *spot__event_type_name(int type);
+
+#endif
