@@ -11,7 +11,7 @@
  *   - each element's bytes are the ones written, zero-padded;
  *   - each writer's counters appear dense and in increasing sequence-number order.
  * Variants: durability none; `batch` with synchronous spot_log_append, so group commit runs in every process at
- * once; and small histories where the ring wraps, where only the window is checked while the parent reads
+ * once; `always`; `batch` pipelined (asynchronous appends with a wait for durability every 64); and small histories where the ring wraps, where only the window is checked while the parent reads
  * concurrently (a read returns an intact element or SPOT_EEXPIRED, never a torn one).
  *
  * Counts shrink with SPOT_TEST_QUICK=1 (the sanitizer run). Every wait is bounded: a run that does not finish in
@@ -118,6 +118,7 @@ typedef struct run {
   uint32_t batch_us;
   uint64_t per_thread; /* appends per writer thread */
   uint64_t tag;
+  int async_every; /* > 0: spot_log_append_async, and spot_log_wait_durable every so many appends and at the end */
   char path[4096];
 } run_t;
 
@@ -140,7 +141,14 @@ static void *writer_main(void *p) {
   for (uint64_t c = 0; c < w->run->per_thread; c++) {
     size_t len = make_elem(buf, es, w->writer, c, w->run->tag);
     uint64_t seq = 0;
-    int rc = spot_log_append(w->log, buf, len, &seq);
+    int rc;
+    if (w->run->async_every > 0) {
+      rc = spot_log_append_async(w->log, buf, len, &seq);
+      if (rc == 0 && ((c + 1) % (uint64_t)w->run->async_every == 0 || c + 1 == w->run->per_thread))
+        rc = spot_log_wait_durable(w->log, seq);
+    } else {
+      rc = spot_log_append(w->log, buf, len, &seq);
+    }
     if (rc != 0) {
       fprintf(stderr, "  writer %u: append %llu failed: %s (%s)\n", w->writer, (unsigned long long)c,
               spot_errname(rc), spot_errdetail());
@@ -437,6 +445,25 @@ static void test_batch_sync_4x4(void) {
   CHECK(check_log(&run, 1) == 0);
 }
 
+static void test_always_sync_4x4(void) {
+  /* Every append syncs before it returns; concurrent appenders of a process share syncs. */
+  run_t run = {.name = "conc-always", .elem_size = 64, .sync = SPOT_SYNC_ALWAYS, .tag = 7};
+  run.per_thread = quick() ? 30 : 100;
+  run.history = NWRITER * run.per_thread;
+  CHECK(run_writers(&run, 0) == 0);
+  CHECK(check_log(&run, 1) == 0);
+}
+
+static void test_batch_async_4x4(void) {
+  /* Pipelined: asynchronous appends, a wait for durability every 64 of them, in every process at once. */
+  run_t run = {.name = "conc-basync", .elem_size = 256, .sync = SPOT_SYNC_BATCH, .batch_us = 1000, .tag = 8,
+               .async_every = 64};
+  run.per_thread = quick() ? 1000 : 6000;
+  run.history = NWRITER * run.per_thread;
+  CHECK(run_writers(&run, 1) == 0);
+  CHECK(check_log(&run, 1) == 0);
+}
+
 static void test_none_wrap(void) {
   run_t run = {.name = "conc-wrap", .elem_size = 128, .history = 509, .sync = SPOT_SYNC_NONE, .tag = 4};
   run.per_thread = quick() ? 1000 : 10000;
@@ -463,7 +490,8 @@ static void test_history_one(void) {
 
 static const spot_test_t tests[] = {
     {"none_4x4", test_none_4x4},         {"none_4x4_odd_size", test_none_4x4_odd_size},
-    {"batch_sync_4x4", test_batch_sync_4x4}, {"none_wrap", test_none_wrap},
+    {"batch_sync_4x4", test_batch_sync_4x4}, {"always_sync_4x4", test_always_sync_4x4},
+    {"batch_async_4x4", test_batch_async_4x4}, {"none_wrap", test_none_wrap},
     {"batch_wrap", test_batch_wrap},     {"history_one", test_history_one},
     {NULL, NULL}};
 SPOT_TEST_MAIN(tests)
