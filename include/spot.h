@@ -8,7 +8,9 @@
 
 #include "spot/error.h"
 #include "spot/io.h"
+#include "spot/handler.h"
 #include "spot/log.h"
+#include "spot/node.h"
 #include "spot/ns.h"
 
 #define SPOT_VERSION "0.1.0"

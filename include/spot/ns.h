@@ -29,6 +29,9 @@ void spot_ns_close(spot_ns_t *ns);
 /* The namespace's node id: a random 64-bit number chosen by spot_ns_init, naming this node in event logs. */
 uint64_t spot_ns_node_id(const spot_ns_t *ns);
 
+/* How long puts through ns wait for a pending handler before SPOT_EBUSY (see spot_log_set_busy_timeout). */
+void spot_ns_set_busy_timeout(spot_ns_t *ns, uint32_t ms);
+
 /* The namespace's directory, as given to spot_ns_open(); valid until spot_ns_close(). */
 const char *spot_ns_dir(const spot_ns_t *ns);
 

@@ -5,7 +5,8 @@
  * returned 0) and fail (it returned non-zero, crashed, or overran its time). Each carries its cause, the (node,
  * event) that produced it: a put made by a handler has that invocation's start event as cause; a start has its
  * put; an end or fail has its start. So the causal tree of any element can be walked both ways. An event's id is
- * its sequence number in the event log (not stored in the record, filled in when it is read).
+ * its sequence number in the event log (filled in when it is read from there). A put that names a handler is also
+ * queued, with its id, in the node's trigger queue, which the node follows.
  */
 #ifndef SPOT_CORE_EVENT_H
 #define SPOT_CORE_EVENT_H
@@ -33,6 +34,7 @@ typedef struct spot__event {
   char log[64];
   char handler[64];
   char reason[48];      /* fail: why, in words */
+  uint64_t trigger;     /* put events read from the trigger queue: their slot there (not encoded) */
 } spot__event_t;
 
 /* Encodes e into out (SPOT__EVENT_BYTES, little-endian, zero-padded strings). */

@@ -40,6 +40,17 @@ int spot__futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns);
 /* Wakes every thread sleeping on word, in any process. */
 void spot__futex_wake(uint32_t *word);
 
+/* ---- threads ---- */
+
+typedef struct spot__thread {
+  _Alignas(8) unsigned char opaque[16];
+} spot__thread_t;
+
+/* Starts fn(arg) on a new thread. 0 or SPOT_ENOMEM. */
+int spot__thread_start(spot__thread_t *t, void *(*fn)(void *), void *arg);
+/* Waits for the thread to return. */
+void spot__thread_join(spot__thread_t *t);
+
 /* ---- process-local mutex and condition variable ---- */
 
 typedef struct spot__mutex {

@@ -81,6 +81,8 @@ int spot_ns_init(const char *dir) {
     return rc;
   if ((rc = ensure_log(dir, "events.log", 256, SPOT__EVENTS_HISTORY_DEFAULT)) != 0)
     return rc;
+  if ((rc = ensure_log(dir, "triggers.log", 256, SPOT__EVENTS_HISTORY_DEFAULT)) != 0)
+    return rc;
   if ((rc = ensure_log(dir, "handlers.log", SPOT__REG_RECORD, 4096)) != 0)
     return rc;
   rc = spot__touch(marker); /* last: a namespace is whole once its marker exists */
@@ -123,6 +125,7 @@ void spot_ns_close(spot_ns_t *ns) {
   for (size_t i = 0; i < ns->nlogs; i++)
     spot_log_close(ns->logs[i].log);
   spot_log_close(ns->events);
+  spot_log_close(ns->triggers);
   spot_log_close(ns->registry);
   spot__mutex_destroy(&ns->mu);
   free(ns->logs);
@@ -132,6 +135,16 @@ void spot_ns_close(spot_ns_t *ns) {
 }
 
 uint64_t spot_ns_node_id(const spot_ns_t *ns) { return ns->node_id; }
+
+void spot_ns_set_busy_timeout(spot_ns_t *ns, uint32_t ms) {
+  spot__mutex_lock(&ns->mu);
+  ns->busy_ms = ms;
+  for (size_t i = 0; i < ns->nlogs; i++)
+    spot_log_set_busy_timeout(ns->logs[i].log, ms);
+  if (ns->triggers)
+    spot_log_set_busy_timeout(ns->triggers, ms);
+  spot__mutex_unlock(&ns->mu);
+}
 
 int spot__ns_path(const spot_ns_t *ns, const char *rel, char *buf, size_t cap) {
   if ((size_t)snprintf(buf, cap, "%s/.spot/%s", ns->dir, rel) >= cap)
@@ -147,6 +160,8 @@ static int open_internal(spot_ns_t *ns, const char *rel, spot_log_t **slot, spot
     rc = spot__ns_path(ns, rel, path, sizeof path);
     if (rc == 0)
       rc = spot_log_open(path, 0, ns->io, slot, NULL);
+    if (rc == 0 && ns->busy_ms)
+      spot_log_set_busy_timeout(*slot, ns->busy_ms);
     if (rc == SPOT_ENOTFOUND)
       rc = spot__fail(rc, "namespace %s has no %s; run `spot init %s`", ns->dir, rel, ns->dir);
   }
@@ -156,6 +171,9 @@ static int open_internal(spot_ns_t *ns, const char *rel, spot_log_t **slot, spot
 }
 
 int spot__ns_events(spot_ns_t *ns, spot_log_t **out) { return open_internal(ns, "events.log", &ns->events, out); }
+int spot__ns_triggers(spot_ns_t *ns, spot_log_t **out) {
+  return open_internal(ns, "triggers.log", &ns->triggers, out);
+}
 int spot__ns_registry(spot_ns_t *ns, spot_log_t **out) {
   return open_internal(ns, "handlers.log", &ns->registry, out);
 }
@@ -181,6 +199,8 @@ int spot__ns_log(spot_ns_t *ns, const char *name, spot_log_t **out) {
   if (rc == 0)
     rc = spot_ns_open_log(ns, name, 0, &log, NULL);
   if (rc == 0) {
+    if (ns->busy_ms)
+      spot_log_set_busy_timeout(log, ns->busy_ms);
     snprintf(ns->logs[ns->nlogs].name, sizeof ns->logs[ns->nlogs].name, "%s", name);
     ns->logs[ns->nlogs++].log = log;
     *out = log;

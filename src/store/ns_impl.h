@@ -3,7 +3,9 @@
  * (the handler registry, puts with events, the node runtime).
  *
  * A namespace directory holds NAME.log for each log, the marker file .spot-namespace, and .spot/ with the node's
- * identity (node), its event log (events.log) and handler registry (handlers.log), and handler objects
+ * identity (node), its event log (events.log: every put, start, end and fail, never blocking), its trigger queue
+ * (triggers.log: the puts whose handlers have not ended, kept by the ring until they do), its handler registry
+ * (handlers.log), and handler objects
  * (handlers/NAME-VERSION.so).
  */
 #ifndef SPOT_STORE_NS_IMPL_H
@@ -31,8 +33,10 @@ struct spot_ns {
   char *dir;
   spot_io_t *io;
   uint64_t node_id;
+  uint32_t busy_ms;        /* backpressure limit given to the logs opened here (0: the default) */
   spot__mutex_t mu;        /* guards everything below */
   spot_log_t *events;      /* .spot/events.log, opened on first use */
+  spot_log_t *triggers;    /* .spot/triggers.log, opened on first use */
   spot_log_t *registry;    /* .spot/handlers.log, opened on first use */
   uint64_t registry_seen;  /* registry records loaded into reg[] */
   spot__reg_entry_t *reg;
@@ -43,8 +47,9 @@ struct spot_ns {
 
 /* The open handle of log `name`, opened on first use and owned by ns. */
 int spot__ns_log(spot_ns_t *ns, const char *name, spot_log_t **out);
-/* The node's event log and handler registry, owned by ns. */
+/* The node's event log, trigger queue and handler registry, owned by ns. */
 int spot__ns_events(spot_ns_t *ns, spot_log_t **out);
+int spot__ns_triggers(spot_ns_t *ns, spot_log_t **out);
 int spot__ns_registry(spot_ns_t *ns, spot_log_t **out);
 /* Writes the path of .spot/<rel> into buf. */
 int spot__ns_path(const spot_ns_t *ns, const char *rel, char *buf, size_t cap);

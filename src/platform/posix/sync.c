@@ -51,3 +51,11 @@ void spot__cond_wait(spot__cond_t *c, spot__mutex_t *m) {
   pthread_cond_wait((pthread_cond_t *)c->opaque, (pthread_mutex_t *)m->opaque);
 }
 void spot__cond_broadcast(spot__cond_t *c) { pthread_cond_broadcast((pthread_cond_t *)c->opaque); }
+
+_Static_assert(sizeof(pthread_t) <= sizeof(spot__thread_t), "pthread_t does not fit spot__thread_t");
+
+int spot__thread_start(spot__thread_t *t, void *(*fn)(void *), void *arg) {
+  return pthread_create((pthread_t *)t->opaque, NULL, fn, arg) == 0 ? 0 : SPOT_ENOMEM;
+}
+
+void spot__thread_join(spot__thread_t *t) { pthread_join(*(pthread_t *)t->opaque, NULL); }

@@ -1,0 +1,88 @@
+/*
+ * spot/node.h: puts that run handlers, the handler registry of a namespace, and the node runtime that runs them.
+ *
+ * spot_put() appends an element and, if it names a handler, marks it so that handler runs on it exactly once while
+ * the node is up (at least once across crashes). Every put through spot_put is recorded in the node's event log
+ * with its cause. The node runtime (spot_node_start, or the spotd daemon) watches the event log and runs handlers:
+ * on its own threads (SPOT_MODE_THREAD, lowest latency) or, in spotd, in worker processes (a crashing handler
+ * takes down only its worker).
+ */
+#ifndef SPOT_NODE_H
+#define SPOT_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spot/handler.h"
+#include "spot/ns.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The event that caused a put: (node id, event id); (0, 0) for a put from outside any handler. */
+typedef struct spot_cause {
+  uint64_t node;
+  uint64_t event;
+} spot_cause_t;
+
+/* Appends len bytes (zero-padded) to log `log` of ns and records the put in the node's event log. If handler is not
+ * NULL it must be registered in ns (SPOT_ENOTFOUND otherwise, refused before anything is written), and it will run
+ * on the new element. Returns when the log's durability setting holds. cause may be NULL. SPOT_EBUSY when the log or
+ * the event log is full of elements whose handlers have not ended (the node is down or behind). */
+int spot_put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
+             const spot_cause_t *cause, uint64_t *seq);
+
+typedef struct spot_handler_info {
+  uint32_t id;      /* stable id (sequence number of its first registration) */
+  uint64_t version; /* sequence number of its latest registration */
+  char name[64];
+  char file[176];   /* its object under DIR/.spot/handlers/, "" when built into the node's program */
+} spot_handler_info_t;
+
+/* Registers (or re-registers with a new object file) handler `name` in ns. file: a plain file name under
+ * DIR/.spot/handlers/, or "" for a handler compiled into the program that runs the node. */
+int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file);
+
+/* Calls fn for every registered handler, in id order; a non-zero return stops and is returned. */
+typedef int (*spot_ns_handler_fn)(const spot_handler_info_t *info, void *arg);
+int spot_ns_handlers(spot_ns_t *ns, spot_ns_handler_fn fn, void *arg);
+
+/* ---- the node runtime ---- */
+
+typedef struct spot_node spot_node_t;
+
+typedef enum spot_mode { SPOT_MODE_THREAD = 0, SPOT_MODE_WORKER = 1 } spot_mode_t;
+
+typedef struct spot_node_opts {
+  spot_mode_t mode;    /* SPOT_MODE_WORKER needs worker_exe */
+  unsigned workers;    /* threads or worker processes; 0 means 2 */
+  uint32_t timeout_ms; /* worker mode: a handler running longer is killed (0: no limit) */
+  const char *worker_exe; /* worker mode: the program to start as `worker_exe --worker FD INDEX DIR` (spotd) */
+  int quiet;           /* 1: no lines on stderr about the node's life */
+} spot_node_opts_t;
+
+/* Starts a node serving namespace dir in this process: registers this program's SPOT_HANDLERs in the namespace,
+ * loads the namespace's handler objects, runs every handler left pending by an earlier run (put while no node ran,
+ * or running when a node died), then follows the event log. *out is the caller's until spot_node_stop(). */
+int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t **out);
+
+/* Stops taking new events, waits for running handlers to end, and frees the node. Handlers whose puts arrive
+ * meanwhile stay pending and run at the next start. */
+int spot_node_stop(spot_node_t *node);
+
+/* Counters of a running node. */
+typedef struct spot_node_stats {
+  uint64_t started, ended, failed; /* invocations since start */
+  uint64_t rerun;                  /* pending invocations found at start and run again */
+  uint64_t worker_restarts;
+} spot_node_stats_t;
+void spot_node_stats(spot_node_t *node, spot_node_stats_t *out);
+
+/* Runs one worker process of a worker-mode node (what `spotd --worker` calls). */
+int spot_node_worker_main(int shm_fd, unsigned index, const char *dir);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,69 @@
+/*
+ * dispatch/dispatch.h: what the dispatch files share: the process's handler table, the namespace registry, event
+ * writing, and running one invocation.
+ */
+#ifndef SPOT_DISPATCH_H
+#define SPOT_DISPATCH_H
+
+#include "core/event.h"
+#include "spot/node.h"
+#include "store/ns_impl.h"
+
+/* The process's handler called name, or NULL. */
+spot_handler_fn spot__handler_find(const char *name);
+/* Calls fn for every handler registered in this process. */
+int spot__handler_each(int (*fn)(const spot_handler_def_t *, void *), void *arg);
+/* dlopens a handler object; fn is called for each SPOT_HANDLER it registers. */
+int spot__handler_load(const char *path, int (*fn)(const spot_handler_def_t *, void *), void *arg);
+
+/* The registry entry of a handler, by name (SPOT_ENOTFOUND with a detail line if unknown) or by id. */
+int spot__ns_handler_lookup(spot_ns_t *ns, const char *name, spot__reg_entry_t *out);
+int spot__ns_handler_by_id(spot_ns_t *ns, uint32_t id, spot__reg_entry_t *out);
+
+/* Appends e to the node's event log (e->node is set to the namespace's node id, e->time_ns to now if 0). *id (may
+ * be NULL) gets its event id. */
+int spot__ns_event(spot_ns_t *ns, spot__event_t *e, uint64_t *id);
+
+/* Queues put event e (e->id set) in the trigger queue, marked with handler id hid until its handler ends. */
+int spot__ns_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint64_t *slot);
+
+/* Reads the put event queued in trigger slot tseq (e->trigger = tseq, e->id = the put's event id). */
+int spot__ns_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e);
+
+/* Reads event id (SPOT_EEXPIRED, SPOT_ENOTYET as spot_log_read; SPOT_ECORRUPT if it does not decode). */
+int spot__ns_event_read(spot_ns_t *ns, uint64_t id, spot__event_t *e);
+
+/* Puts with an explicit cause (spot_put and handlers' spot_ctx_put). */
+int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
+              const spot_cause_t *cause, uint64_t *seq);
+
+/* Runs the handler of put event `put` (already read) on this thread: writes the start event, calls the handler,
+ * writes the end or fail event, then releases the element and the put event. fn NULL: the handler is not loaded in
+ * this process (a fail event says so). *start_id (may be NULL) gets the start event's id as soon as it is written.
+ * Returns the handler's status. */
+int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id);
+
+/* Writes a fail event for put event `put` whose handler could not run or did not finish (reason in words), and
+ * releases the element and the put event. */
+int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_id, int status, const char *reason,
+                        uint64_t started_ns);
+
+/* ---- the node (node.c, workers.c) ---- */
+
+/* Loads the objects of registry entries not loaded yet into this process (dlopen). */
+int spot__node_load_handlers(spot_ns_t *ns, uint64_t *loaded_upto);
+
+/* The handler to run for put event e in this process, loading new objects if the registry changed. */
+spot_handler_fn spot__node_handler(spot_ns_t *ns, const spot__event_t *e, uint64_t *loaded_upto);
+
+/* Finds what an earlier run left pending (puts whose handlers never ended, and marked elements whose trigger was
+ * never written) and returns their trigger slots, oldest first, in *ids (malloc'ed, the caller frees). Triggers
+ * newer than *scanned_upto are for the caller to follow. */
+int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scanned_upto);
+
+/* Worker mode: start the workers and the dispatcher thread; stop them. */
+typedef struct spot__workers spot__workers_t;
+int spot__workers_start(spot_node_t *node, spot__workers_t **out);
+void spot__workers_stop(spot__workers_t *w);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * node.c: the node runtime: start (register built-in handlers, load handler objects, find what an earlier run left
+ * pending), thread mode, stop.
+ *
+ * Thread mode: N threads share one cursor over the trigger queue. A thread claims the next slot with an atomic
+ * add, sleeps on the queue's futex until that slot is written, and runs its handler if the trigger is still marked.
+ * Each slot is claimed once, so each handler runs once while the node is up. Worker mode (workers.c) replaces the threads with one dispatcher
+ * thread and worker processes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "dispatch/dispatch.h"
+#include "dispatch/node_impl.h"
+#include "store/store.h"
+
+/* ---- handler objects ---- */
+
+typedef struct load_ctx {
+  spot_ns_t *ns;
+  int rc;
+} load_ctx_t;
+
+int spot__node_load_handlers(spot_ns_t *ns, uint64_t *loaded_upto) {
+  spot_log_t *reg;
+  int rc = spot__ns_registry(ns, &reg);
+  if (rc != 0)
+    return rc;
+  uint64_t hi;
+  spot_log_latest(reg, &hi);
+  if (hi <= *loaded_upto)
+    return 0;
+  spot__reg_entry_t *copy = NULL;
+  size_t n = 0;
+  spot__reg_entry_t probe;
+  (void)spot__ns_handler_by_id(ns, 0, &probe); /* refresh the registry cache */
+  spot__mutex_lock(&ns->mu);
+  n = ns->nreg;
+  copy = n ? malloc(n * sizeof *copy) : NULL;
+  if (copy)
+    memcpy(copy, ns->reg, n * sizeof *copy);
+  spot__mutex_unlock(&ns->mu);
+  if (n && copy == NULL)
+    return SPOT_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    if (copy[i].file[0] == '\0' || copy[i].version <= *loaded_upto)
+      continue;
+    char rel[256], path[4096];
+    snprintf(rel, sizeof rel, "handlers/%s", copy[i].file);
+    if (spot__ns_path(ns, rel, path, sizeof path) != 0)
+      continue;
+    int lrc = spot__handler_load(path, NULL, NULL);
+    if (lrc != 0)
+      fprintf(stderr, "spot: %s\n", spot_errdetail()); /* its puts will fail with "not loaded" */
+  }
+  free(copy);
+  *loaded_upto = hi;
+  return 0;
+}
+
+spot_handler_fn spot__node_handler(spot_ns_t *ns, const spot__event_t *e, uint64_t *loaded_upto) {
+  spot_log_t *reg;
+  uint64_t hi = 0;
+  if (spot__ns_registry(ns, &reg) == 0)
+    spot_log_latest(reg, &hi);
+  if (hi > __atomic_load_n(loaded_upto, __ATOMIC_ACQUIRE))
+    spot__node_load_handlers(ns, loaded_upto); /* a new handler or version was deployed */
+  return spot__handler_find(e->handler);
+}
+
+/* ---- thread mode ---- */
+
+static void run_put(spot_node_t *node, uint64_t tseq) {
+  spot__event_t e;
+  if (spot__ns_trigger_read(node->ns, tseq, &e) != 0 || e.type != SPOT__EV_PUT)
+    return;
+  spot_handler_fn fn = spot__node_handler(node->ns, &e, &node->loaded_upto);
+  atomic_fetch_add(&node->started, 1);
+  int rc = spot__invoke(node->ns, &e, fn, NULL);
+  atomic_fetch_add(rc == 0 ? &node->ended : &node->failed, 1);
+}
+
+static void *thread_main(void *arg) {
+  spot_node_t *node = arg;
+  for (;;) {
+    size_t r = atomic_fetch_add(&node->rerun_next, 1);
+    if (r >= node->nrerun)
+      break;
+    run_put(node, node->rerun[r]);
+  }
+  while (!atomic_load(&node->stop)) {
+    uint64_t t = atomic_fetch_add(&node->cursor, 1);
+    while (spot_log_wait_newer(node->triggers, t - 1, 50000000ull) == SPOT_ETIMEDOUT) {
+      if (atomic_load(&node->stop))
+        return NULL; /* t stays unclaimed: still marked, it runs at the next start */
+    }
+    if (spot__log_pending(node->triggers, t) != 0)
+      run_put(node, t);
+  }
+  return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static int register_builtin(const spot_handler_def_t *def, void *arg) {
+  spot_ns_t *ns = arg;
+  spot__reg_entry_t cur;
+  if (spot__ns_handler_lookup(ns, def->name, &cur) == 0)
+    return 0; /* known already (maybe as an object): keep it */
+  return spot_ns_register_handler(ns, def->name, "");
+}
+
+int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t **out) {
+  spot_node_t *node = calloc(1, sizeof *node);
+  if (node == NULL)
+    return SPOT_ENOMEM;
+  if (opts)
+    node->opts = *opts;
+  if (node->opts.workers == 0)
+    node->opts.workers = 2;
+  if (node->opts.workers > SPOT__MAX_WORKERS)
+    node->opts.workers = SPOT__MAX_WORKERS;
+  int rc = spot_ns_open(dir, NULL, &node->ns);
+  if (rc == 0)
+    rc = spot__ns_triggers(node->ns, &node->triggers);
+  if (rc == 0)
+    rc = spot__handler_each(register_builtin, node->ns);
+  if (rc == 0)
+    rc = spot__node_load_handlers(node->ns, &node->loaded_upto);
+  uint64_t upto = 0;
+  if (rc == 0)
+    rc = spot__node_pending(node->ns, &node->rerun, &node->nrerun, &upto);
+  if (rc != 0) {
+    spot_ns_close(node->ns);
+    free(node);
+    return rc;
+  }
+  atomic_store(&node->rerun_total, node->nrerun);
+  atomic_store(&node->cursor, upto + 1);
+  if (!node->opts.quiet && node->nrerun)
+    fprintf(stderr, "spot: node %016llx: %zu handler(s) left pending by an earlier run will run now\n",
+            (unsigned long long)spot_ns_node_id(node->ns), node->nrerun);
+  if (node->opts.mode == SPOT_MODE_WORKER) {
+    rc = spot__workers_start(node, &node->workers);
+  } else {
+    for (unsigned i = 0; i < node->opts.workers && rc == 0; i++) {
+      rc = spot__thread_start(&node->threads[i], thread_main, node);
+      if (rc == 0)
+        node->nthreads++;
+    }
+  }
+  if (rc != 0) {
+    spot_node_stop(node);
+    return rc;
+  }
+  *out = node;
+  return 0;
+}
+
+int spot_node_stop(spot_node_t *node) {
+  if (node == NULL)
+    return 0;
+  atomic_store(&node->stop, 1);
+  for (unsigned i = 0; i < node->nthreads; i++)
+    spot__thread_join(&node->threads[i]);
+  if (node->workers)
+    spot__workers_stop(node->workers);
+  spot_ns_close(node->ns);
+  free(node->rerun);
+  free(node);
+  return 0;
+}
+
+void spot_node_stats(spot_node_t *node, spot_node_stats_t *out) {
+  out->started = atomic_load(&node->started);
+  out->ended = atomic_load(&node->ended);
+  out->failed = atomic_load(&node->failed);
+  out->rerun = atomic_load(&node->rerun_total);
+  out->worker_restarts = atomic_load(&node->worker_restarts);
+}

@@ -1,0 +1,178 @@
+/*
+ * pending.c: what a node must run when it starts: every put whose handler never ended.
+ *
+ * A trigger stays marked (store/store.h) until its handler's end or fail event is written and the mark cleared;
+ * the ring keeps marked triggers. So the marked triggers are exactly the handlers that were never started, or were
+ * running when a node died, plus those whose end was written just before a crash cleared the mark: the scan drops
+ * those (an end or fail event in the event log refers to their put) and clears their marks, so a handler that
+ * ended is never run again. Then the marked elements of every log that no put event names are puts cut short between their
+ * two appends: they get their put event now (cause: none) and run too. A putter may be between its two appends
+ * right now, so such an element is taken as orphaned only if its put event has still not appeared after a grace
+ * period.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "dispatch/dispatch.h"
+#include "store/store.h"
+
+#define ORPHAN_GRACE_NS 300000000ull
+
+typedef struct idset {
+  uint64_t *v;
+  size_t n, cap;
+} idset_t;
+
+static int push(idset_t *s, uint64_t id) {
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    uint64_t *v = realloc(s->v, cap * sizeof *v);
+    if (v == NULL)
+      return SPOT_ENOMEM;
+    s->v = v;
+    s->cap = cap;
+  }
+  s->v[s->n++] = id;
+  return 0;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int has(const idset_t *s, uint64_t id) { return bsearch(&id, s->v, s->n, sizeof id, cmp_u64) != NULL; }
+
+typedef struct orphan_ctx {
+  spot_ns_t *ns;
+  idset_t *marked_puts; /* pending put event ids */
+  idset_t orphans;      /* encoded as index into names[] << 48 | seq: few, so a flat list */
+  char (*names)[64];
+  size_t nnames;
+} orphan_ctx_t;
+
+/* 1 if a queued trigger names (log, seq). */
+static int put_names(spot_ns_t *ns, const idset_t *triggers, const char *log, uint64_t seq) {
+  for (size_t i = 0; i < triggers->n; i++) {
+    spot__event_t e;
+    if (spot__ns_trigger_read(ns, triggers->v[i], &e) == 0 && e.seq == seq && strcmp(e.log, log) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static int scan_log(const char *name, void *arg) {
+  orphan_ctx_t *c = arg;
+  spot_log_t *l;
+  if (spot__ns_log(c->ns, name, &l) != 0)
+    return 0; /* a damaged log is reported when used; it does not stop the node */
+  uint64_t lo, hi;
+  spot_log_earliest(l, &lo);
+  spot_log_latest(l, &hi);
+  for (uint64_t s = lo; lo && s <= hi; s++) {
+    if (spot__log_pending(l, s) == 0 || put_names(c->ns, c->marked_puts, name, s))
+      continue;
+    char(*names)[64] = realloc(c->names, (c->nnames + 1) * sizeof *names);
+    if (names == NULL || push(&c->orphans, (uint64_t)c->nnames << 48 | s) != 0) {
+      if (names)
+        c->names = names;
+      return SPOT_ENOMEM;
+    }
+    c->names = names;
+    memcpy(c->names[c->nnames++], name, 64);
+  }
+  return 0;
+}
+
+int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scanned_upto) {
+  spot_log_t *events, *triggers;
+  int rc = spot__ns_events(ns, &events);
+  if (rc == 0)
+    rc = spot__ns_triggers(ns, &triggers);
+  if (rc != 0)
+    return rc;
+  uint64_t tlo, thi, lo, hi;
+  spot_log_earliest(triggers, &tlo);
+  spot_log_latest(triggers, &thi);
+  idset_t marked = {0}, ended = {0}, run = {0};
+  for (uint64_t t = tlo; tlo && t <= thi && rc == 0; t++)
+    if (spot__log_pending(triggers, t))
+      rc = push(&marked, t);
+  spot_log_earliest(events, &lo);
+  spot_log_latest(events, &hi);
+  for (uint64_t id = lo; lo && id <= hi && rc == 0 && marked.n; id++) {
+    spot__event_t e;
+    if (spot__ns_event_read(ns, id, &e) == 0 && (e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL))
+      rc = push(&ended, e.ref);
+  }
+  if (rc == 0)
+    qsort(ended.v, ended.n, sizeof *ended.v, cmp_u64);
+  for (size_t i = 0; rc == 0 && i < marked.n; i++) {
+    spot__event_t e;
+    if (spot__ns_trigger_read(ns, marked.v[i], &e) != 0)
+      continue;
+    if (!has(&ended, e.id)) {
+      rc = push(&run, marked.v[i]);
+      continue;
+    }
+    /* it ended, but the node died before clearing the marks */
+    spot_log_t *l;
+    if (spot__ns_log(ns, e.log, &l) == 0)
+      spot__log_release(l, e.seq);
+    spot__log_release(triggers, marked.v[i]);
+  }
+
+  /* marked elements without a trigger */
+  orphan_ctx_t oc = {.ns = ns, .marked_puts = &run};
+  if (rc == 0)
+    rc = spot_ns_list(ns, scan_log, &oc);
+  if (rc == 0 && oc.orphans.n > 0) {
+    spot__sleep_ns(ORPHAN_GRACE_NS); /* let putters between their appends finish */
+    uint64_t now_thi;
+    spot_log_latest(triggers, &now_thi);
+    for (size_t i = 0; rc == 0 && i < oc.orphans.n; i++) {
+      const char *log = oc.names[oc.orphans.v[i] >> 48];
+      uint64_t seq = oc.orphans.v[i] & ((1ull << 48) - 1);
+      int late = 0; /* its putter finished after all */
+      for (uint64_t t = thi + 1; t <= now_thi && !late; t++) {
+        spot__event_t e;
+        late = spot__ns_trigger_read(ns, t, &e) == 0 && e.seq == seq && strcmp(e.log, log) == 0;
+      }
+      spot_log_t *l;
+      if (late || spot__ns_log(ns, log, &l) != 0)
+        continue;
+      uint32_t hid = spot__log_pending(l, seq);
+      spot__reg_entry_t h;
+      if (hid == 0 || spot__ns_handler_by_id(ns, hid, &h) != 0) {
+        spot__log_release(l, seq); /* a handler id the registry does not know: nothing can run it */
+        continue;
+      }
+      spot__event_t put;
+      memset(&put, 0, sizeof put);
+      put.type = SPOT__EV_PUT;
+      put.seq = seq;
+      put.handler_id = hid;
+      snprintf(put.log, sizeof put.log, "%s", log);
+      snprintf(put.handler, sizeof put.handler, "%s", h.name);
+      snprintf(put.reason, sizeof put.reason, "put recovered at node start");
+      /* newer than the scan: the caller's cursor, which starts after it, runs it */
+      rc = spot__ns_event(ns, &put, &put.id);
+      if (rc == 0)
+        rc = spot__ns_trigger(ns, &put, hid, NULL);
+    }
+  }
+  free(oc.orphans.v);
+  free(oc.names);
+  free(marked.v);
+  free(ended.v);
+  if (rc != 0) {
+    free(run.v);
+    return rc;
+  }
+  *ids = run.v;
+  *n = run.n;
+  *scanned_upto = thi;
+  return 0;
+}

@@ -1,0 +1,226 @@
+/*
+ * dispatch_test.c: handlers in an embedded node (thread mode): refused puts, exactly-once runs in a burst of
+ * 100,000 puts, puts made while no node runs, backpressure (SPOT_EBUSY), and causes recorded along a chain.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/event.h"
+#include "dispatch/dispatch.h"
+#include "spot.h"
+#include "support.h"
+#include "test.h"
+
+#define BURST 100000
+
+static _Atomic uint32_t runs[BURST + 2];
+
+static int count(spot_ctx_t *ctx, const spot_event_t *ev) {
+  uint64_t v;
+  memcpy(&v, ev->data, sizeof v);
+  if (ev->seq <= BURST && v == ev->seq * 7)
+    atomic_fetch_add(&runs[ev->seq], 1);
+  return 0;
+}
+SPOT_HANDLER(count)
+
+static int chain_a(spot_ctx_t *ctx, const spot_event_t *ev) {
+  return spot_ctx_put(ctx, "b", ev->data, 8, "chain_b", NULL);
+}
+SPOT_HANDLER(chain_a)
+
+static int chain_b(spot_ctx_t *ctx, const spot_event_t *ev) { return spot_ctx_put(ctx, "c", ev->data, 8, NULL, NULL); }
+SPOT_HANDLER(chain_b)
+
+static int failing(spot_ctx_t *ctx, const spot_event_t *ev) { return 42; }
+SPOT_HANDLER(failing)
+
+static const char *make_ns(const char *tag, uint64_t history) {
+  static char dir[4200];
+  snprintf(dir, sizeof dir, "%s/ns", spot_test_dir(tag));
+  if (spot_ns_init(dir) != 0)
+    return NULL;
+  spot_ns_t *ns;
+  if (spot_ns_open(dir, NULL, &ns) != 0)
+    return NULL;
+  spot_log_config_t c = {.elem_size = 8, .history = history};
+  const char *logs[] = {"a", "b", "c", "n"};
+  for (int i = 0; i < 4; i++)
+    if (spot_ns_create_log(ns, logs[i], &c) != 0)
+      return NULL;
+  spot_ns_close(ns);
+  return dir;
+}
+
+/* Waits (at most 60 s) until the node has ended or failed `want` invocations. */
+static int wait_done(spot_node_t *node, uint64_t want) {
+  for (int i = 0; i < 60000; i++) {
+    spot_node_stats_t st;
+    spot_node_stats(node, &st);
+    if (st.ended + st.failed >= want)
+      return 0;
+    usleep(1000);
+  }
+  return -1;
+}
+
+static void test_refused_puts(void) {
+  const char *dir = make_ns("disp-refuse", 16);
+  CHECK(dir != NULL);
+  spot_node_t *node;
+  spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 1, .quiet = 1};
+  CHECK_OK(spot_node_start(dir, &o, &node)); /* registers this program's handlers */
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  uint64_t v = 7, seq;
+  CHECK_RC(spot_put(ns, "a", &v, 8, "nosuch", NULL, &seq), SPOT_ENOTFOUND);
+  CHECK(strstr(spot_errdetail(), "not registered") != NULL);
+  CHECK_RC(spot_put(ns, "a", &v, 8, "../evil", NULL, &seq), SPOT_EBADNAME);
+  CHECK_RC(spot_put(ns, "nolog", &v, 8, "count", NULL, &seq), SPOT_ENOTFOUND);
+  uint64_t hi;
+  spot_log_t *a;
+  CHECK_OK(spot_ns_open_log(ns, "a", 0, &a, NULL));
+  spot_log_latest(a, &hi);
+  CHECK_EQ(hi, 0); /* nothing was written by the refused puts */
+  spot_log_close(a);
+  spot_ns_close(ns);
+  spot_node_stop(node);
+}
+
+static void test_burst_exactly_once(void) {
+  const char *dir = make_ns("disp-burst", 1 << 17);
+  CHECK(dir != NULL);
+  memset(runs, 0, sizeof runs);
+  spot_node_t *node;
+  spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 2, .quiet = 1};
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  for (uint64_t i = 1; i <= BURST; i++) {
+    uint64_t v = i * 7, seq;
+    CHECK_OK(spot_put(ns, "a", &v, 8, "count", NULL, &seq));
+    CHECK_EQ(seq, i);
+  }
+  CHECK_OK(wait_done(node, BURST));
+  spot_node_stats_t st;
+  spot_node_stats(node, &st);
+  CHECK_EQ(st.ended, BURST);
+  CHECK_EQ(st.failed, 0);
+  for (uint64_t i = 1; i <= BURST; i++)
+    CHECK_EQ(atomic_load(&runs[i]), 1);
+  spot_ns_close(ns);
+  spot_node_stop(node);
+  printf("  %d puts, %d handler runs, each exactly once\n", BURST, BURST);
+}
+
+static void test_pending_runs_at_start(void) {
+  const char *dir = make_ns("disp-pending", 1000);
+  CHECK(dir != NULL);
+  memset(runs, 0, sizeof runs);
+  spot_node_t *node;
+  spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 2, .quiet = 1};
+  CHECK_OK(spot_node_start(dir, &o, &node)); /* registers `count`, then stops */
+  spot_node_stop(node);
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  for (uint64_t i = 1; i <= 500; i++) {
+    uint64_t v = i * 7;
+    CHECK_OK(spot_put(ns, "a", &v, 8, "count", NULL, NULL)); /* no node runs: kept */
+  }
+  spot_ns_close(ns);
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  CHECK_OK(wait_done(node, 500));
+  spot_node_stats_t st;
+  spot_node_stats(node, &st);
+  CHECK_EQ(st.rerun, 500);
+  for (uint64_t i = 1; i <= 500; i++)
+    CHECK_EQ(atomic_load(&runs[i]), 1);
+  spot_node_stop(node);
+  /* a third start finds nothing left */
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  spot_node_stats(node, &st);
+  CHECK_EQ(st.rerun, 0);
+  spot_node_stop(node);
+}
+
+static void test_backpressure_busy(void) {
+  const char *dir = make_ns("disp-busy", 8);
+  CHECK(dir != NULL);
+  spot_node_t *node;
+  spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 1, .quiet = 1};
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  spot_node_stop(node);
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  spot_ns_set_busy_timeout(ns, 200);
+  uint64_t v = 7;
+  for (int i = 0; i < 8; i++)
+    CHECK_OK(spot_put(ns, "a", &v, 8, "count", NULL, NULL));
+  CHECK_RC(spot_put(ns, "a", &v, 8, "count", NULL, NULL), SPOT_EBUSY);
+  CHECK(strstr(spot_errdetail(), "handlers have not run") != NULL);
+  CHECK_OK(spot_put(ns, "n", &v, 8, NULL, NULL, NULL)); /* other logs are not held up */
+  spot_ns_close(ns);
+  /* once a node runs the handlers, the ring moves again */
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  CHECK_OK(wait_done(node, 8));
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  CHECK_OK(spot_put(ns, "a", &v, 8, "count", NULL, NULL));
+  spot_ns_close(ns);
+  spot_node_stop(node);
+}
+
+static void test_chain_causes(void) {
+  const char *dir = make_ns("disp-chain", 100);
+  CHECK(dir != NULL);
+  spot_node_t *node;
+  spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 2, .quiet = 1};
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  uint64_t v = 99, seq;
+  CHECK_OK(spot_put(ns, "a", &v, 8, "chain_a", NULL, &seq));
+  CHECK_OK(spot_put(ns, "n", &v, 8, "failing", NULL, &seq));
+  CHECK_OK(wait_done(node, 3));
+  spot_node_stop(node);
+  /* walk the event log: put(a) -> start(chain_a) -> put(b) -> start(chain_b) -> put(c) */
+  spot_log_t *events;
+  CHECK_OK(spot__ns_events(ns, &events));
+  spot_log_t *triggers;
+  CHECK_OK(spot__ns_triggers(ns, &triggers));
+  (void)triggers;
+  uint64_t hi;
+  spot_log_latest(events, &hi);
+  uint64_t put_a = 0, start_a = 0, put_b = 0, start_b = 0, put_c = 0, fail_n = 0;
+  for (uint64_t id = 1; id <= hi; id++) {
+    spot__event_t e;
+    CHECK_OK(spot__ns_event_read(ns, id, &e));
+    CHECK_EQ(e.node, spot_ns_node_id(ns));
+    if (e.type == SPOT__EV_PUT && strcmp(e.log, "a") == 0)
+      put_a = id;
+    if (e.type == SPOT__EV_START && strcmp(e.handler, "chain_a") == 0 && e.cause_id == put_a)
+      start_a = id;
+    if (e.type == SPOT__EV_PUT && strcmp(e.log, "b") == 0 && e.cause_id == start_a)
+      put_b = id;
+    if (e.type == SPOT__EV_START && strcmp(e.handler, "chain_b") == 0 && e.cause_id == put_b)
+      start_b = id;
+    if (e.type == SPOT__EV_PUT && strcmp(e.log, "c") == 0 && e.cause_id == start_b)
+      put_c = id;
+    if (e.type == SPOT__EV_FAIL && strcmp(e.handler, "failing") == 0 && e.status == 42)
+      fail_n = id;
+  }
+  CHECK(put_a && start_a && put_b && start_b && put_c && fail_n);
+  spot_ns_close(ns);
+}
+
+static const spot_test_t tests[] = {
+    {"refused_puts", test_refused_puts},
+    {"burst_exactly_once", test_burst_exactly_once},
+    {"pending_runs_at_start", test_pending_runs_at_start},
+    {"backpressure_busy", test_backpressure_busy},
+    {"chain_causes", test_chain_causes},
+    {NULL, NULL},
+};
+SPOT_TEST_MAIN(tests)

@@ -1,0 +1,143 @@
+/*
+ * spotd: the spot node daemon. Serves one namespace on this host: runs the handlers of the puts made to it (in
+ * worker processes by default, or on threads), and writes the node's event log.
+ *
+ *   spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]
+ *
+ * It runs in the foreground until SIGTERM or SIGINT, then stops taking events, lets running handlers end, and
+ * exits; started again, it runs every handler left pending. One spotd per namespace (a lock file says so).
+ * `spotd --worker FD INDEX DIR` is how spotd starts its own worker processes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "spot.h"
+#include "spot/node.h"
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stopping = 1;
+}
+
+static int usage(void) {
+  fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
+                  "[--pidfile FILE] [--quiet]\n");
+  return 2;
+}
+
+static int fail(const char *what) {
+  const char *d = spot_errdetail();
+  fprintf(stderr, "spotd: %s%s%s\n", what, d[0] ? ": " : "", d);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 5 && strcmp(argv[1], "--worker") == 0)
+    return spot_node_worker_main(atoi(argv[2]), (unsigned)atoi(argv[3]), argv[4]);
+  const char *dir = getenv("SPOT_DIR"), *pidfile = NULL;
+  int daemonize = 0;
+  spot_node_opts_t opts = {.mode = SPOT_MODE_WORKER, .workers = 2};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if ((strcmp(a, "-n") == 0 || strcmp(a, "--namespace") == 0) && v)
+      dir = argv[++i];
+    else if (strcmp(a, "--mode") == 0 && v) {
+      i++;
+      if (strcmp(v, "worker") == 0)
+        opts.mode = SPOT_MODE_WORKER;
+      else if (strcmp(v, "thread") == 0)
+        opts.mode = SPOT_MODE_THREAD;
+      else
+        return fprintf(stderr, "spotd: --mode must be worker or thread, not '%s'\n", v), 2;
+    } else if (strcmp(a, "--workers") == 0 && v) {
+      opts.workers = (unsigned)atoi(argv[++i]);
+      if (opts.workers < 1 || opts.workers > 64)
+        return fprintf(stderr, "spotd: --workers must be 1 to 64\n"), 2;
+    } else if (strcmp(a, "--timeout-ms") == 0 && v) {
+      opts.timeout_ms = (uint32_t)atoi(argv[++i]);
+    } else if (strcmp(a, "--daemon") == 0) {
+      daemonize = 1;
+    } else if (strcmp(a, "--pidfile") == 0 && v) {
+      pidfile = argv[++i];
+    } else if (strcmp(a, "--quiet") == 0) {
+      opts.quiet = 1;
+    } else {
+      return usage();
+    }
+  }
+  if (dir == NULL || dir[0] == '\0')
+    return fprintf(stderr, "spotd: no namespace: use -n DIR or set SPOT_DIR\n"), 2;
+  static char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return fprintf(stderr, "spotd: cannot find its own program (/proc/self/exe)\n"), 1;
+  exe[n] = '\0';
+  opts.worker_exe = exe;
+
+  /* one spotd per namespace */
+  char lockpath[4200];
+  snprintf(lockpath, sizeof lockpath, "%s/.spot/spotd.lock", dir);
+  spot_ns_t *probe;
+  if (spot_ns_open(dir, NULL, &probe) != 0)
+    return fail("cannot serve the namespace");
+  spot_ns_close(probe);
+  int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+    char other[32] = "";
+    if (lockfd >= 0) {
+      ssize_t r = pread(lockfd, other, sizeof other - 1, 0);
+      other[r > 0 ? r : 0] = '\0';
+      other[strcspn(other, "\n")] = '\0';
+    }
+    fprintf(stderr, "spotd: %s is already served by spotd (pid %s); stop it first\n", dir, other[0] ? other : "?");
+    return 1;
+  }
+  if (daemonize) {
+    if (daemon(1, 0) != 0)
+      return fprintf(stderr, "spotd: cannot detach: %s\n", strerror(errno)), 1;
+  }
+  char pid[32];
+  int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+  if (ftruncate(lockfd, 0) != 0 || pwrite(lockfd, pid, (size_t)len, 0) != len)
+    fprintf(stderr, "spotd: warning: cannot write %s\n", lockpath);
+  if (pidfile) {
+    FILE *f = fopen(pidfile, "w");
+    if (f == NULL || fputs(pid, f) < 0 || fclose(f) != 0)
+      return fprintf(stderr, "spotd: cannot write pid file %s\n", pidfile), 1;
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  spot_node_t *node;
+  if (spot_node_start(dir, &opts, &node) != 0)
+    return fail("cannot start the node");
+  if (!opts.quiet)
+    fprintf(stderr, "spotd: serving %s in %s mode with %u %s (pid %d)\n", dir,
+            opts.mode == SPOT_MODE_WORKER ? "worker" : "thread", opts.workers,
+            opts.mode == SPOT_MODE_WORKER ? "worker processes" : "threads", (int)getpid());
+  while (!stopping)
+    pause();
+  if (!opts.quiet)
+    fprintf(stderr, "spotd: stopping: letting running handlers end\n");
+  spot_node_stats_t st;
+  spot_node_stats(node, &st);
+  spot_node_stop(node);
+  if (!opts.quiet)
+    fprintf(stderr, "spotd: stopped after %llu handler runs (%llu failed)\n", (unsigned long long)st.started,
+            (unsigned long long)st.failed);
+  if (pidfile)
+    unlink(pidfile);
+  return 0;
+}
