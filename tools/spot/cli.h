@@ -29,4 +29,8 @@ int spot_cli_ls(int argc, char **argv, const char *ns_dir);
 int spot_cli_info(int argc, char **argv, const char *ns_dir);
 int spot_cli_check(int argc, char **argv, const char *ns_dir);
 
+/* Subcommands of handlers (cmd_handlers.c). */
+int spot_cli_build_handler(int argc, char **argv, const char *ns_dir);
+int spot_cli_handlers(int argc, char **argv, const char *ns_dir);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "spot.h"
+#include "spot/node.h"
 
 int spot_cli_fail(int rc, const char *fmt, ...) {
   va_list ap;
@@ -179,10 +180,12 @@ static int slurp(FILE *fp, size_t max, uint8_t **out, size_t *n) {
 }
 
 int spot_cli_put(int argc, char **argv, const char *ns_dir) {
-  const char *name = NULL, *data = NULL, *file = NULL;
+  const char *name = NULL, *data = NULL, *file = NULL, *handler = NULL;
   int from_stdin = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+    if (strcmp(argv[i], "--handler") == 0 && i + 1 < argc)
+      handler = argv[++i];
+    else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
       data = argv[++i];
     else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc)
       file = argv[++i];
@@ -196,15 +199,21 @@ int spot_cli_put(int argc, char **argv, const char *ns_dir) {
       return spot_cli_fail(0, "put: unexpected argument %s", argv[i]);
   }
   if (name == NULL || (data != NULL) + (file != NULL) + from_stdin > 1)
-    return spot_cli_fail(0, "usage: spot put LOG [--data STRING | --file PATH | -]");
-  spot_log_t *log;
-  if (open_log(ns_dir, name, 0, &log, NULL) != 0)
+    return spot_cli_fail(0, "usage: spot put LOG [--handler NAME] [--data STRING | --file PATH | -]");
+  spot_ns_t *ns;
+  if (open_ns(ns_dir, &ns) != 0)
     return 1;
+  spot_log_t *log;
+  int rc = spot_ns_open_log(ns, name, 0, &log, NULL);
+  if (rc != 0) {
+    spot_ns_close(ns);
+    return spot_cli_fail(rc, "cannot open log %s", name);
+  }
   spot_log_info_t info;
   spot_log_info(log, &info);
+  spot_log_close(log);
   uint8_t *buf = NULL;
   size_t len = 0;
-  int rc = 0;
   if (data != NULL) {
     len = strlen(data);
     if (len > info.elem_size)
@@ -214,7 +223,7 @@ int spot_cli_put(int argc, char **argv, const char *ns_dir) {
   } else {
     FILE *fp = file ? fopen(file, "rb") : stdin;
     if (fp == NULL) {
-      spot_log_close(log);
+      spot_ns_close(ns);
       return spot_cli_fail(0, "cannot read %s: %s", file, strerror(errno));
     }
     rc = slurp(fp, info.elem_size, &buf, &len);
@@ -222,14 +231,14 @@ int spot_cli_put(int argc, char **argv, const char *ns_dir) {
       fclose(fp);
   }
   if (rc == SPOT_ETOOBIG) {
-    spot_log_close(log);
+    spot_ns_close(ns);
     return spot_cli_fail(0, "input is longer than log %s's element size (%u bytes)", name, info.elem_size);
   }
   uint64_t seq = 0;
   if (rc == 0)
-    rc = spot_log_append(log, buf, len, &seq);
+    rc = spot_put(ns, name, buf, len, handler, NULL, &seq);
   free(buf);
-  spot_log_close(log);
+  spot_ns_close(ns);
   if (rc != 0)
     return spot_cli_fail(rc, "put to %s failed", name);
   printf("%" PRIu64 "\n", seq);

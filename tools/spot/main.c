@@ -22,12 +22,14 @@ static const command_t commands[] = {
     {"init", spot_cli_init, "init [DIR]                          make DIR (or the -n namespace) a namespace"},
     {"create", spot_cli_create,
      "create LOG --size BYTES --history N [--sync none|batch|always] [--batch-us US]"},
-    {"put", spot_cli_put, "put LOG [--data STRING | --file PATH | -]  append; prints the sequence number"},
+    {"put", spot_cli_put, "put LOG [--handler NAME] [--data STRING | --file PATH | -]  append; prints the seqno"},
     {"get", spot_cli_get, "get LOG SEQNO|latest               element bytes to stdout"},
     {"latest", spot_cli_latest, "latest LOG                          newest sequence number (0 if empty)"},
     {"ls", spot_cli_ls, "ls                                  logs with size, history, latest"},
     {"info", spot_cli_info, "info LOG [--json]                   a log's geometry and state"},
     {"check", spot_cli_check, "check LOG [--fix]                   verify (and repair) a log"},
+    {"build-handler", spot_cli_build_handler, "build-handler FILE.c|FILE.so       compile, install, register"},
+    {"handlers", spot_cli_handlers, "handlers                            the registered handlers"},
     {"plan", spot_cli_plan, "plan VERB [...]                     energy/billing planner (spot plan --help)"},
 };
 
