@@ -45,23 +45,64 @@ static int cmp_u64(const void *a, const void *b) {
 
 static int has(const idset_t *s, uint64_t id) { return bsearch(&id, s->v, s->n, sizeof id, cmp_u64) != NULL; }
 
-typedef struct orphan_ctx {
-  spot_ns_t *ns;
-  idset_t *marked_puts; /* pending put event ids */
-  idset_t orphans;      /* encoded as index into names[] << 48 | seq: few, so a flat list */
-  char (*names)[64];
-  size_t nnames;
-} orphan_ctx_t;
+/* (log, seq) pairs, sorted, to ask "does a trigger name this element?" in O(log n). */
+typedef struct elem_key {
+  char log[64];
+  uint64_t seq;
+} elem_key_t;
 
-/* 1 if a queued trigger names (log, seq). */
-static int put_names(spot_ns_t *ns, const idset_t *triggers, const char *log, uint64_t seq) {
-  for (size_t i = 0; i < triggers->n; i++) {
-    spot__event_t e;
-    if (spot__ns_trigger_read(ns, triggers->v[i], &e) == 0 && e.seq == seq && strcmp(e.log, log) == 0)
-      return 1;
+typedef struct keyset {
+  elem_key_t *v;
+  size_t n, cap;
+} keyset_t;
+
+static int key_cmp(const void *a, const void *b) {
+  const elem_key_t *x = a, *y = b;
+  int c = strcmp(x->log, y->log);
+  return c ? c : (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+static int key_push(keyset_t *k, const char *log, uint64_t seq) {
+  if (k->n == k->cap) {
+    size_t cap = k->cap ? k->cap * 2 : 256;
+    elem_key_t *v = realloc(k->v, cap * sizeof *v);
+    if (v == NULL)
+      return SPOT_ENOMEM;
+    k->v = v;
+    k->cap = cap;
   }
+  memset(&k->v[k->n], 0, sizeof k->v[k->n]);
+  snprintf(k->v[k->n].log, sizeof k->v[k->n].log, "%s", log);
+  k->v[k->n++].seq = seq;
   return 0;
 }
+
+static int key_has(const keyset_t *k, const char *log, uint64_t seq) {
+  elem_key_t probe;
+  memset(&probe, 0, sizeof probe);
+  snprintf(probe.log, sizeof probe.log, "%s", log);
+  probe.seq = seq;
+  return k->n && bsearch(&probe, k->v, k->n, sizeof probe, key_cmp) != NULL;
+}
+
+/* Adds the elements named by the triggers in slots [from, to] to k, and sorts it. */
+static int key_add_triggers(spot_ns_t *ns, keyset_t *k, uint64_t from, uint64_t to) {
+  int rc = 0;
+  for (uint64_t t = from; from && t <= to && rc == 0; t++) {
+    spot__event_t e;
+    if (spot__ns_trigger_read(ns, t, &e) == 0)
+      rc = key_push(k, e.log, e.seq);
+  }
+  if (rc == 0 && k->n)
+    qsort(k->v, k->n, sizeof *k->v, key_cmp);
+  return rc;
+}
+
+typedef struct orphan_ctx {
+  spot_ns_t *ns;
+  const keyset_t *queued; /* elements some trigger names */
+  keyset_t orphans;       /* marked elements no trigger names */
+} orphan_ctx_t;
 
 static int scan_log(const char *name, void *arg) {
   orphan_ctx_t *c = arg;
@@ -71,18 +112,12 @@ static int scan_log(const char *name, void *arg) {
   uint64_t lo, hi;
   spot_log_earliest(l, &lo);
   spot_log_latest(l, &hi);
-  for (uint64_t s = lo; lo && s <= hi; s++) {
-    if (spot__log_pending(l, s) == 0 || put_names(c->ns, c->marked_puts, name, s))
-      continue;
-    char(*names)[64] = realloc(c->names, (c->nnames + 1) * sizeof *names);
-    if (names == NULL || push(&c->orphans, (uint64_t)c->nnames << 48 | s) != 0) {
-      if (names)
-        c->names = names;
-      return SPOT_ENOMEM;
+  for (uint64_t s = lo; lo && s <= hi; s++)
+    if (spot__log_pending(l, s) != 0 && !key_has(c->queued, name, s)) {
+      int rc = key_push(&c->orphans, name, s);
+      if (rc != 0)
+        return rc;
     }
-    c->names = names;
-    memcpy(c->names[c->nnames++], name, 64);
-  }
   return 0;
 }
 
@@ -125,24 +160,24 @@ int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scann
   }
 
   /* marked elements without a trigger */
-  orphan_ctx_t oc = {.ns = ns, .marked_puts = &run};
+  keyset_t queued = {0};
+  if (rc == 0)
+    rc = key_add_triggers(ns, &queued, tlo, thi);
+  orphan_ctx_t oc = {.ns = ns, .queued = &queued};
   if (rc == 0)
     rc = spot_ns_list(ns, scan_log, &oc);
   if (rc == 0 && oc.orphans.n > 0) {
     spot__sleep_ns(ORPHAN_GRACE_NS); /* let putters between their appends finish */
+    keyset_t late = {0};
     uint64_t now_thi;
     spot_log_latest(triggers, &now_thi);
+    rc = key_add_triggers(ns, &late, thi + 1, now_thi);
     for (size_t i = 0; rc == 0 && i < oc.orphans.n; i++) {
-      const char *log = oc.names[oc.orphans.v[i] >> 48];
-      uint64_t seq = oc.orphans.v[i] & ((1ull << 48) - 1);
-      int late = 0; /* its putter finished after all */
-      for (uint64_t t = thi + 1; t <= now_thi && !late; t++) {
-        spot__event_t e;
-        late = spot__ns_trigger_read(ns, t, &e) == 0 && e.seq == seq && strcmp(e.log, log) == 0;
-      }
+      const char *log = oc.orphans.v[i].log;
+      uint64_t seq = oc.orphans.v[i].seq;
       spot_log_t *l;
-      if (late || spot__ns_log(ns, log, &l) != 0)
-        continue;
+      if (key_has(&late, log, seq) || spot__ns_log(ns, log, &l) != 0)
+        continue; /* its putter finished after all */
       uint32_t hid = spot__log_pending(l, seq);
       spot__reg_entry_t h;
       if (hid == 0 || spot__ns_handler_by_id(ns, hid, &h) != 0) {
@@ -162,9 +197,10 @@ int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scann
       if (rc == 0)
         rc = spot__ns_trigger(ns, &put, hid, NULL);
     }
+    free(late.v);
   }
+  free(queued.v);
   free(oc.orphans.v);
-  free(oc.names);
   free(marked.v);
   free(ended.v);
   if (rc != 0) {
