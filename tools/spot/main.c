@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "events.h"
 #include "plan.h"
 #include "spot.h"
 
@@ -30,6 +31,8 @@ static const command_t commands[] = {
     {"check", spot_cli_check, "check LOG [--fix]                   verify (and repair) a log"},
     {"build-handler", spot_cli_build_handler, "build-handler FILE.c|FILE.so       compile, install, register"},
     {"handlers", spot_cli_handlers, "handlers                            the registered handlers"},
+    {"events", spot_cli_events, "events [--follow] [--json]          the node's event log"},
+    {"trace", spot_cli_trace, "trace LOG SEQNO [--json|--dot]      the causal tree of an element"},
     {"plan", spot_cli_plan, "plan VERB [...]                     energy/billing planner (spot plan --help)"},
 };
 

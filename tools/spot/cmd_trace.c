@@ -1,0 +1,380 @@
+/*
+ * cmd_trace.c: `spot trace LOG SEQNO [--json|--dot]`, the causal tree of one element from the node's event log.
+ *
+ * It finds the put event of the element (the newest, if it was put more than once, e.g. recovered at a node start),
+ * walks its causes back to the root (a put from outside any handler), then scans the event log forward from the
+ * root once, taking every event whose cause is already in the tree: so the tree holds what led to the element and
+ * everything that followed from it (starts of puts; puts, ends and fails of starts). Causes precede their effects
+ * in the log, which is what makes one forward scan enough. A root caused by another node's event, or by an event
+ * that has expired from the ring, hangs below a placeholder saying so (cross-node tracing is issue 6).
+ *
+ * Output: an indented tree (text), one JSON object with nested "children", or a Graphviz digraph (--dot).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dispatch/dispatch.h"
+#include "events.h"
+#include "spot.h"
+
+#define NONE ((size_t)-1)
+
+typedef enum top_kind { TOP_NONE = 0, TOP_REMOTE, TOP_EXPIRED } top_kind_t;
+typedef enum trace_fmt { FMT_TEXT = 0, FMT_JSON, FMT_DOT } trace_fmt_t;
+
+typedef struct tnode {
+  spot__event_t e;
+  size_t parent, first, last, next; /* indexes into tree.v, NONE if absent */
+} tnode_t;
+
+typedef struct tree {
+  tnode_t *v; /* v[0] is the root; ids increase with the index */
+  size_t n, cap;
+  uint64_t node_id; /* this node */
+  uint64_t traced;  /* event id of the put asked about */
+  top_kind_t top;   /* what caused the root, when it is not in this event log */
+  uint64_t top_node, top_id;
+} tree_t;
+
+/* ---- building the tree ---- */
+
+static int tree_add(tree_t *t, const spot__event_t *e, size_t parent) {
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    tnode_t *v = realloc(t->v, cap * sizeof *v);
+    if (v == NULL)
+      return SPOT_ENOMEM;
+    t->v = v, t->cap = cap;
+  }
+  tnode_t *x = &t->v[t->n];
+  x->e = *e;
+  x->parent = parent;
+  x->first = x->last = x->next = NONE;
+  if (parent != NONE) {
+    tnode_t *p = &t->v[parent];
+    if (p->last == NONE)
+      p->first = t->n;
+    else
+      t->v[p->last].next = t->n;
+    p->last = t->n;
+  }
+  t->n++;
+  return 0;
+}
+
+/* The index of event id in the tree, or NONE. */
+static size_t tree_find(const tree_t *t, uint64_t id) {
+  size_t lo = 0, hi = t->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (t->v[mid].e.id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < t->n && t->v[lo].e.id == id ? lo : NONE;
+}
+
+/* The newest put event of element seq of log `log`, scanning the event log from its newest event. */
+static int find_put(spot_ns_t *ns, spot_log_t *events, const char *log, uint64_t seq, spot__event_t *out) {
+  uint64_t latest, earliest;
+  spot_log_latest(events, &latest);
+  spot_log_earliest(events, &earliest);
+  for (uint64_t id = latest; id >= earliest && id > 0; id--) {
+    spot__event_t e;
+    int rc = spot__ns_event_read(ns, id, &e);
+    if (rc == SPOT_EEXPIRED)
+      break; /* the ring moved on while we read: everything older is gone too */
+    if (rc == 0 && e.type == SPOT__EV_PUT && e.seq == seq && strcmp(e.log, log) == 0) {
+      *out = e;
+      return 0;
+    }
+  }
+  char window[64] = "it is empty";
+  if (latest > 0)
+    snprintf(window, sizeof window, "it holds events %" PRIu64 " to %" PRIu64, earliest, latest);
+  return spot_cli_fail(0,
+                       "no put event for %s#%" PRIu64 " in the event log (%s): it has expired from the event "
+                       "log, or the element was appended directly (spot_log_append) rather than put with spot_put",
+                       log, seq, window);
+}
+
+/* Walks causes back from put to the root: the first event whose cause is outside (0,0), on another node, or gone. */
+static int find_root(spot_ns_t *ns, tree_t *t, const spot__event_t *put, spot__event_t *root) {
+  spot__event_t cur = *put;
+  for (;;) {
+    if (cur.cause_node == 0 && cur.cause_id == 0)
+      break;
+    if (cur.cause_node != t->node_id) {
+      t->top = TOP_REMOTE;
+      break;
+    }
+    spot__event_t up;
+    int rc = cur.cause_id < cur.id ? spot__ns_event_read(ns, cur.cause_id, &up) : SPOT_ECORRUPT;
+    if (rc == SPOT_EEXPIRED || rc == SPOT_ENOTYET || rc == SPOT_ECORRUPT) {
+      t->top = TOP_EXPIRED;
+      break;
+    }
+    if (rc != 0)
+      return spot_cli_fail(rc, "cannot read event %" PRIu64, cur.cause_id);
+    cur = up;
+  }
+  t->top_node = cur.cause_node;
+  t->top_id = cur.cause_id;
+  *root = cur;
+  return 0;
+}
+
+/* Adds the root and, in one forward scan, every event whose cause is already in the tree. */
+static int grow(spot_ns_t *ns, spot_log_t *events, tree_t *t, const spot__event_t *root) {
+  int rc = tree_add(t, root, NONE);
+  uint64_t latest;
+  spot_log_latest(events, &latest);
+  for (uint64_t id = root->id + 1; rc == 0 && id <= latest; id++) {
+    spot__event_t e;
+    if (spot__ns_event_read(ns, id, &e) != 0)
+      continue; /* expired meanwhile, or damaged: not part of what we can show */
+    if (e.cause_node != t->node_id || e.cause_id < root->id || e.cause_id >= id)
+      continue;
+    size_t parent = tree_find(t, e.cause_id);
+    if (parent != NONE)
+      rc = tree_add(t, &e, parent);
+  }
+  return rc == 0 ? 0 : spot_cli_fail(rc, "cannot build the tree");
+}
+
+/* ---- text ---- */
+
+static int is_ended(const tnode_t *x) { return x->e.type == SPOT__EV_END || x->e.type == SPOT__EV_FAIL; }
+
+static int has_end(const tree_t *t, const tnode_t *x) {
+  for (size_t c = x->first; c != NONE; c = t->v[c].next)
+    if (is_ended(&t->v[c]))
+      return 1;
+  return 0;
+}
+
+static void print_text_line(const tree_t *t, const tnode_t *x, size_t depth) {
+  const spot__event_t *e = &x->e;
+  printf("%*s", (int)(depth * 2), "");
+  switch (e->type) {
+  case SPOT__EV_PUT:
+    printf("put %s#%" PRIu64, e->log, e->seq);
+    if (e->handler[0])
+      printf(" -> %s", e->handler);
+    if (e->cause_node == 0 && e->cause_id == 0)
+      printf(" (external)");
+    if (e->reason[0])
+      printf(" (%s)", e->reason);
+    break;
+  case SPOT__EV_START:
+    printf("start %s", e->handler);
+    if (!has_end(t, x))
+      printf(" (not ended)");
+    break;
+  case SPOT__EV_END:
+    printf("end %s ok, %.1f us", e->handler, (double)e->duration_ns / 1e3);
+    break;
+  default:
+    printf("%s %s status %" PRId32 ", %.1f us", spot__event_type_name(e->type), e->handler, e->status,
+           (double)e->duration_ns / 1e3);
+    if (e->reason[0])
+      printf(": %s", e->reason);
+    break;
+  }
+  printf("  [event %" PRIu64 "]", e->id);
+  if (e->id == t->traced)
+    printf("  <== %s#%" PRIu64, e->log, e->seq);
+  putchar('\n');
+}
+
+static void print_top_text(const tree_t *t) {
+  if (t->top == TOP_REMOTE)
+    printf("remote node %016" PRIx64 " event %" PRIu64 " (cross-node tracing is not supported yet)\n", t->top_node,
+           t->top_id);
+  else if (t->top == TOP_EXPIRED)
+    printf("event %" PRIu64 " (expired from the event log)\n", t->top_id);
+}
+
+/* Depth-first, without recursion (a chain of handlers can be as deep as the event log is long). */
+static void print_text(const tree_t *t) {
+  print_top_text(t);
+  size_t depth = t->top != TOP_NONE, i = 0;
+  for (;;) {
+    print_text_line(t, &t->v[i], depth);
+    if (t->v[i].first != NONE) {
+      i = t->v[i].first, depth++;
+      continue;
+    }
+    while (i != 0 && t->v[i].next == NONE)
+      i = t->v[i].parent, depth--;
+    if (i == 0)
+      break;
+    i = t->v[i].next;
+  }
+}
+
+/* ---- JSON ---- */
+
+static void print_json(const tree_t *t) {
+  char node[17];
+  if (t->top != TOP_NONE) {
+    spot_cli_node_hex(t->top_node, node);
+    printf("{\"type\":\"%s\",\"node\":\"%s\",\"id\":%" PRIu64 ",\"children\":[",
+           t->top == TOP_REMOTE ? "remote" : "expired", node, t->top_id);
+  }
+  size_t i = 0;
+  for (;;) {
+    putchar('{');
+    spot_cli_event_json_members(stdout, &t->v[i].e);
+    printf(",\"traced\":%s,\"children\":[", t->v[i].e.id == t->traced ? "true" : "false");
+    if (t->v[i].first != NONE) {
+      i = t->v[i].first;
+      continue;
+    }
+    fputs("]}", stdout);
+    while (i != 0 && t->v[i].next == NONE) {
+      i = t->v[i].parent;
+      fputs("]}", stdout);
+    }
+    if (i == 0)
+      break;
+    putchar(',');
+    i = t->v[i].next;
+  }
+  if (t->top != TOP_NONE)
+    fputs("]}", stdout);
+  putchar('\n');
+}
+
+/* ---- Graphviz ---- */
+
+/* s inside a DOT double-quoted string. */
+static void dot_text(const char *s) {
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\')
+      putchar('\\');
+    if ((unsigned char)*s >= 0x20)
+      putchar(*s);
+  }
+}
+
+static void print_dot_node(const tree_t *t, const tnode_t *x) {
+  const spot__event_t *e = &x->e;
+  printf("  e%" PRIu64 " [label=\"%s %s#%" PRIu64, e->id, spot__event_type_name(e->type), e->log, e->seq);
+  if (e->handler[0])
+    printf("\\n%s%s", e->type == SPOT__EV_PUT ? "-> " : "", e->handler);
+  if (e->type == SPOT__EV_END)
+    printf("\\nok, %.1f us", (double)e->duration_ns / 1e3);
+  if (e->type == SPOT__EV_FAIL) {
+    printf("\\nstatus %" PRId32 ", %.1f us", e->status, (double)e->duration_ns / 1e3);
+    if (e->reason[0])
+      printf("\\n"), dot_text(e->reason);
+  }
+  printf("\\nevent %" PRIu64 "\"", e->id);
+  if (e->type == SPOT__EV_FAIL)
+    printf(", color=red");
+  if (e->type == SPOT__EV_START)
+    printf(", style=rounded");
+  if (e->id == t->traced)
+    printf(", style=\"bold,filled\", fillcolor=lightyellow");
+  printf("];\n");
+}
+
+static void print_dot(const tree_t *t) {
+  printf("digraph spot_trace {\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n");
+  if (t->top != TOP_NONE) {
+    if (t->top == TOP_REMOTE)
+      printf("  top [label=\"remote node %016" PRIx64 "\\nevent %" PRIu64 "\"", t->top_node, t->top_id);
+    else
+      printf("  top [label=\"event %" PRIu64 "\\nexpired\"", t->top_id);
+    printf(", shape=ellipse, style=dashed];\n  top -> e%" PRIu64 ";\n", t->v[0].e.id);
+  }
+  for (size_t i = 0; i < t->n; i++) {
+    print_dot_node(t, &t->v[i]);
+    if (t->v[i].parent != NONE)
+      printf("  e%" PRIu64 " -> e%" PRIu64 ";\n", t->v[t->v[i].parent].e.id, t->v[i].e.id);
+  }
+  printf("}\n");
+}
+
+/* ---- the command ---- */
+
+static int parse_trace_args(int argc, char **argv, const char **log, uint64_t *seq, trace_fmt_t *fmt) {
+  static const char usage[] = "usage: spot trace LOG SEQNO [--json | --dot]";
+  const char *seq_text = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--dot") == 0) {
+      trace_fmt_t f = strcmp(argv[i], "--json") == 0 ? FMT_JSON : FMT_DOT;
+      if (*fmt != FMT_TEXT && *fmt != f)
+        return spot_cli_fail(0, "trace: --json and --dot exclude each other");
+      *fmt = f;
+    } else if (argv[i][0] == '-') {
+      return spot_cli_fail(0, "trace: unknown option %s; %s", argv[i], usage);
+    } else if (*log == NULL) {
+      *log = argv[i];
+    } else if (seq_text == NULL) {
+      seq_text = argv[i];
+    } else {
+      return spot_cli_fail(0, "trace: unexpected argument %s; %s", argv[i], usage);
+    }
+  }
+  if (*log == NULL || seq_text == NULL)
+    return spot_cli_fail(0, "%s", usage);
+  if (spot_cli_parse_u64(seq_text, 0, seq) != 0 || *seq == 0)
+    return spot_cli_fail(0, "'%s' is not a sequence number (1, 2, ...)", seq_text);
+  return 0;
+}
+
+/* Checks that log `name` exists and has element seq (it may have expired from the log: the events still tell). */
+static int check_element(spot_ns_t *ns, const char *name, uint64_t seq) {
+  spot_log_t *log;
+  int rc = spot__ns_log(ns, name, &log);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot trace %s#%" PRIu64, name, seq);
+  uint64_t latest;
+  spot_log_latest(log, &latest);
+  if (seq > latest)
+    return spot_cli_fail(0, "log %s has no element %" PRIu64 " yet (its latest is %" PRIu64 ")", name, seq, latest);
+  return 0;
+}
+
+int spot_cli_trace(int argc, char **argv, const char *ns_dir) {
+  const char *name = NULL;
+  uint64_t seq = 0;
+  trace_fmt_t fmt = FMT_TEXT;
+  if (parse_trace_args(argc, argv, &name, &seq, &fmt) != 0)
+    return 1;
+  spot_ns_t *ns;
+  int rc = spot_ns_open(ns_dir, NULL, &ns);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot open the namespace");
+  tree_t t = {.node_id = spot_ns_node_id(ns)};
+  spot_log_t *events;
+  spot__event_t put, root;
+  int status = 1;
+  if (check_element(ns, name, seq) != 0)
+    goto done;
+  if ((rc = spot__ns_events(ns, &events)) != 0) {
+    spot_cli_fail(rc, "cannot open the event log");
+    goto done;
+  }
+  if (find_put(ns, events, name, seq, &put) != 0 || find_root(ns, &t, &put, &root) != 0 ||
+      grow(ns, events, &t, &root) != 0)
+    goto done;
+  t.traced = put.id;
+  if (fmt == FMT_JSON)
+    print_json(&t);
+  else if (fmt == FMT_DOT)
+    print_dot(&t);
+  else
+    print_text(&t);
+  status = fflush(stdout) == 0 && !ferror(stdout) ? 0 : spot_cli_fail(SPOT_EIO, "cannot write the trace");
+done:
+  free(t.v);
+  spot_ns_close(ns);
+  return status;
+}
