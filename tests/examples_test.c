@@ -58,7 +58,8 @@ static void test_examples(void) {
   if (pid == 0) {
     char log[4300];
     snprintf(log, sizeof log, "%s/../spotd.out", dir);
-    freopen(log, "w", stderr);
+    if (freopen(log, "w", stderr) == NULL)
+      _exit(126);
     execl(env("SPOTD_BIN"), "spotd", "-n", dir, "--mode", "thread", (char *)NULL);
     _exit(127);
   }

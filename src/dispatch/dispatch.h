@@ -43,10 +43,10 @@ int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, cons
  * Returns the handler's status. */
 int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id);
 
-/* Writes a fail event for put event `put` whose handler could not run or did not finish (reason in words), and
- * releases the element and the put event. */
+/* Writes a fail event for put event `put` whose handler could not run or did not finish (reason in words, and how
+ * long it had run), and releases the element and the trigger. */
 int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_id, int status, const char *reason,
-                        uint64_t started_ns);
+                        uint64_t duration_ns);
 
 /* ---- the node (node.c, workers.c) ---- */
 

@@ -43,7 +43,7 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static int has(const idset_t *s, uint64_t id) { return bsearch(&id, s->v, s->n, sizeof id, cmp_u64) != NULL; }
+static int has(const idset_t *s, uint64_t id) { return s->n && bsearch(&id, s->v, s->n, sizeof id, cmp_u64) != NULL; }
 
 /* (log, seq) pairs, sorted, to ask "does a trigger name this element?" in O(log n). */
 typedef struct elem_key {
@@ -142,7 +142,7 @@ int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scann
     if (spot__ns_event_read(ns, id, &e) == 0 && (e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL))
       rc = push(&ended, e.ref);
   }
-  if (rc == 0)
+  if (rc == 0 && ended.n)
     qsort(ended.v, ended.n, sizeof *ended.v, cmp_u64);
   for (size_t i = 0; rc == 0 && i < marked.n; i++) {
     spot__event_t e;

@@ -161,7 +161,7 @@ static void release(spot_ns_t *ns, const spot__event_t *put) {
 }
 
 int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_id, int status, const char *reason,
-                        uint64_t started_ns) {
+                        uint64_t duration_ns) {
   spot__event_t f;
   memset(&f, 0, sizeof f);
   f.type = SPOT__EV_FAIL;
@@ -172,7 +172,7 @@ int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_
   f.seq = put->seq;
   f.handler_id = put->handler_id;
   f.time_ns = spot__wall_ns();
-  f.duration_ns = started_ns && f.time_ns > started_ns ? f.time_ns - started_ns : 0;
+  f.duration_ns = duration_ns;
   memcpy(f.log, put->log, sizeof f.log);
   memcpy(f.handler, put->handler, sizeof f.handler);
   snprintf(f.reason, sizeof f.reason, "%s", reason);
@@ -200,23 +200,23 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
     __atomic_store_n(start_id_out, start_id, __ATOMIC_RELEASE);
   uint64_t t0 = st.time_ns;
   if (fn == NULL)
-    return spot__invoke_failed(ns, put, start_id, SPOT_ENOTFOUND, "handler is not loaded in this node", t0),
+    return spot__invoke_failed(ns, put, start_id, SPOT_ENOTFOUND, "handler is not loaded in this node", 0),
            SPOT_ENOTFOUND;
   spot_log_t *l;
   spot_log_info_t info;
   if ((rc = spot__ns_log(ns, put->log, &l)) != 0)
-    return spot__invoke_failed(ns, put, start_id, rc, "cannot open the element's log", t0), rc;
+    return spot__invoke_failed(ns, put, start_id, rc, "cannot open the element's log", 0), rc;
   spot_log_info(l, &info);
   /* a private copy for the handler: small elements on the stack */
   uint8_t small[4096];
   uint8_t *buf = info.elem_size <= sizeof small ? small : malloc(info.elem_size);
   if (buf == NULL)
-    return spot__invoke_failed(ns, put, start_id, SPOT_ENOMEM, "out of memory for the element", t0), SPOT_ENOMEM;
+    return spot__invoke_failed(ns, put, start_id, SPOT_ENOMEM, "out of memory for the element", 0), SPOT_ENOMEM;
   rc = spot_log_read(l, put->seq, buf, info.elem_size);
   if (rc != 0) {
     if (buf != small)
       free(buf);
-    return spot__invoke_failed(ns, put, start_id, rc, "cannot read the element", t0), rc;
+    return spot__invoke_failed(ns, put, start_id, rc, "cannot read the element", 0), rc;
   }
   struct spot_ctx ctx = {.ns = ns, .cause = {ns->node_id, start_id}, .handler = put->handler};
   spot_event_t ev = {.log = put->log, .seq = put->seq, .data = buf, .size = info.elem_size,

@@ -80,9 +80,10 @@ static void supervise(spot__workers_t *w) {
         snprintf(reason, sizeof reason, "worker killed by %s", spot__signame(sig));
       else
         snprintf(reason, sizeof reason, "worker exited with status %d", status);
+      uint64_t ran = st == W_RUNNING ? spot__now_ns() - b->start_ns : 0;
       if (spot__ns_trigger_read(node->ns, b->put_id, &put) == 0)
         spot__invoke_failed(node->ns, &put, __atomic_load_n(&b->start_id, __ATOMIC_ACQUIRE),
-                            w->timed_out[i] ? SPOT_ETIMEDOUT : SPOT_EIO, reason, 0);
+                            w->timed_out[i] ? SPOT_ETIMEDOUT : SPOT_EIO, reason, ran);
       atomic_fetch_add(&node->failed, 1);
       if (!node->opts.quiet)
         fprintf(stderr, "spot: handler %s on %s #%llu failed: %s; starting a new worker\n", put.handler, put.log,
