@@ -396,7 +396,7 @@ static void put_to_start(const char *mode) {
   target_t t;
   target_start(&t, mode, name, 0);
   spot_ns_t *ns;
-  spot_log_t *events;
+  spot_log_t *events = NULL;
   int rc = spot_ns_open(t.dir, NULL, &ns);
   if (rc == 0)
     rc = spot__ns_events(ns, &events);
@@ -447,7 +447,7 @@ static void sustained_run(const char *mode, const char *name, sus_run_t *r, uint
   target_start(&t, mode, name, SUSTAINED_EVENTS);
   *build = t.build;
   spot_ns_t *ns;
-  spot_log_t *events;
+  spot_log_t *events = NULL;
   int rc = spot_ns_open(t.dir, NULL, &ns);
   if (rc == 0)
     rc = spot__ns_events(ns, &events);

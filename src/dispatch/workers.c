@@ -3,11 +3,13 @@
  * overruns its time limit takes down only its worker: the node records a fail event with the reason and starts a
  * new worker.
  *
- * The node and its workers share a small memory region (memfd) with one mailbox per worker. One dispatcher thread
- * in the node follows the event log as thread mode does, and hands each marked put to an idle worker by writing
- * the trigger's slot into its mailbox and waking it (a futex); the worker runs the handler (writing the start and
- * end events itself), then marks itself idle and wakes the dispatcher. The dispatcher alone assigns work, so it
- * always knows which put a dead worker was running. Workers die with the node (PR_SET_PDEATHSIG).
+ * The node and its workers share a small memory region (memfd) with one mailbox per worker: a queue of trigger
+ * slots. One dispatcher thread in the node follows the trigger queue as thread mode does and appends each trigger to
+ * the shortest worker queue; a worker takes triggers from its queue one after the other and runs them (writing the
+ * start and end events itself). Either side makes a wake-up system call only when the other is asleep, so under
+ * load handing work over costs no system call at all. The dispatcher alone assigns work and a worker notes which
+ * trigger it is running, so when a worker dies the node knows what it was running (a fail event) and what it had
+ * not started (given to another worker). Workers die with the node (PR_SET_PDEATHSIG).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,18 +19,23 @@
 #include "dispatch/node_impl.h"
 #include "store/store.h"
 
-enum { W_STARTING = 0, W_IDLE = 1, W_ASSIGNED = 2, W_RUNNING = 3 };
+#define QDEPTH 16u /* triggers queued per worker: enough to keep it busy, few enough to keep latency fair */
 
 typedef struct mailbox {
-  _Alignas(64) uint32_t state; /* futex word, W_* */
+  _Alignas(64) uint32_t tail; /* futex word: bumped by the dispatcher after it queues a trigger */
+  uint32_t sleeping;          /* the worker is asleep on tail (or about to be) */
   int32_t pid;
-  uint64_t put_id;   /* the trigger slot being run */
+  _Alignas(64) uint32_t head; /* triggers before head have been taken by the worker */
+  uint32_t pad;
+  uint64_t running;  /* the trigger slot being run, 0 if none */
   uint64_t start_id; /* its start event, once written */
   uint64_t start_ns; /* monotonic, when the worker took it */
+  uint64_t q[QDEPTH];
 } mailbox_t;
 
 typedef struct shm {
-  _Alignas(64) uint32_t idle; /* futex word: bumped by a worker going idle */
+  _Alignas(64) uint32_t idle; /* futex word: bumped by a worker that finished a trigger while the dispatcher sleeps */
+  uint32_t dispatcher_sleeping;
   uint32_t nworkers;
   mailbox_t box[SPOT__MAX_WORKERS];
 } shm_t;
@@ -38,6 +45,8 @@ struct spot__workers {
   shm_t *shm;
   int fd;
   int timed_out[SPOT__MAX_WORKERS];
+  uint64_t *redo; /* triggers taken back from dead workers' queues, to assign again */
+  size_t nredo, capredo;
   spot__thread_t thread;
   int thread_started;
 };
@@ -50,12 +59,16 @@ static int spawn(spot__workers_t *w, unsigned i) {
   snprintf(fd, sizeof fd, "%d", w->fd);
   snprintf(idx, sizeof idx, "%u", i);
   char *argv[] = {(char *)w->node->opts.worker_exe, "--worker", fd, idx, (char *)spot_ns_dir(w->node->ns), NULL};
-  store32(&w->shm->box[i].state, W_STARTING);
+  mailbox_t *b = &w->shm->box[i];
+  store32(&b->head, 0);
+  store32(&b->tail, 0);
+  b->sleeping = 0;
+  __atomic_store_n(&b->running, 0, __ATOMIC_RELEASE);
   w->timed_out[i] = 0;
   int pid = spot__spawn(argv, w->fd);
   if (pid < 0)
     return spot__fail(pid, "cannot start worker process %s", w->node->opts.worker_exe);
-  w->shm->box[i].pid = pid;
+  b->pid = pid;
   return 0;
 }
 
@@ -70,8 +83,8 @@ static void supervise(spot__workers_t *w) {
     if (i == w->shm->nworkers)
       continue;
     mailbox_t *b = &w->shm->box[i];
-    uint32_t st = load32(&b->state);
-    if (st == W_ASSIGNED || st == W_RUNNING) {
+    uint64_t running = __atomic_load_n(&b->running, __ATOMIC_ACQUIRE);
+    if (running) {
       spot__event_t put;
       char reason[48];
       if (w->timed_out[i])
@@ -80,14 +93,30 @@ static void supervise(spot__workers_t *w) {
         snprintf(reason, sizeof reason, "worker killed by %s", spot__signame(sig));
       else
         snprintf(reason, sizeof reason, "worker exited with status %d", status);
-      uint64_t ran = st == W_RUNNING ? spot__now_ns() - b->start_ns : 0;
-      if (spot__ns_trigger_read(node->ns, b->put_id, &put) == 0)
+      uint64_t ran = spot__now_ns() - b->start_ns;
+      if (spot__ns_trigger_read(node->ns, running, &put) == 0) {
         spot__invoke_failed(node->ns, &put, __atomic_load_n(&b->start_id, __ATOMIC_ACQUIRE),
                             w->timed_out[i] ? SPOT_ETIMEDOUT : SPOT_EIO, reason, ran);
+        if (!node->opts.quiet)
+          fprintf(stderr, "spot: handler %s on %s #%llu failed: %s; starting a new worker\n", put.handler, put.log,
+                  (unsigned long long)put.seq, reason);
+      }
       atomic_fetch_add(&node->failed, 1);
-      if (!node->opts.quiet)
-        fprintf(stderr, "spot: handler %s on %s #%llu failed: %s; starting a new worker\n", put.handler, put.log,
-                (unsigned long long)put.seq, reason);
+    }
+    /* what it had queued but not started goes to the others */
+    for (uint32_t h = load32(&b->head), t = load32(&b->tail); h != t; h++) {
+      uint64_t trig = b->q[h % QDEPTH];
+      if (trig == running)
+        continue;
+      if (w->nredo == w->capredo) {
+        size_t cap = w->capredo ? w->capredo * 2 : 64;
+        uint64_t *v = realloc(w->redo, cap * sizeof *v);
+        if (v == NULL)
+          break; /* still marked: it runs at the next start */
+        w->redo = v;
+        w->capredo = cap;
+      }
+      w->redo[w->nredo++] = trig;
     }
     b->pid = 0;
     atomic_fetch_add(&node->worker_restarts, 1);
@@ -99,36 +128,57 @@ static void supervise(spot__workers_t *w) {
   uint64_t now = spot__now_ns(), limit = (uint64_t)node->opts.timeout_ms * 1000000u;
   for (unsigned i = 0; i < w->shm->nworkers; i++) {
     mailbox_t *b = &w->shm->box[i];
-    if (load32(&b->state) == W_RUNNING && !w->timed_out[i] && now - b->start_ns > limit) {
+    if (__atomic_load_n(&b->running, __ATOMIC_ACQUIRE) && !w->timed_out[i] && now - b->start_ns > limit) {
       w->timed_out[i] = 1;
       spot__kill(b->pid, 1);
     }
   }
 }
 
-static int idle_worker(spot__workers_t *w) {
-  for (unsigned i = 0; i < w->shm->nworkers; i++)
-    if (load32(&w->shm->box[i].state) == W_IDLE)
-      return (int)i;
-  return -1;
+/* The live worker with the shortest queue that has room, or -1. */
+static int pick_worker(spot__workers_t *w) {
+  int best = -1;
+  uint32_t best_len = QDEPTH;
+  for (unsigned i = 0; i < w->shm->nworkers; i++) {
+    mailbox_t *b = &w->shm->box[i];
+    uint32_t len = load32(&b->tail) - load32(&b->head);
+    if (b->pid > 0 && len < best_len) {
+      best = (int)i;
+      best_len = len;
+    }
+  }
+  return best;
 }
 
-static void assign(spot__workers_t *w, uint64_t put_id) {
+static void assign(spot__workers_t *w, uint64_t trig) {
   spot_node_t *node = w->node;
   for (;;) {
-    uint32_t idle = load32(&w->shm->idle);
-    int i = idle_worker(w);
+    int i = pick_worker(w);
     if (i >= 0) {
       mailbox_t *b = &w->shm->box[i];
-      b->put_id = put_id;
-      __atomic_store_n(&b->start_id, 0, __ATOMIC_RELEASE);
-      store32(&b->state, W_ASSIGNED);
-      spot__futex_wake(&b->state);
+      uint32_t t = load32(&b->tail);
+      b->q[t % QDEPTH] = trig;
+      __atomic_store_n(&b->tail, t + 1, __ATOMIC_SEQ_CST);
+      if (__atomic_load_n(&b->sleeping, __ATOMIC_SEQ_CST))
+        spot__futex_wake(&b->tail);
       atomic_fetch_add(&node->started, 1);
       return;
     }
-    spot__futex_wait(&w->shm->idle, idle, 10000000ull);
+    /* every queue is full: sleep until a worker finishes something (or 10 ms, to supervise) */
+    uint32_t idle = load32(&w->shm->idle);
+    __atomic_store_n(&w->shm->dispatcher_sleeping, 1, __ATOMIC_SEQ_CST);
+    if (pick_worker(w) < 0)
+      spot__futex_wait(&w->shm->idle, idle, 10000000ull);
+    __atomic_store_n(&w->shm->dispatcher_sleeping, 0, __ATOMIC_SEQ_CST);
     supervise(w);
+  }
+}
+
+/* Assigns what dead workers left queued. */
+static void assign_redo(spot__workers_t *w) {
+  while (w->nredo > 0) {
+    uint64_t trig = w->redo[--w->nredo];
+    assign(w, trig);
   }
 }
 
@@ -138,6 +188,7 @@ static void *dispatcher_main(void *arg) {
   for (size_t r = 0; r < node->nrerun; r++)
     assign(w, node->rerun[r]);
   while (!atomic_load(&node->stop)) {
+    assign_redo(w);
     uint64_t t = atomic_load(&node->cursor);
     if (spot_log_wait_newer(node->triggers, t - 1, 10000000ull) == SPOT_ETIMEDOUT) {
       supervise(w);
@@ -183,13 +234,14 @@ void spot__workers_stop(spot__workers_t *w) {
   for (;;) {
     int busy = 0;
     for (unsigned i = 0; i < w->shm->nworkers; i++) {
-      uint32_t st = load32(&w->shm->box[i].state);
-      busy |= st == W_ASSIGNED || st == W_RUNNING;
+      mailbox_t *b = &w->shm->box[i];
+      busy |= b->pid > 0 && (load32(&b->head) != load32(&b->tail) || __atomic_load_n(&b->running, __ATOMIC_ACQUIRE));
     }
     if (!busy || spot__now_ns() > until)
       break;
     spot__sleep_ns(1000000);
     supervise(w);
+    assign_redo(w);
   }
   for (unsigned i = 0; i < w->shm->nworkers; i++)
     spot__kill(w->shm->box[i].pid, 1);
@@ -205,6 +257,7 @@ void spot__workers_stop(spot__workers_t *w) {
       break;
     spot__sleep_ns(1000000);
   }
+  free(w->redo);
   free(w);
 }
 
@@ -223,18 +276,29 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
   }
   uint64_t loaded = 0;
   spot__node_load_handlers(ns, &loaded);
-  for (;;) {
-    store32(&b->state, W_IDLE);
-    __atomic_fetch_add(&shm->idle, 1, __ATOMIC_SEQ_CST);
-    spot__futex_wake(&shm->idle);
-    while (load32(&b->state) != W_ASSIGNED)
-      spot__futex_wait(&b->state, W_IDLE, 0);
+  for (uint32_t head = load32(&b->head);;) {
+    uint32_t tail = __atomic_load_n(&b->tail, __ATOMIC_SEQ_CST);
+    if (head == tail) {
+      __atomic_store_n(&b->sleeping, 1, __ATOMIC_SEQ_CST);
+      if (__atomic_load_n(&b->tail, __ATOMIC_SEQ_CST) == head)
+        spot__futex_wait(&b->tail, head, 0);
+      __atomic_store_n(&b->sleeping, 0, __ATOMIC_SEQ_CST);
+      continue;
+    }
+    uint64_t trig = b->q[head % QDEPTH];
+    __atomic_store_n(&b->start_id, 0, __ATOMIC_RELEASE);
     b->start_ns = spot__now_ns();
-    store32(&b->state, W_RUNNING);
+    __atomic_store_n(&b->running, trig, __ATOMIC_RELEASE); /* before head moves: never lost between the two */
+    store32(&b->head, ++head);
     spot__event_t put;
-    if (spot__ns_trigger_read(ns, b->put_id, &put) == 0 && put.type == SPOT__EV_PUT) {
+    if (spot__ns_trigger_read(ns, trig, &put) == 0 && put.type == SPOT__EV_PUT) {
       spot_handler_fn fn = spot__node_handler(ns, &put, &loaded);
       spot__invoke(ns, &put, fn, &b->start_id);
+    }
+    __atomic_store_n(&b->running, 0, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&shm->dispatcher_sleeping, __ATOMIC_SEQ_CST)) {
+      __atomic_fetch_add(&shm->idle, 1, __ATOMIC_SEQ_CST);
+      spot__futex_wake(&shm->idle);
     }
   }
 }
