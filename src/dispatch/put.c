@@ -32,6 +32,22 @@ int spot__ns_event(spot_ns_t *ns, spot__event_t *e, uint64_t *id) {
   return spot_log_append_async(events, rec, sizeof rec, id);
 }
 
+static int read_record(spot_ns_t *ns, spot_log_t *log, const char *what, uint64_t seq, spot__event_t *e) {
+  uint8_t rec[SPOT__EVENT_BYTES];
+  int rc = spot_log_read(log, seq, rec, sizeof rec);
+  if (rc == 0 && (rc = spot__event_decode(rec, e)) != 0)
+    rc = spot__fail(rc, "%s %llu of %s does not decode", what, (unsigned long long)seq, ns->dir);
+  return rc;
+}
+
+int spot__ns_event_read(spot_ns_t *ns, uint64_t id, spot__event_t *e) {
+  spot_log_t *events;
+  int rc = spot__ns_events(ns, &events);
+  if (rc == 0 && (rc = read_record(ns, events, "event", id, e)) == 0)
+    e->id = id;
+  return rc;
+}
+
 int spot__ns_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint64_t *slot) {
   spot_log_t *triggers;
   int rc = spot__ns_triggers(ns, &triggers);
@@ -45,28 +61,8 @@ int spot__ns_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint64
 int spot__ns_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e) {
   spot_log_t *triggers;
   int rc = spot__ns_triggers(ns, &triggers);
-  if (rc != 0)
-    return rc;
-  uint8_t rec[SPOT__EVENT_BYTES];
-  rc = spot_log_read(triggers, tseq, rec, sizeof rec);
-  if (rc == 0 && (rc = spot__event_decode(rec, e)) != 0)
-    rc = spot__fail(rc, "trigger %llu of %s does not decode", (unsigned long long)tseq, ns->dir);
-  if (rc == 0)
+  if (rc == 0 && (rc = read_record(ns, triggers, "trigger", tseq, e)) == 0)
     e->trigger = tseq;
-  return rc;
-}
-
-int spot__ns_event_read(spot_ns_t *ns, uint64_t id, spot__event_t *e) {
-  spot_log_t *events;
-  int rc = spot__ns_events(ns, &events);
-  if (rc != 0)
-    return rc;
-  uint8_t rec[SPOT__EVENT_BYTES];
-  rc = spot_log_read(events, id, rec, sizeof rec);
-  if (rc == 0 && (rc = spot__event_decode(rec, e)) != 0)
-    rc = spot__fail(rc, "event %llu of %s does not decode", (unsigned long long)id, ns->dir);
-  if (rc == 0)
-    e->id = id;
   return rc;
 }
 
