@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # demo.sh: spot's main job until the media-query application exists: installs what is missing, builds, and walks
-# through the log store end to end with the `spot` command line: a namespace, logs of each durability, puts and
-# gets, the ring expiring old elements, a writer killed with kill -9 in the middle of a stream of appends, and the
-# recovery and `spot check` that follow. Everything happens in a scratch namespace that is removed afterwards.
+# through spot end to end with the `spot` command line and the `spotd` node: a namespace, logs of each durability,
+# puts and gets, the ring expiring old elements, a writer killed with kill -9 in the middle of a stream of appends
+# and the recovery that follows; then handlers: built and registered, run by spotd in worker processes on every put,
+# a chain traced through its causes, a crashing handler that takes down only its worker, a day of frost readings;
+# and the energy/billing planner. Everything happens in a scratch namespace that is removed afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -10,23 +12,24 @@ cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release -j"$(nproc)" >/dev/null
 spot=$PWD/build/release/spot
 export SPOT_DIR=$(mktemp -d /tmp/spot-demo.XXXXXX)/ns
-trap 'rm -rf "$(dirname "$SPOT_DIR")"' EXIT
+spotd_pid=
+trap '[ -n "$spotd_pid" ] && kill $spotd_pid 2>/dev/null; rm -rf "$(dirname "$SPOT_DIR")"' EXIT
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 say "$spot" init
-say "$spot" create temperature --size 16 --history 5 --sync batch
+say "$spot" create boiler --size 16 --history 5 --sync batch
 say "$spot" create alarms --size 64 --history 1000 --sync always
 for t in 21.5 21.7 22.0 22.4 22.9 23.1 23.0; do
-  printf '$ spot put temperature --data %s -> ' "$t"
-  "$spot" put temperature --data "$t"
+  printf '$ spot put boiler --data %s -> ' "$t"
+  "$spot" put boiler --data "$t"
 done
-say "$spot" get temperature latest; echo
-say "$spot" latest temperature
+say "$spot" get boiler latest; echo
+say "$spot" latest boiler
 echo; echo "# the ring keeps the newest 5 elements: element 1 has expired"
-"$spot" get temperature 1 || true
+"$spot" get boiler 1 || true
 echo "boiler pressure high" | { printf '\n$ echo "boiler pressure high" | spot put alarms - -> '; "$spot" put alarms -; }
 say "$spot" ls
-say "$spot" info temperature
+say "$spot" info boiler
 
 echo; echo "# a writer appending as fast as it can, killed with kill -9 after half a second"
 "$spot" create stream --size 64 --history 100000 --sync none
@@ -41,4 +44,37 @@ say "$spot" check stream
 say "$spot" latest stream
 printf '\n$ spot get stream latest -> '
 "$spot" get stream latest | tr -d '\0'; echo
-echo; echo "demo finished: every step above ran against the real store in $SPOT_DIR"
+
+echo; echo "# handlers: C functions run on put, by the node daemon"
+say "$spot" build-handler examples/chain/chain.c
+say "$spot" build-handler examples/frost/frost.c
+cat > "$(dirname "$SPOT_DIR")/crashy.c" <<'C'
+#include <spot/handler.h>
+static int crashy(spot_ctx_t *ctx, const spot_event_t *ev) { return *(volatile int *)0; } /* SIGSEGV */
+SPOT_HANDLER(crashy)
+C
+"$spot" build-handler "$(dirname "$SPOT_DIR")/crashy.c" >/dev/null
+say "$spot" handlers
+for l in a b c; do "$spot" create $l --size 16 --history 100; done
+echo; echo "\$ spotd &        # worker mode, 2 worker processes"
+build/release/spotd --workers 2 --timeout-ms 1000 &
+spotd_pid=$!
+sleep 0.3
+say "$spot" put a --handler chain_a --data hop
+say "$spot" put b --handler crashy --data boom
+say "$spot" put c --handler nosuch --data x || true
+build/release/examples/frost_replay "$SPOT_DIR"
+for i in $(seq 100); do                     # wait (at most 10 s) for the 3 + 1 + 432 handler runs
+  n=$("$spot" events --json | grep -cE '"type":"(end|fail)"' || true)
+  [ "$n" -ge 436 ] && break
+  sleep 0.1
+done
+say "$spot" trace c 1
+echo; echo "\$ spot events --json | grep fail"
+"$spot" events --json | grep '"type":"fail"' | cut -c1-230
+say "$spot" latest frost_alerts
+kill $spotd_pid; wait $spotd_pid 2>/dev/null || true; spotd_pid=
+
+echo; echo "# the energy/billing planner (docs/model.md)"
+say "$spot" plan design --dist exponential --devices 100 --mu 8000 --energy 2.5
+echo; echo "demo finished: every step above ran against the real store and node in $SPOT_DIR"

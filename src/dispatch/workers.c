@@ -185,10 +185,16 @@ static void assign_redo(spot__workers_t *w) {
 static void *dispatcher_main(void *arg) {
   spot__workers_t *w = arg;
   spot_node_t *node = w->node;
+  uint64_t last_supervise = spot__now_ns();
   for (size_t r = 0; r < node->nrerun; r++)
     assign(w, node->rerun[r]);
   while (!atomic_load(&node->stop)) {
     assign_redo(w);
+    uint64_t now = spot__now_ns();
+    if (now - last_supervise > 10000000ull) { /* dead or overrunning workers are noticed under load too */
+      supervise(w);
+      last_supervise = now;
+    }
     uint64_t t = atomic_load(&node->cursor);
     if (spot_log_wait_newer(node->triggers, t - 1, 10000000ull) == SPOT_ETIMEDOUT) {
       supervise(w);

@@ -4,8 +4,10 @@
  * One thread per process leads a sync round at a time; the others wait on a condition variable and are released
  * by the round that covers them, so N concurrent waiters cost one sync, not N. A round (1) notes the latest
  * sequence number, (2) stores the current `synced` value as the header's durable hint, (3) syncs the file, then
- * (4) raises `synced` to the noted number and `hint_on_disk` to the hint it carried. For SPOT_SYNC_BATCH a round
- * starts no sooner than batch_us after this process's previous one, so appends made meanwhile share it. The
+ * (4) raises `synced` to the noted number and `hint_on_disk` to the hint it carried. For SPOT_SYNC_BATCH, when other
+ * threads of the process are waiting too, a round starts no sooner than batch_us after the previous one, so the
+ * appends made meanwhile share it; a lone waiter syncs at once (like PostgreSQL's commit_siblings), so batch is
+ * never slower than always for a single writer. The
  * progress fields live in the shared header, so a round run by one process releases waiters in every process.
  * A failed sync marks the handle failed for good (the state of unsynced data on disk is unknown).
  */
@@ -40,6 +42,7 @@ static int sync_round(spot_log_t *log) {
 static int wait_field(spot_log_t *log, uint64_t *field, uint64_t v) {
   int rc = 0;
   spot__mutex_lock(&log->sync_mu);
+  log->waiting++;
   for (;;) {
     int failed = atomic_load_explicit(&log->failed, memory_order_acquire);
     if (failed) {
@@ -57,7 +60,7 @@ static int wait_field(spot_log_t *log, uint64_t *field, uint64_t v) {
     uint64_t now = spot__now_ns();
     uint64_t due = log->last_sync_ns + log->batch_ns;
     spot__mutex_unlock(&log->sync_mu);
-    if (log->sync == SPOT_SYNC_BATCH && now < due) {
+    if (log->sync == SPOT_SYNC_BATCH && now < due && log->waiting > 1) {
       spot__sleep_ns(due - now); /* let more appends join this round */
       now = spot__now_ns();
     }
@@ -74,6 +77,7 @@ static int wait_field(spot_log_t *log, uint64_t *field, uint64_t v) {
     }
     spot__cond_broadcast(&log->sync_cv);
   }
+  log->waiting--;
   spot__mutex_unlock(&log->sync_mu);
   return rc;
 }

@@ -31,6 +31,7 @@ struct spot_log {
   spot__mutex_t sync_mu;
   spot__cond_t sync_cv;
   int syncing;           /* a thread of this process is syncing */
+  int waiting;           /* threads of this process in wait_durable */
   uint64_t last_sync_ns; /* when this process's last sync started */
 };
 

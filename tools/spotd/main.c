@@ -129,14 +129,14 @@ int main(int argc, char **argv) {
             opts.mode == SPOT_MODE_WORKER ? "worker processes" : "threads", (int)getpid());
   while (!stopping)
     pause();
-  if (!opts.quiet)
-    fprintf(stderr, "spotd: stopping: letting running handlers end\n");
   spot_node_stats_t st;
   spot_node_stats(node, &st);
+  if (!opts.quiet)
+    fprintf(stderr, "spotd: stopping after %llu handler runs (%llu failed so far): letting running handlers end\n",
+            (unsigned long long)st.started, (unsigned long long)st.failed);
   spot_node_stop(node);
   if (!opts.quiet)
-    fprintf(stderr, "spotd: stopped after %llu handler runs (%llu failed)\n", (unsigned long long)st.started,
-            (unsigned long long)st.failed);
+    fprintf(stderr, "spotd: stopped\n");
   if (pidfile)
     unlink(pidfile);
   return 0;
