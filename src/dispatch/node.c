@@ -23,7 +23,31 @@ typedef struct load_ctx {
   int rc;
 } load_ctx_t;
 
+/* Loading objects is process-wide (dlopen): one thread at a time, so two never load the same version twice. */
+static spot__mutex_t load_mu;
+static int load_mu_ready;
+
+static void load_lock(void) {
+  int expected = 0;
+  if (__atomic_compare_exchange_n(&load_mu_ready, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    spot__mutex_init(&load_mu);
+    __atomic_store_n(&load_mu_ready, 2, __ATOMIC_RELEASE);
+  }
+  while (__atomic_load_n(&load_mu_ready, __ATOMIC_ACQUIRE) != 2) {
+  }
+  spot__mutex_lock(&load_mu);
+}
+
+static int load_locked(spot_ns_t *ns, uint64_t *loaded_upto);
+
 int spot__node_load_handlers(spot_ns_t *ns, uint64_t *loaded_upto) {
+  load_lock();
+  int rc = load_locked(ns, loaded_upto);
+  spot__mutex_unlock(&load_mu);
+  return rc;
+}
+
+static int load_locked(spot_ns_t *ns, uint64_t *loaded_upto) {
   spot_log_t *reg;
   int rc = spot__ns_registry(ns, &reg);
   if (rc != 0)
@@ -56,7 +80,7 @@ int spot__node_load_handlers(spot_ns_t *ns, uint64_t *loaded_upto) {
       fprintf(stderr, "spot: %s\n", spot_errdetail()); /* its puts will fail with "not loaded" */
   }
   free(copy);
-  *loaded_upto = hi;
+  __atomic_store_n(loaded_upto, hi, __ATOMIC_RELEASE);
   return 0;
 }
 
