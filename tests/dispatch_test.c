@@ -10,6 +10,7 @@
 
 #include "core/event.h"
 #include "dispatch/dispatch.h"
+#include "store/store.h"
 #include "spot.h"
 #include "support.h"
 #include "test.h"
@@ -215,7 +216,54 @@ static void test_chain_causes(void) {
   spot_ns_close(ns);
 }
 
+/* A put cut short between its two appends (an element marked for `count`, no trigger) runs once the node has found
+ * it; a second trigger for an element whose handler already ran is skipped; one node per namespace. */
+static void test_orphans_and_duplicates(void) {
+  const char *dir = make_ns("disp-orphan", 100);
+  CHECK(dir != NULL);
+  memset(runs, 0, sizeof runs);
+  spot_node_t *node;
+  spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 2, .quiet = 1};
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  spot_node_t *second;
+  CHECK_RC(spot_node_start(dir, &o, &second), SPOT_EBUSY);
+  CHECK(strstr(spot_errdetail(), "already served") != NULL);
+  spot_node_stop(node);
+
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  spot__reg_entry_t h;
+  CHECK_OK(spot__ns_handler_lookup(ns, "count", &h));
+  spot_log_t *a;
+  CHECK_OK(spot__ns_log(ns, "a", &a));
+  uint64_t v1 = 1 * 7, v2 = 2 * 7, seq;
+  CHECK_OK(spot__log_append_pending(a, &v1, 8, h.id, &seq)); /* the putter died here: no put event, no trigger */
+  CHECK_EQ(seq, 1);
+  CHECK_OK(spot_put(ns, "a", &v2, 8, "count", NULL, &seq)); /* a whole put ... */
+  CHECK_EQ(seq, 2);
+  spot__event_t put;
+  memset(&put, 0, sizeof put);
+  put.type = SPOT__EV_PUT;
+  put.seq = 2;
+  put.handler_id = h.id;
+  snprintf(put.log, sizeof put.log, "a");
+  snprintf(put.handler, sizeof put.handler, "count");
+  CHECK_OK(spot__ns_event(ns, &put, &put.id));
+  CHECK_OK(spot__ns_trigger(ns, &put, h.id, NULL)); /* ... and a second trigger for the same element */
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  for (int i = 0; i < 10000 && (atomic_load(&runs[1]) == 0 || atomic_load(&runs[2]) == 0); i++)
+    usleep(1000);
+  usleep(100000); /* let a duplicate run, if there were one */
+  CHECK_EQ(atomic_load(&runs[1]), 1);
+  CHECK_EQ(atomic_load(&runs[2]), 1);
+  CHECK_EQ(spot__log_pending(a, 1), 0);
+  CHECK_EQ(spot__log_pending(a, 2), 0);
+  spot_node_stop(node);
+  spot_ns_close(ns);
+}
+
 static const spot_test_t tests[] = {
+    {"orphans_and_duplicates", test_orphans_and_duplicates},
     {"refused_puts", test_refused_puts},
     {"burst_exactly_once", test_burst_exactly_once},
     {"pending_runs_at_start", test_pending_runs_at_start},

@@ -5,6 +5,8 @@
 #ifndef SPOT_DISPATCH_H
 #define SPOT_DISPATCH_H
 
+#include <stdatomic.h>
+
 #include "core/event.h"
 #include "spot/node.h"
 #include "store/ns_impl.h"
@@ -56,10 +58,13 @@ int spot__node_load_handlers(spot_ns_t *ns, uint64_t *loaded_upto);
 /* The handler to run for put event e in this process, loading new objects if the registry changed. */
 spot_handler_fn spot__node_handler(spot_ns_t *ns, const spot__event_t *e, uint64_t *loaded_upto);
 
-/* Finds what an earlier run left pending (puts whose handlers never ended, and marked elements whose trigger was
- * never written) and returns their trigger slots, oldest first, in *ids (malloc'ed, the caller frees). Triggers
- * newer than *scanned_upto are for the caller to follow. */
+/* Finds what an earlier run left pending (puts whose handlers never ended) and returns their trigger slots, oldest
+ * first, in *ids (malloc'ed, the caller frees). Triggers newer than *scanned_upto are for the caller to follow. */
 int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scanned_upto);
+
+/* Gives marked elements that no trigger names, before and after grace_ns, their put event and trigger (run while
+ * the node already dispatches; returns early when *stop is set). */
+int spot__node_orphans(spot_ns_t *ns, atomic_int *stop, uint64_t grace_ns);
 
 /* Worker mode: start the workers and the dispatcher thread; stop them. */
 typedef struct spot__workers spot__workers_t;

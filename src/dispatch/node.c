@@ -128,6 +128,46 @@ static void *thread_main(void *arg) {
 
 /* ---- start and stop ---- */
 
+#define ORPHAN_GRACE_NS 2000000000ull
+
+static void *janitor_main(void *arg) {
+  spot_node_t *node = arg;
+  if (spot__node_orphans(node->ns, &node->stop, ORPHAN_GRACE_NS) != 0 && !node->opts.quiet)
+    fprintf(stderr, "spot: recovering interrupted puts: %s\n", spot_errdetail());
+  return NULL;
+}
+
+/* Takes DIR/.spot/node.lock (one node per namespace) and writes this process's id in it. */
+static int lock_namespace(spot_node_t *node) {
+  char path[4096];
+  spot_io_t *io = spot_io_posix();
+  int rc = spot__ns_path(node->ns, "node.lock", path, sizeof path);
+  if (rc == 0)
+    rc = io->open(io, path, SPOT_IO_CREATE, &node->lock);
+  if (rc != 0)
+    return spot__fail(rc, "cannot open %s: %s", path, spot_strerror(rc));
+  rc = io->lock(node->lock, SPOT_IO_LOCK_EXCL_TRY);
+  if (rc == SPOT_EBUSY) {
+    char other[32] = "";
+    size_t got = 0;
+    if (io->read(node->lock, 0, other, sizeof other - 1, &got) == 0)
+      other[got] = '\0';
+    other[strcspn(other, "\n")] = '\0';
+    io->close(node->lock);
+    node->lock = NULL;
+    return spot__fail(SPOT_EBUSY, "%s is already served by a node (pid %s); stop it first", spot_ns_dir(node->ns),
+                      other[0] ? other : "?");
+  }
+  if (rc != 0)
+    return spot__fail(rc, "cannot lock %s: %s", path, spot_strerror(rc));
+  char pid[32];
+  int len = snprintf(pid, sizeof pid, "%d\n", spot__getpid());
+  size_t put;
+  io->allocate(node->lock, 0);
+  io->write(node->lock, 0, pid, (size_t)len, &put);
+  return 0;
+}
+
 static int register_builtin(const spot_handler_def_t *def, void *arg) {
   spot_ns_t *ns = arg;
   spot__reg_entry_t cur;
@@ -147,6 +187,11 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
   if (node->opts.workers > SPOT__MAX_WORKERS)
     node->opts.workers = SPOT__MAX_WORKERS;
   int rc = spot_ns_open(dir, NULL, &node->ns);
+  if (rc != 0) {
+    free(node);
+    return rc;
+  }
+  rc = lock_namespace(node);
   if (rc == 0)
     rc = spot__ns_triggers(node->ns, &node->triggers);
   if (rc == 0)
@@ -157,6 +202,8 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
   if (rc == 0)
     rc = spot__node_pending(node->ns, &node->rerun, &node->nrerun, &upto);
   if (rc != 0) {
+    if (node->lock)
+      spot_io_posix()->close(node->lock);
     spot_ns_close(node->ns);
     free(node);
     return rc;
@@ -175,6 +222,9 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
         node->nthreads++;
     }
   }
+  if (rc == 0)
+    rc = spot__thread_start(&node->janitor, janitor_main, node);
+  node->janitor_started = rc == 0;
   if (rc != 0) {
     spot_node_stop(node);
     return rc;
@@ -189,8 +239,12 @@ int spot_node_stop(spot_node_t *node) {
   atomic_store(&node->stop, 1);
   for (unsigned i = 0; i < node->nthreads; i++)
     spot__thread_join(&node->threads[i]);
+  if (node->janitor_started)
+    spot__thread_join(&node->janitor);
   if (node->workers)
     spot__workers_stop(node->workers);
+  if (node->lock)
+    spot_io_posix()->close(node->lock);
   spot_ns_close(node->ns);
   free(node->rerun);
   free(node);

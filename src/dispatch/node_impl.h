@@ -23,6 +23,9 @@ struct spot_node {
   spot__thread_t threads[SPOT__MAX_WORKERS];
   unsigned nthreads;
   spot__workers_t *workers;    /* worker mode */
+  spot__thread_t janitor;      /* recovers orphaned puts after the start (pending.c) */
+  int janitor_started;
+  spot_file_t *lock;           /* DIR/.spot/node.lock, held while the node runs: one node per namespace */
   _Atomic uint64_t started, ended, failed, rerun_total, worker_restarts;
 };
 

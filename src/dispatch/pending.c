@@ -5,10 +5,13 @@
  * the ring keeps marked triggers. So the marked triggers are exactly the handlers that were never started, or were
  * running when a node died, plus those whose end was written just before a crash cleared the mark: the scan drops
  * those (an end or fail event in the event log refers to their put) and clears their marks, so a handler that
- * ended is never run again. Then the marked elements of every log that no put event names are puts cut short between their
- * two appends: they get their put event now (cause: none) and run too. A putter may be between its two appends
- * right now, so such an element is taken as orphaned only if its put event has still not appeared after a grace
- * period.
+ * ended is never run again. Elements claimed by a run of the earlier node are unclaimed (nothing runs now).
+ *
+ * Orphans, marked elements that no trigger names, are puts cut short between their two appends. A live putter may
+ * be between them right now (even for seconds, held by backpressure), so they are handled after the node runs,
+ * from a background thread: an element marked and unnamed both before and after a grace period gets its put event
+ * and trigger then. Should the putter still append its own trigger later, the handler runs once all the same: a
+ * run first claims the element's mark (spot__log_claim), and the second trigger finds it claimed or released.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +21,6 @@
 #include "dispatch/dispatch.h"
 #include "store/store.h"
 
-#define ORPHAN_GRACE_NS 300000000ull
 
 typedef struct idset {
   uint64_t *v;
@@ -100,7 +102,7 @@ static int key_add_triggers(spot_ns_t *ns, keyset_t *k, uint64_t from, uint64_t 
 
 typedef struct orphan_ctx {
   spot_ns_t *ns;
-  const keyset_t *queued; /* elements some trigger names */
+  const keyset_t *queued; /* elements some trigger names (NULL: only unclaim) */
   keyset_t orphans;       /* marked elements no trigger names */
 } orphan_ctx_t;
 
@@ -112,13 +114,82 @@ static int scan_log(const char *name, void *arg) {
   uint64_t lo, hi;
   spot_log_earliest(l, &lo);
   spot_log_latest(l, &hi);
-  for (uint64_t s = lo; lo && s <= hi; s++)
-    if (spot__log_pending(l, s) != 0 && !key_has(c->queued, name, s)) {
+  for (uint64_t s = lo; lo && s <= hi; s++) {
+    uint32_t mark = spot__log_pending(l, s);
+    if (mark == 0)
+      continue;
+    if (c->queued == NULL) {
+      if (mark & SPOT__MARK_RUNNING)
+        spot__log_unclaim(l, s);
+    } else if (!key_has(c->queued, name, s)) {
       int rc = key_push(&c->orphans, name, s);
       if (rc != 0)
         return rc;
     }
+  }
   return 0;
+}
+
+/* The marked elements that no trigger in the queue's current window names. */
+static int find_orphans(spot_ns_t *ns, keyset_t *out) {
+  spot_log_t *triggers;
+  int rc = spot__ns_triggers(ns, &triggers);
+  if (rc != 0)
+    return rc;
+  uint64_t tlo, thi;
+  spot_log_earliest(triggers, &tlo);
+  spot_log_latest(triggers, &thi);
+  keyset_t queued = {0};
+  rc = key_add_triggers(ns, &queued, tlo, thi);
+  orphan_ctx_t oc = {.ns = ns, .queued = &queued};
+  if (rc == 0)
+    rc = spot_ns_list(ns, scan_log, &oc);
+  free(queued.v);
+  if (rc == 0 && oc.orphans.n)
+    qsort(oc.orphans.v, oc.orphans.n, sizeof *oc.orphans.v, key_cmp);
+  if (rc != 0)
+    free(oc.orphans.v);
+  else
+    *out = oc.orphans;
+  return rc;
+}
+
+int spot__node_orphans(spot_ns_t *ns, atomic_int *stop, uint64_t grace_ns) {
+  keyset_t before = {0}, after = {0};
+  int rc = find_orphans(ns, &before);
+  for (uint64_t slept = 0; rc == 0 && before.n && slept < grace_ns && !atomic_load(stop); slept += 10000000)
+    spot__sleep_ns(10000000);
+  if (rc == 0 && before.n && !atomic_load(stop))
+    rc = find_orphans(ns, &after);
+  for (size_t i = 0; rc == 0 && i < after.n; i++) {
+    const char *log = after.v[i].log;
+    uint64_t seq = after.v[i].seq;
+    spot_log_t *l;
+    if (!key_has(&before, log, seq) || spot__ns_log(ns, log, &l) != 0)
+      continue; /* marked only recently: its putter is on its way */
+    uint32_t hid = spot__log_pending(l, seq) & ~SPOT__MARK_RUNNING;
+    spot__reg_entry_t h;
+    if (hid == 0)
+      continue;
+    if (spot__ns_handler_by_id(ns, hid, &h) != 0) {
+      spot__log_release(l, seq); /* a handler id the registry does not know: nothing can run it */
+      continue;
+    }
+    spot__event_t put;
+    memset(&put, 0, sizeof put);
+    put.type = SPOT__EV_PUT;
+    put.seq = seq;
+    put.handler_id = hid;
+    snprintf(put.log, sizeof put.log, "%s", log);
+    snprintf(put.handler, sizeof put.handler, "%s", h.name);
+    snprintf(put.reason, sizeof put.reason, "put recovered by the node");
+    rc = spot__ns_event(ns, &put, &put.id);
+    if (rc == 0)
+      rc = spot__ns_trigger(ns, &put, hid, NULL);
+  }
+  free(before.v);
+  free(after.v);
+  return rc;
 }
 
 int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scanned_upto) {
@@ -159,48 +230,10 @@ int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scann
     spot__log_release(triggers, marked.v[i]);
   }
 
-  /* marked elements without a trigger */
-  keyset_t queued = {0};
+  /* nothing of an earlier run is running now */
+  orphan_ctx_t unclaim = {.ns = ns, .queued = NULL};
   if (rc == 0)
-    rc = key_add_triggers(ns, &queued, tlo, thi);
-  orphan_ctx_t oc = {.ns = ns, .queued = &queued};
-  if (rc == 0)
-    rc = spot_ns_list(ns, scan_log, &oc);
-  if (rc == 0 && oc.orphans.n > 0) {
-    spot__sleep_ns(ORPHAN_GRACE_NS); /* let putters between their appends finish */
-    keyset_t late = {0};
-    uint64_t now_thi;
-    spot_log_latest(triggers, &now_thi);
-    rc = key_add_triggers(ns, &late, thi + 1, now_thi);
-    for (size_t i = 0; rc == 0 && i < oc.orphans.n; i++) {
-      const char *log = oc.orphans.v[i].log;
-      uint64_t seq = oc.orphans.v[i].seq;
-      spot_log_t *l;
-      if (key_has(&late, log, seq) || spot__ns_log(ns, log, &l) != 0)
-        continue; /* its putter finished after all */
-      uint32_t hid = spot__log_pending(l, seq);
-      spot__reg_entry_t h;
-      if (hid == 0 || spot__ns_handler_by_id(ns, hid, &h) != 0) {
-        spot__log_release(l, seq); /* a handler id the registry does not know: nothing can run it */
-        continue;
-      }
-      spot__event_t put;
-      memset(&put, 0, sizeof put);
-      put.type = SPOT__EV_PUT;
-      put.seq = seq;
-      put.handler_id = hid;
-      snprintf(put.log, sizeof put.log, "%s", log);
-      snprintf(put.handler, sizeof put.handler, "%s", h.name);
-      snprintf(put.reason, sizeof put.reason, "put recovered at node start");
-      /* newer than the scan: the caller's cursor, which starts after it, runs it */
-      rc = spot__ns_event(ns, &put, &put.id);
-      if (rc == 0)
-        rc = spot__ns_trigger(ns, &put, hid, NULL);
-    }
-    free(late.v);
-  }
-  free(queued.v);
-  free(oc.orphans.v);
+    rc = spot_ns_list(ns, scan_log, &unclaim);
   free(marked.v);
   free(ended.v);
   if (rc != 0) {

@@ -177,7 +177,21 @@ int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_
   return rc;
 }
 
+/* Claims the element of put for this run. 0: run it. Otherwise it ended already or runs elsewhere (a second trigger
+ * for the same element, as a node restart may make): this trigger is released and nothing runs. */
+static int claim(spot_ns_t *ns, const spot__event_t *put) {
+  spot_log_t *l, *triggers;
+  if (spot__ns_log(ns, put->log, &l) != 0)
+    return 0; /* the run itself reports the log's error */
+  int rc = spot__log_claim(l, put->seq);
+  if (rc != 0 && put->trigger && spot__ns_triggers(ns, &triggers) == 0)
+    spot__log_release(triggers, put->trigger);
+  return rc;
+}
+
 int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id_out) {
+  if (claim(ns, put) != 0)
+    return 0;
   spot__event_t st;
   memset(&st, 0, sizeof st);
   st.type = SPOT__EV_START;

@@ -405,6 +405,27 @@ uint32_t spot__log_pending(spot_log_t *log, uint64_t seq) {
   return atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == seq ? p : 0;
 }
 
+int spot__log_claim(spot_log_t *log, uint64_t seq) {
+  spot__slot_t *slot = spot__slot_at(log, seq);
+  _Atomic uint32_t *mark = (_Atomic uint32_t *)&slot->pending;
+  uint32_t m = atomic_load_explicit(mark, memory_order_acquire);
+  for (;;) {
+    if (m == 0 || atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != seq)
+      return SPOT_ENOTFOUND;
+    if (m & SPOT__MARK_RUNNING)
+      return SPOT_EBUSY;
+    if (atomic_compare_exchange_weak_explicit(mark, &m, m | SPOT__MARK_RUNNING, memory_order_acq_rel,
+                                              memory_order_acquire))
+      return 0;
+  }
+}
+
+void spot__log_unclaim(spot_log_t *log, uint64_t seq) {
+  spot__slot_t *slot = spot__slot_at(log, seq);
+  if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == seq)
+    atomic_fetch_and_explicit((_Atomic uint32_t *)&slot->pending, ~SPOT__MARK_RUNNING, memory_order_acq_rel);
+}
+
 void spot_log_set_busy_timeout(spot_log_t *log, uint32_t ms) { log->busy_ns = (uint64_t)ms * 1000000u; }
 
 int spot_log_append(spot_log_t *log, const void *data, size_t len, uint64_t *seq) {

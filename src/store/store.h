@@ -16,7 +16,18 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
 /* Clears the mark of element seq (nothing if it is gone). */
 void spot__log_release(spot_log_t *log, uint64_t seq);
 
-/* The mark of element seq, 0 if none or if seq is not in its slot. */
+/* The mark of element seq, 0 if none or if seq is not in its slot (SPOT__MARK_RUNNING may be set in it). */
 uint32_t spot__log_pending(spot_log_t *log, uint64_t seq);
+
+/* A mark with this bit is being run. The handler id is the mark without it. */
+#define SPOT__MARK_RUNNING 0x80000000u
+
+/* Claims element seq for running its handler: sets SPOT__MARK_RUNNING in its mark if it is marked and not yet
+ * claimed. 0 on success; SPOT_EBUSY if another run claimed it; SPOT_ENOTFOUND if it is not marked any more (its
+ * handler ended). So two triggers for one element never run its handler twice. */
+int spot__log_claim(spot_log_t *log, uint64_t seq);
+
+/* Clears the SPOT__MARK_RUNNING bit of element seq (a node starting: nothing of an earlier run is running). */
+void spot__log_unclaim(spot_log_t *log, uint64_t seq);
 
 #endif

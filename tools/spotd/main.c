@@ -5,7 +5,7 @@
  *   spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]
  *
  * It runs in the foreground until SIGTERM or SIGINT, then stops taking events, lets running handlers end, and
- * exits; started again, it runs every handler left pending. One spotd per namespace (a lock file says so).
+ * exits; started again, it runs every handler left pending. One node per namespace (DIR/.spot/node.lock).
  * `spotd --worker FD INDEX DIR` is how spotd starts its own worker processes.
  */
 #include <errno.h>
@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "spot.h"
@@ -82,32 +81,17 @@ int main(int argc, char **argv) {
   exe[n] = '\0';
   opts.worker_exe = exe;
 
-  /* one spotd per namespace */
-  char lockpath[4200];
-  snprintf(lockpath, sizeof lockpath, "%s/.spot/spotd.lock", dir);
+  /* fail early (before detaching) on a missing namespace; the node itself refuses a second node */
   spot_ns_t *probe;
   if (spot_ns_open(dir, NULL, &probe) != 0)
     return fail("cannot serve the namespace");
   spot_ns_close(probe);
-  int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
-    char other[32] = "";
-    if (lockfd >= 0) {
-      ssize_t r = pread(lockfd, other, sizeof other - 1, 0);
-      other[r > 0 ? r : 0] = '\0';
-      other[strcspn(other, "\n")] = '\0';
-    }
-    fprintf(stderr, "spotd: %s is already served by spotd (pid %s); stop it first\n", dir, other[0] ? other : "?");
-    return 1;
-  }
   if (daemonize) {
     if (daemon(1, 0) != 0)
       return fprintf(stderr, "spotd: cannot detach: %s\n", strerror(errno)), 1;
   }
   char pid[32];
-  int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-  if (ftruncate(lockfd, 0) != 0 || pwrite(lockfd, pid, (size_t)len, 0) != len)
-    fprintf(stderr, "spotd: warning: cannot write %s\n", lockpath);
+  snprintf(pid, sizeof pid, "%d\n", (int)getpid());
   if (pidfile) {
     FILE *f = fopen(pidfile, "w");
     if (f == NULL || fputs(pid, f) < 0 || fclose(f) != 0)
