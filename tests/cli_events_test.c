@@ -32,35 +32,6 @@ static char out[OUT_CAP], err[4096];
 
 /* ---- a namespace with the chain run once ---- */
 
-static const char *make_ns(const char *tag) {
-  static char dir[4200];
-  snprintf(dir, sizeof dir, "%s/ns", spot_test_dir(tag));
-  if (spot_ns_init(dir) != 0)
-    return NULL;
-  spot_ns_t *ns;
-  if (spot_ns_open(dir, NULL, &ns) != 0)
-    return NULL;
-  spot_log_config_t c = {.elem_size = 8, .history = 100};
-  const char *logs[] = {"a", "b", "c", "n"};
-  for (int i = 0; i < 4; i++)
-    if (spot_ns_create_log(ns, logs[i], &c) != 0)
-      return NULL;
-  spot_ns_close(ns);
-  return dir;
-}
-
-/* Waits (at most 60 s) until the node has ended or failed `want` invocations. */
-static int wait_done(spot_node_t *node, uint64_t want) {
-  for (int i = 0; i < 60000; i++) {
-    spot_node_stats_t st;
-    spot_node_stats(node, &st);
-    if (st.ended + st.failed >= want)
-      return 0;
-    usleep(1000);
-  }
-  return -1;
-}
-
 /* Runs put a#1 with chain_a (which runs chain_b) and put n#1 with failing, in a node that is then stopped. */
 static int run_chain(const char *dir) {
   spot_node_t *node;
@@ -75,7 +46,7 @@ static int run_chain(const char *dir) {
   if (rc == 0)
     rc = spot_put(ns, "n", &v, 8, "failing", NULL, NULL);
   if (rc == 0)
-    rc = wait_done(node, 3);
+    rc = spot_test_wait_done(node, 3);
   spot_ns_close(ns);
   spot_node_stop(node);
   return rc;
@@ -165,7 +136,7 @@ static int starts(const char *s, const char *prefix) { return strncmp(s, prefix,
 /* ---- the tests ---- */
 
 static void test_events_json(void) {
-  const char *dir = make_ns("cli-ev-json");
+  const char *dir = spot_test_ns("cli-ev-json", 100);
   CHECK(dir != NULL);
   CHECK_OK(run_chain(dir));
   spot_ns_t *ns;
@@ -212,7 +183,7 @@ static void test_events_json(void) {
 }
 
 static void test_events_text(void) {
-  const char *dir = make_ns("cli-ev-text");
+  const char *dir = spot_test_ns("cli-ev-text", 100);
   CHECK(dir != NULL);
   CHECK_OK(run_chain(dir));
   CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "SPOT_DIR=%s %s events", dir, spot_test_bin()), 0);
@@ -227,7 +198,7 @@ static void test_events_text(void) {
 }
 
 static void test_trace_text(void) {
-  const char *dir = make_ns("cli-trace-text");
+  const char *dir = spot_test_ns("cli-trace-text", 100);
   CHECK(dir != NULL);
   CHECK_OK(run_chain(dir));
   CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s -n %s trace a 1", spot_test_bin(), dir), 0);
@@ -298,7 +269,7 @@ static int walk_json(const char *s, at_depth_t *v, int cap) {
 }
 
 static void test_trace_json(void) {
-  const char *dir = make_ns("cli-trace-json");
+  const char *dir = spot_test_ns("cli-trace-json", 100);
   CHECK(dir != NULL);
   CHECK_OK(run_chain(dir));
   CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s -n %s trace c 1 --json", spot_test_bin(), dir), 0);
@@ -328,7 +299,7 @@ static void test_trace_json(void) {
 }
 
 static void test_trace_dot(void) {
-  const char *dir = make_ns("cli-trace-dot");
+  const char *dir = spot_test_ns("cli-trace-dot", 100);
   CHECK(dir != NULL);
   CHECK_OK(run_chain(dir));
   CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s -n %s trace a 1 --dot", spot_test_bin(), dir), 0);
@@ -357,7 +328,7 @@ static void test_trace_dot(void) {
 
 /* A put caused by another node's event hangs below a "remote node" leaf (cross-node tracing is issue 6). */
 static void test_trace_remote(void) {
-  const char *dir = make_ns("cli-trace-remote");
+  const char *dir = spot_test_ns("cli-trace-remote", 100);
   CHECK(dir != NULL);
   spot_ns_t *ns;
   CHECK_OK(spot_ns_open(dir, NULL, &ns));
@@ -376,7 +347,7 @@ static void test_trace_remote(void) {
 }
 
 static void test_errors(void) {
-  const char *dir = make_ns("cli-ev-errors");
+  const char *dir = spot_test_ns("cli-ev-errors", 100);
   CHECK(dir != NULL);
   CHECK_OK(run_chain(dir));
   const char *bin = spot_test_bin();
@@ -432,7 +403,7 @@ static int wait_file(const char *path, const char *want) {
 }
 
 static void test_follow(void) {
-  const char *dir = make_ns("cli-ev-follow");
+  const char *dir = spot_test_ns("cli-ev-follow", 100);
   CHECK(dir != NULL);
   spot_ns_t *ns;
   CHECK_OK(spot_ns_open(dir, NULL, &ns));

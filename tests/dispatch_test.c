@@ -39,37 +39,8 @@ SPOT_HANDLER(chain_b)
 static int failing(spot_ctx_t *ctx, const spot_event_t *ev) { return 42; }
 SPOT_HANDLER(failing)
 
-static const char *make_ns(const char *tag, uint64_t history) {
-  static char dir[4200];
-  snprintf(dir, sizeof dir, "%s/ns", spot_test_dir(tag));
-  if (spot_ns_init(dir) != 0)
-    return NULL;
-  spot_ns_t *ns;
-  if (spot_ns_open(dir, NULL, &ns) != 0)
-    return NULL;
-  spot_log_config_t c = {.elem_size = 8, .history = history};
-  const char *logs[] = {"a", "b", "c", "n"};
-  for (int i = 0; i < 4; i++)
-    if (spot_ns_create_log(ns, logs[i], &c) != 0)
-      return NULL;
-  spot_ns_close(ns);
-  return dir;
-}
-
-/* Waits (at most 60 s) until the node has ended or failed `want` invocations. */
-static int wait_done(spot_node_t *node, uint64_t want) {
-  for (int i = 0; i < 60000; i++) {
-    spot_node_stats_t st;
-    spot_node_stats(node, &st);
-    if (st.ended + st.failed >= want)
-      return 0;
-    usleep(1000);
-  }
-  return -1;
-}
-
 static void test_refused_puts(void) {
-  const char *dir = make_ns("disp-refuse", 16);
+  const char *dir = spot_test_ns("disp-refuse", 16);
   CHECK(dir != NULL);
   spot_node_t *node;
   spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 1, .quiet = 1};
@@ -92,7 +63,7 @@ static void test_refused_puts(void) {
 }
 
 static void test_burst_exactly_once(void) {
-  const char *dir = make_ns("disp-burst", 1 << 17);
+  const char *dir = spot_test_ns("disp-burst", 1 << 17);
   CHECK(dir != NULL);
   memset(runs, 0, sizeof runs);
   spot_node_t *node;
@@ -105,7 +76,7 @@ static void test_burst_exactly_once(void) {
     CHECK_OK(spot_put(ns, "a", &v, 8, "count", NULL, &seq));
     CHECK_EQ(seq, i);
   }
-  CHECK_OK(wait_done(node, BURST));
+  CHECK_OK(spot_test_wait_done(node, BURST));
   spot_node_stats_t st;
   spot_node_stats(node, &st);
   CHECK_EQ(st.ended, BURST);
@@ -118,7 +89,7 @@ static void test_burst_exactly_once(void) {
 }
 
 static void test_pending_runs_at_start(void) {
-  const char *dir = make_ns("disp-pending", 1000);
+  const char *dir = spot_test_ns("disp-pending", 1000);
   CHECK(dir != NULL);
   memset(runs, 0, sizeof runs);
   spot_node_t *node;
@@ -133,7 +104,7 @@ static void test_pending_runs_at_start(void) {
   }
   spot_ns_close(ns);
   CHECK_OK(spot_node_start(dir, &o, &node));
-  CHECK_OK(wait_done(node, 500));
+  CHECK_OK(spot_test_wait_done(node, 500));
   spot_node_stats_t st;
   spot_node_stats(node, &st);
   CHECK_EQ(st.rerun, 500);
@@ -148,7 +119,7 @@ static void test_pending_runs_at_start(void) {
 }
 
 static void test_backpressure_busy(void) {
-  const char *dir = make_ns("disp-busy", 8);
+  const char *dir = spot_test_ns("disp-busy", 8);
   CHECK(dir != NULL);
   spot_node_t *node;
   spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 1, .quiet = 1};
@@ -166,7 +137,7 @@ static void test_backpressure_busy(void) {
   spot_ns_close(ns);
   /* once a node runs the handlers, the ring moves again */
   CHECK_OK(spot_node_start(dir, &o, &node));
-  CHECK_OK(wait_done(node, 8));
+  CHECK_OK(spot_test_wait_done(node, 8));
   CHECK_OK(spot_ns_open(dir, NULL, &ns));
   CHECK_OK(spot_put(ns, "a", &v, 8, "count", NULL, NULL));
   spot_ns_close(ns);
@@ -174,7 +145,7 @@ static void test_backpressure_busy(void) {
 }
 
 static void test_chain_causes(void) {
-  const char *dir = make_ns("disp-chain", 100);
+  const char *dir = spot_test_ns("disp-chain", 100);
   CHECK(dir != NULL);
   spot_node_t *node;
   spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 2, .quiet = 1};
@@ -184,7 +155,7 @@ static void test_chain_causes(void) {
   uint64_t v = 99, seq;
   CHECK_OK(spot_put(ns, "a", &v, 8, "chain_a", NULL, &seq));
   CHECK_OK(spot_put(ns, "n", &v, 8, "failing", NULL, &seq));
-  CHECK_OK(wait_done(node, 3));
+  CHECK_OK(spot_test_wait_done(node, 3));
   spot_node_stop(node);
   /* walk the event log: put(a) -> start(chain_a) -> put(b) -> start(chain_b) -> put(c) */
   spot_log_t *events;
@@ -219,7 +190,7 @@ static void test_chain_causes(void) {
 /* A put cut short between its two appends (an element marked for `count`, no trigger) runs once the node has found
  * it; a second trigger for an element whose handler already ran is skipped; one node per namespace. */
 static void test_orphans_and_duplicates(void) {
-  const char *dir = make_ns("disp-orphan", 100);
+  const char *dir = spot_test_ns("disp-orphan", 100);
   CHECK(dir != NULL);
   memset(runs, 0, sizeof runs);
   spot_node_t *node;

@@ -3,6 +3,8 @@
  */
 #include "support.h"
 
+#include "spot.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,4 +61,34 @@ int spot_test_sh(char *out, size_t cap, char *err, size_t errcap, const char *fm
   if (st == -1 || !WIFEXITED(st))
     return -1;
   return WEXITSTATUS(st);
+}
+
+const char *spot_test_ns(const char *tag, unsigned long long history) {
+  static char dir[4200];
+  snprintf(dir, sizeof dir, "%s/ns", spot_test_dir(tag));
+  if (spot_ns_init(dir) != 0)
+    return NULL;
+  spot_ns_t *ns;
+  if (spot_ns_open(dir, NULL, &ns) != 0)
+    return NULL;
+  spot_log_config_t c = {.elem_size = 8, .history = history};
+  const char *logs[] = {"a", "b", "c", "n"};
+  for (int i = 0; i < 4; i++)
+    if (spot_ns_create_log(ns, logs[i], &c) != 0) {
+      spot_ns_close(ns);
+      return NULL;
+    }
+  spot_ns_close(ns);
+  return dir;
+}
+
+int spot_test_wait_done(spot_node_t *node, unsigned long long want) {
+  for (int i = 0; i < 60000; i++) {
+    spot_node_stats_t st;
+    spot_node_stats(node, &st);
+    if (st.ended + st.failed >= want)
+      return 0;
+    usleep(1000);
+  }
+  return -1;
 }

@@ -18,4 +18,12 @@ const char *spot_test_bin(void);
 int spot_test_sh(char *out, size_t cap, char *err, size_t errcap, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Makes a namespace DIR (a new scratch directory, tag names it) holding logs a, b, c and n of 8-byte elements
+ * with the given history; returns DIR (static storage) or NULL. */
+const char *spot_test_ns(const char *tag, unsigned long long history);
+
+typedef struct spot_node spot_node_t;
+/* Waits (at most 60 s) until the node has ended or failed `want` handler runs: 0, or -1 on timeout. */
+int spot_test_wait_done(spot_node_t *node, unsigned long long want);
+
 #endif
