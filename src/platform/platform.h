@@ -82,6 +82,13 @@ int spot__touch(const char *path);
 /* Calls fn(name, arg) for every entry of dir other than "." and ".." (unordered); a non-zero return stops the walk
  * and is returned. SPOT_ENOTFOUND if dir cannot be read. */
 int spot__dir_each(const char *dir, int (*fn)(const char *name, void *arg), void *arg);
+/* Creates path as a new regular file readable and writable by its owner only (mode 0600), writes the n bytes at
+ * data and syncs them. Never overwrites nor follows a symlink: SPOT_EEXIST if path exists. On any failure the file
+ * is removed again. 0, SPOT_EEXIST, SPOT_ENOTFOUND (no such directory), SPOT_EPERM, SPOT_ENOSPC or SPOT_EIO. */
+int spot__write_private(const char *path, const void *data, size_t n);
+/* The modification time of path (following symlinks) in nanoseconds since the epoch, into *out.
+ * 0, SPOT_ENOTFOUND if it does not exist, SPOT_EPERM or SPOT_EIO. */
+int spot__mtime_ns(const char *path, uint64_t *out);
 
 /* ---- shared objects (handlers) ---- */
 

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "events.h"
+#include "keygen.h"
 #include "plan.h"
 #include "spot.h"
 
@@ -34,6 +35,7 @@ static const command_t commands[] = {
     {"events", spot_cli_events, "events [--follow] [--json]          the node's event log"},
     {"trace", spot_cli_trace, "trace LOG SEQNO [--json|--dot]      the causal tree of an element"},
     {"plan", spot_cli_plan, "plan VERB [...]                     energy/billing planner (spot plan --help)"},
+    {"keygen", spot_cli_keygen, "keygen NAME [--dir DIR]             CURVE key pair: NAME.key (0600), NAME.pub"},
 };
 
 static void usage(FILE *out) {

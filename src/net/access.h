@@ -1,0 +1,82 @@
+/*
+ * net/access.h: a namespace's access file, DIR/access: which client keys may do what.
+ *
+ * Format, one rule per line:
+ *   PUBLIC_KEY RIGHTS [# comment]
+ *   any RIGHTS [# comment]
+ * PUBLIC_KEY is a client's 40-character Z85 public key (its NAME.pub), RIGHTS a comma list of get, put, create
+ * and deploy (spaces around the commas allowed), and `any` in place of a key gives its rights to every client,
+ * known or not: only an operator who writes it allows anonymous access. A key listed on several lines has the
+ * union of their rights. Blank lines and lines whose first word starts with '#' (and is not a key) are comments.
+ * Anything else is a parse error naming the line number.
+ *
+ * The table fails closed: while the file is missing, unreadable or does not parse, every check is refused (not
+ * even `any` applies) with a detail line saying why and what to do. spot__access_refresh() re-reads the file when
+ * its modification time changes, so an edit takes effect without a restart (a file modified in the last two
+ * seconds is re-read at every refresh, since a second write within the clock's granularity keeps the same time).
+ *
+ * Ownership: the table is caller-owned and owns its contents; free them with spot__access_free(). Not thread-safe:
+ * the caller serialises refreshes and checks on one table.
+ */
+#ifndef SPOT_NET_ACCESS_H
+#define SPOT_NET_ACCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/keys.h"
+#include "spot/net.h"
+
+typedef struct spot__access_rule {
+  char key[SPOT__KEY_Z85_LEN + 1]; /* Z85 public key */
+  unsigned rights;                 /* SPOT_RIGHT_* bits */
+  unsigned line;
+} spot__access_rule_t;
+
+typedef enum spot__access_state {
+  SPOT__ACCESS_UNLOADED = 0, /* never loaded */
+  SPOT__ACCESS_OK,           /* rules below are in force */
+  SPOT__ACCESS_MISSING,      /* the file does not exist: nobody is allowed */
+  SPOT__ACCESS_BROKEN        /* unreadable or does not parse: nobody is allowed; why says why */
+} spot__access_state_t;
+
+typedef struct spot__access {
+  spot__access_state_t state;
+  spot__access_rule_t *rules;
+  size_t n, cap;
+  unsigned any;      /* rights of every client (from `any` lines) */
+  char *path;        /* the file the table was loaded from (owned), NULL when parsed from text */
+  uint64_t mtime_ns; /* its modification time when read */
+  int racy;          /* modified too recently to trust the time: re-read at the next refresh */
+  int err;           /* the last load's result (0 when OK) */
+  char why[400];     /* when BROKEN: the error */
+} spot__access_t;
+
+/* An empty table (state UNLOADED: every check refused). */
+void spot__access_init(spot__access_t *a);
+
+/* Frees the table's contents; it is then as after spot__access_init(). */
+void spot__access_free(spot__access_t *a);
+
+/* Replaces the rules with those in text (len bytes); what names the text in errors (a path). 0, or SPOT_EINVAL
+ * naming the line (the table is then BROKEN and refuses everything), SPOT_ENOMEM. */
+int spot__access_parse(spot__access_t *a, const char *text, size_t len, const char *what);
+
+/* Reads path now. 0 when the rules are in force; SPOT_ENOTFOUND (MISSING), SPOT_EINVAL (BROKEN: parse error),
+ * SPOT_EPERM/SPOT_EIO (BROKEN: unreadable) or SPOT_ENOMEM, each with a detail line for the operator; in every
+ * failure the table refuses everything until a later load succeeds. */
+int spot__access_load(spot__access_t *a, const char *path);
+
+/* Re-reads path if it is not the file loaded last, if its modification time changed since (or it appeared or
+ * disappeared), or if it was modified too recently to trust; otherwise does nothing (one stat). Returns as
+ * spot__access_load, and when nothing changed, the result the last load had. */
+int spot__access_refresh(spot__access_t *a, const char *path);
+
+/* 0 if the client with public key client_z85 (40 Z85 characters) holds every right in `right` (SPOT_RIGHT_*
+ * bits), else SPOT_EPERM with a detail line naming the key, the right and the file, and what to change. */
+int spot__access_check(const spot__access_t *a, const char *client_z85, unsigned right);
+
+/* The rights of right as text, "get,put" ("none" for 0), into buf (at least 32 bytes). Returns buf. */
+const char *spot__access_rights_text(unsigned right, char *buf, size_t cap);
+
+#endif
