@@ -176,17 +176,6 @@ static int parse(spot__access_t *a, const char *text, size_t len, const char *wh
   return 0;
 }
 
-int spot__access_parse(spot__access_t *a, const char *text, size_t len, const char *what) {
-  clear_rules(a);
-  int rc = parse(a, text, len, what);
-  if (rc != 0)
-    return refuse_all(a, SPOT__ACCESS_BROKEN, rc);
-  a->state = SPOT__ACCESS_OK;
-  a->err = 0;
-  a->why[0] = '\0';
-  return 0;
-}
-
 static int set_path(spot__access_t *a, const char *path) {
   if (a->path != NULL && strcmp(a->path, path) == 0)
     return 0;
@@ -195,6 +184,19 @@ static int set_path(spot__access_t *a, const char *path) {
     return spot__fail(SPOT_ENOMEM, "no memory for the access file's path");
   free(a->path);
   a->path = copy;
+  return 0;
+}
+
+int spot__access_parse(spot__access_t *a, const char *text, size_t len, const char *what) {
+  clear_rules(a);
+  int rc = set_path(a, what);
+  if (rc == 0)
+    rc = parse(a, text, len, what);
+  if (rc != 0)
+    return refuse_all(a, SPOT__ACCESS_BROKEN, rc);
+  a->state = SPOT__ACCESS_OK;
+  a->err = 0;
+  a->why[0] = '\0';
   return 0;
 }
 

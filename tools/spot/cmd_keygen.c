@@ -14,8 +14,15 @@
 
 int spot_cli_keygen(int argc, char **argv, const char *ns_dir) {
   const char *name = NULL, *dir = ".";
+  int dashdash = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--dir") == 0) {
+    if (dashdash) {
+      if (name != NULL)
+        return spot_cli_fail(0, "keygen: unexpected '%s' (usage: spot keygen NAME [--dir DIR])", argv[i]);
+      name = argv[i];
+    } else if (!dashdash && strcmp(argv[i], "--") == 0) {
+      dashdash = 1;
+    } else if (strcmp(argv[i], "--dir") == 0) {
       if (i + 1 >= argc)
         return spot_cli_fail(0, "keygen: --dir needs a directory");
       dir = argv[++i];
