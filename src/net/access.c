@@ -70,9 +70,8 @@ static int parse_rights(const char *b, const char *e, const char *what, unsigned
   while (p < e && is_space(*p))
     p++;
   if (p == e)
-    return spot__fail(SPOT_EINVAL,
-                      "%s line %u: no rights after the key; write a comma list of get, put, create, deploy", what,
-                      line);
+    return spot__fail(
+        SPOT_EINVAL, "%s line %u: no rights after the key; write a comma list of get, put, create, deploy", what, line);
   while (p <= e) {
     const char *c = memchr(p, ',', (size_t)(e - p));
     const char *ie = c ? c : e;

@@ -15,9 +15,7 @@
 
 static spot__keypair_t ka, kb, kc;
 
-static int keys(void) {
-  return spot__keys_generate(&ka) || spot__keys_generate(&kb) || spot__keys_generate(&kc);
-}
+static int keys(void) { return spot__keys_generate(&ka) || spot__keys_generate(&kb) || spot__keys_generate(&kc); }
 
 static int write_text(const char *path, const char *text) {
   FILE *f = fopen(path, "wb");

@@ -353,8 +353,10 @@ int spot__keys_known_parse(const char *text, size_t len, const char *what, spot_
       goto fail;
     }
     if (!next_word(&p, e, &kb, &ke)) {
-      rc = spot__fail(SPOT_EINVAL, "%s line %u: no public key after %.*s; write `HOST:PORT KEY`, KEY from the node's "
-                      "NAME.pub", what, l.no, (int)(he - hb), hb);
+      rc = spot__fail(SPOT_EINVAL,
+                      "%s line %u: no public key after %.*s; write `HOST:PORT KEY`, KEY from the node's "
+                      "NAME.pub",
+                      what, l.no, (int)(he - hb), hb);
       goto fail;
     }
     if (next_word(&p, e, &xb, &xe) && *xb != '#') {
@@ -400,8 +402,10 @@ int spot__keys_known_load(const char *path, spot__known_nodes_t *out) {
   size_t len;
   int rc = spot__keys_read_file(path, 1u << 20, "known_nodes file", &text, &len);
   if (rc == SPOT_ENOTFOUND)
-    return spot__fail(rc, "known_nodes file %s does not exist; create it with lines `HOST:PORT KEY` or name the "
-                          "node's key with --node-key", path);
+    return spot__fail(rc,
+                      "known_nodes file %s does not exist; create it with lines `HOST:PORT KEY` or name the "
+                      "node's key with --node-key",
+                      path);
   if (rc != 0)
     return rc;
   rc = spot__keys_known_parse(text, len, path, out);

@@ -279,9 +279,9 @@ static void test_keygen_cli(void) {
   char dir[4096], out[512], err[1024], path[4200], pub[256];
   snprintf(dir, sizeof dir, "%s", spot_test_dir("keygen"));
   /* Whatever the umask lets through, the secret is the owner's alone. */
-  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "umask 000 && %s keygen edge-1 --dir %s", spot_test_bin(),
-                        dir),
-           0);
+  CHECK_EQ(
+      spot_test_sh(out, sizeof out, err, sizeof err, "umask 000 && %s keygen edge-1 --dir %s", spot_test_bin(), dir),
+      0);
   snprintf(path, sizeof path, "%s/edge-1.pub", dir);
   read_text(path, pub, sizeof pub);
   CHECK_EQ(strlen(out), SPOT__KEY_Z85_LEN + 1);
