@@ -6,11 +6,19 @@
  * per key: `PUBLIC_KEY RIGHTS [# comment]`, RIGHTS a comma list of get, put, create and deploy, and the word `any`
  * in place of a key for rights given to every client. Key pairs are made with `spot keygen NAME`.
  *
- * This header holds only the rights for now; the transport (remote spot://host:port/namespace/log names, spotd
- * --listen, remote deploy) is to come and will be declared here.
+ * A node's logs are named spot://HOST:PORT/NAMESPACE/LOG from elsewhere (woof:// is an alias), NAMESPACE being the
+ * base name of the node's namespace directory. spotd serves them with --listen HOST:PORT --key NODE.key
+ * (spot_server_start); clients reach them with a spot_remote_t. Not done yet: remote deploy, remote puts from
+ * handlers and cross-node traces.
  */
 #ifndef SPOT_NET_H
 #define SPOT_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spot/log.h"
+#include "spot/node.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,6 +30,51 @@ extern "C" {
 #define SPOT_RIGHT_CREATE 0x4u /* create logs */
 #define SPOT_RIGHT_DEPLOY 0x8u /* install or replace handlers on the running node */
 #define SPOT_RIGHT_ALL 0xfu
+
+/* ---- names ---- */
+
+typedef struct spot_url {
+  char hostport[128]; /* "host:port" ("[::1]:port" for IPv6) */
+  char ns[64];
+  char log[64];       /* "" when the name stops at the namespace */
+} spot_url_t;
+
+/* 1 if name is a remote name (spot:// or woof://). */
+int spot_is_remote(const char *name);
+/* Parses spot://host:port/namespace[/log]; names are validated. SPOT_EINVAL or SPOT_EBADNAME with a detail line. */
+int spot_url_parse(const char *url, spot_url_t *out);
+
+/* ---- the client ---- */
+
+typedef struct spot_remote spot_remote_t;
+
+/* A client. key_file: its key pair (from `spot keygen`), else $SPOT_KEY, else a fresh key pair (enough for nodes
+ * whose access file grants `any`). node_key: the node's public key (a .pub file or the 40-character key), else
+ * $SPOT_NODE_KEY, else the known_nodes file ($SPOT_KNOWN_NODES or ~/.spot/known_nodes: `HOST:PORT KEY` lines).
+ * timeout_ms: the limit of each call (0: 5000). A client may be shared by threads (calls are serialised). */
+int spot_remote_new(const char *key_file, const char *node_key, uint32_t timeout_ms, spot_remote_t **out);
+void spot_remote_free(spot_remote_t *r);
+/* The client's public key (Z85), for the node's access file. Valid until spot_remote_free. */
+const char *spot_remote_public_key(const spot_remote_t *r);
+
+/* The remote counterparts of spot_put, spot_log_read (*size gets the element size), spot_log_latest,
+ * spot_log_info and spot_ns_create_log. Errors are the node's (with its detail line, prefixed by the node's
+ * address), or SPOT_ETIMEDOUT when the node does not answer in time. */
+int spot_remote_put(spot_remote_t *r, const char *url, const void *data, size_t len, const char *handler,
+                    const spot_cause_t *cause, uint64_t *seq);
+int spot_remote_get(spot_remote_t *r, const char *url, uint64_t seq, void *buf, size_t cap, size_t *size);
+int spot_remote_latest(spot_remote_t *r, const char *url, uint64_t *seq);
+int spot_remote_info(spot_remote_t *r, const char *url, spot_log_info_t *out);
+int spot_remote_create(spot_remote_t *r, const char *url, const spot_log_config_t *cfg);
+
+/* ---- the server ---- */
+
+typedef struct spot_server spot_server_t;
+
+/* Serves namespace dir on listen ("HOST:PORT") with the node's key pair from key_file, checking every request
+ * against DIR/access (re-read when it changes). Runs on its own threads until spot_server_stop. */
+int spot_server_start(const char *dir, const char *listen, const char *key_file, spot_server_t **out);
+void spot_server_stop(spot_server_t *s);
 
 #ifdef __cplusplus
 }

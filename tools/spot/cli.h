@@ -5,6 +5,7 @@
 #ifndef SPOT_CLI_H
 #define SPOT_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A subcommand: argv[0] is its own name; ns_dir is the namespace chosen by -n DIR or $SPOT_DIR (NULL if neither).
@@ -19,6 +20,9 @@ int spot_cli_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2,
  * Returns 0 or SPOT_EINVAL. */
 int spot_cli_parse_u64(const char *text, int suffix, uint64_t *out);
 
+/* --key FILE and --node-key FILE|KEY (any position), for remote names; NULL when not given. */
+extern const char *spot_cli_key, *spot_cli_node_key;
+
 /* Subcommands of the log store (cmd_store.c). */
 int spot_cli_init(int argc, char **argv, const char *ns_dir);
 int spot_cli_create(int argc, char **argv, const char *ns_dir);
@@ -28,6 +32,14 @@ int spot_cli_latest(int argc, char **argv, const char *ns_dir);
 int spot_cli_ls(int argc, char **argv, const char *ns_dir);
 int spot_cli_info(int argc, char **argv, const char *ns_dir);
 int spot_cli_check(int argc, char **argv, const char *ns_dir);
+
+/* The same on remote names (cmd_remote.c). */
+int spot_cli_remote_put(const char *url, const void *data, size_t len, const char *handler);
+int spot_cli_remote_get(const char *url, const char *seqtext);
+int spot_cli_remote_latest(const char *url);
+int spot_cli_remote_info(const char *url, int json);
+struct spot_log_config;
+int spot_cli_remote_create(const char *url, const struct spot_log_config *cfg);
 
 /* Subcommands of handlers (cmd_handlers.c). */
 int spot_cli_build_handler(int argc, char **argv, const char *ns_dir);

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "spot.h"
+#include "spot/net.h"
 #include "spot/node.h"
 
 int spot_cli_fail(int rc, const char *fmt, ...) {
@@ -129,6 +130,11 @@ int spot_cli_create(int argc, char **argv, const char *ns_dir) {
     return spot_cli_fail(0, "usage: spot create LOG --size BYTES --history N [--sync none|batch|always]");
   if (size == 0 || size > SPOT_ELEM_MAX)
     return spot_cli_fail(0, "--size %" PRIu64 " is out of range: 1 to %u bytes", size, SPOT_ELEM_MAX);
+  if (spot_is_remote(name)) {
+    spot_log_config_t rcfg = {.elem_size = (uint32_t)size, .history = history, .sync = sync,
+                              .batch_us = (uint32_t)batch_us};
+    return spot_cli_remote_create(name, &rcfg);
+  }
   spot_ns_t *ns;
   if (open_ns(ns_dir, &ns) != 0)
     return 1;
@@ -200,6 +206,29 @@ int spot_cli_put(int argc, char **argv, const char *ns_dir) {
   }
   if (name == NULL || (data != NULL) + (file != NULL) + from_stdin > 1)
     return spot_cli_fail(0, "usage: spot put LOG [--handler NAME] [--data STRING | --file PATH | -]");
+  if (spot_is_remote(name)) {
+    uint8_t *rbuf = NULL;
+    size_t rlen = 0;
+    int rrc = 0;
+    if (data != NULL) {
+      rlen = strlen(data);
+      rbuf = (uint8_t *)strdup(data);
+    } else {
+      FILE *fp = file ? fopen(file, "rb") : stdin;
+      if (fp == NULL)
+        return spot_cli_fail(0, "cannot read %s: %s", file, strerror(errno));
+      rrc = slurp(fp, SPOT_ELEM_MAX, &rbuf, &rlen);
+      if (file)
+        fclose(fp);
+    }
+    if (rrc != 0 || (rbuf == NULL && rlen > 0)) {
+      free(rbuf);
+      return spot_cli_fail(rrc ? rrc : SPOT_ENOMEM, "cannot read the input");
+    }
+    rrc = spot_cli_remote_put(name, rbuf, rlen, handler);
+    free(rbuf);
+    return rrc;
+  }
   spot_ns_t *ns;
   if (open_ns(ns_dir, &ns) != 0)
     return 1;
@@ -248,6 +277,8 @@ int spot_cli_put(int argc, char **argv, const char *ns_dir) {
 int spot_cli_get(int argc, char **argv, const char *ns_dir) {
   if (argc != 3)
     return spot_cli_fail(0, "usage: spot get LOG SEQNO|latest");
+  if (spot_is_remote(argv[1]))
+    return spot_cli_remote_get(argv[1], argv[2]);
   spot_log_t *log;
   if (open_log(ns_dir, argv[1], 0, &log, NULL) != 0)
     return 1;
@@ -279,6 +310,8 @@ int spot_cli_get(int argc, char **argv, const char *ns_dir) {
 int spot_cli_latest(int argc, char **argv, const char *ns_dir) {
   if (argc != 2)
     return spot_cli_fail(0, "usage: spot latest LOG");
+  if (spot_is_remote(argv[1]))
+    return spot_cli_remote_latest(argv[1]);
   spot_log_t *log;
   if (open_log(ns_dir, argv[1], 0, &log, NULL) != 0)
     return 1;
@@ -338,6 +371,8 @@ int spot_cli_info(int argc, char **argv, const char *ns_dir) {
   }
   if (name == NULL)
     return spot_cli_fail(0, "usage: spot info LOG [--json]");
+  if (spot_is_remote(name))
+    return spot_cli_remote_info(name, json);
   spot_log_t *log;
   if (open_log(ns_dir, name, 0, &log, NULL) != 0)
     return 1;

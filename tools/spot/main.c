@@ -39,11 +39,15 @@ static const command_t commands[] = {
 };
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: spot [-n DIR] COMMAND [ARGS]\n"
-               "  the namespace is -n DIR, else $SPOT_DIR\n\ncommands:\n");
+  fprintf(out, "usage: spot [-n DIR] [--key FILE] [--node-key FILE|KEY] COMMAND [ARGS]\n"
+               "  the namespace is -n DIR, else $SPOT_DIR; put, get, latest, info and create also take remote\n"
+               "  names spot://HOST:PORT/NAMESPACE/LOG (keys: --key/$SPOT_KEY, --node-key/$SPOT_NODE_KEY)\n\n"
+               "commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  spot %s\n", commands[i].usage);
 }
+
+const char *spot_cli_key, *spot_cli_node_key;
 
 int main(int argc, char **argv) {
   const char *ns_dir = getenv("SPOT_DIR");
@@ -56,6 +60,13 @@ int main(int argc, char **argv) {
       if (i + 1 >= argc)
         return spot_cli_fail(0, "%s needs a directory", argv[i]);
       ns_dir = argv[++i];
+      continue;
+    }
+    if (strcmp(argv[i], "--key") == 0 || strcmp(argv[i], "--node-key") == 0) {
+      if (i + 1 >= argc)
+        return spot_cli_fail(0, "%s needs a file", argv[i]);
+      *(argv[i][2] == 'k' ? &spot_cli_key : &spot_cli_node_key) = argv[i + 1];
+      i++;
       continue;
     }
     argv[n++] = argv[i];

@@ -3,6 +3,7 @@
  * worker processes by default, or on threads), and writes the node's event log.
  *
  *   spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]
+ *         [--listen HOST:PORT --key NODE.key]      # serve the namespace to other nodes (ZeroMQ, CURVE)
  *
  * It runs in the foreground until SIGTERM or SIGINT, then stops taking events, lets running handlers end, and
  * exits; started again, it runs every handler left pending. One node per namespace (DIR/.spot/node.lock).
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "spot.h"
+#include "spot/net.h"
 #include "spot/node.h"
 
 static volatile sig_atomic_t stopping;
@@ -28,7 +30,7 @@ static void on_signal(int sig) {
 
 static int usage(void) {
   fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
-                  "[--pidfile FILE] [--quiet]\n");
+                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key]\n");
   return 2;
 }
 
@@ -41,7 +43,7 @@ static int fail(const char *what) {
 int main(int argc, char **argv) {
   if (argc == 5 && strcmp(argv[1], "--worker") == 0)
     return spot_node_worker_main(atoi(argv[2]), (unsigned)atoi(argv[3]), argv[4]);
-  const char *dir = getenv("SPOT_DIR"), *pidfile = NULL;
+  const char *dir = getenv("SPOT_DIR"), *pidfile = NULL, *listen = NULL, *key = NULL;
   int daemonize = 0;
   spot_node_opts_t opts = {.mode = SPOT_MODE_WORKER, .workers = 2};
   for (int i = 1; i < argc; i++) {
@@ -66,6 +68,10 @@ int main(int argc, char **argv) {
       daemonize = 1;
     } else if (strcmp(a, "--pidfile") == 0 && v) {
       pidfile = argv[++i];
+    } else if (strcmp(a, "--listen") == 0 && v) {
+      listen = argv[++i];
+    } else if (strcmp(a, "--key") == 0 && v) {
+      key = argv[++i];
     } else if (strcmp(a, "--quiet") == 0) {
       opts.quiet = 1;
     } else {
@@ -74,6 +80,11 @@ int main(int argc, char **argv) {
   }
   if (dir == NULL || dir[0] == '\0')
     return fprintf(stderr, "spotd: no namespace: use -n DIR or set SPOT_DIR\n"), 2;
+  if (listen && (key == NULL || key[0] == '\0'))
+    key = getenv("SPOT_KEY");
+  if (listen && (key == NULL || key[0] == '\0'))
+    return fprintf(stderr, "spotd: --listen needs the node's key pair: --key NODE.key (make one with `spot keygen "
+                           "NODE`)\n"), 2;
   static char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0)
@@ -107,12 +118,20 @@ int main(int argc, char **argv) {
   spot_node_t *node;
   if (spot_node_start(dir, &opts, &node) != 0)
     return fail("cannot start the node");
+  spot_server_t *server = NULL;
+  if (listen && spot_server_start(dir, listen, key, &server) != 0) {
+    spot_node_stop(node);
+    return fail("cannot serve the network");
+  }
+  if (!opts.quiet && listen)
+    fprintf(stderr, "spotd: listening on %s (CURVE; rights in %s/access)\n", listen, dir);
   if (!opts.quiet)
     fprintf(stderr, "spotd: serving %s in %s mode with %u %s (pid %d)\n", dir,
             opts.mode == SPOT_MODE_WORKER ? "worker" : "thread", opts.workers,
             opts.mode == SPOT_MODE_WORKER ? "worker processes" : "threads", (int)getpid());
   while (!stopping)
     pause();
+  spot_server_stop(server);
   spot_node_stats_t st;
   spot_node_stats(node, &st);
   if (!opts.quiet)

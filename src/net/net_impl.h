@@ -1,0 +1,14 @@
+/*
+ * net/net_impl.h: what the network files share.
+ */
+#ifndef SPOT_NET_IMPL_H
+#define SPOT_NET_IMPL_H
+
+#include <stddef.h>
+
+#include "spot/net.h"
+
+/* The namespace name a node serves for directory dir: its base name, which must be a valid name. */
+int spot__net_ns_name(const char *dir, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * cmd_remote.c: the `spot` subcommands on remote names (spot://HOST:PORT/NAMESPACE/LOG): put, get, latest, info
+ * and create through a spot_remote_t, with the keys given by --key / --node-key or their environment variables.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "spot.h"
+#include "spot/net.h"
+
+static int client(spot_remote_t **r) {
+  const char *t = getenv("SPOT_TIMEOUT_MS");
+  uint32_t ms = t ? (uint32_t)strtoul(t, NULL, 10) : 0;
+  int rc = spot_remote_new(spot_cli_key, spot_cli_node_key, ms, r);
+  if (rc != 0)
+    spot_cli_fail(rc, "cannot set up the client");
+  return rc;
+}
+
+int spot_cli_remote_put(const char *url, const void *data, size_t len, const char *handler) {
+  spot_remote_t *r;
+  if (client(&r) != 0)
+    return 1;
+  uint64_t seq;
+  int rc = spot_remote_put(r, url, data, len, handler, NULL, &seq);
+  spot_remote_free(r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "put to %s failed", url);
+  printf("%" PRIu64 "\n", seq);
+  return 0;
+}
+
+int spot_cli_remote_get(const char *url, const char *seqtext) {
+  spot_remote_t *r;
+  if (client(&r) != 0)
+    return 1;
+  uint64_t seq = 0;
+  int rc = 0;
+  if (strcmp(seqtext, "latest") == 0)
+    rc = spot_remote_latest(r, url, &seq);
+  else if (spot_cli_parse_u64(seqtext, 0, &seq) != 0 || seq == 0) {
+    spot_remote_free(r);
+    return spot_cli_fail(0, "'%s' is not a sequence number (1, 2, ... or latest)", seqtext);
+  }
+  if (rc == 0 && seq == 0)
+    rc = SPOT_EEMPTY;
+  uint8_t *buf = malloc(SPOT_ELEM_MAX);
+  size_t size = 0;
+  if (rc == 0)
+    rc = buf ? spot_remote_get(r, url, seq, buf, SPOT_ELEM_MAX, &size) : SPOT_ENOMEM;
+  if (rc == 0 && fwrite(buf, 1, size, stdout) != size)
+    rc = SPOT_EIO;
+  free(buf);
+  spot_remote_free(r);
+  if (rc == SPOT_EEMPTY)
+    return spot_cli_fail(0, "log %s is empty", url);
+  if (rc != 0)
+    return spot_cli_fail(rc, "get %s %s failed", url, seqtext);
+  return 0;
+}
+
+int spot_cli_remote_latest(const char *url) {
+  spot_remote_t *r;
+  if (client(&r) != 0)
+    return 1;
+  uint64_t seq;
+  int rc = spot_remote_latest(r, url, &seq);
+  spot_remote_free(r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "latest %s failed", url);
+  printf("%" PRIu64 "\n", seq);
+  return 0;
+}
+
+int spot_cli_remote_info(const char *url, int json) {
+  spot_remote_t *r;
+  if (client(&r) != 0)
+    return 1;
+  spot_log_info_t i;
+  int rc = spot_remote_info(r, url, &i);
+  spot_remote_free(r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "info %s failed", url);
+  if (json)
+    printf("{\"name\":\"%s\",\"elem_size\":%u,\"history\":%" PRIu64 ",\"sync\":\"%s\",\"latest\":%" PRIu64
+           ",\"earliest\":%" PRIu64 ",\"durable\":%" PRIu64 "}\n",
+           url, i.elem_size, i.history, spot_sync_name(i.sync), i.latest, i.earliest, i.durable);
+  else
+    printf("log:        %s\nelement:    %u bytes\nhistory:    %" PRIu64 " elements\nsync:       %s\nlatest:     %" PRIu64
+           "\nearliest:   %" PRIu64 "\ndurable:    %" PRIu64 "\n",
+           url, i.elem_size, i.history, spot_sync_name(i.sync), i.latest, i.earliest, i.durable);
+  return 0;
+}
+
+int spot_cli_remote_create(const char *url, const spot_log_config_t *cfg) {
+  spot_remote_t *r;
+  if (client(&r) != 0)
+    return 1;
+  int rc = spot_remote_create(r, url, cfg);
+  spot_remote_free(r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot create %s", url);
+  return 0;
+}
