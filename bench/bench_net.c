@@ -1,15 +1,23 @@
 /*
  * bench_net.c: network benchmarks (issue 6), JSON lines as the other bench_* programs.
  *
- * For now the baseline the spot figures will be measured against, in the same run: a bare libzmq CURVE
- * request/reply between two processes over loopback, with a message the size of a small remote put (about 100
- * bytes each way), as `baseline_zmq_curve_rtt`: p50/p99 round trip over 10,000 sequential requests, after 1,000
- * warm-up ones. The server is a forked child; keys come from zmq_curve_keypair. The remote put figures join it
- * when the transport lands, each also reported as a ratio to this baseline.
+ * First the baseline, measured in the same run: a bare libzmq CURVE request/reply between two processes over
+ * loopback with a message the size of a small remote put (about 100 bytes each way), `baseline_zmq_curve_rtt`:
+ * p50/p99 over 10,000 sequential requests after 1,000 warm-up ones (server: a forked child). Then spot itself,
+ * against a real `spotd --listen` (thread mode) in a scratch namespace, keys made with `spot keygen`:
+ *   remote_put_rtt          10,000 sequential spot_remote_put of 16-byte elements, no handler;
+ *   remote_put_to_start     10,000 sequential remote puts naming a no-op handler, each waited for (its start event
+ *                           read back from the node's event log): from the client's put call (wall clock) to the
+ *                           node's start stamp (the same clock: one host);
+ *   remote_puts_in_flight   4 client threads, each with its own connection, putting for about a second.
+ * Each figure is also given as a ratio of its p50 to the baseline's. spot and spotd are taken from the build
+ * directory next to this program (or $SPOT_CLI, $SPOT_SPOTD).
  *
  *   bench_net [FILTER]      # only figures whose name contains FILTER
  */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +25,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <zmq.h>
+
+#include "core/event.h"
+#include "dispatch/dispatch.h"
+#include "spot.h"
+#include "spot/net.h"
 
 #define WARMUP 1000
 #define ROUNDS 10000
@@ -53,6 +67,8 @@ static void serve(const char *endpoint, const char *server_secret) {
     zmq_send(rep, buf, (size_t)n, 0);
   }
 }
+
+static double baseline_p50_us;
 
 static void baseline(void) {
   char server_pub[41], server_sec[41], client_pub[41], client_sec[41];
@@ -96,6 +112,7 @@ static void baseline(void) {
     exit(1);
   }
   qsort(lat, ROUNDS, sizeof lat[0], cmp_u64);
+  baseline_p50_us = pct(lat, ROUNDS, 0.5);
   printf("{\"name\":\"baseline_zmq_curve_rtt\",\"transport\":\"tcp loopback\",\"curve\":true,\"msg_bytes\":%d,"
          "\"n\":%d,\"ops_per_s\":%.0f,\"p50_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,"
          "\"max_us\":%.2f}\n",
@@ -104,9 +121,225 @@ static void baseline(void) {
   fflush(stdout);
 }
 
+/* ---- spot over the network ---- */
+
+static char bindir[4096], scratch[4200], nsdir[4300], endpoint[64], url[256];
+static pid_t spotd;
+
+static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void run(const char *fmt, ...) {
+  char cmd[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (system(cmd) != 0) {
+    fprintf(stderr, "bench_net: `%s` failed\n", cmd);
+    exit(1);
+  }
+}
+
+static void tool(char *out, size_t cap, const char *env, const char *name) {
+  const char *e = getenv(env);
+  if (e && e[0])
+    snprintf(out, cap, "%s", e);
+  else
+    snprintf(out, cap, "%s/%s", bindir, name);
+}
+
+static void node_up(void) {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[n > 0 ? n : 0] = '\0';
+  snprintf(bindir, sizeof bindir, "%s", exe);
+  for (int up = 0; up < 2; up++) /* build/.../bench/bench_net -> build/... */
+    if (strrchr(bindir, '/'))
+      *strrchr(bindir, '/') = '\0';
+  char spot[4200], spotd_bin[4200];
+  tool(spot, sizeof spot, "SPOT_CLI", "spot");
+  tool(spotd_bin, sizeof spotd_bin, "SPOT_SPOTD", "spotd");
+  snprintf(scratch, sizeof scratch, "/tmp/spot-bench-net-XXXXXX");
+  if (mkdtemp(scratch) == NULL)
+    exit(1);
+  snprintf(nsdir, sizeof nsdir, "%s/home", scratch);
+  int port = 20000 + (int)((getpid() + 7919) % 20000);
+  snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", port);
+  snprintf(url, sizeof url, "spot://%s/home/a", endpoint);
+  FILE *h = fopen("/tmp/spot-bench-net-noop.c", "w");
+  fputs("#include <spot/handler.h>\nstatic int net_noop(spot_ctx_t *c, const spot_event_t *e) { return 0; }\n"
+        "SPOT_HANDLER(net_noop)\n", h);
+  fclose(h);
+  run("cd %s && %s keygen node >/dev/null && %s keygen client >/dev/null && %s init %s >/dev/null && "
+      "%s -n %s create a --size 16 --history 1048576 && %s -n %s build-handler /tmp/spot-bench-net-noop.c >/dev/null && "
+      "echo \"$(cat client.pub) get,put,create\" > %s/access",
+      scratch, spot, spot, spot, nsdir, spot, nsdir, spot, nsdir, nsdir);
+  spotd = fork();
+  if (spotd == 0) {
+    char key[4400];
+    snprintf(key, sizeof key, "%s/node.key", scratch);
+    execl(spotd_bin, "spotd", "-n", nsdir, "--quiet", "--mode", "thread", "--listen", endpoint, "--key", key,
+          (char *)NULL);
+    _exit(127);
+  }
+}
+
+static void node_down(void) {
+  kill(spotd, SIGTERM);
+  waitpid(spotd, NULL, 0);
+  run("rm -rf %s /tmp/spot-bench-net-noop.c", scratch);
+}
+
+static spot_remote_t *client(void) {
+  char key[4400], node[4400];
+  snprintf(key, sizeof key, "%s/client.key", scratch);
+  snprintf(node, sizeof node, "%s/node.pub", scratch);
+  spot_remote_t *r;
+  if (spot_remote_new(key, node, 5000, &r) != 0) {
+    fprintf(stderr, "bench_net: %s\n", spot_errdetail());
+    exit(1);
+  }
+  for (int i = 0; i < 100; i++) { /* wait for the node */
+    uint64_t seq;
+    if (spot_remote_latest(r, url, &seq) == 0)
+      return r;
+    usleep(100000);
+  }
+  fprintf(stderr, "bench_net: spotd did not come up: %s\n", spot_errdetail());
+  exit(1);
+}
+
+static void report(const char *name, uint64_t *lat, size_t n, double seconds, const char *extra) {
+  qsort(lat, n, sizeof lat[0], cmp_u64);
+  double p50 = pct(lat, n, 0.5);
+  printf("{\"name\":\"%s\",\"transport\":\"tcp loopback\",\"curve\":true,\"n\":%zu,\"ops_per_s\":%.0f,"
+         "\"p50_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,\"max_us\":%.2f,"
+         "\"baseline_p50_us\":%.2f,\"ratio_p50_to_baseline\":%.2f%s}\n",
+         name, n, (double)n / seconds, p50, pct(lat, n, 0.9), pct(lat, n, 0.99), pct(lat, n, 0.999),
+         pct(lat, n, 1.0), baseline_p50_us, baseline_p50_us > 0 ? p50 / baseline_p50_us : 0, extra);
+  fflush(stdout);
+}
+
+static void remote_put_rtt(void) {
+  spot_remote_t *r = client();
+  static uint64_t lat[ROUNDS];
+  uint64_t seq, start = 0;
+  for (int i = 0; i < WARMUP + ROUNDS; i++) {
+    if (i == WARMUP)
+      start = now_ns();
+    uint64_t t0 = now_ns();
+    if (spot_remote_put(r, url, "0123456789abcdef", 16, NULL, NULL, &seq) != 0) {
+      fprintf(stderr, "bench_net: %s\n", spot_errdetail());
+      exit(1);
+    }
+    if (i >= WARMUP)
+      lat[i - WARMUP] = now_ns() - t0;
+  }
+  report("remote_put_rtt", lat, ROUNDS, (double)(now_ns() - start) / 1e9, ",\"budget_ratio\":1.3");
+  spot_remote_free(r);
+}
+
+static void remote_put_to_start(void) {
+  spot_remote_t *r = client();
+  spot_ns_t *ns;
+  spot_log_t *events;
+  if (spot_ns_open(nsdir, NULL, &ns) != 0 || spot__ns_events(ns, &events) != 0)
+    exit(1);
+  static uint64_t lat[ROUNDS];
+  size_t n = 0;
+  uint64_t start = now_ns(), cursor;
+  spot_log_latest(events, &cursor);
+  for (int i = 0; i < WARMUP / 4 + ROUNDS; i++) {
+    uint64_t seq, put_ns = 0;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall); /* the node stamps its events with the same clock (one host) */
+    uint64_t call_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec;
+    if (spot_remote_put(r, url, "handler", 7, "net_noop", NULL, &seq) != 0) {
+      fprintf(stderr, "bench_net: %s\n", spot_errdetail());
+      exit(1);
+    }
+    /* the put event and the start event, both stamped by the node */
+    for (int spins = 0; spins < 100000; spins++) {
+      uint64_t hi;
+      spot_log_latest(events, &hi);
+      int done = 0;
+      for (; cursor < hi; cursor++) {
+        spot__event_t e;
+        if (spot__ns_event_read(ns, cursor + 1, &e) != 0)
+          continue;
+        if (e.type == SPOT__EV_PUT && e.seq == seq && strcmp(e.log, "a") == 0)
+          put_ns = e.time_ns;
+        if (e.type == SPOT__EV_START && e.seq == seq && put_ns) {
+          if (i >= WARMUP / 4 && n < ROUNDS)
+            lat[n++] = e.time_ns > call_ns ? e.time_ns - call_ns : 0;
+          done = 1;
+        }
+      }
+      if (done)
+        break;
+      spot_log_wait_newer(events, hi, 10000000ull);
+    }
+    if (i == WARMUP / 4 - 1)
+      start = now_ns();
+  }
+  report("remote_put_to_start", lat, n, (double)(now_ns() - start) / 1e9,
+         ",\"handler\":\"net_noop\",\"budget_ratio\":2.0,\"measured_from\":\"the client's put call\"");
+  spot_ns_close(ns);
+  spot_remote_free(r);
+}
+
+#define IN_FLIGHT 4
+
+static volatile int stop_flag;
+static uint64_t done_count[IN_FLIGHT];
+
+static void *put_loop(void *arg) {
+  int k = (int)(intptr_t)arg;
+  spot_remote_t *r = client();
+  while (!stop_flag) {
+    uint64_t seq;
+    if (spot_remote_put(r, url, "pipelined", 9, NULL, NULL, &seq) == 0)
+      done_count[k]++;
+  }
+  spot_remote_free(r);
+  return NULL;
+}
+
+static void remote_puts_in_flight(void) {
+  pthread_t t[IN_FLIGHT];
+  for (int k = 0; k < IN_FLIGHT; k++)
+    pthread_create(&t[k], NULL, put_loop, (void *)(intptr_t)k);
+  usleep(300000); /* connected and warm */
+  uint64_t before = 0, after = 0;
+  for (int k = 0; k < IN_FLIGHT; k++)
+    before += done_count[k];
+  uint64_t t0 = now_ns();
+  usleep(1000000);
+  for (int k = 0; k < IN_FLIGHT; k++)
+    after += done_count[k];
+  double seconds = (double)(now_ns() - t0) / 1e9;
+  stop_flag = 1;
+  for (int k = 0; k < IN_FLIGHT; k++)
+    pthread_join(t[k], NULL);
+  printf("{\"name\":\"remote_puts_in_flight\",\"transport\":\"tcp loopback\",\"curve\":true,\"clients\":%d,"
+         "\"ops_per_s\":%.0f,\"budget_ops_per_s\":50000}\n",
+         IN_FLIGHT, (double)(after - before) / seconds);
+  fflush(stdout);
+}
+
 int main(int argc, char **argv) {
   const char *filter = argc > 1 ? argv[1] : "";
-  if (strstr("baseline_zmq_curve_rtt", filter))
-    baseline();
+  baseline(); /* always: the other figures are ratios to it */
+  int spot_figures = strstr("remote_put_rtt", filter) || strstr("remote_put_to_start", filter) ||
+                     strstr("remote_puts_in_flight", filter);
+  if (!spot_figures)
+    return 0;
+  node_up();
+  if (strstr("remote_put_rtt", filter))
+    remote_put_rtt();
+  if (strstr("remote_put_to_start", filter))
+    remote_put_to_start();
+  if (strstr("remote_puts_in_flight", filter))
+    remote_puts_in_flight();
+  node_down();
   return 0;
 }
