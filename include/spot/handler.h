@@ -58,8 +58,9 @@ void spot_handler_register(const spot_handler_def_t *def);
     spot_handler_register(&spot__handler_def_##fn);                                               \
   }
 
-/* Appends len bytes (zero-padded) to log `log` of this node; if handler is not NULL, that handler runs on the new
- * element. *seq (may be NULL) gets its sequence number. Errors as spot_put (spot/node.h). */
+/* Appends len bytes (zero-padded) to log `log` of this node, or of another node when log is a remote name
+ * (spot://host:port/namespace/log, reached with the node's key); if handler is not NULL, that handler runs on the
+ * new element. *seq (may be NULL) gets its sequence number. Errors as spot_put (spot/node.h), spot_remote_put. */
 int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler, uint64_t *seq);
 
 /* Copies element seq of log `log` into buf (cap >= the log's element size). */

@@ -8,8 +8,8 @@
  *
  * A node's logs are named spot://HOST:PORT/NAMESPACE/LOG from elsewhere (woof:// is an alias), NAMESPACE being the
  * base name of the node's namespace directory. spotd serves them with --listen HOST:PORT --key NODE.key
- * (spot_server_start); clients reach them with a spot_remote_t. Not done yet: remote deploy, remote puts from
- * handlers and cross-node traces.
+ * (spot_server_start); clients reach them with a spot_remote_t; handlers put to them with spot_ctx_put and the
+ * node's key; `spot deploy` installs handlers on a running node. Not done yet: cross-node traces.
  */
 #ifndef SPOT_NET_H
 #define SPOT_NET_H
@@ -66,6 +66,10 @@ int spot_remote_get(spot_remote_t *r, const char *url, uint64_t seq, void *buf, 
 int spot_remote_latest(spot_remote_t *r, const char *url, uint64_t *seq);
 int spot_remote_info(spot_remote_t *r, const char *url, spot_log_info_t *out);
 int spot_remote_create(spot_remote_t *r, const char *url, const spot_log_config_t *cfg);
+/* Installs a handler object (the bytes of a shared object; object: its file name, e.g. "frost.so") in the node's
+ * namespace named by url (spot://host:port/namespace); needs the deploy right. The node registers every
+ * SPOT_HANDLER in it and runs the new version for the puts that follow. */
+int spot_remote_deploy(spot_remote_t *r, const char *url, const char *object, const void *bytes, size_t len);
 
 /* ---- the server ---- */
 

@@ -18,6 +18,12 @@ int spot__handler_each(int (*fn)(const spot_handler_def_t *, void *), void *arg)
 /* dlopens a handler object; fn is called for each SPOT_HANDLER it registers. */
 int spot__handler_load(const char *path, int (*fn)(const spot_handler_def_t *, void *), void *arg);
 
+/* Installs a handler object (the bytes of a shared object) in ns: writes it under a new name made from stem in
+ * DIR/.spot/handlers/, loads it to learn its SPOT_HANDLERs, and registers each. names gets them (at most cap),
+ * *n how many. A node loads the new version for the puts that follow. */
+int spot__ns_install_object(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
+                            int cap, int *n);
+
 /* The registry entry of a handler, by name (SPOT_ENOTFOUND with a detail line if unknown) or by id. */
 int spot__ns_handler_lookup(spot_ns_t *ns, const char *name, spot__reg_entry_t *out);
 int spot__ns_handler_by_id(spot_ns_t *ns, uint32_t id, spot__reg_entry_t *out);

@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "dispatch/dispatch.h"
+#include "net/net_impl.h"
 #include "store/store.h"
 
 int spot__ns_event(spot_ns_t *ns, spot__event_t *e, uint64_t *id) {
@@ -121,8 +122,40 @@ struct spot_ctx {
   const char *handler;
 };
 
+/* A handler's put to a log of another node: sent with this invocation as its cause, and recorded here as a put
+ * event whose log is the remote name, so a trace can follow the chain to the other node. */
+static int remote_put(spot_ctx_t *ctx, const char *url, const void *data, size_t len, const char *handler,
+                      uint64_t *seq) {
+  spot__event_t e;
+  memset(&e, 0, sizeof e);
+  if (strlen(url) >= sizeof e.log)
+    return spot__fail(SPOT_EINVAL, "remote name %s is longer than the event log keeps (%zu characters)", url,
+                      sizeof e.log - 1);
+  spot_remote_t *r;
+  int rc = spot__net_shared(&r);
+  uint64_t s = 0;
+  e.time_ns = spot__wall_ns();
+  if (rc == 0)
+    rc = spot_remote_put(r, url, data, len, handler, &ctx->cause, &s);
+  if (rc != 0)
+    return rc;
+  e.type = SPOT__EV_PUT;
+  e.cause_node = ctx->cause.node;
+  e.cause_id = ctx->cause.event;
+  e.seq = s;
+  snprintf(e.log, sizeof e.log, "%s", url);
+  if (handler)
+    snprintf(e.handler, sizeof e.handler, "%s", handler);
+  spot__ns_event(ctx->ns, &e, NULL); /* the put happened: a failure to record it does not undo it */
+  if (seq)
+    *seq = s;
+  return 0;
+}
+
 int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler,
                  uint64_t *seq) {
+  if (spot_is_remote(log))
+    return remote_put(ctx, log, data, len, handler, seq);
   return spot__put(ctx->ns, log, data, len, handler, &ctx->cause, seq);
 }
 

@@ -231,3 +231,55 @@ int spot_ns_handlers(spot_ns_t *ns, spot_ns_handler_fn fn, void *arg) {
   free(copy);
   return rc;
 }
+
+/* ---- installing handler objects ---- */
+
+typedef struct found_names {
+  char (*names)[64];
+  int n, cap;
+} found_names_t;
+
+static int collect_name(const spot_handler_def_t *def, void *arg) {
+  found_names_t *f = arg;
+  if (f->n < f->cap)
+    snprintf(f->names[f->n++], 64, "%s", def->name);
+  return 0;
+}
+
+int spot__ns_install_object(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
+                            int cap, int *n) {
+  char file[128], rel[160], path[4096], tmp[4200];
+  uint64_t unique;
+  spot__random(&unique, sizeof unique);
+  char clean[48];
+  size_t k = 0;
+  for (const char *c = stem; *c && *c != '.' && k + 1 < sizeof clean; c++)
+    clean[k++] = (char)((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ? *c : '_');
+  clean[k] = '\0';
+  snprintf(file, sizeof file, "%s-%016llx.so", clean[0] ? clean : "handler", (unsigned long long)unique);
+  snprintf(rel, sizeof rel, "handlers/%s", file);
+  int rc = spot__ns_path(ns, rel, path, sizeof path);
+  if (rc != 0)
+    return rc;
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "wb");
+  int ok = f && fwrite(bytes, 1, len, f) == len;
+  if (f && fclose(f) != 0)
+    ok = 0;
+  if (!ok || spot_io_posix()->rename(spot_io_posix(), tmp, path) != 0) {
+    remove(tmp);
+    return spot__fail(SPOT_EIO, "cannot write the handler object %s", path);
+  }
+  found_names_t found = {.names = names, .n = 0, .cap = cap};
+  rc = spot__handler_load(path, collect_name, &found);
+  if (rc == 0 && found.n == 0)
+    rc = spot__fail(SPOT_EINVAL, "the object defines no handler: add SPOT_HANDLER(function) after a handler function");
+  for (int i = 0; rc == 0 && i < found.n; i++)
+    rc = spot_ns_register_handler(ns, names[i], file);
+  if (rc != 0) {
+    remove(path);
+    return rc;
+  }
+  *n = found.n;
+  return 0;
+}

@@ -337,6 +337,21 @@ int spot_remote_create(spot_remote_t *r, const char *url, const spot_log_config_
   CALL(r, u, req, rep, (void)rep);
 }
 
+int spot_remote_deploy(spot_remote_t *r, const char *url, const char *object, const void *bytes, size_t len) {
+  spot_url_t u;
+  spot__msg_t req, rep;
+  int rc = prepare(url, &u, &req, SPOT__WIRE_DEPLOY, 0);
+  if (rc != 0)
+    return rc;
+  if (len > SPOT__WIRE_MAX_DATA)
+    return spot__fail(SPOT_ETOOBIG, "handler object of %zu bytes is too large to send", len);
+  req.log = spot__wire_cstr(NULL);
+  req.object = spot__wire_cstr(object);
+  req.data = bytes;
+  req.data_len = (uint32_t)len;
+  CALL(r, u, req, rep, (void)rep);
+}
+
 const char *spot_remote_public_key(const spot_remote_t *r) { return r->me.pub.z85; }
 
 int spot__net_ns_name(const char *dir, char *out, size_t cap) {
@@ -355,5 +370,28 @@ int spot__net_ns_name(const char *dir, char *out, size_t cap) {
   int rc = spot__name_check(name, "namespace (the directory's base name)");
   if (rc == 0)
     memcpy(out, name, len + 1);
+  return rc;
+}
+
+/* ---- the process's own client, for handlers' puts to other nodes ---- */
+
+static spot_remote_t *shared_client;
+static spot__mutex_t shared_mu;
+static int shared_mu_state; /* 0 uninitialised, 1 initialising, 2 ready */
+
+int spot__net_shared(spot_remote_t **out) {
+  int expected = 0;
+  if (__atomic_compare_exchange_n(&shared_mu_state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    spot__mutex_init(&shared_mu);
+    __atomic_store_n(&shared_mu_state, 2, __ATOMIC_RELEASE);
+  }
+  while (__atomic_load_n(&shared_mu_state, __ATOMIC_ACQUIRE) != 2) {
+  }
+  spot__mutex_lock(&shared_mu);
+  int rc = 0;
+  if (shared_client == NULL)
+    rc = spot_remote_new(NULL, NULL, 0, &shared_client); /* the node's key from $SPOT_KEY (spotd sets it) */
+  *out = shared_client;
+  spot__mutex_unlock(&shared_mu);
   return rc;
 }

@@ -197,6 +197,16 @@ static int execute(spot_server_t *s, const spot__msg_t *req, const char *client,
   }
   case SPOT__WIRE_EVENTS:
     return do_events(s, req, rep);
+  case SPOT__WIRE_DEPLOY: {
+    char object[SPOT__WIRE_OBJECT_MAX + 1], names[64][64];
+    int n = 0;
+    if ((rc = spot__wire_copy(req->object, object, sizeof object)) != 0)
+      return rc;
+    rc = spot__ns_install_object(s->ns, object, req->data, req->data_len, names, 64, &n);
+    if (rc == 0)
+      fprintf(stderr, "spotd: deployed %s from key %.12s...: %d handler(s), first %s\n", object, client, n, names[0]);
+    return rc;
+  }
   default:
     return spot__fail(SPOT_EINVAL, "%s is not served by this node yet", spot__wire_type_name(req->type));
   }

@@ -44,5 +44,8 @@ int spot_cli_remote_create(const char *url, const struct spot_log_config *cfg);
 /* Subcommands of handlers (cmd_handlers.c). */
 int spot_cli_build_handler(int argc, char **argv, const char *ns_dir);
 int spot_cli_handlers(int argc, char **argv, const char *ns_dir);
+int spot_cli_deploy(int argc, char **argv, const char *ns_dir);
+/* The bytes of a handler object: FILE.so as it is, FILE.c compiled (malloc'ed, the caller frees). */
+int spot_cli_handler_object(const char *src, uint8_t **bytes, size_t *len);
 
 #endif

@@ -1,11 +1,12 @@
 /*
- * cmd_handlers.c: `spot build-handler` and `spot handlers`.
+ * cmd_handlers.c: `spot build-handler`, `spot deploy` and `spot handlers`.
  *
  * build-handler compiles a handler source file into a shared object with the C compiler ($CC, else cc) and the
  * flags of the spot pkg-config file (or, in a build tree, spot's own include directory), installs it under a new
  * name in DIR/.spot/handlers/ (so a node loads the new version next to the old one), loads it once here to learn
  * which SPOT_HANDLERs it defines, and registers each in the namespace. A ready .so (from the CMake function
- * spot_add_handler) is installed the same way without compiling.
+ * spot_add_handler) is installed the same way without compiling. deploy builds the object the same way here and
+ * sends it to a running node, which installs it (it needs the deploy right).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "core/error.h"
 #include "dispatch/dispatch.h"
 #include "spot.h"
+#include "spot/net.h"
 
 #ifndef SPOT_BUILD_INCLUDE_DIR
 #define SPOT_BUILD_INCLUDE_DIR ""
@@ -55,109 +57,132 @@ static void spot_cflags(char *buf, size_t cap) {
   snprintf(buf, cap, "-I%s", SPOT_BUILD_INCLUDE_DIR);
 }
 
-typedef struct found {
-  char names[64][64];
-  int n;
-} found_t;
-
-static int collect(const spot_handler_def_t *def, void *arg) {
-  found_t *f = arg;
-  if (f->n < 64)
-    snprintf(f->names[f->n++], 64, "%s", def->name);
+/* Reads a whole file (at most max bytes). */
+static int read_file(const char *path, size_t max, uint8_t **out, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return spot__fail(SPOT_ENOTFOUND, "cannot read %s: %s", path, strerror(errno));
+  size_t cap = 1 << 16, n = 0;
+  uint8_t *buf = malloc(cap);
+  while (buf) {
+    if (n == cap) {
+      if (cap > max) {
+        free(buf);
+        fclose(f);
+        return spot__fail(SPOT_ETOOBIG, "%s is larger than %zu bytes", path, max);
+      }
+      uint8_t *b = realloc(buf, cap * 2);
+      if (b == NULL)
+        break;
+      buf = b;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  fclose(f);
+  if (buf == NULL)
+    return SPOT_ENOMEM;
+  *out = buf;
+  *len = n;
   return 0;
 }
 
-static int copy_file(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-  int ok = in && out;
-  char buf[65536];
-  size_t n;
-  while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
-    ok = fwrite(buf, 1, n, out) == n;
-  if (in)
-    fclose(in);
-  if (out && fclose(out) != 0)
-    ok = 0;
-  return ok ? 0 : -1;
+int spot_cli_handler_object(const char *src, uint8_t **bytes, size_t *len) {
+  size_t n = strlen(src);
+  int is_so = n > 3 && strcmp(src + n - 3, ".so") == 0;
+  if (!is_so && !(n > 2 && strcmp(src + n - 2, ".c") == 0))
+    return spot__fail(SPOT_EINVAL, "%s is neither a C source file (.c) nor a shared object (.so)", src);
+  if (access(src, R_OK) != 0)
+    return spot__fail(SPOT_ENOTFOUND, "cannot read %s: %s", src, strerror(errno));
+  if (is_so)
+    return read_file(src, 64u << 20, bytes, len);
+  char out[] = "/tmp/spot-handler-XXXXXX";
+  int fd = mkstemp(out);
+  if (fd < 0)
+    return spot__fail(SPOT_EIO, "cannot make a temporary file: %s", strerror(errno));
+  close(fd);
+  const char *cc = getenv("CC");
+  char cflags[1024];
+  spot_cflags(cflags, sizeof cflags);
+  char *cargv[32];
+  int k = 0;
+  cargv[k++] = (char *)(cc && cc[0] ? cc : "cc");
+  cargv[k++] = "-shared";
+  cargv[k++] = "-fPIC";
+  cargv[k++] = "-O2";
+  cargv[k++] = "-std=c11";
+  cargv[k++] = "-Wall";
+  for (char *tok = strtok(cflags, " "); tok && k < 26; tok = strtok(NULL, " "))
+    cargv[k++] = tok;
+  cargv[k++] = (char *)src;
+  cargv[k++] = "-o";
+  cargv[k++] = out;
+  cargv[k] = NULL;
+  int rc = run(cargv) == 0 ? read_file(out, 64u << 20, bytes, len)
+                           : spot__fail(SPOT_EINVAL, "compiling %s failed (the compiler's messages are above)", src);
+  unlink(out);
+  return rc;
+}
+
+/* The stem of a handler file's name ("dir/frost.c" -> "frost"), for naming the installed object. */
+static void stem_of(const char *src, char *out, size_t cap) {
+  const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+  snprintf(out, cap, "%s", base);
+  out[strcspn(out, ".")] = '\0';
 }
 
 int spot_cli_build_handler(int argc, char **argv, const char *ns_dir) {
   if (argc != 2)
     return spot_cli_fail(0, "usage: spot build-handler FILE.c|FILE.so [-n DIR]");
-  const char *src = argv[1];
-  size_t len = strlen(src);
-  int is_so = len > 3 && strcmp(src + len - 3, ".so") == 0;
-  if (!is_so && !(len > 2 && strcmp(src + len - 2, ".c") == 0))
-    return spot_cli_fail(0, "%s is neither a C source file (.c) nor a shared object (.so)", src);
-  if (access(src, R_OK) != 0)
-    return spot_cli_fail(0, "cannot read %s: %s", src, strerror(errno));
   spot_ns_t *ns;
   int rc = spot_ns_open(ns_dir, NULL, &ns);
   if (rc != 0)
     return spot_cli_fail(rc, "cannot open the namespace");
-
-  /* the object's file name: the source's stem (as a valid name) and a unique suffix */
-  const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
-  char stem[48];
-  size_t k = 0;
-  for (const char *c = base; *c && *c != '.' && k + 1 < sizeof stem; c++)
-    stem[k++] = (char)((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ? *c : '_');
-  stem[k] = '\0';
-  uint64_t unique;
-  spot__random(&unique, sizeof unique);
-  char file[128], rel[160], path[4096];
-  snprintf(file, sizeof file, "%s-%016llx.so", stem[0] ? stem : "handler", (unsigned long long)unique);
-  snprintf(rel, sizeof rel, "handlers/%s", file);
-  if ((rc = spot__ns_path(ns, rel, path, sizeof path)) != 0) {
-    spot_ns_close(ns);
-    return spot_cli_fail(rc, "cannot name the handler object");
-  }
-
-  if (is_so) {
-    if (copy_file(src, path) != 0) {
-      spot_ns_close(ns);
-      return spot_cli_fail(0, "cannot copy %s to %s", src, path);
-    }
-  } else {
-    const char *cc = getenv("CC");
-    char cflags[1024];
-    spot_cflags(cflags, sizeof cflags);
-    char *cargv[32];
-    int n = 0;
-    cargv[n++] = (char *)(cc && cc[0] ? cc : "cc");
-    cargv[n++] = "-shared";
-    cargv[n++] = "-fPIC";
-    cargv[n++] = "-O2";
-    cargv[n++] = "-std=c11";
-    cargv[n++] = "-Wall";
-    for (char *tok = strtok(cflags, " "); tok && n < 26; tok = strtok(NULL, " "))
-      cargv[n++] = tok;
-    cargv[n++] = (char *)src;
-    cargv[n++] = "-o";
-    cargv[n++] = path;
-    cargv[n] = NULL;
-    int st = run(cargv);
-    if (st != 0) {
-      unlink(path);
-      spot_ns_close(ns);
-      return spot_cli_fail(0, "compiling %s failed (the compiler's messages are above)", src);
-    }
-  }
-  found_t found = {.n = 0};
-  rc = spot__handler_load(path, collect, &found);
-  if (rc == 0 && found.n == 0)
-    rc = spot__fail(SPOT_EINVAL, "%s defines no handler: add SPOT_HANDLER(function) after a handler function", src);
-  for (int i = 0; rc == 0 && i < found.n; i++)
-    rc = spot_ns_register_handler(ns, found.names[i], file);
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  char names[64][64], stem[64];
+  int n = 0;
+  stem_of(argv[1], stem, sizeof stem);
+  rc = spot_cli_handler_object(argv[1], &bytes, &len);
+  if (rc == 0)
+    rc = spot__ns_install_object(ns, stem, bytes, len, names, 64, &n);
+  free(bytes);
   spot_ns_close(ns);
-  if (rc != 0) {
-    unlink(path);
-    return spot_cli_fail(rc, "cannot install %s", src);
-  }
-  printf("installed %s as %s; registered:", src, file);
-  for (int i = 0; i < found.n; i++)
-    printf(" %s", found.names[i]);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot install %s", argv[1]);
+  printf("installed %s; registered:", argv[1]);
+  for (int i = 0; i < n; i++)
+    printf(" %s", names[i]);
   printf("\n");
+  return 0;
+}
+
+int spot_cli_deploy(int argc, char **argv, const char *ns_dir) {
+  if (argc != 3 || !spot_is_remote(argv[2]))
+    return spot_cli_fail(0, "usage: spot deploy FILE.c|FILE.so spot://HOST:PORT/NAMESPACE [--key FILE] "
+                            "[--node-key FILE]");
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  int rc = spot_cli_handler_object(argv[1], &bytes, &len);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot build %s", argv[1]);
+  const char *t = getenv("SPOT_TIMEOUT_MS");
+  spot_remote_t *r;
+  rc = spot_remote_new(spot_cli_key, spot_cli_node_key, t ? (uint32_t)strtoul(t, NULL, 10) : 30000, &r);
+  if (rc == 0) {
+    char object[80];
+    stem_of(argv[1], object, 64);
+    strcat(object, ".so");
+    rc = spot_remote_deploy(r, argv[2], object, bytes, len);
+    spot_remote_free(r);
+  }
+  free(bytes);
+  if (rc != 0)
+    return spot_cli_fail(rc, "deploy of %s to %s failed", argv[1], argv[2]);
+  printf("deployed %s to %s\n", argv[1], argv[2]);
   return 0;
 }
 

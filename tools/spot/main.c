@@ -32,6 +32,7 @@ static const command_t commands[] = {
     {"check", spot_cli_check, "check LOG [--fix]                   verify (and repair) a log"},
     {"build-handler", spot_cli_build_handler, "build-handler FILE.c|FILE.so       compile, install, register"},
     {"handlers", spot_cli_handlers, "handlers                            the registered handlers"},
+    {"deploy", spot_cli_deploy, "deploy FILE.c|FILE.so spot://HOST:PORT/NS   install a handler on a running node"},
     {"events", spot_cli_events, "events [--follow] [--json]          the node's event log"},
     {"trace", spot_cli_trace, "trace LOG SEQNO [--json|--dot]      the causal tree of an element"},
     {"plan", spot_cli_plan, "plan VERB [...]                     energy/billing planner (spot plan --help)"},

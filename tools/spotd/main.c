@@ -115,6 +115,8 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  if (key && key[0])
+    setenv("SPOT_KEY", key, 1); /* handlers' puts to other nodes (here and in the workers) use the node's key */
   spot_node_t *node;
   if (spot_node_start(dir, &opts, &node) != 0)
     return fail("cannot start the node");
