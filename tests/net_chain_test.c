@@ -166,6 +166,30 @@ static void test_three_node_chain(void) {
   CHECK(strncmp(buf, "reading 42", 10) == 0);
   spot_log_close(done);
   spot_ns_close(cloud);
+
+  /* spot trace on the device follows the chain into the edge's and the cloud's event logs */
+  for (int tries = 0; tries < 50; tries++) { /* the last end events may still be on their way */
+    snprintf(cmd, sizeof cmd, "cd %s && SPOT_KNOWN_NODES=%s %s --key operator.key -n %s trace in 1", root, known, spot,
+             dirs[0]);
+    CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd), 0);
+    if (strstr(out, "end store"))
+      break;
+    usleep(100000);
+  }
+  const char *want[] = {"put in#1 -> to_edge (external)", "start to_edge", "/edge/in#1 -> to_cloud", "start to_cloud",
+                        "/cloud/in#1 -> store", "start store", "put done#1", "end store", "end to_cloud",
+                        "end to_edge"};
+  for (size_t w = 0; w < sizeof want / sizeof want[0]; w++)
+    if (!strstr(out, want[w])) {
+      fprintf(stderr, "  trace lacks \"%s\":\n%s%s", want[w], out, err);
+      CHECK(0);
+    }
+  CHECK(strstr(out, "[node ") != NULL);
+  printf("%s", out);
+  snprintf(cmd, sizeof cmd, "cd %s && SPOT_KNOWN_NODES=%s %s --key operator.key -n %s trace in 1 --dot", root, known,
+           spot, dirs[0]);
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd), 0);
+  CHECK(strstr(out, "digraph") && strstr(out, "store") && strstr(out, "node "));
   stop_all();
 
   /* the causes across the nodes: device start -> edge put; edge start -> cloud put */
@@ -197,7 +221,8 @@ static void test_three_node_chain(void) {
   CHECK_EQ(put_cause[1][1], start_of[0]);
   CHECK_EQ(put_cause[2][0], node_id[1]); /* the cloud's by the edge's */
   CHECK_EQ(put_cause[2][1], start_of[1]);
-  printf("  device -> edge -> cloud: the element reached the cloud; causes link the three event logs\n");
+  printf("  device -> edge -> cloud: the element reached the cloud; causes link the three event logs, and\n"
+         "  `spot trace` on the device shows the whole chain across the three nodes\n");
 }
 
 static const spot_test_t tests[] = {

@@ -352,6 +352,23 @@ int spot_remote_deploy(spot_remote_t *r, const char *url, const char *object, co
   CALL(r, u, req, rep, (void)rep);
 }
 
+int spot_remote_events(spot_remote_t *r, const char *url, uint64_t from, uint32_t max, uint8_t *records,
+                       uint32_t *count) {
+  spot_url_t u;
+  spot__msg_t req, rep;
+  int rc = prepare(url, &u, &req, SPOT__WIRE_EVENTS, 0);
+  if (rc != 0)
+    return rc;
+  req.log = spot__wire_cstr(NULL);
+  req.from = from;
+  req.max = max;
+  CALL(r, u, req, rep, {
+    uint32_t n = rep.count < max ? rep.count : max;
+    memcpy(records, rep.events, (size_t)n * 256u);
+    *count = n;
+  });
+}
+
 const char *spot_remote_public_key(const spot_remote_t *r) { return r->me.pub.z85; }
 
 int spot__net_ns_name(const char *dir, char *out, size_t cap) {

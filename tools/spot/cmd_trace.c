@@ -19,6 +19,7 @@
 #include "dispatch/dispatch.h"
 #include "events.h"
 #include "spot.h"
+#include "spot/net.h"
 
 #define NONE ((size_t)-1)
 
@@ -65,17 +66,12 @@ static int tree_add(tree_t *t, const spot__event_t *e, size_t parent) {
   return 0;
 }
 
-/* The index of event id in the tree, or NONE. */
-static size_t tree_find(const tree_t *t, uint64_t id) {
-  size_t lo = 0, hi = t->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (t->v[mid].e.id < id)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < t->n && t->v[lo].e.id == id ? lo : NONE;
+/* The index of event (node, id) in the tree, or NONE. Newest first: causes are usually close. */
+static size_t tree_find(const tree_t *t, uint64_t node, uint64_t id) {
+  for (size_t i = t->n; i-- > 0;)
+    if (t->v[i].e.id == id && t->v[i].e.node == node)
+      return i;
+  return NONE;
 }
 
 /* The newest put event of element seq of log `log`, scanning the event log from its newest event. */
@@ -139,11 +135,72 @@ static int grow(spot_ns_t *ns, spot_log_t *events, tree_t *t, const spot__event_
       continue; /* expired meanwhile, or damaged: not part of what we can show */
     if (e.cause_node != t->node_id || e.cause_id < root->id || e.cause_id >= id)
       continue;
-    size_t parent = tree_find(t, e.cause_id);
+    size_t parent = tree_find(t, e.cause_node, e.cause_id);
     if (parent != NONE)
       rc = tree_add(t, &e, parent);
   }
   return rc == 0 ? 0 : spot_cli_fail(rc, "cannot build the tree");
+}
+
+/* ---- other nodes ---- */
+
+#define BATCH 1024u
+
+/* For each put in the tree to another node's log, reads that node's event log and adds what the put caused there:
+ * the node's put event for the element (same cause, same sequence number), then every event caused by what is
+ * already in the subtree. Puts from there to further nodes are followed the same way. */
+static int grow_remote(tree_t *t) {
+  spot_remote_t *r = NULL;
+  uint8_t *recs = NULL;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < t->n; i++) {
+    spot__event_t put = t->v[i].e;
+    spot_url_t u;
+    if (put.type != SPOT__EV_PUT || !spot_is_remote(put.log) || spot_url_parse(put.log, &u) != 0)
+      continue;
+    if (r == NULL) {
+      const char *to = getenv("SPOT_TIMEOUT_MS");
+      if ((rc = spot_remote_new(spot_cli_key, spot_cli_node_key, to ? (uint32_t)strtoul(to, NULL, 10) : 0, &r)) != 0 ||
+          (recs = malloc((size_t)BATCH * SPOT__EVENT_BYTES)) == NULL) {
+        rc = rc ? rc : SPOT_ENOMEM;
+        break;
+      }
+    }
+    char nsurl[256];
+    snprintf(nsurl, sizeof nsurl, "spot://%s/%s", u.hostport, u.ns);
+    uint64_t from = 1, their_node = 0;
+    size_t sub = NONE;
+    for (;;) {
+      uint32_t n = 0;
+      if (spot_remote_events(r, nsurl, from, BATCH, recs, &n) != 0) {
+        fprintf(stderr, "spot: cannot follow the trace to %s: %s\n", nsurl, spot_errdetail());
+        break; /* show what this node knows */
+      }
+      if (n == 0)
+        break;
+      for (uint32_t k = 0; k < n && rc == 0; k++) {
+        spot__event_t e;
+        if (spot__event_decode(recs + (size_t)k * SPOT__EVENT_BYTES, &e) != 0)
+          continue;
+        from = e.id + 1;
+        if (sub == NONE) {
+          if (e.type == SPOT__EV_PUT && e.seq == put.seq && strcmp(e.log, u.log) == 0 &&
+              e.cause_node == put.cause_node && e.cause_id == put.cause_id) {
+            their_node = e.node;
+            rc = tree_add(t, &e, i);
+            sub = t->n - 1;
+          }
+          continue;
+        }
+        size_t parent = e.cause_node == their_node ? tree_find(t, e.cause_node, e.cause_id) : NONE;
+        if (parent != NONE)
+          rc = tree_add(t, &e, parent);
+      }
+    }
+  }
+  spot_remote_free(r);
+  free(recs);
+  return rc == 0 ? 0 : spot_cli_fail(rc, "cannot follow the trace to another node");
 }
 
 /* ---- text ---- */
@@ -185,8 +242,11 @@ static void print_text_line(const tree_t *t, const tnode_t *x, size_t depth) {
       printf(": %s", e->reason);
     break;
   }
-  printf("  [event %" PRIu64 "]", e->id);
-  if (e->id == t->traced)
+  if (e->node != t->node_id)
+    printf("  [node %016" PRIx64 " event %" PRIu64 "]", e->node, e->id);
+  else
+    printf("  [event %" PRIu64 "]", e->id);
+  if (e->id == t->traced && e->node == t->node_id)
     printf("  <== %s#%" PRIu64, e->log, e->seq);
   putchar('\n');
 }
@@ -230,7 +290,8 @@ static void print_json(const tree_t *t) {
   for (;;) {
     putchar('{');
     spot_cli_event_json_members(stdout, &t->v[i].e);
-    printf(",\"traced\":%s,\"children\":[", t->v[i].e.id == t->traced ? "true" : "false");
+    printf(",\"traced\":%s,\"children\":[",
+           t->v[i].e.id == t->traced && t->v[i].e.node == t->node_id ? "true" : "false");
     if (t->v[i].first != NONE) {
       i = t->v[i].first;
       continue;
@@ -264,7 +325,7 @@ static void dot_text(const char *s) {
 
 static void print_dot_node(const tree_t *t, const tnode_t *x) {
   const spot__event_t *e = &x->e;
-  printf("  e%" PRIu64 " [label=\"%s %s#%" PRIu64, e->id, spot__event_type_name(e->type), e->log, e->seq);
+  printf("  e%zu [label=\"%s %s#%" PRIu64, (size_t)(x - t->v), spot__event_type_name(e->type), e->log, e->seq);
   if (e->handler[0])
     printf("\\n%s%s", e->type == SPOT__EV_PUT ? "-> " : "", e->handler);
   if (e->type == SPOT__EV_END)
@@ -274,12 +335,14 @@ static void print_dot_node(const tree_t *t, const tnode_t *x) {
     if (e->reason[0])
       printf("\\n"), dot_text(e->reason);
   }
+  if (e->node != t->node_id)
+    printf("\\nnode %016" PRIx64, e->node);
   printf("\\nevent %" PRIu64 "\"", e->id);
   if (e->type == SPOT__EV_FAIL)
     printf(", color=red");
   if (e->type == SPOT__EV_START)
     printf(", style=rounded");
-  if (e->id == t->traced)
+  if (e->id == t->traced && e->node == t->node_id)
     printf(", style=\"bold,filled\", fillcolor=lightyellow");
   printf("];\n");
 }
@@ -291,12 +354,12 @@ static void print_dot(const tree_t *t) {
       printf("  top [label=\"remote node %016" PRIx64 "\\nevent %" PRIu64 "\"", t->top_node, t->top_id);
     else
       printf("  top [label=\"event %" PRIu64 "\\nexpired\"", t->top_id);
-    printf(", shape=ellipse, style=dashed];\n  top -> e%" PRIu64 ";\n", t->v[0].e.id);
+    printf(", shape=ellipse, style=dashed];\n  top -> e0;\n");
   }
   for (size_t i = 0; i < t->n; i++) {
     print_dot_node(t, &t->v[i]);
     if (t->v[i].parent != NONE)
-      printf("  e%" PRIu64 " -> e%" PRIu64 ";\n", t->v[t->v[i].parent].e.id, t->v[i].e.id);
+      printf("  e%zu -> e%zu;\n", t->v[i].parent, i);
   }
   printf("}\n");
 }
@@ -363,7 +426,7 @@ int spot_cli_trace(int argc, char **argv, const char *ns_dir) {
     goto done;
   }
   if (find_put(ns, events, name, seq, &put) != 0 || find_root(ns, &t, &put, &root) != 0 ||
-      grow(ns, events, &t, &root) != 0)
+      grow(ns, events, &t, &root) != 0 || grow_remote(&t) != 0)
     goto done;
   t.traced = put.id;
   if (fmt == FMT_JSON)
