@@ -9,7 +9,8 @@
  * A node's logs are named spot://HOST:PORT/NAMESPACE/LOG from elsewhere (woof:// is an alias), NAMESPACE being the
  * base name of the node's namespace directory. spotd serves them with --listen HOST:PORT --key NODE.key
  * (spot_server_start); clients reach them with a spot_remote_t; handlers put to them with spot_ctx_put and the
- * node's key; `spot deploy` installs handlers on a running node. Not done yet: cross-node traces.
+ * node's key; `spot deploy` installs handlers on a running node; `spot trace` follows puts into other nodes'
+ * event logs (spot_remote_events).
  */
 #ifndef SPOT_NET_H
 #define SPOT_NET_H
