@@ -9,7 +9,8 @@
  *   remote_put_to_start     10,000 sequential remote puts naming a no-op handler, each waited for (its start event
  *                           read back from the node's event log): from the client's put call (wall clock) to the
  *                           node's start stamp (the same clock: one host);
- *   remote_puts_in_flight   4 client threads, each with its own connection, putting for about a second.
+ *   remote_puts_pipelined   one client keeping 64 puts in flight on its connection for a second;
+ *   remote_puts_in_flight   4 client threads, each with its own connection and one put at a time, for a second.
  * Each figure is also given as a ratio of its p50 to the baseline's. spot and spotd are taken from the build
  * directory next to this program (or $SPOT_CLI, $SPOT_SPOTD).
  *
@@ -304,6 +305,38 @@ static void *put_loop(void *arg) {
   return NULL;
 }
 
+#define WINDOW 64
+
+/* One client keeping WINDOW puts in flight on its connection. */
+static void remote_puts_pipelined(void) {
+  spot_remote_t *r = client();
+  uint64_t sent = 0, acked = 0, ticket, seq;
+  uint64_t t0 = now_ns(), until = t0 + 1000000000ull;
+  while (now_ns() < until) {
+    while (sent - acked < WINDOW) {
+      if (spot_remote_put_async(r, url, "pipelined", 9, NULL, NULL, &ticket) != 0) {
+        fprintf(stderr, "bench_net: %s\n", spot_errdetail());
+        exit(1);
+      }
+      sent++;
+    }
+    if (spot_remote_put_result(r, url, &ticket, &seq) != 0) {
+      fprintf(stderr, "bench_net: %s\n", spot_errdetail());
+      exit(1);
+    }
+    acked++;
+  }
+  double seconds = (double)(now_ns() - t0) / 1e9;
+  uint64_t in_time = acked;
+  while (acked < sent && spot_remote_put_result(r, url, &ticket, &seq) == 0) /* drain what is still in flight */
+    acked++;
+  printf("{\"name\":\"remote_puts_pipelined\",\"transport\":\"tcp loopback\",\"curve\":true,\"clients\":1,"
+         "\"in_flight\":%d,\"ops_per_s\":%.0f,\"budget_ops_per_s\":50000}\n",
+         WINDOW, (double)in_time / seconds);
+  fflush(stdout);
+  spot_remote_free(r);
+}
+
 static void remote_puts_in_flight(void) {
   pthread_t t[IN_FLIGHT];
   for (int k = 0; k < IN_FLIGHT; k++)
@@ -330,7 +363,7 @@ int main(int argc, char **argv) {
   const char *filter = argc > 1 ? argv[1] : "";
   baseline(); /* always: the other figures are ratios to it */
   int spot_figures = strstr("remote_put_rtt", filter) || strstr("remote_put_to_start", filter) ||
-                     strstr("remote_puts_in_flight", filter);
+                     strstr("remote_puts_in_flight", filter) || strstr("remote_puts_pipelined", filter);
   if (!spot_figures)
     return 0;
   node_up();
@@ -338,6 +371,8 @@ int main(int argc, char **argv) {
     remote_put_rtt();
   if (strstr("remote_put_to_start", filter))
     remote_put_to_start();
+  if (strstr("remote_puts_pipelined", filter))
+    remote_puts_pipelined();
   if (strstr("remote_puts_in_flight", filter))
     remote_puts_in_flight();
   node_down();

@@ -189,6 +189,30 @@ static void test_remote_ops_and_rights(void) {
   spot_remote_free(mallory);
 }
 
+/* 500 puts in flight on one connection: every reply comes back once, in order, with dense sequence numbers. */
+static void test_pipelined_puts(void) {
+  spot_remote_t *alice = client("alice", 5000);
+  CHECK(alice != NULL);
+  uint64_t first = 0, ticket, seq, tickets[500];
+  CHECK_OK(spot_remote_latest(alice, url, &first));
+  for (int i = 0; i < 500; i++) {
+    char v[16];
+    snprintf(v, sizeof v, "p%d", i);
+    CHECK_OK(spot_remote_put_async(alice, url, v, strlen(v), NULL, NULL, &tickets[i]));
+  }
+  for (int i = 0; i < 500; i++) {
+    CHECK_OK(spot_remote_put_result(alice, url, &ticket, &seq));
+    CHECK_EQ(ticket, tickets[i]);
+    CHECK_EQ(seq, first + 1 + (uint64_t)i);
+  }
+  char buf[16], want[16];
+  size_t size;
+  CHECK_OK(spot_remote_get(alice, url, first + 500, buf, sizeof buf, &size));
+  snprintf(want, sizeof want, "p%d", 499);
+  CHECK(strncmp(buf, want, sizeof buf) == 0);
+  spot_remote_free(alice);
+}
+
 static void test_wrong_key_and_down_node_time_out(void) {
   spot_remote_t *r;
   char key[4400], wrong[4400];
@@ -307,6 +331,7 @@ static void test_kill9_mid_stream(void) {
 
 static const spot_test_t tests[] = {
     {"remote_ops_and_rights", test_remote_ops_and_rights},
+    {"pipelined_puts", test_pipelined_puts},
     {"wrong_key_and_down_node_time_out", test_wrong_key_and_down_node_time_out},
     {"malformed_frames", test_malformed_frames},
     {"kill9_mid_stream", test_kill9_mid_stream},

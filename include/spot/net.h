@@ -64,6 +64,15 @@ const char *spot_remote_public_key(const spot_remote_t *r);
 int spot_remote_put(spot_remote_t *r, const char *url, const void *data, size_t len, const char *handler,
                     const spot_cause_t *cause, uint64_t *seq);
 int spot_remote_get(spot_remote_t *r, const char *url, uint64_t seq, void *buf, size_t cap, size_t *size);
+
+/* Pipelining: spot_remote_put_async sends a put and returns at once with its *ticket; spot_remote_put_result waits
+ * for the next reply from the node of url, whichever put it answers (*ticket says which; replies come in the
+ * order the node took the puts), and gives its sequence number or its error. One writer can so keep many puts in
+ * flight on one connection. A time-out drops the connection: the puts still in flight then have no answer (they
+ * may or may not have been taken), as with a node that died. */
+int spot_remote_put_async(spot_remote_t *r, const char *url, const void *data, size_t len, const char *handler,
+                          const spot_cause_t *cause, uint64_t *ticket);
+int spot_remote_put_result(spot_remote_t *r, const char *url, uint64_t *ticket, uint64_t *seq);
 int spot_remote_latest(spot_remote_t *r, const char *url, uint64_t *seq);
 int spot_remote_info(spot_remote_t *r, const char *url, spot_log_info_t *out);
 int spot_remote_create(spot_remote_t *r, const char *url, const spot_log_config_t *cfg);

@@ -281,6 +281,79 @@ int spot_remote_put(spot_remote_t *r, const char *url, const void *data, size_t 
   CALL(r, u, req, rep, if (seq) *seq = rep.seq);
 }
 
+int spot_remote_put_async(spot_remote_t *r, const char *url, const void *data, size_t len, const char *handler,
+                          const spot_cause_t *cause, uint64_t *ticket) {
+  spot_url_t u;
+  spot__msg_t req;
+  int rc = prepare(url, &u, &req, SPOT__WIRE_PUT, 1);
+  if (rc != 0)
+    return rc;
+  if (len > SPOT__WIRE_MAX_DATA)
+    return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is too long to send", len);
+  req.handler = spot__wire_cstr(handler);
+  req.data = data;
+  req.data_len = (uint32_t)len;
+  if (cause) {
+    req.cause_node = cause->node;
+    req.cause_event = cause->event;
+  }
+  spot__mutex_lock(&r->mu);
+  void *sock = NULL;
+  size_t n;
+  if ((rc = conn_for(r, u.hostport, &sock)) == 0) {
+    req.id = r->next_id++;
+    rc = spot__wire_encode(&req, r->buf, SPOT__WIRE_MAX, &n);
+  }
+  if (rc == 0 && zmq_send(sock, r->buf, n, 0) < 0)
+    rc = spot__fail(SPOT_EIO, "cannot send to %s: %s", u.hostport, zmq_strerror(zmq_errno()));
+  if (rc == 0)
+    *ticket = req.id;
+  spot__mutex_unlock(&r->mu);
+  return rc;
+}
+
+int spot_remote_put_result(spot_remote_t *r, const char *url, uint64_t *ticket, uint64_t *seq) {
+  spot_url_t u;
+  int rc = spot_url_parse(url, &u);
+  if (rc != 0)
+    return rc;
+  spot__mutex_lock(&r->mu);
+  void *sock = NULL;
+  if ((rc = conn_for(r, u.hostport, &sock)) != 0) {
+    spot__mutex_unlock(&r->mu);
+    return rc;
+  }
+  zmq_msg_t frame;
+  zmq_msg_init(&frame);
+  zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+  spot__msg_t rep;
+  rc = SPOT_ETIMEDOUT;
+  uint64_t deadline = spot__now_ns() + (uint64_t)r->timeout_ms * 1000000u;
+  while (rc == SPOT_ETIMEDOUT && spot__now_ns() < deadline) {
+    if (zmq_poll(&item, 1, (long)((deadline - spot__now_ns()) / 1000000u) + 1) <= 0)
+      continue;
+    if (zmq_msg_recv(&frame, sock, 0) < 0 ||
+        spot__wire_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &rep) != 0 || !(rep.flags & SPOT__WIRE_REPLY))
+      continue;
+    *ticket = rep.id;
+    if (rep.status != 0) {
+      char detail[SPOT__WIRE_DETAIL_MAX + 1] = "";
+      spot__wire_copy(rep.detail, detail, sizeof detail);
+      rc = spot__fail(rep.status, "node %s: %s", u.hostport, detail[0] ? detail : spot_strerror(rep.status));
+    } else {
+      *seq = rep.seq;
+      rc = 0;
+    }
+  }
+  if (rc == SPOT_ETIMEDOUT) {
+    conn_drop(r, sock); /* the requests in flight are lost to this client: say so, and start afresh */
+    rc = spot__fail(SPOT_ETIMEDOUT, "node %s did not answer within %u ms", u.hostport, r->timeout_ms);
+  }
+  zmq_msg_close(&frame);
+  spot__mutex_unlock(&r->mu);
+  return rc;
+}
+
 int spot_remote_get(spot_remote_t *r, const char *url, uint64_t seq, void *buf, size_t cap, size_t *size) {
   spot_url_t u;
   spot__msg_t req, rep;
