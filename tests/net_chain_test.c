@@ -190,6 +190,22 @@ static void test_three_node_chain(void) {
            spot, dirs[0]);
   CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd), 0);
   CHECK(strstr(out, "digraph") && strstr(out, "store") && strstr(out, "node "));
+  /* the cloud's event log, read from here; and spot_put on a remote name goes to that node */
+  snprintf(cmd, sizeof cmd, "cd %s && SPOT_KNOWN_NODES=%s %s --key operator.key events spot://127.0.0.1:%d/cloud --json",
+           root, known, spot, ports[2]);
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd), 0);
+  CHECK(strstr(out, "\"handler\":\"store\"") && strstr(out, "\"type\":\"end\""));
+  char done_url[128];
+  snprintf(done_url, sizeof done_url, "spot://127.0.0.1:%d/cloud/done", ports[2]);
+  char opkey[4500];
+  snprintf(opkey, sizeof opkey, "%s/operator.key", root);
+  setenv("SPOT_KEY", opkey, 1);
+  setenv("SPOT_KNOWN_NODES", known, 1);
+  spot_ns_t *dev2;
+  CHECK_OK(spot_ns_open(dirs[0], NULL, &dev2));
+  CHECK_OK(spot_put(dev2, done_url, "direct", 6, NULL, NULL, &seq));
+  CHECK_EQ(seq, 2);
+  spot_ns_close(dev2);
   stop_all();
 
   /* the causes across the nodes: device start -> edge put; edge start -> cloud put */

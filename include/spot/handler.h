@@ -63,10 +63,10 @@ void spot_handler_register(const spot_handler_def_t *def);
  * new element. *seq (may be NULL) gets its sequence number. Errors as spot_put (spot/node.h), spot_remote_put. */
 int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler, uint64_t *seq);
 
-/* Copies element seq of log `log` into buf (cap >= the log's element size). */
+/* Copies element seq of log `log` (or of a remote name) into buf (cap >= the log's element size). */
 int spot_ctx_get(spot_ctx_t *ctx, const char *log, uint64_t seq, void *buf, size_t cap);
 
-/* The newest sequence number of log `log` (0 if empty). */
+/* The newest sequence number of log `log` or of a remote name (0 if empty). */
 int spot_ctx_latest(spot_ctx_t *ctx, const char *log, uint64_t *seq);
 
 /* Writes one line to the node's output, prefixed with the handler's name and event. */

@@ -28,7 +28,8 @@ typedef struct spot_cause {
 
 /* Appends len bytes (zero-padded) to log `log` of ns and records the put in the node's event log. If handler is not
  * NULL it must be registered in ns (SPOT_ENOTFOUND otherwise, refused before anything is written), and it will run
- * on the new element. Returns when the log's durability setting holds. cause may be NULL. SPOT_EBUSY when the log or
+ * on the new element. A remote name (spot://host:port/namespace/log) goes to that node instead, with this process's
+ * client (keys from $SPOT_KEY, $SPOT_NODE_KEY or known_nodes; see spot/net.h). Returns when the log's durability setting holds. cause may be NULL. SPOT_EBUSY when the log or
  * the event log is full of elements whose handlers have not ended (the node is down or behind). */
 int spot_put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
              const spot_cause_t *cause, uint64_t *seq);

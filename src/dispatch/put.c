@@ -111,6 +111,11 @@ int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, cons
 
 int spot_put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
              const spot_cause_t *cause, uint64_t *seq) {
+  if (spot_is_remote(log)) { /* another node's log: through this process's client */
+    spot_remote_t *r;
+    int rc = spot__net_shared(&r);
+    return rc ? rc : spot_remote_put(r, log, data, len, handler, cause, seq);
+  }
   return spot__put(ns, log, data, len, handler, cause, seq);
 }
 
@@ -160,12 +165,22 @@ int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len,
 }
 
 int spot_ctx_get(spot_ctx_t *ctx, const char *log, uint64_t seq, void *buf, size_t cap) {
+  if (spot_is_remote(log)) {
+    spot_remote_t *r;
+    int rc = spot__net_shared(&r);
+    return rc ? rc : spot_remote_get(r, log, seq, buf, cap, NULL);
+  }
   spot_log_t *l;
   int rc = spot__ns_log(ctx->ns, log, &l);
   return rc ? rc : spot_log_read(l, seq, buf, cap);
 }
 
 int spot_ctx_latest(spot_ctx_t *ctx, const char *log, uint64_t *seq) {
+  if (spot_is_remote(log)) {
+    spot_remote_t *r;
+    int rc = spot__net_shared(&r);
+    return rc ? rc : spot_remote_latest(r, log, seq);
+  }
   spot_log_t *l;
   int rc = spot__ns_log(ctx->ns, log, &l);
   return rc ? rc : spot_log_latest(l, seq);

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,6 +18,7 @@
 #include "dispatch/dispatch.h"
 #include "events.h"
 #include "spot.h"
+#include "spot/net.h"
 
 #define FOLLOW_POLL_NS 200000000ull /* how often a follower checks for signals and a closed stdout */
 
@@ -113,6 +115,7 @@ typedef struct events_opts {
   int follow, json;
   int have_from, have_limit;
   uint64_t from, limit;
+  const char *remote; /* spot://host:port/namespace: another node's event log */
 } events_opts_t;
 
 static volatile sig_atomic_t stop_requested;
@@ -123,7 +126,8 @@ static void on_stop_signal(int sig) {
 }
 
 static int parse_events_args(int argc, char **argv, events_opts_t *o) {
-  static const char usage[] = "usage: spot events [--follow] [--json] [--from ID] [--limit N]";
+  static const char usage[] = "usage: spot events [spot://HOST:PORT/NAMESPACE] [--follow] [--json] [--from ID] "
+                              "[--limit N]";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--follow") == 0 || strcmp(a, "-f") == 0) {
@@ -141,6 +145,8 @@ static int parse_events_args(int argc, char **argv, events_opts_t *o) {
         o->from = v, o->have_from = 1;
       else
         o->limit = v, o->have_limit = 1;
+    } else if (spot_is_remote(a) && o->remote == NULL) {
+      o->remote = a;
     } else {
       return spot_cli_fail(0, "events: unexpected argument %s; %s", a, usage);
     }
@@ -260,10 +266,64 @@ static int follow(spot_ns_t *ns, spot_log_t *log, const events_opts_t *o, uint64
   return 0;
 }
 
+/* Another node's event log, read with EVENTS requests (the get right there); --follow polls it. --limit counts from
+ * --from (default: the oldest kept). */
+static int remote_events(const events_opts_t *o) {
+  spot_remote_t *r;
+  const char *t = getenv("SPOT_TIMEOUT_MS");
+  int rc = spot_remote_new(spot_cli_key, spot_cli_node_key, t ? (uint32_t)strtoul(t, NULL, 10) : 0, &r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot set up the client");
+  enum { BATCH = 512 };
+  uint8_t *recs = malloc((size_t)BATCH * SPOT__EVENT_BYTES);
+  uint64_t next = o->have_from ? o->from : 1, printed = 0;
+  if (!o->json)
+    print_header();
+  while (rc == 0 && recs && !stop_requested && !(o->have_limit && printed >= o->limit)) {
+    uint32_t n = 0;
+    rc = spot_remote_events(r, o->remote, next, BATCH, recs, &n);
+    for (uint32_t k = 0; rc == 0 && k < n && !(o->have_limit && printed >= o->limit); k++) {
+      spot__event_t e;
+      if (spot__event_decode(recs + (size_t)k * SPOT__EVENT_BYTES, &e) != 0)
+        continue;
+      next = e.id + 1;
+      printed++;
+      if (o->json) {
+        fputc('{', stdout);
+        spot_cli_event_json_members(stdout, &e);
+        fputs("}\n", stdout);
+      } else {
+        print_text(&e);
+      }
+    }
+    if (rc == 0 && fflush(stdout) != 0)
+      rc = SPOT_EIO;
+    if (rc == 0 && n == 0) {
+      if (!o->follow || stdout_gone())
+        break;
+      struct timespec pause = {.tv_nsec = 200000000};
+      nanosleep(&pause, NULL);
+    }
+  }
+  free(recs);
+  spot_remote_free(r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot read the events of %s", o->remote);
+  return 0;
+}
+
 int spot_cli_events(int argc, char **argv, const char *ns_dir) {
   events_opts_t o = {0};
   if (parse_events_args(argc, argv, &o) != 0)
     return 1;
+  if (o.remote) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return remote_events(&o);
+  }
   spot_ns_t *ns;
   int rc = spot_ns_open(ns_dir, NULL, &ns);
   if (rc != 0)

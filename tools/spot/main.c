@@ -33,7 +33,7 @@ static const command_t commands[] = {
     {"build-handler", spot_cli_build_handler, "build-handler FILE.c|FILE.so       compile, install, register"},
     {"handlers", spot_cli_handlers, "handlers                            the registered handlers"},
     {"deploy", spot_cli_deploy, "deploy FILE.c|FILE.so spot://HOST:PORT/NS   install a handler on a running node"},
-    {"events", spot_cli_events, "events [--follow] [--json]          the node's event log"},
+    {"events", spot_cli_events, "events [spot://H:P/NS] [--follow] [--json]  a node's event log"},
     {"trace", spot_cli_trace, "trace LOG SEQNO [--json|--dot]      the causal tree of an element"},
     {"plan", spot_cli_plan, "plan VERB [...]                     energy/billing planner (spot plan --help)"},
     {"keygen", spot_cli_keygen, "keygen NAME [--dir DIR]             CURVE key pair: NAME.key (0600), NAME.pub"},
