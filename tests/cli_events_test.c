@@ -343,7 +343,7 @@ static void test_trace_remote(void) {
   CHECK(starts(out, "{\"type\":\"remote\",\"node\":\"0000000000abcdef\",\"id\":77,\"children\":[{"));
   CHECK(strstr(out, "\"cause\":{\"node\":\"0000000000abcdef\",\"id\":77}") != NULL);
   CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s -n %s trace b 1 --dot", spot_test_bin(), dir), 0);
-  CHECK(strstr(out, "top -> e1;") != NULL);
+  CHECK(strstr(out, "top -> e0;") != NULL);
 }
 
 static void test_errors(void) {

@@ -171,7 +171,10 @@ static void test_three_node_chain(void) {
   for (int tries = 0; tries < 50; tries++) { /* the last end events may still be on their way */
     snprintf(cmd, sizeof cmd, "cd %s && SPOT_KNOWN_NODES=%s %s --key operator.key -n %s trace in 1", root, known, spot,
              dirs[0]);
-    CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd), 0);
+    int trc = spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd);
+    if (trc != 0)
+      fprintf(stderr, "  trace: %s", err);
+    CHECK_EQ(trc, 0);
     if (strstr(out, "end store"))
       break;
     usleep(100000);
@@ -193,7 +196,10 @@ static void test_three_node_chain(void) {
   /* the cloud's event log, read from here; and spot_put on a remote name goes to that node */
   snprintf(cmd, sizeof cmd, "cd %s && SPOT_KNOWN_NODES=%s %s --key operator.key events spot://127.0.0.1:%d/cloud --json",
            root, known, spot, ports[2]);
-  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd), 0);
+  int erc = spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd);
+  if (erc != 0)
+    fprintf(stderr, "  remote events: %s", err);
+  CHECK_EQ(erc, 0);
   CHECK(strstr(out, "\"handler\":\"store\"") && strstr(out, "\"type\":\"end\""));
   char done_url[128];
   snprintf(done_url, sizeof done_url, "spot://127.0.0.1:%d/cloud/done", ports[2]);

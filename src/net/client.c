@@ -365,7 +365,8 @@ int spot_remote_get(spot_remote_t *r, const char *url, uint64_t seq, void *buf, 
     if (rep.data_len > cap)
       rc_ = spot__fail(SPOT_EINVAL, "element of %u bytes does not fit a buffer of %zu", rep.data_len, cap);
     else {
-      memcpy(buf, rep.data, rep.data_len);
+      if (rep.data_len > 0)
+        memcpy(buf, rep.data, rep.data_len);
       if (size)
         *size = rep.data_len;
     }
@@ -437,7 +438,8 @@ int spot_remote_events(spot_remote_t *r, const char *url, uint64_t from, uint32_
   req.max = max;
   CALL(r, u, req, rep, {
     uint32_t n = rep.count < max ? rep.count : max;
-    memcpy(records, rep.events, (size_t)n * 256u);
+    if (n > 0)
+      memcpy(records, rep.events, (size_t)n * 256u);
     *count = n;
   });
 }
