@@ -262,22 +262,31 @@ static int prepare(const char *url, spot_url_t *u, spot__msg_t *req, int type, i
     return rc_;                                                       \
   } while (0)
 
-int spot_remote_put(spot_remote_t *r, const char *url, const void *data, size_t len, const char *handler,
-                    const spot_cause_t *cause, uint64_t *seq) {
-  spot_url_t u;
-  spot__msg_t req, rep;
-  int rc = prepare(url, &u, &req, SPOT__WIRE_PUT, 1);
+/* A put request: url's node, namespace and log; data; the handler to run (NULL: none); the cause (NULL: none). */
+static int prepare_put(const char *url, spot_url_t *u, spot__msg_t *req, const void *data, size_t len,
+                       const char *handler, const spot_cause_t *cause) {
+  int rc = prepare(url, u, req, SPOT__WIRE_PUT, 1);
   if (rc != 0)
     return rc;
   if (len > SPOT__WIRE_MAX_DATA)
     return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is too long to send", len);
-  req.handler = spot__wire_cstr(handler);
-  req.data = data;
-  req.data_len = (uint32_t)len;
+  req->handler = spot__wire_cstr(handler);
+  req->data = data;
+  req->data_len = (uint32_t)len;
   if (cause) {
-    req.cause_node = cause->node;
-    req.cause_event = cause->event;
+    req->cause_node = cause->node;
+    req->cause_event = cause->event;
   }
+  return 0;
+}
+
+int spot_remote_put(spot_remote_t *r, const char *url, const void *data, size_t len, const char *handler,
+                    const spot_cause_t *cause, uint64_t *seq) {
+  spot_url_t u;
+  spot__msg_t req, rep;
+  int rc = prepare_put(url, &u, &req, data, len, handler, cause);
+  if (rc != 0)
+    return rc;
   CALL(r, u, req, rep, if (seq) *seq = rep.seq);
 }
 
@@ -285,18 +294,9 @@ int spot_remote_put_async(spot_remote_t *r, const char *url, const void *data, s
                           const spot_cause_t *cause, uint64_t *ticket) {
   spot_url_t u;
   spot__msg_t req;
-  int rc = prepare(url, &u, &req, SPOT__WIRE_PUT, 1);
+  int rc = prepare_put(url, &u, &req, data, len, handler, cause);
   if (rc != 0)
     return rc;
-  if (len > SPOT__WIRE_MAX_DATA)
-    return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is too long to send", len);
-  req.handler = spot__wire_cstr(handler);
-  req.data = data;
-  req.data_len = (uint32_t)len;
-  if (cause) {
-    req.cause_node = cause->node;
-    req.cause_event = cause->event;
-  }
   spot__mutex_lock(&r->mu);
   void *sock = NULL;
   size_t n;
