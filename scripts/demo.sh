@@ -4,7 +4,7 @@
 # puts and gets, the ring expiring old elements, a writer killed with kill -9 in the middle of a stream of appends
 # and the recovery that follows; then handlers: built and registered, run by spotd in worker processes on every put,
 # a chain traced through its causes, a crashing handler that takes down only its worker, a day of frost readings;
-# and the energy/billing planner. Everything happens in a scratch namespace that is removed afterwards.
+# two nodes over ZeroMQ with CURVE keys and access rights; and the energy/billing planner. Everything happens in a scratch namespace that is removed afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -73,6 +73,27 @@ say "$spot" trace c 1
 echo; echo "\$ spot events --json | grep fail"
 "$spot" events --json | grep '"type":"fail"' | cut -c1-230
 say "$spot" latest frost_alerts
+kill $spotd_pid; wait $spotd_pid 2>/dev/null || true; spotd_pid=
+
+echo; echo "# two nodes: a device putting to a cloud node over ZeroMQ with CURVE, with keys and rights"
+keys=$(dirname "$SPOT_DIR")
+cloud_ns=$keys/cloud
+(cd "$keys" && "$spot" keygen cloud >/dev/null && "$spot" keygen device >/dev/null)
+"$spot" init "$cloud_ns" >/dev/null
+"$spot" -n "$cloud_ns" create readings --size 32 --history 1000
+echo "$(cat "$keys/device.pub") get,put   # the device" > "$cloud_ns/access"
+port=$((7400 + RANDOM % 500))
+echo "\$ spotd -n cloud --listen 127.0.0.1:$port --key cloud.key &"
+build/release/spotd -n "$cloud_ns" --listen 127.0.0.1:$port --key "$keys/cloud.key" --quiet &
+spotd_pid=$!
+sleep 0.3
+export SPOT_KEY=$keys/device.key SPOT_NODE_KEY=$keys/cloud.pub
+say "$spot" put spot://127.0.0.1:$port/cloud/readings --data "pump 3: 4.2 bar"
+printf '\n$ spot get spot://127.0.0.1:%s/cloud/readings latest -> ' $port
+"$spot" get spot://127.0.0.1:$port/cloud/readings latest | tr -d '\0'; echo
+echo; echo "\$ spot put ... with a key the cloud does not know"
+SPOT_KEY= "$spot" put spot://127.0.0.1:$port/cloud/readings --data intruder || true
+unset SPOT_KEY SPOT_NODE_KEY
 kill $spotd_pid; wait $spotd_pid 2>/dev/null || true; spotd_pid=
 
 echo; echo "# the energy/billing planner (docs/model.md)"
