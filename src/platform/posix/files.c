@@ -8,53 +8,33 @@
 #include <unistd.h>
 
 #include "platform/platform.h"
+#include "platform/posix/posix.h"
 #include "spot/error.h"
-
-static int errno_to_spot(int e) {
-  switch (e) {
-  case ENOENT:
-  case ENOTDIR:
-    return SPOT_ENOTFOUND;
-  case EACCES:
-  case EPERM:
-  case EROFS:
-    return SPOT_EPERM;
-  case ENOSPC:
-  case EDQUOT:
-    return SPOT_ENOSPC;
-  case EEXIST:
-    return SPOT_EEXIST;
-  case ENOMEM:
-    return SPOT_ENOMEM;
-  default:
-    return SPOT_EIO;
-  }
-}
 
 int spot__write_private(const char *path, const void *data, size_t n) {
   /* O_EXCL: never overwrite (and never follow a symlink planted at path); 0600 whatever the umask leaves. */
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
-    return errno_to_spot(errno);
+    return spot__posix_err(errno);
   int rc = 0;
   if (fchmod(fd, 0600) != 0)
-    rc = errno_to_spot(errno);
+    rc = spot__posix_err(errno);
   const unsigned char *p = data;
   while (rc == 0 && n > 0) {
     ssize_t w = write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR)
         continue;
-      rc = errno_to_spot(errno);
+      rc = spot__posix_err(errno);
       break;
     }
     p += w;
     n -= (size_t)w;
   }
   if (rc == 0 && fsync(fd) != 0)
-    rc = errno_to_spot(errno);
+    rc = spot__posix_err(errno);
   if (close(fd) != 0 && rc == 0)
-    rc = errno_to_spot(errno);
+    rc = spot__posix_err(errno);
   if (rc != 0)
     unlink(path);
   return rc;
@@ -63,7 +43,7 @@ int spot__write_private(const char *path, const void *data, size_t n) {
 int spot__mtime_ns(const char *path, uint64_t *out) {
   struct stat st;
   if (stat(path, &st) != 0)
-    return errno_to_spot(errno);
+    return spot__posix_err(errno);
   *out = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
   return 0;
 }

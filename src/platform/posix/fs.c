@@ -9,33 +9,13 @@
 #include <unistd.h>
 
 #include "platform/platform.h"
+#include "platform/posix/posix.h"
 #include "spot/error.h"
-
-static int errno_to_spot(int e) {
-  switch (e) {
-  case ENOENT:
-  case ENOTDIR:
-    return SPOT_ENOTFOUND;
-  case EACCES:
-  case EPERM:
-  case EROFS:
-    return SPOT_EPERM;
-  case ENOSPC:
-  case EDQUOT:
-    return SPOT_ENOSPC;
-  case EEXIST:
-    return SPOT_EEXIST;
-  case ENOMEM:
-    return SPOT_ENOMEM;
-  default:
-    return SPOT_EIO;
-  }
-}
 
 int spot__mkdir(const char *path) {
   if (mkdir(path, 0755) == 0 || (errno == EEXIST && spot__is_dir(path)))
     return 0;
-  return errno_to_spot(errno);
+  return spot__posix_err(errno);
 }
 
 int spot__is_dir(const char *path) {
@@ -51,7 +31,7 @@ int spot__exists(const char *path) {
 int spot__touch(const char *path) {
   int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    return errno_to_spot(errno);
+    return spot__posix_err(errno);
   close(fd);
   return 0;
 }
@@ -59,7 +39,7 @@ int spot__touch(const char *path) {
 int spot__dir_each(const char *dir, int (*fn)(const char *name, void *arg), void *arg) {
   DIR *d = opendir(dir);
   if (d == NULL)
-    return errno_to_spot(errno);
+    return spot__posix_err(errno);
   int rc = 0;
   struct dirent *e;
   while (rc == 0 && (e = readdir(d)) != NULL) {

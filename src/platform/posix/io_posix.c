@@ -12,33 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "platform/posix/posix.h"
 #include "spot/error.h"
 #include "spot/io.h"
 
 struct spot_file {
   int fd;
 };
-
-static int from_errno(int e) {
-  switch (e) {
-  case ENOENT:
-    return SPOT_ENOTFOUND;
-  case EEXIST:
-    return SPOT_EEXIST;
-  case ENOSPC:
-  case EDQUOT:
-  case EFBIG:
-    return SPOT_ENOSPC;
-  case EACCES:
-  case EPERM:
-  case EROFS:
-    return SPOT_EPERM;
-  case ENOMEM:
-    return SPOT_ENOMEM;
-  default:
-    return SPOT_EIO;
-  }
-}
 
 static int px_open(spot_io_t *io, const char *path, unsigned flags, spot_file_t **out) {
   int oflags = O_RDWR | O_CLOEXEC;
@@ -53,7 +33,7 @@ static int px_open(spot_io_t *io, const char *path, unsigned flags, spot_file_t 
     f->fd = open(path, oflags, 0644);
   while (f->fd < 0 && errno == EINTR);
   if (f->fd < 0) {
-    int rc = from_errno(errno);
+    int rc = spot__posix_err(errno);
     free(f);
     return rc;
   }
@@ -62,7 +42,7 @@ static int px_open(spot_io_t *io, const char *path, unsigned flags, spot_file_t 
 }
 
 static int px_close(spot_file_t *f) {
-  int rc = close(f->fd) == 0 ? 0 : from_errno(errno);
+  int rc = close(f->fd) == 0 ? 0 : spot__posix_err(errno);
   free(f);
   return rc;
 }
@@ -70,7 +50,7 @@ static int px_close(spot_file_t *f) {
 static int px_size(spot_file_t *f, uint64_t *out) {
   struct stat st;
   if (fstat(f->fd, &st) != 0)
-    return from_errno(errno);
+    return spot__posix_err(errno);
   *out = (uint64_t)st.st_size;
   return 0;
 }
@@ -81,7 +61,7 @@ static int px_read(spot_file_t *f, uint64_t off, void *buf, size_t n, size_t *go
     r = pread(f->fd, buf, n, (off_t)off);
   while (r < 0 && errno == EINTR);
   if (r < 0)
-    return from_errno(errno);
+    return spot__posix_err(errno);
   *got = (size_t)r;
   return 0;
 }
@@ -92,7 +72,7 @@ static int px_write(spot_file_t *f, uint64_t off, const void *buf, size_t n, siz
     r = pwrite(f->fd, buf, n, (off_t)off);
   while (r < 0 && errno == EINTR);
   if (r < 0)
-    return from_errno(errno);
+    return spot__posix_err(errno);
   *put = (size_t)r;
   return 0;
 }
@@ -101,19 +81,19 @@ static int px_allocate(spot_file_t *f, uint64_t size) {
   int rc = posix_fallocate(f->fd, 0, (off_t)size);
   if (rc == EOPNOTSUPP || rc == EINVAL) /* file systems without fallocate (tmpfs of old kernels, some FUSE) */
     rc = ftruncate(f->fd, (off_t)size) == 0 ? 0 : errno;
-  return rc == 0 ? 0 : from_errno(rc);
+  return rc == 0 ? 0 : spot__posix_err(rc);
 }
 
 static int px_map(spot_file_t *f, uint64_t size, void **addr) {
   void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
   if (p == MAP_FAILED)
-    return from_errno(errno);
+    return spot__posix_err(errno);
   *addr = p;
   return 0;
 }
 
 static int px_unmap(spot_file_t *f, void *addr, uint64_t size) {
-  return munmap(addr, (size_t)size) == 0 ? 0 : from_errno(errno);
+  return munmap(addr, (size_t)size) == 0 ? 0 : spot__posix_err(errno);
 }
 
 static int px_sync(spot_file_t *f) {
@@ -121,7 +101,7 @@ static int px_sync(spot_file_t *f) {
   do
     r = fdatasync(f->fd);
   while (r != 0 && errno == EINTR);
-  return r == 0 ? 0 : from_errno(errno);
+  return r == 0 ? 0 : spot__posix_err(errno);
 }
 
 static int px_lock(spot_file_t *f, int mode) {
@@ -132,7 +112,7 @@ static int px_lock(spot_file_t *f, int mode) {
   while (r != 0 && errno == EINTR);
   if (r == 0)
     return 0;
-  return errno == EWOULDBLOCK ? SPOT_EBUSY : from_errno(errno);
+  return errno == EWOULDBLOCK ? SPOT_EBUSY : spot__posix_err(errno);
 }
 
 /* Syncs the directory holding path, so a rename or create in it is durable. */
@@ -149,8 +129,8 @@ static int sync_parent(const char *path) {
     return SPOT_EINVAL;
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    return from_errno(errno);
-  int rc = fsync(fd) == 0 ? 0 : from_errno(errno);
+    return spot__posix_err(errno);
+  int rc = fsync(fd) == 0 ? 0 : spot__posix_err(errno);
   close(fd);
   return rc;
 }
@@ -158,16 +138,16 @@ static int sync_parent(const char *path) {
 static int px_rename(spot_io_t *io, const char *from, const char *to) {
   if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) != 0) {
     if (errno != EINVAL && errno != ENOSYS)
-      return from_errno(errno);
+      return spot__posix_err(errno);
     /* file systems without RENAME_NOREPLACE: link() refuses to replace as well */
     if (link(from, to) != 0)
-      return from_errno(errno);
+      return spot__posix_err(errno);
     unlink(from);
   }
   return sync_parent(to);
 }
 
-static int px_remove(spot_io_t *io, const char *path) { return unlink(path) == 0 ? 0 : from_errno(errno); }
+static int px_remove(spot_io_t *io, const char *path) { return unlink(path) == 0 ? 0 : spot__posix_err(errno); }
 
 static int hexval(int c) {
   if (c >= '0' && c <= '9')
