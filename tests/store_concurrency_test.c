@@ -30,6 +30,7 @@
 
 #include "spot/log.h"
 #include "spot/ns.h"
+#include "elem.h"
 #include "support.h"
 #include "test.h"
 
@@ -37,7 +38,6 @@
 #define NTHREAD 4
 #define NWRITER (NPROC * NTHREAD)
 #define ELEM_MAGIC 0x43545053u /* "SPTC" */
-#define ELEM_HDR 32u
 #define DEADLINE_S 90
 
 static int quick(void) {
@@ -47,47 +47,8 @@ static int quick(void) {
 
 /* ---- elements: header {magic, writer, counter, tag, len, sum} then filler ---- */
 
-typedef struct elem_hdr {
-  uint32_t magic;
-  uint32_t writer;
-  uint64_t counter;
-  uint64_t tag;
-  uint32_t len; /* bytes written by the append; the rest up to elem_size must read as zeros */
-  uint32_t sum; /* fnv1a of the len bytes with this field zero */
-} elem_hdr_t;
-_Static_assert(sizeof(elem_hdr_t) == ELEM_HDR, "element header size");
-
-static uint32_t fnv1a(const uint8_t *p, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 16777619u;
-  return h;
-}
-
-static uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
-
-/* Writes the element of (writer, counter, tag) into buf (elem_size bytes, zero-padded); returns its length. */
 static size_t make_elem(uint8_t *buf, uint32_t elem_size, uint32_t writer, uint64_t counter, uint64_t tag) {
-  uint64_t r = mix64(((uint64_t)writer << 48) ^ counter ^ (tag << 20));
-  size_t len = ELEM_HDR + (size_t)(r % (elem_size - ELEM_HDR + 1));
-  memset(buf, 0, elem_size);
-  elem_hdr_t h = {ELEM_MAGIC, writer, counter, tag, (uint32_t)len, 0};
-  memcpy(buf, &h, sizeof h);
-  for (size_t i = ELEM_HDR; i < len; i++) {
-    if ((i & 7) == 0)
-      r = mix64(r + i);
-    buf[i] = (uint8_t)(r >> ((i & 7) * 8));
-  }
-  h.sum = fnv1a(buf, len);
-  memcpy(buf, &h, sizeof h);
-  return len;
+  return elem_make(buf, elem_size, ELEM_MAGIC, writer, counter, tag);
 }
 
 /* Checks that got (elem_size bytes) is exactly an element that make_elem builds; fills *h. 0 or -1 with a line. */

@@ -40,6 +40,7 @@
 #include "spot/log.h"
 #include "spot/ns.h"
 #include "store/log_impl.h" /* owner_died_*: a writer that dies at a chosen step of an append */
+#include "elem.h"
 #include "support.h"
 #include "test.h"
 
@@ -47,7 +48,6 @@
 #define ROUNDS_QUICK 12
 #define MAX_WRITERS 3
 #define ELEM_MAGIC 0x52435053u /* "SPCR" */
-#define ELEM_HDR 32u
 
 static int quick(void) {
   const char *q = getenv("SPOT_TEST_QUICK");
@@ -70,46 +70,8 @@ static uint64_t rnd(void) { /* xorshift64* */
 
 /* ---- elements ---- */
 
-typedef struct elem_hdr {
-  uint32_t magic;
-  uint32_t writer; /* global writer id: round * MAX_WRITERS + index */
-  uint64_t counter;
-  uint64_t log_tag;
-  uint32_t len;
-  uint32_t sum; /* fnv1a of the len bytes with this field zero */
-} elem_hdr_t;
-_Static_assert(sizeof(elem_hdr_t) == ELEM_HDR, "element header size");
-
-static uint32_t fnv1a(const uint8_t *p, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 16777619u;
-  return h;
-}
-
-static uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
-
 static size_t make_elem(uint8_t *buf, uint32_t elem_size, uint32_t writer, uint64_t counter, uint64_t tag) {
-  uint64_t r = mix64(((uint64_t)writer << 40) ^ counter ^ (tag << 56));
-  size_t len = ELEM_HDR + (size_t)(r % (elem_size - ELEM_HDR + 1));
-  memset(buf, 0, elem_size);
-  elem_hdr_t h = {ELEM_MAGIC, writer, counter, tag, (uint32_t)len, 0};
-  memcpy(buf, &h, sizeof h);
-  for (size_t i = ELEM_HDR; i < len; i++) {
-    if ((i & 7) == 0)
-      r = mix64(r + i);
-    buf[i] = (uint8_t)(r >> ((i & 7) * 8));
-  }
-  h.sum = fnv1a(buf, len);
-  memcpy(buf, &h, sizeof h);
-  return len;
+  return elem_make(buf, elem_size, ELEM_MAGIC, writer, counter, tag);
 }
 
 /* ---- the logs ---- */
@@ -426,7 +388,7 @@ static int check_round(const char *path, clog_t *lg, int rounds_total, totals_t 
     }
     elem_hdr_t h;
     memcpy(&h, got, sizeof h);
-    if (h.magic != ELEM_MAGIC || h.log_tag != lg->tag || h.writer >= nwriters || h.len < ELEM_HDR ||
+    if (h.magic != ELEM_MAGIC || h.tag != lg->tag || h.writer >= nwriters || h.len < ELEM_HDR ||
         h.len > lg->elem_size) {
       fprintf(stderr, "  %s: seq %llu holds no element of this test\n", lg->name, (unsigned long long)s);
       bad = 1;
