@@ -2,7 +2,8 @@
 # deps.sh: installs, with apt, the Debian 12 packages spot needs to build and test, skipping those already there.
 # Run as root (CI and a fresh machine are). Quiet unless something is installed.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libgsl-dev gnuplot-nox procps libzmq3-dev libsodium-dev)
+pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libgsl-dev gnuplot-nox procps libzmq3-dev libsodium-dev
+  libvlfeat-dev libopenblas-dev libstb-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

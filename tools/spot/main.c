@@ -2,11 +2,16 @@
  * main.c: the `spot` command line: picks the namespace (-n DIR or $SPOT_DIR) and runs a subcommand.
  *
  * Every subcommand exits 0 on success and otherwise prints one line on stderr saying what went wrong and what to
- * do, and exits non-zero. Subcommands live in cmd_*.c, one file per area.
+ * do, and exits non-zero. Subcommands live in cmd_*.c, one file per area. A verb spot does not know itself runs the
+ * program spot-VERB (as git does): first the one beside this `spot`, then one on PATH. Applications built on spot
+ * (apps/vquery: `spot vquery`) plug in this way without the core command line linking their libraries.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "events.h"
@@ -46,9 +51,48 @@ static void usage(FILE *out) {
                "commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  spot %s\n", commands[i].usage);
+  fprintf(out, "  spot vquery VERB [...]              the media-query application (spot vquery --help)\n"
+               "  spot VERB ...                       otherwise runs spot-VERB, beside spot or on PATH\n");
 }
 
 const char *spot_cli_key, *spot_cli_node_key;
+
+/* Runs spot-VERB with argv[1..] (argv[0] is the verb): beside /proc/self/exe first, then on PATH. Returns only
+ * when neither could be run: 2 for an unknown verb, 1 for a program that exists but did not start. The -n and key
+ * options were taken out of argv, so they are passed on through the environment. */
+static int run_external(char **argv, const char *ns_dir) {
+  const char *verb = argv[0];
+  for (const char *c = verb; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+      return -1;
+  if (ns_dir)
+    setenv("SPOT_DIR", ns_dir, 1);
+  if (spot_cli_key)
+    setenv("SPOT_KEY", spot_cli_key, 1);
+  if (spot_cli_node_key)
+    setenv("SPOT_NODE_KEY", spot_cli_node_key, 1);
+  char prog[64];
+  snprintf(prog, sizeof prog, "spot-%s", verb);
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash && (size_t)(slash - self) + 1 + strlen(prog) < sizeof self) {
+      strcpy(slash + 1, prog);
+      if (access(self, X_OK) == 0) {
+        argv[0] = prog;
+        execv(self, argv);
+        fprintf(stderr, "spot: cannot run %s: %s\n", self, strerror(errno));
+        return 1;
+      }
+    }
+  }
+  argv[0] = prog;
+  execvp(prog, argv);
+  argv[0] = (char *)verb;
+  return errno == ENOENT ? -1 : 1;
+}
 
 int main(int argc, char **argv) {
   const char *ns_dir = getenv("SPOT_DIR");
@@ -89,6 +133,9 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(argv[1], commands[i].name) == 0)
       return commands[i].fn(argc - 1, argv + 1, ns_dir);
+  int rc = run_external(argv + 1, ns_dir);
+  if (rc >= 0)
+    return rc;
   fprintf(stderr, "spot: unknown command '%s' (run `spot --help` for the list)\n", argv[1]);
   return 2;
 }

@@ -1,0 +1,209 @@
+/*
+ * apps/vquery/vquery.h: the media-query application's shared contract (IoTDI 2016, MODEL.md sections 1-5 and 8).
+ *
+ * Devices turn camera frames into compact visual queries (one VLAD descriptor of VQ_DIM floats, VQ_QUERY_BITS bits),
+ * an aggregator collects its devices' queries and uploads them to the cloud once per monitoring interval, and the
+ * cloud matches them against a library of photographs with autoscaled matcher handlers and puts each answer back to
+ * the device that asked. Every tier is a spot node; the application uses the public API (include/spot/) only.
+ *
+ * This header is what the application's modules agree on:
+ *   - images, descriptors, the library file and batched matching (image.c, describe.c, library.c, match.c);
+ *   - the cameras and motion detection a device uses (camera.c, motion.c);
+ *   - the records that travel in logs between the tiers and that the experiment reads back (the vq_*_rec_t below);
+ *   - the log names of each tier's namespace.
+ * Functions return 0 or a negative SPOT_E* code and leave a detail line (spot_errdetail) saying what to do.
+ */
+#ifndef VQUERY_H
+#define VQUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <spot/error.h>
+
+#define VQ_DIM 256          /* VLAD coefficients of one query: k = 4 centres x 64 PCA dimensions */
+#define VQ_PCA_DIM 64       /* SIFT's 128 dimensions projected by PCA */
+#define VQ_CENTRES 4        /* k-means centres of the VLAD vocabulary */
+#define VQ_QUERY_BITS 8192  /* VQ_DIM x 32-bit floats: the paper's query size */
+#define VQ_FRAME_W 320      /* QVGA, as the paper's boards captured */
+#define VQ_FRAME_H 240
+#define VQ_NAME_MAX 64      /* an image's name in a library, NUL included */
+
+/* ---- images ---- */
+
+/* A grayscale image, row-major, one float per pixel in [0, 255]. px is owned by the image (vq_image_free). */
+typedef struct vq_image {
+  int w, h;
+  float *px;
+} vq_image_t;
+
+/* Decodes a JPEG, PNG, PPM or PGM file (libstb) to grayscale. SPOT_ENOTFOUND (missing file), SPOT_EINVAL (not an
+ * image stb can decode), SPOT_ENOMEM; the detail line names the file. */
+int vq_image_load(const char *path, vq_image_t *out);
+/* A new w x h image resampled from src (bilinear). */
+int vq_image_resize(const vq_image_t *src, int w, int h, vq_image_t *out);
+void vq_image_free(vq_image_t *img);
+
+/* ---- descriptors ---- */
+
+/* The descriptor model: PCA (128 -> VQ_PCA_DIM) and VQ_CENTRES k-means centres, trained on images that are not in
+ * the library. Plain data, so it can live inside a memory-mapped library file. */
+typedef struct vq_model {
+  float mean[128];
+  float pca[VQ_PCA_DIM][128]; /* rows: principal directions, largest variance first */
+  float centres[VQ_CENTRES][VQ_PCA_DIM];
+} vq_model_t;
+
+/* Trains a model on n image files (SIFT on each, grayscale, resized so the longer side is at most 640). */
+int vq_model_train(const char *const *paths, size_t n, uint64_t seed, vq_model_t *out);
+
+/* One query: SIFT on img, PCA, VLAD over the centres, signed square root, L2 normalisation. A frame with no SIFT
+ * feature gives SPOT_EEMPTY (nothing to ask). Reentrant: any number of threads may describe with one model. */
+int vq_describe(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]);
+
+/* ---- the library file (FILE.vql) ---- */
+
+/* A library: a model and one descriptor per photograph, named after its file. Opened read-only and memory-mapped;
+ * versioned and checksummed: a damaged or foreign file is refused (SPOT_ECORRUPT, SPOT_EVERSION) naming it. */
+typedef struct vq_library vq_library_t;
+
+int vq_library_open(const char *path, vq_library_t **out);
+void vq_library_close(vq_library_t *lib);
+const vq_model_t *vq_library_model(const vq_library_t *lib);
+size_t vq_library_count(const vq_library_t *lib);
+const char *vq_library_name(const vq_library_t *lib, size_t i); /* valid until close */
+/* Index of the entry named name, or -1. */
+long vq_library_find(const vq_library_t *lib, const char *name);
+
+/* ---- matching ---- */
+
+typedef struct vq_hit {
+  int32_t index; /* library entry, -1 when the library has fewer than k entries */
+  float score;   /* inner product of the two unit vectors: 1 is identical */
+} vq_hit_t;
+
+/* Matches nq queries (nq x VQ_DIM floats, row-major) against the whole library in one batched sgemm (OpenBLAS),
+ * and writes the k best hits of each query, best first, to hits[q * k + j]. */
+int vq_match_batch(const vq_library_t *lib, const float *queries, size_t nq, size_t k, vq_hit_t *hits);
+
+/* ---- cameras and motion ---- */
+
+typedef struct vq_camera vq_camera_t;
+
+/* The synthetic camera: pans slowly over one library photograph at a time (loaded from images_dir, the directory
+ * the library was built from) at VQ_FRAME_W x VQ_FRAME_H, with sensor noise and objects that enter and leave at
+ * random times (a Poisson process), so frame differencing has something to see. Deterministic for a seed. */
+int vq_camera_synthetic(const vq_library_t *lib, const char *images_dir, uint64_t seed, vq_camera_t **out);
+/* Replays the image files of dir in name order (resized to QVGA), looping. The truth of a frame is the library
+ * entry of the same file name, or -1. */
+int vq_camera_dir(const vq_library_t *lib, const char *dir, vq_camera_t **out);
+/* The next frame (into *frame, which the camera owns until the next call) and the library index of the photograph
+ * in view (-1 when unknown). */
+int vq_camera_next(vq_camera_t *cam, const vq_image_t **frame, int32_t *truth);
+void vq_camera_close(vq_camera_t *cam);
+
+/* Frame differencing: 1 when cur differs from prev enough to call it motion, 0 otherwise. *score (may be NULL)
+ * gets the fraction of pixels that changed. */
+int vq_motion(const vq_image_t *prev, const vq_image_t *cur, double *score);
+
+/* ---- records in logs ---- */
+
+#define VQ_REC_VERSION 1u
+#define VQ_URL_MAX 160 /* a spot://host:port/namespace/log name, NUL included */
+
+/* A query: an element of the device's `queries` log, the aggregator's `inbox` log and the cloud's `repository`
+ * log. The answer goes to reply (the device's `answers` log) with the `vq_answer` handler. */
+typedef struct vq_query_rec {
+  uint32_t version;    /* VQ_REC_VERSION */
+  uint32_t device;     /* device number, 0..N-1 */
+  uint64_t interval;   /* monitoring interval the query was made in */
+  uint64_t qid;        /* the device's own number for it: its seqno in the device's queries log */
+  int64_t put_ns;      /* CLOCK_REALTIME when the device put it (latency is measured against it) */
+  int32_t truth;       /* library index the camera was looking at, -1 unknown */
+  uint32_t reserved;
+  char reply[VQ_URL_MAX];
+  float vlad[VQ_DIM];
+} vq_query_rec_t;
+
+/* An answer: an element of the device's `answers` log. */
+typedef struct vq_answer_rec {
+  uint32_t version;
+  uint32_t device;
+  uint64_t interval;
+  uint64_t qid;
+  int64_t put_ns;      /* copied from the query */
+  int64_t answered_ns; /* CLOCK_REALTIME when the matcher put the answer */
+  int32_t truth;
+  int32_t match;       /* best library index */
+  float score;
+  uint32_t reserved;
+} vq_answer_rec_t;
+
+/* One device interval: an element of the device's `meter` log. Energy is measured, bits are what was done. */
+typedef struct vq_device_rec {
+  uint32_t version;
+  uint32_t device;
+  uint64_t interval;
+  double drawn_bits;    /* r drawn from the law (controlled mode), or the motion volume (real mode) */
+  uint32_t queries;     /* queries made and put: ceil(r / VQ_QUERY_BITS) in controlled mode */
+  uint32_t overrun;     /* 1 if the interval's work ended after the interval did */
+  double active_bits;   /* queries * VQ_QUERY_BITS */
+  double idle_bits;     /* (rho - active_bits)+ bit-equivalents of idle work done */
+  double active_cpu_s;  /* thread CPU time of the active work (capture, motion, SIFT, VLAD, put) */
+  double idle_cpu_s;    /* thread CPU time of the idle work */
+  double energy_j;      /* what the meter charged: watts * cpu, or RAPL */
+  uint32_t frames;      /* frames captured */
+  uint32_t motion_frames;
+} vq_device_rec_t;
+
+/* A device's calibration: an element of its `calibration` log, written before the run. */
+typedef struct vq_calib_rec {
+  uint32_t version;
+  uint32_t device;
+  double watts;
+  double eps_a;          /* J/b: active energy per query bit */
+  double eps_i;          /* J/b: idle energy per bit-equivalent */
+  double active_cpu_s;   /* mean CPU time of one query (active frame) */
+  double idle_cpu_s;     /* mean CPU time of one idle unit */
+  double idle_unit_bits; /* bit-equivalents one idle unit stands for */
+  uint32_t active_frames, idle_units;
+} vq_calib_rec_t;
+
+/* One cloud interval: an element of the cloud's `billing` log, written by the autoscaler when it takes the batch. */
+typedef struct vq_billing_rec {
+  uint32_t version;
+  uint32_t instances;    /* instances billed during this interval (set from the previous interval's volume) */
+  uint64_t interval;
+  double volume_bits;    /* S: bits uploaded for this interval */
+  double theta;          /* the quota in force */
+  double model_usd;      /* b_t S + b_i (theta - S)+ + b_a (S - theta)+ */
+  double instance_usd;   /* instances * interval seconds * price per instance-hour / 3600 */
+  uint32_t queries;
+  uint32_t next_instances; /* what the autoscaler set for the next interval */
+} vq_billing_rec_t;
+
+/* An interval's upload: an element of the cloud's `batches` log put by the aggregator with handler vq_interval:
+ * the queries of the interval are repository elements first..last. */
+typedef struct vq_batch_rec {
+  uint32_t version;
+  uint32_t queries;
+  uint64_t interval;
+  uint64_t first, last; /* repository seqnos, inclusive; first > last when the interval had no query */
+  double volume_bits;
+} vq_batch_rec_t;
+
+/* Log names. Device: queries, answers, meter, calibration. Aggregator: inbox, uploaded. Cloud: repository,
+ * batches, jobs, billing, config. */
+#define VQ_LOG_QUERIES "queries"
+#define VQ_LOG_ANSWERS "answers"
+#define VQ_LOG_METER "meter"
+#define VQ_LOG_CALIB "calibration"
+#define VQ_LOG_INBOX "inbox"
+#define VQ_LOG_UPLOADED "uploaded"
+#define VQ_LOG_REPOSITORY "repository"
+#define VQ_LOG_BATCHES "batches"
+#define VQ_LOG_JOBS "jobs"
+#define VQ_LOG_BILLING "billing"
+#define VQ_LOG_CONFIG "config"
+
+#endif
