@@ -192,10 +192,41 @@ typedef struct vq_batch_rec {
   double volume_bits;
 } vq_batch_rec_t;
 
-/* Log names. Device: queries, answers, meter, calibration. Aggregator: inbox, uploaded. Cloud: repository,
+/* The cloud's settings: the element of its `config` log that the driver puts before starting the cloud node; the
+ * cloud's handlers read the latest one. */
+typedef struct vq_cloud_config {
+  uint32_t version;
+  uint32_t idle_instances;   /* instances while the previous interval's volume S was below theta (default 3) */
+  uint32_t active_instances; /* instances when S >= theta (default 30) */
+  uint32_t top_k;            /* hits kept per query (the answer carries the best) */
+  uint32_t match_batch;      /* queries per matcher job (one sgemm each) */
+  uint32_t interval_ms;      /* T */
+  double theta;              /* the quota, bits per interval */
+  double b_t, b_i, b_a;      /* $/b: transfer, idle, active (MODEL.md section 4) */
+  double usd_per_instance_hour;
+  char library[256];         /* path of the FILE.vql the matchers load */
+} vq_cloud_config_t;
+
+/* An answer as the device received it: an element of the device's `latency` log, put by the device's vq_answer
+ * handler when the cloud's answer arrives (a rerun may put the same qid twice; readers keep the first). */
+typedef struct vq_latency_rec {
+  uint32_t version;
+  uint32_t device;
+  uint64_t interval;
+  uint64_t qid;
+  int64_t put_ns;      /* when the device put the query */
+  int64_t received_ns; /* when its answer ran vq_answer on the device */
+  int32_t truth;
+  int32_t match;
+  float score;
+  uint32_t reserved;
+} vq_latency_rec_t;
+
+/* Log names. Device: queries, answers, latency, meter, calibration. Aggregator: inbox, uploaded. Cloud: repository,
  * batches, jobs, billing, config. */
 #define VQ_LOG_QUERIES "queries"
 #define VQ_LOG_ANSWERS "answers"
+#define VQ_LOG_LATENCY "latency"
 #define VQ_LOG_METER "meter"
 #define VQ_LOG_CALIB "calibration"
 #define VQ_LOG_INBOX "inbox"
