@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test.sh: installs what is missing (apt), builds spot twice (normal, and with ASan+UBSan), runs every test in
-# both builds with ctest, and ends with one line "N passed, N failed" over both runs. Exit status 0 only if all
+# test.sh: installs what is missing (apt), builds spot three times (normal; with ASan+UBSan; without the network,
+# -DSPOT_NET=OFF, which proves core, store, dispatch and model build without libzmq), runs the tests of each build
+# with ctest, and ends with one line "N passed, N failed" over all runs. Exit status 0 only if all
 # passed. This is the README's test command; .ci/run calls it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,9 @@ run_build build/release "normal"
 # The sanitizer build runs the same tests with ASan+UBSan; SPOT_TEST_QUICK trims the longest loops.
 SPOT_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_build build/asan "ASan+UBSan" -DSPOT_SANITIZE=ON -DCMAKE_C_COMPILER=clang
+
+# Without the network: the same library minus src/net and libzmq; the tests that need no network run (quick loops).
+SPOT_TEST_QUICK=1 run_build build/nonet "no network (SPOT_NET=OFF)" -DSPOT_NET=OFF
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -34,7 +34,8 @@ extern "C" {
   X(EPERM, -17, "permission denied")                                                          \
   X(EEMPTY, -18, "log is empty")                                                              \
   X(ERANGE, -19, "value out of range")                                                        \
-  X(ECLOSED, -20, "handle is closed")
+  X(ECLOSED, -20, "handle is closed")                                                         \
+  X(ENOTSUP, -21, "not supported by this build")
 
 typedef enum spot_err {
   SPOT_OK = 0,

@@ -11,6 +11,9 @@
  * (spot_server_start); clients reach them with a spot_remote_t; handlers put to them with spot_ctx_put and the
  * node's key; `spot deploy` installs handlers on a running node; `spot trace` follows puts into other nodes'
  * event logs (spot_remote_events).
+ *
+ * The network is optional at build time: a build with -DSPOT_NET=OFF has none of the functions below (and does not
+ * install this header); spot_put and handlers' spot_ctx_* calls then refuse remote names with SPOT_ENOTSUP.
  */
 #ifndef SPOT_NET_H
 #define SPOT_NET_H
@@ -40,8 +43,7 @@ typedef struct spot_url {
   char log[64];       /* "" when the name stops at the namespace */
 } spot_url_t;
 
-/* 1 if name is a remote name (spot:// or woof://). */
-int spot_is_remote(const char *name);
+/* spot_is_remote (1 if name is spot:// or woof://) is in spot/node.h: every build has it, with the network or not. */
 /* Parses spot://host:port/namespace[/log]; names are validated. SPOT_EINVAL or SPOT_EBADNAME with a detail line. */
 int spot_url_parse(const char *url, spot_url_t *out);
 

@@ -34,6 +34,11 @@ typedef struct spot_cause {
 int spot_put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
              const spot_cause_t *cause, uint64_t *seq);
 
+/* 1 if name is a remote name (spot://host:port/namespace/log, or the alias woof://), else 0. Pure; every build has
+ * it. A build without the network (-DSPOT_NET=OFF) refuses remote names in spot_put and the spot_ctx_* calls with
+ * SPOT_ENOTSUP. */
+int spot_is_remote(const char *name);
+
 typedef struct spot_handler_info {
   uint32_t id;      /* stable id (sequence number of its first registration) */
   uint64_t version; /* sequence number of its latest registration */

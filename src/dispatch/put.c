@@ -17,7 +17,7 @@
 
 #include "core/error.h"
 #include "dispatch/dispatch.h"
-#include "net/net_impl.h"
+#include "dispatch/remote.h"
 #include "store/store.h"
 
 int spot__ns_event(spot_ns_t *ns, spot__event_t *e, uint64_t *id) {
@@ -111,11 +111,8 @@ int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, cons
 
 int spot_put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
              const spot_cause_t *cause, uint64_t *seq) {
-  if (spot_is_remote(log)) { /* another node's log: through this process's client */
-    spot_remote_t *r;
-    int rc = spot__net_shared(&r);
-    return rc ? rc : spot_remote_put(r, log, data, len, handler, cause, seq);
-  }
+  if (spot_is_remote(log)) /* another node's log: through the network's method table (dispatch/remote.h) */
+    return spot__remote_put(log, data, len, handler, cause, seq);
   return spot__put(ns, log, data, len, handler, cause, seq);
 }
 
@@ -136,12 +133,9 @@ static int remote_put(spot_ctx_t *ctx, const char *url, const void *data, size_t
   if (strlen(url) >= sizeof e.log)
     return spot__fail(SPOT_EINVAL, "remote name %s is longer than the event log keeps (%zu characters)", url,
                       sizeof e.log - 1);
-  spot_remote_t *r;
-  int rc = spot__net_shared(&r);
   uint64_t s = 0;
   e.time_ns = spot__wall_ns();
-  if (rc == 0)
-    rc = spot_remote_put(r, url, data, len, handler, &ctx->cause, &s);
+  int rc = spot__remote_put(url, data, len, handler, &ctx->cause, &s);
   if (rc != 0)
     return rc;
   e.type = SPOT__EV_PUT;
@@ -165,22 +159,16 @@ int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len,
 }
 
 int spot_ctx_get(spot_ctx_t *ctx, const char *log, uint64_t seq, void *buf, size_t cap) {
-  if (spot_is_remote(log)) {
-    spot_remote_t *r;
-    int rc = spot__net_shared(&r);
-    return rc ? rc : spot_remote_get(r, log, seq, buf, cap, NULL);
-  }
+  if (spot_is_remote(log))
+    return spot__remote_get(log, seq, buf, cap);
   spot_log_t *l;
   int rc = spot__ns_log(ctx->ns, log, &l);
   return rc ? rc : spot_log_read(l, seq, buf, cap);
 }
 
 int spot_ctx_latest(spot_ctx_t *ctx, const char *log, uint64_t *seq) {
-  if (spot_is_remote(log)) {
-    spot_remote_t *r;
-    int rc = spot__net_shared(&r);
-    return rc ? rc : spot_remote_latest(r, log, seq);
-  }
+  if (spot_is_remote(log))
+    return spot__remote_latest(log, seq);
   spot_log_t *l;
   int rc = spot__ns_log(ctx->ns, log, &l);
   return rc ? rc : spot_log_latest(l, seq);

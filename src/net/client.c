@@ -74,10 +74,6 @@ int spot_url_parse(const char *url, spot_url_t *out) {
   return 0;
 }
 
-int spot_is_remote(const char *name) {
-  return name && (strncmp(name, "spot://", 7) == 0 || strncmp(name, "woof://", 7) == 0);
-}
-
 int spot_remote_new(const char *key_file, const char *node_key, uint32_t timeout_ms, spot_remote_t **out) {
   spot_remote_t *r = calloc(1, sizeof *r);
   if (r == NULL || (r->buf = malloc(SPOT__WIRE_MAX)) == NULL) {

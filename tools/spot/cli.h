@@ -33,7 +33,16 @@ int spot_cli_ls(int argc, char **argv, const char *ns_dir);
 int spot_cli_info(int argc, char **argv, const char *ns_dir);
 int spot_cli_check(int argc, char **argv, const char *ns_dir);
 
-/* The same on remote names (cmd_remote.c). */
+/* SPOT_HAVE_NET (set by the build): 1 with the network, 0 for -DSPOT_NET=OFF. */
+#ifndef SPOT_HAVE_NET
+#define SPOT_HAVE_NET 1
+#endif
+
+/* Refuses `what` (a remote name or a network command) in a build without the network: prints one line saying so
+ * and returns 1 (cmd_nonet.c, only in such a build). */
+int spot_cli_no_network(const char *what);
+
+/* The same on remote names (cmd_remote.c; cmd_nonet.c refuses them in a build without the network). */
 int spot_cli_remote_put(const char *url, const void *data, size_t len, const char *handler);
 int spot_cli_remote_get(const char *url, const char *seqtext);
 int spot_cli_remote_latest(const char *url);

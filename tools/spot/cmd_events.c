@@ -18,7 +18,9 @@
 #include "dispatch/dispatch.h"
 #include "events.h"
 #include "spot.h"
+#if SPOT_HAVE_NET
 #include "spot/net.h"
+#endif
 
 #define FOLLOW_POLL_NS 200000000ull /* how often a follower checks for signals and a closed stdout */
 
@@ -266,6 +268,7 @@ static int follow(spot_ns_t *ns, spot_log_t *log, const events_opts_t *o, uint64
   return 0;
 }
 
+#if SPOT_HAVE_NET
 /* Another node's event log, read with EVENTS requests (the get right there); --follow polls it. --limit counts from
  * --from (default: the oldest kept). */
 static int remote_events(const events_opts_t *o) {
@@ -311,6 +314,7 @@ static int remote_events(const events_opts_t *o) {
     return spot_cli_fail(rc, "cannot read the events of %s", o->remote);
   return 0;
 }
+#endif
 
 int spot_cli_events(int argc, char **argv, const char *ns_dir) {
   events_opts_t o = {0};
@@ -322,7 +326,11 @@ int spot_cli_events(int argc, char **argv, const char *ns_dir) {
     sa.sa_handler = on_stop_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+#if SPOT_HAVE_NET
     return remote_events(&o);
+#else
+    return spot_cli_no_network(o.remote);
+#endif
   }
   spot_ns_t *ns;
   int rc = spot_ns_open(ns_dir, NULL, &ns);

@@ -20,7 +20,9 @@
 #include "core/error.h"
 #include "dispatch/dispatch.h"
 #include "spot.h"
+#if SPOT_HAVE_NET
 #include "spot/net.h"
+#endif
 
 #ifndef SPOT_BUILD_INCLUDE_DIR
 #define SPOT_BUILD_INCLUDE_DIR ""
@@ -164,6 +166,9 @@ int spot_cli_deploy(int argc, char **argv, const char *ns_dir) {
   if (argc != 3 || !spot_is_remote(argv[2]))
     return spot_cli_fail(0, "usage: spot deploy FILE.c|FILE.so spot://HOST:PORT/NAMESPACE [--key FILE] "
                             "[--node-key FILE]");
+#if !SPOT_HAVE_NET
+  return spot_cli_no_network("deploy");
+#else
   uint8_t *bytes = NULL;
   size_t len = 0;
   int rc = spot_cli_handler_object(argv[1], &bytes, &len);
@@ -184,6 +189,7 @@ int spot_cli_deploy(int argc, char **argv, const char *ns_dir) {
     return spot_cli_fail(rc, "deploy of %s to %s failed", argv[1], argv[2]);
   printf("deployed %s to %s\n", argv[1], argv[2]);
   return 0;
+#endif
 }
 
 static int print_handler(const spot_handler_info_t *h, void *arg) {

@@ -19,7 +19,9 @@
 #include "dispatch/dispatch.h"
 #include "events.h"
 #include "spot.h"
+#if SPOT_HAVE_NET
 #include "spot/net.h"
+#endif
 
 #define NONE ((size_t)-1)
 
@@ -146,6 +148,7 @@ static int grow(spot_ns_t *ns, spot_log_t *events, tree_t *t, const spot__event_
 
 #define BATCH 1024u
 
+#if SPOT_HAVE_NET
 /* For each put in the tree to another node's log, reads that node's event log and adds what the put caused there:
  * the node's put event for the element (same cause, same sequence number), then every event caused by what is
  * already in the subtree. Puts from there to further nodes are followed the same way. */
@@ -202,6 +205,19 @@ static int grow_remote(tree_t *t) {
   free(recs);
   return rc == 0 ? 0 : spot_cli_fail(rc, "cannot follow the trace to another node");
 }
+#else
+/* Without the network, another node's events cannot be read: the tree stops at puts to other nodes, and one line on
+ * stderr says so. */
+static int grow_remote(tree_t *t) {
+  for (size_t i = 0; i < t->n; i++)
+    if (t->v[i].e.type == SPOT__EV_PUT && spot_is_remote(t->v[i].e.log)) {
+      fprintf(stderr, "spot: the trace stops at puts to other nodes (%s): this spot was built without the network "
+                      "(-DSPOT_NET=OFF)\n", t->v[i].e.log);
+      break;
+    }
+  return 0;
+}
+#endif
 
 /* ---- text ---- */
 

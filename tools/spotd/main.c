@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "spot.h"
+#if SPOT_HAVE_NET
 #include "spot/net.h"
+#endif
 #include "spot/node.h"
 
 static volatile sig_atomic_t stopping;
@@ -80,6 +82,11 @@ int main(int argc, char **argv) {
   }
   if (dir == NULL || dir[0] == '\0')
     return fprintf(stderr, "spotd: no namespace: use -n DIR or set SPOT_DIR\n"), 2;
+#if !SPOT_HAVE_NET
+  if (listen)
+    return fprintf(stderr, "spotd: --listen needs the network, and this spotd was built without it (-DSPOT_NET=OFF)\n"),
+           2;
+#endif
   if (listen && (key == NULL || key[0] == '\0'))
     key = getenv("SPOT_KEY");
   if (listen && (key == NULL || key[0] == '\0'))
@@ -120,11 +127,13 @@ int main(int argc, char **argv) {
   spot_node_t *node;
   if (spot_node_start(dir, &opts, &node) != 0)
     return fail("cannot start the node");
+#if SPOT_HAVE_NET
   spot_server_t *server = NULL;
   if (listen && spot_server_start(dir, listen, key, &server) != 0) {
     spot_node_stop(node);
     return fail("cannot serve the network");
   }
+#endif
   if (!opts.quiet && listen)
     fprintf(stderr, "spotd: listening on %s (CURVE; rights in %s/access)\n", listen, dir);
   if (!opts.quiet)
@@ -133,7 +142,9 @@ int main(int argc, char **argv) {
             opts.mode == SPOT_MODE_WORKER ? "worker processes" : "threads", (int)getpid());
   while (!stopping)
     pause();
+#if SPOT_HAVE_NET
   spot_server_stop(server);
+#endif
   spot_node_stats_t st;
   spot_node_stats(node, &st);
   if (!opts.quiet)
