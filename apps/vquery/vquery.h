@@ -42,7 +42,16 @@ typedef struct vq_image {
 int vq_image_load(const char *path, vq_image_t *out);
 /* A new w x h image resampled from src (bilinear). */
 int vq_image_resize(const vq_image_t *src, int w, int h, vq_image_t *out);
+/* A new image scaled (keeping its aspect) so that its longer side is at most max_side; a copy if it already fits. */
+int vq_image_fit(const vq_image_t *src, int max_side, vq_image_t *out);
 void vq_image_free(vq_image_t *img);
+/* The image files of dir (names ending .jpg .jpeg .png .ppm .pgm, any case; symlinks followed), sorted by name, as
+ * *n malloc'd paths "dir/name" in a malloc'd array (vq_image_list_free). SPOT_ENOTFOUND (no such directory),
+ * SPOT_EEMPTY (no image in it), SPOT_ENOMEM; the detail names dir. */
+int vq_image_list(const char *dir, char ***paths, size_t *n);
+void vq_image_list_free(char **paths, size_t n);
+/* The file name part of a path (a pointer into path). */
+const char *vq_basename(const char *path);
 
 /* ---- descriptors ---- */
 
@@ -60,6 +69,10 @@ int vq_model_train(const char *const *paths, size_t n, uint64_t seed, vq_model_t
 /* One query: SIFT on img, PCA, VLAD over the centres, signed square root, L2 normalisation. A frame with no SIFT
  * feature gives SPOT_EEMPTY (nothing to ask). Reentrant: any number of threads may describe with one model. */
 int vq_describe(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]);
+/* vq_describe of a photograph (a library entry, or an image given to `spot vquery match`): first shrunk, keeping its
+ * aspect, so that its longer side is at most VQ_PHOTO_SIDE. */
+#define VQ_PHOTO_SIDE 640
+int vq_describe_photo(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]);
 
 /* ---- the library file (FILE.vql) ---- */
 
@@ -74,6 +87,13 @@ size_t vq_library_count(const vq_library_t *lib);
 const char *vq_library_name(const vq_library_t *lib, size_t i); /* valid until close */
 /* Index of the entry named name, or -1. */
 long vq_library_find(const vq_library_t *lib, const char *name);
+/* The count x VQ_DIM descriptors, row-major, 64-byte aligned, inside the mapping (valid until close). */
+const float *vq_library_descriptors(const vq_library_t *lib);
+/* Writes a library file: the model, count names (each shorter than VQ_NAME_MAX) and count x VQ_DIM descriptors.
+ * Written to a temporary file beside path, synced and renamed over path, so readers never see half a file.
+ * SPOT_EINVAL (a name too long), SPOT_EIO / SPOT_ENOSPC naming the file. The caller keeps its buffers. */
+int vq_library_write(const char *path, const vq_model_t *model, const char *const *names, const float *desc,
+                     size_t count);
 
 /* ---- matching ---- */
 
@@ -85,6 +105,9 @@ typedef struct vq_hit {
 /* Matches nq queries (nq x VQ_DIM floats, row-major) against the whole library in one batched sgemm (OpenBLAS),
  * and writes the k best hits of each query, best first, to hits[q * k + j]. */
 int vq_match_batch(const vq_library_t *lib, const float *queries, size_t nq, size_t k, vq_hit_t *hits);
+/* The same over n descriptors in memory (lib: n x VQ_DIM floats). Ties keep the lower index first. SPOT_EINVAL
+ * (k == 0), SPOT_ENOMEM. OpenBLAS decides its threads (OPENBLAS_NUM_THREADS). */
+int vq_match_raw(const float *lib, size_t n, const float *queries, size_t nq, size_t k, vq_hit_t *hits);
 
 /* ---- cameras and motion ---- */
 

@@ -54,6 +54,14 @@ const char *spot_errname(int err);
  * until the next spot call on the same thread. */
 const char *spot_errdetail(void);
 
+/* Leaves a printf-style detail line for spot_errdetail() on this thread and returns err unchanged, so code built on
+ * spot (apps/, handlers) reports its own failures the way spot does: `return spot_fail(SPOT_EINVAL, "...")`. */
+int spot_fail(int err, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 #ifdef __cplusplus
 }
 #endif

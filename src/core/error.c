@@ -47,4 +47,12 @@ int spot__fail(int err, const char *fmt, ...) {
   return err;
 }
 
+int spot_fail(int err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  return err;
+}
+
 void spot__clear_detail(void) { detail[0] = '\0'; }

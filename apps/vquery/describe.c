@@ -1,0 +1,78 @@
+/*
+ * apps/vquery/describe.c: one query from one frame (vq_describe): RootSIFT features (sift.c), PCA to VQ_PCA_DIM
+ * dimensions (one sgemm), hard assignment to the nearest of the VQ_CENTRES centres, and VLFeat's VLAD encoding with
+ * signed square root and L2 normalisation: VQ_DIM floats of unit length, so an inner product compares two queries.
+ */
+#include "describe.h"
+
+#include <float.h>
+#include <stdlib.h>
+
+#include <cblas.h>
+#include <vl/vlad.h>
+
+#include "sift.h"
+
+void vq_pca_project(const vq_model_t *m, float *x, size_t n, float *out) {
+  for (size_t i = 0; i < n; i++)
+    for (int d = 0; d < 128; d++)
+      x[i * 128 + d] -= m->mean[d];
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, VQ_PCA_DIM, 128, 1.0f, x, 128, &m->pca[0][0], 128,
+              0.0f, out, VQ_PCA_DIM);
+}
+
+static int nearest_centre(const vq_model_t *m, const float *y) {
+  int best = 0;
+  float bd = FLT_MAX;
+  for (int c = 0; c < VQ_CENTRES; c++) {
+    float d = 0;
+    for (int k = 0; k < VQ_PCA_DIM; k++) {
+      float e = y[k] - m->centres[c][k];
+      d += e * e;
+    }
+    if (d < bd) {
+      bd = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+int vq_describe(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]) {
+  float *x = NULL, *y = NULL, *assign = NULL;
+  size_t n = 0;
+  vq_sift_params_t p = vq_sift_defaults();
+  int rc = vq_sift(img, &p, &x, &n);
+  if (rc < 0)
+    return rc;
+  if (n == 0)
+    return spot_fail(SPOT_EEMPTY, "the %dx%d frame has no SIFT feature (a flat or empty picture): nothing to ask",
+                     img->w, img->h);
+  y = malloc(n * VQ_PCA_DIM * sizeof *y);
+  assign = calloc(n * VQ_CENTRES, sizeof *assign);
+  if (!y || !assign) {
+    rc = spot_fail(SPOT_ENOMEM, "no memory to describe %zu SIFT features", n);
+    goto fail;
+  }
+  vq_pca_project(m, x, n, y);
+  for (size_t i = 0; i < n; i++)
+    assign[i * VQ_CENTRES + nearest_centre(m, y + i * VQ_PCA_DIM)] = 1.0f;
+  vl_vlad_encode(out, VL_TYPE_FLOAT, &m->centres[0][0], VQ_PCA_DIM, VQ_CENTRES, y, n, assign,
+                 VL_VLAD_FLAG_SQUARE_ROOT);
+  rc = 0;
+fail:
+  free(x);
+  free(y);
+  free(assign);
+  return rc;
+}
+
+int vq_describe_photo(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]) {
+  vq_image_t small;
+  int rc = vq_image_fit(img, VQ_PHOTO_SIDE, &small);
+  if (rc < 0)
+    return rc;
+  rc = vq_describe(m, &small, out);
+  vq_image_free(&small);
+  return rc;
+}

@@ -1,0 +1,90 @@
+/*
+ * apps/vquery/sift.c: SIFT descriptors with VLFeat's scale space (vl_sift_*): each octave's keypoints get up to four
+ * orientations and one 128-float descriptor each; the descriptors become RootSIFT, which VLAD and PCA treat better
+ * than raw SIFT histograms.
+ */
+#include "sift.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vl/sift.h>
+
+vq_sift_params_t vq_sift_defaults(void) {
+  vq_sift_params_t p = {.first_octave = 0, .octaves = 4, .levels = 3, .peak_thresh = 2.0, .edge_thresh = 10.0,
+                        .max_features = 600};
+  return p;
+}
+
+typedef struct fvec {
+  float *p;
+  size_t n, cap; /* in descriptors */
+} fvec_t;
+
+static int grow(fvec_t *v) {
+  if (v->n < v->cap)
+    return 0;
+  size_t cap = v->cap ? v->cap * 2 : 256;
+  float *p = realloc(v->p, cap * 128 * sizeof *p);
+  if (!p)
+    return spot_fail(SPOT_ENOMEM, "no memory for %zu SIFT descriptors", cap);
+  v->p = p;
+  v->cap = cap;
+  return 0;
+}
+
+static void root_sift(float *d) {
+  double s = 0;
+  for (int i = 0; i < 128; i++)
+    s += fabsf(d[i]);
+  if (s <= 0)
+    return;
+  for (int i = 0; i < 128; i++)
+    d[i] = sqrtf(fabsf(d[i]) / (float)s);
+}
+
+int vq_sift(const vq_image_t *img, const vq_sift_params_t *p, float **out, size_t *n) {
+  int rc = 0;
+  fvec_t v = {0};
+  VlSiftFilt *f = vl_sift_new(img->w, img->h, p->octaves, p->levels, p->first_octave);
+  if (!f)
+    return spot_fail(SPOT_ENOMEM, "no memory for SIFT on a %dx%d image", img->w, img->h);
+  vl_sift_set_peak_thresh(f, p->peak_thresh);
+  vl_sift_set_edge_thresh(f, p->edge_thresh);
+  for (int err = vl_sift_process_first_octave(f, img->px); err != VL_ERR_EOF; err = vl_sift_process_next_octave(f)) {
+    vl_sift_detect(f);
+    const VlSiftKeypoint *kp = vl_sift_get_keypoints(f);
+    int nk = vl_sift_get_nkeypoints(f);
+    for (int i = 0; i < nk; i++) {
+      double angles[4];
+      int na = vl_sift_calc_keypoint_orientations(f, angles, &kp[i]);
+      for (int a = 0; a < na; a++) {
+        if ((rc = grow(&v)) < 0)
+          goto fail;
+        float *d = v.p + v.n * 128;
+        vl_sift_calc_keypoint_descriptor(f, d, &kp[i], angles[a]);
+        root_sift(d);
+        v.n++;
+      }
+    }
+  }
+  if (p->max_features && v.n > p->max_features) { /* keep an even spread over positions and scales */
+    double step = (double)v.n / (double)p->max_features;
+    for (size_t i = 0; i < p->max_features; i++)
+      memmove(v.p + i * 128, v.p + (size_t)(i * step) * 128, 128 * sizeof *v.p);
+    v.n = p->max_features;
+  }
+  vl_sift_delete(f);
+  if (v.n == 0) {
+    free(v.p);
+    v.p = NULL;
+  }
+  *out = v.p;
+  *n = v.n;
+  return 0;
+fail:
+  vl_sift_delete(f);
+  free(v.p);
+  return rc;
+}
