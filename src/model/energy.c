@@ -299,7 +299,7 @@ int spot_energy_vcap(spot_dist_kind_t kind, double alpha, const spot_rates_t *r,
       hi = mid;
   }
   rc = var_on_curve(kind, alpha, r, e, hi, reading, &vmax, &m);
-  if (rc < 0)
+  if (rc != 0) /* var_on_curve writes m only when it returns 0 */
     return rc;
   *rho = hi;
   *mu = m;
