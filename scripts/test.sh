@@ -2,7 +2,8 @@
 # test.sh: installs what is missing (apt), builds spot three times (normal; with ASan+UBSan; without the network,
 # -DSPOT_NET=OFF, which proves core, store, dispatch and model build without libzmq), runs the tests of each build
 # with ctest, and ends with one line "N passed, N failed" over all runs. Exit status 0 only if all
-# passed. This is the README's test command; .ci/run calls it.
+# passed. This is the README's test command; .ci/run calls it. Warnings are errors here (-DSPOT_WERROR=ON), as in
+# CI; a user's build only warns.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh || { echo "test.sh: installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -16,7 +17,7 @@ run_build() {
   local dir=$1 label=$2
   shift 2
   echo "== $label build ($dir)"
-  if ! cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.configure.log" 2>&1; then
+  if ! cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPOT_WERROR=ON "$@" >"$dir.configure.log" 2>&1; then
     cat "$dir.configure.log"
     failed=$((failed + 1))
     return
