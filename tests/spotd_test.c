@@ -3,8 +3,11 @@
  * worker mode. A handler that crashes, aborts or overruns its time limit takes down only its worker (a fail event
  * says why, and later handlers still run); a burst of puts runs each handler exactly once; after `kill -9` of spotd
  * in the middle of running handlers, a restart runs every handler that had not ended and none that had; SIGTERM
- * stops it cleanly. Runs in /tmp scratch namespaces; every wait is bounded.
+ * stops it cleanly, also when it was started with SIGTERM blocked; a second spotd on a served namespace fails and
+ * leaves the first one's pid file alone (also with --daemon). Runs in /tmp scratch namespaces; every wait is
+ * bounded.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,11 +263,107 @@ static void test_one_spotd_per_namespace(void) {
   CHECK(strstr(err, "spot init") != NULL);
 }
 
+/* Reads the pid in the pid file at path (0 if none). */
+static long read_pidfile(const char *path) {
+  FILE *f = fopen(path, "r");
+  long pid = 0;
+  if (f != NULL) {
+    if (fscanf(f, "%ld", &pid) != 1)
+      pid = 0;
+    fclose(f);
+  }
+  return pid;
+}
+
+/* Waits (at most 20 s) until the pid file at path names pid. */
+static int wait_pidfile(const char *path, long pid) {
+  for (int i = 0; i < 2000; i++) {
+    if (read_pidfile(path) == pid)
+      return 0;
+    usleep(10000);
+  }
+  return -1;
+}
+
+/* A second spotd on a served namespace fails clearly and leaves the first one's pid file alone, in the foreground
+ * and with --daemon (before the fix it wrote its own pid there, then failed). The first one removes its pid file
+ * when it stops. */
+static void test_second_spotd_keeps_pidfile(void) {
+  CHECK_OK(setup("spotd-pid", 10));
+  char pidfile[4400], extra[4600], out[1024], err[2048];
+  snprintf(pidfile, sizeof pidfile, "%s/../spotd.pid", dir);
+  snprintf(extra, sizeof extra, "--workers 1 --pidfile %s", pidfile);
+  pid_t pid = start_spotd(extra);
+  CHECK_OK(wait_pidfile(pidfile, pid));
+  int rc = spot_test_sh(out, sizeof out, err, sizeof err, "timeout 20 %s -n %s --quiet --pidfile %s",
+                        env("SPOTD_BIN"), dir, pidfile);
+  CHECK(rc == 1);
+  CHECK(strstr(err, "already served") != NULL);
+  CHECK_EQ(read_pidfile(pidfile), pid);
+  rc = spot_test_sh(out, sizeof out, err, sizeof err, "timeout 20 %s -n %s --quiet --daemon --pidfile %s",
+                    env("SPOTD_BIN"), dir, pidfile);
+  CHECK(rc == 1); /* the starting process waits for the detached one and reports its failure */
+  CHECK(strstr(err, "already served") != NULL);
+  CHECK_EQ(read_pidfile(pidfile), pid);
+  CHECK_EQ(WEXITSTATUS(stop_spotd(pid, SIGTERM)), 0);
+  CHECK_EQ(read_pidfile(pidfile), 0); /* removed: it was its own */
+  /* --daemon on a free namespace: exits 0 once the detached spotd serves, whose pid the pid file then holds */
+  rc = spot_test_sh(out, sizeof out, err, sizeof err, "timeout 20 %s -n %s --quiet --daemon --workers 1 --pidfile %s",
+                    env("SPOTD_BIN"), dir, pidfile);
+  CHECK_EQ(rc, 0);
+  long dpid = read_pidfile(pidfile);
+  CHECK(dpid > 0);
+  CHECK_EQ(kill((pid_t)dpid, SIGTERM), 0);
+  for (int i = 0; i < 2000 && kill((pid_t)dpid, 0) == 0; i++)
+    usleep(10000);
+  CHECK(kill((pid_t)dpid, 0) != 0);
+  CHECK_EQ(read_pidfile(pidfile), 0);
+}
+
+/* spotd started with SIGTERM blocked (a mask inherited from its parent, as some supervisors leave it) still stops
+ * cleanly on SIGTERM: it sleeps in sigsuspend with the stop signals open. Before the fix, pause() never woke and
+ * the stop timed out. A SIGTERM sent while it starts (here: as soon as it is running) is kept, not lost. */
+static void test_stop_signal_never_missed(void) {
+  CHECK_OK(setup("spotd-sig", 10));
+  char pidfile[4400];
+  snprintf(pidfile, sizeof pidfile, "%s/../spotd.pid", dir);
+  if (nstarted == 0)
+    atexit(kill_started);
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, NULL);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    execl(env("SPOTD_BIN"), "spotd", "-n", dir, "--quiet", "--workers", "1", "--pidfile", pidfile, (char *)NULL);
+    _exit(127);
+  }
+  if (nstarted < 16)
+    started[nstarted++] = pid;
+  CHECK_OK(wait_pidfile(pidfile, pid));
+  int st = stop_spotd(pid, SIGTERM);
+  CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK_EQ(read_pidfile(pidfile), 0);
+  /* SIGTERM at once after the start, many times: each run stops cleanly (exit 0) or, if the signal came before
+   * spotd could block it, dies of it; it never hangs */
+  for (int i = 0; i < 10; i++) {
+    pid = start_spotd("--workers 1");
+    usleep((useconds_t)(i * 20000));
+    st = stop_spotd(pid, SIGTERM);
+    CHECK(st != -1);
+    CHECK((WIFEXITED(st) && WEXITSTATUS(st) == 0) || (WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM));
+  }
+}
+
 static const spot_test_t tests[] = {
     {"crash_isolation", test_crash_isolation},
     {"burst_exactly_once", test_burst_exactly_once},
     {"kill9_restart", test_kill9_restart},
     {"one_spotd_per_namespace", test_one_spotd_per_namespace},
+    {"second_spotd_keeps_pidfile", test_second_spotd_keeps_pidfile},
+    {"stop_signal_never_missed", test_stop_signal_never_missed},
     {NULL, NULL},
 };
 SPOT_TEST_MAIN(tests)

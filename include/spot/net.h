@@ -54,7 +54,9 @@ typedef struct spot_remote spot_remote_t;
 /* A client. key_file: its key pair (from `spot keygen`), else $SPOT_KEY, else a fresh key pair (enough for nodes
  * whose access file grants `any`). node_key: the node's public key (a .pub file or the 40-character key), else
  * $SPOT_NODE_KEY, else the known_nodes file ($SPOT_KNOWN_NODES or ~/.spot/known_nodes: `HOST:PORT KEY` lines).
- * timeout_ms: the limit of each call (0: 5000). A client may be shared by threads (calls are serialised). */
+ * timeout_ms: the limit of each call (0: 5000). A client may be shared by threads (calls are serialised).
+ * A node refuses at the handshake a key its access file does not list (unless it has an `any` line): calls to it
+ * then fail at once with SPOT_EPERM and a detail line naming the client's public key. */
 int spot_remote_new(const char *key_file, const char *node_key, uint32_t timeout_ms, spot_remote_t **out);
 void spot_remote_free(spot_remote_t *r);
 /* The client's public key (Z85), for the node's access file. Valid until spot_remote_free. */

@@ -52,6 +52,31 @@ static void clear_rules(spot__access_t *a) {
   a->any = 0;
 }
 
+int spot__access_admits(const spot__access_t *a, const char *client_z85) {
+  if (a->state != SPOT__ACCESS_OK || client_z85 == NULL || strlen(client_z85) != SPOT__KEY_Z85_LEN)
+    return 0;
+  return a->any != 0 || spot__access_listed(a, client_z85);
+}
+
+unsigned spot__access_rights(const spot__access_t *a, const char *client_z85) {
+  if (a->state != SPOT__ACCESS_OK || client_z85 == NULL)
+    return 0;
+  unsigned got = a->any;
+  for (size_t i = 0; i < a->n; i++)
+    if (strcmp(a->rules[i].key, client_z85) == 0)
+      got |= a->rules[i].rights;
+  return got;
+}
+
+int spot__access_listed(const spot__access_t *a, const char *client_z85) {
+  if (a->state != SPOT__ACCESS_OK || client_z85 == NULL)
+    return 0;
+  for (size_t i = 0; i < a->n; i++)
+    if (strcmp(a->rules[i].key, client_z85) == 0)
+      return a->rules[i].rights != 0;
+  return 0;
+}
+
 /* Marks the table BROKEN (or MISSING) with the current detail line and returns rc. */
 static int refuse_all(spot__access_t *a, spot__access_state_t state, int rc) {
   clear_rules(a);
@@ -123,10 +148,49 @@ static int add_rule(spot__access_t *a, const char *z85, unsigned bits, unsigned 
   return 0;
 }
 
+/* Parses one non-blank line [b, e), number line, into the table. 0, SPOT_EINVAL (the line is malformed: the caller
+ * skips it) or SPOT_ENOMEM. */
+static int parse_line(spot__access_t *a, const char *b, const char *e, const char *what, unsigned line) {
+  const char *we = b;
+  while (we < e && !is_space(*we))
+    we++;
+  size_t wl = (size_t)(we - b);
+  int rc;
+  unsigned bits;
+  const char *hash = memchr(we, '#', (size_t)(e - we));
+  if (wl == 3 && memcmp(b, "any", 3) == 0) {
+    if ((rc = parse_rights(we, hash ? hash : e, what, line, &bits)) != 0)
+      return rc;
+    a->any |= bits;
+    return 0;
+  }
+  int keyish = wl == SPOT__KEY_Z85_LEN;
+  for (size_t i = 0; keyish && i < wl; i++)
+    keyish = spot__keys_z85_char(b[i]);
+  if (!keyish && *b == '#')
+    return 0; /* a comment line */
+  if (!keyish)
+    return spot__fail(SPOT_EINVAL,
+                      "%s line %u: '%.*s' is neither a 40-character public key (from a NAME.pub) nor `any`; lines "
+                      "are `PUBLIC_KEY RIGHTS [# comment]`",
+                      what, line, (int)(wl > 48 ? 48 : wl), b);
+  spot__pubkey_t key;
+  char where[4200];
+  snprintf(where, sizeof where, "%s line %u", what, line);
+  if ((rc = spot__keys_parse_public(b, wl, where, &key)) != 0)
+    return rc;
+  if ((rc = parse_rights(we, hash ? hash : e, what, line, &bits)) != 0)
+    return rc;
+  return add_rule(a, key.z85, bits, line);
+}
+
+/* Parses every line; a malformed line is skipped (it grants nothing) and counted, the first one's error kept in
+ * a->warn. 0 or SPOT_ENOMEM. */
 static int parse(spot__access_t *a, const char *text, size_t len, const char *what) {
   const char *p = text, *end = text + len;
   unsigned line = 0;
-  char where[4200];
+  a->skipped = 0;
+  a->warn[0] = '\0';
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     const char *b = p, *e = nl ? nl : end;
@@ -138,39 +202,13 @@ static int parse(spot__access_t *a, const char *text, size_t len, const char *wh
       b++;
     if (b == e)
       continue;
-    const char *we = b;
-    while (we < e && !is_space(*we))
-      we++;
-    size_t wl = (size_t)(we - b);
-    int rc;
-    if (wl == 3 && memcmp(b, "any", 3) == 0) {
-      const char *hash = memchr(we, '#', (size_t)(e - we));
-      unsigned bits;
-      if ((rc = parse_rights(we, hash ? hash : e, what, line, &bits)) != 0)
-        return rc;
-      a->any |= bits;
-      continue;
+    int rc = parse_line(a, b, e, what, line);
+    if (rc == SPOT_ENOMEM)
+      return rc;
+    if (rc != 0) {
+      if (a->skipped++ == 0)
+        snprintf(a->warn, sizeof a->warn, "%s", spot_errdetail());
     }
-    int keyish = wl == SPOT__KEY_Z85_LEN;
-    for (size_t i = 0; keyish && i < wl; i++)
-      keyish = spot__keys_z85_char(b[i]);
-    if (!keyish && *b == '#')
-      continue; /* a comment line */
-    if (!keyish)
-      return spot__fail(SPOT_EINVAL,
-                        "%s line %u: '%.*s' is neither a 40-character public key (from a NAME.pub) nor `any`; lines "
-                        "are `PUBLIC_KEY RIGHTS [# comment]`",
-                        what, line, (int)(wl > 48 ? 48 : wl), b);
-    spot__pubkey_t key;
-    snprintf(where, sizeof where, "%s line %u", what, line);
-    if ((rc = spot__keys_parse_public(b, wl, where, &key)) != 0)
-      return rc;
-    const char *hash = memchr(we, '#', (size_t)(e - we));
-    unsigned bits;
-    if ((rc = parse_rights(we, hash ? hash : e, what, line, &bits)) != 0)
-      return rc;
-    if ((rc = add_rule(a, key.z85, bits, line)) != 0)
-      return rc;
   }
   return 0;
 }
@@ -187,12 +225,17 @@ static int set_path(spot__access_t *a, const char *path) {
 }
 
 int spot__access_parse(spot__access_t *a, const char *text, size_t len, const char *what) {
+  char before[sizeof a->warn];
+  unsigned skipped_before = a->skipped;
+  memcpy(before, a->warn, sizeof before);
   clear_rules(a);
   int rc = set_path(a, what);
   if (rc == 0)
     rc = parse(a, text, len, what);
   if (rc != 0)
     return refuse_all(a, SPOT__ACCESS_BROKEN, rc);
+  if (a->skipped != 0 && (a->skipped != skipped_before || strcmp(before, a->warn) != 0))
+    a->warn_gen++;
   a->state = SPOT__ACCESS_OK;
   a->err = 0;
   a->why[0] = '\0';
@@ -221,7 +264,7 @@ int spot__access_load(spot__access_t *a, const char *path) {
   }
   char *text;
   size_t len;
-  rc = spot__keys_read_file(path, ACCESS_MAX, "access file", &text, &len);
+  rc = spot__keys_read_file(path, ACCESS_MAX, "access file", &text, &len, NULL);
   if (rc == SPOT_ENOTFOUND) /* removed since the stat */
     return spot__access_load(a, path);
   if (rc != 0)

@@ -10,10 +10,11 @@
  * union of their rights. Blank lines and lines whose first word starts with '#' are comments, except that a first
  * word of exactly 40 Z85 characters is always a key ('#' is a Z85 character): so `#KEY RIGHTS` and `# KEY RIGHTS`
  * comment a key out. After the rights, '#' starts a comment.
- * Anything else is a parse error naming the line number.
+ * Any other line is malformed: it is skipped (it grants nothing) and the others stay in force; the table counts
+ * the skipped lines and keeps the first one's error, naming its line number, for the node to log once.
  *
- * The table fails closed: while the file is missing, unreadable or does not parse, every check is refused (not
- * even `any` applies) with a detail line saying why and what to do. spot__access_refresh() re-reads the file when
+ * The table fails closed: while the file is missing, unreadable or not a regular file (a FIFO is refused, never
+ * waited on), every check is refused (not even `any` applies) with a detail line saying why and what to do. spot__access_refresh() re-reads the file when
  * its modification time changes, so an edit takes effect without a restart (a file modified in the last two
  * seconds is re-read at every refresh, since a second write within the clock's granularity keeps the same time).
  *
@@ -52,6 +53,10 @@ typedef struct spot__access {
   int racy;          /* modified too recently to trust the time: re-read at the next refresh */
   int err;           /* the last load's result (0 when OK) */
   char why[400];     /* when BROKEN: the error */
+  unsigned skipped;  /* malformed lines skipped by the last parse */
+  char warn[400];    /* the first skipped line's error, naming its line ("" when none was skipped) */
+  unsigned warn_gen; /* incremented by each parse whose skipped lines differ from the previous parse's, so that the
+                        caller logs each new warning once */
 } spot__access_t;
 
 /* An empty table (state UNLOADED: every check refused). */
@@ -60,12 +65,13 @@ void spot__access_init(spot__access_t *a);
 /* Frees the table's contents; it is then as after spot__access_init(). */
 void spot__access_free(spot__access_t *a);
 
-/* Replaces the rules with those in text (len bytes); what names the text in errors (a path). 0, or SPOT_EINVAL
- * naming the line (the table is then BROKEN and refuses everything), SPOT_ENOMEM. */
+/* Replaces the rules with those in text (len bytes); what names the text in errors (a path). Malformed lines are
+ * skipped and counted (skipped, warn, warn_gen). 0, or SPOT_ENOMEM (the table is then BROKEN and refuses
+ * everything). */
 int spot__access_parse(spot__access_t *a, const char *text, size_t len, const char *what);
 
-/* Reads path now. 0 when the rules are in force; SPOT_ENOTFOUND (MISSING), SPOT_EINVAL (BROKEN: parse error),
- * SPOT_EPERM/SPOT_EIO (BROKEN: unreadable) or SPOT_ENOMEM, each with a detail line for the operator; in every
+/* Reads path now. 0 when the rules are in force; SPOT_ENOTFOUND (MISSING), SPOT_EINVAL (BROKEN: not a regular
+ * file, or too large), SPOT_EPERM/SPOT_EIO (BROKEN: unreadable) or SPOT_ENOMEM, each with a detail line for the operator; in every
  * failure the table refuses everything until a later load succeeds. */
 int spot__access_load(spot__access_t *a, const char *path);
 
@@ -77,6 +83,16 @@ int spot__access_refresh(spot__access_t *a, const char *path);
 /* 0 if the client with public key client_z85 (40 Z85 characters) holds every right in `right` (SPOT_RIGHT_*
  * bits), else SPOT_EPERM with a detail line naming the key, the right and the file, and what to change. */
 int spot__access_check(const spot__access_t *a, const char *client_z85, unsigned right);
+
+/* 1 if the table is in force and lets client_z85 connect at all: the key is listed, or an `any` line exists. The
+ * handshake refuses every other key, so a stranger cannot send requests (nor make the node hold them). */
+int spot__access_admits(const spot__access_t *a, const char *client_z85);
+
+/* 1 if the table is in force and lists client_z85 (by its key, not through `any`). */
+int spot__access_listed(const spot__access_t *a, const char *client_z85);
+
+/* The rights client_z85 holds (its lines' and `any`'s), 0 when the table is not in force. */
+unsigned spot__access_rights(const spot__access_t *a, const char *client_z85);
 
 /* The rights of right as text, "get,put" ("none" for 0), into buf (at least 32 bytes). Returns buf. */
 const char *spot__access_rights_text(unsigned right, char *buf, size_t cap);

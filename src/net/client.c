@@ -7,6 +7,8 @@
  * be taken for the next one. The node's public key comes from the caller (a .pub file or the key itself),
  * $SPOT_NODE_KEY, or the known_nodes file ($SPOT_KNOWN_NODES, else ~/.spot/known_nodes); the client's own key from
  * the caller, $SPOT_KEY, or else a fresh key made for this client (enough for nodes whose access file says `any`).
+ * A node refuses a key its access file does not know at the handshake; each connection's monitor reports that,
+ * and the call fails at once with SPOT_EPERM and the client's key, instead of waiting for its time limit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 typedef struct conn {
   char hostport[128];
   void *sock;
+  void *mon; /* PAIR socket receiving sock's handshake refusals (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) */
 } conn_t;
 
 struct spot_remote {
@@ -37,6 +40,7 @@ struct spot_remote {
   uint32_t timeout_ms;
   conn_t conns[MAX_CONNS];
   uint64_t next_id;
+  unsigned next_mon; /* numbers the monitors' inproc endpoints */
   spot__mutex_t mu;
   uint8_t *buf; /* request encoding, SPOT__WIRE_MAX */
 };
@@ -112,12 +116,20 @@ int spot_remote_new(const char *key_file, const char *node_key, uint32_t timeout
   return 0;
 }
 
+static void conn_close(conn_t *c) {
+  zmq_socket_monitor(c->sock, NULL, 0);
+  if (c->mon)
+    zmq_close(c->mon);
+  zmq_close(c->sock);
+  c->sock = c->mon = NULL;
+}
+
 void spot_remote_free(spot_remote_t *r) {
   if (r == NULL)
     return;
   for (int i = 0; i < MAX_CONNS; i++)
     if (r->conns[i].sock)
-      zmq_close(r->conns[i].sock);
+      conn_close(&r->conns[i]);
   if (r->ctx)
     zmq_ctx_term(r->ctx);
   if (r->have_known)
@@ -140,8 +152,7 @@ static int conn_for(spot_remote_t *r, const char *hostport, void **out) {
       free_slot = i;
   }
   if (free_slot < 0) { /* full: drop the first */
-    zmq_close(r->conns[0].sock);
-    r->conns[0].sock = NULL;
+    conn_close(&r->conns[0]);
     free_slot = 0;
   }
   spot__pubkey_t node;
@@ -159,29 +170,82 @@ static int conn_for(spot_remote_t *r, const char *hostport, void **out) {
     return rc;
   char endpoint[160];
   snprintf(endpoint, sizeof endpoint, "tcp://%s", hostport);
-  void *sock = zmq_socket(r->ctx, ZMQ_DEALER);
+  conn_t c = {.sock = zmq_socket(r->ctx, ZMQ_DEALER)};
   int linger = 0;
-  zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-  zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, node.z85, SPOT__KEY_Z85_LEN);
-  zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, r->me.pub.z85, SPOT__KEY_Z85_LEN);
-  zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, r->me.secret_z85, SPOT__KEY_Z85_LEN);
-  if (zmq_connect(sock, endpoint) != 0) {
+  char mon[96];
+  snprintf(mon, sizeof mon, "inproc://spot-handshake-%p-%u", (void *)r, r->next_mon++);
+  if (c.sock == NULL)
+    return spot__fail(SPOT_ENOMEM, "cannot make a socket for %s: %s", hostport, zmq_strerror(zmq_errno()));
+  zmq_setsockopt(c.sock, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_setsockopt(c.sock, ZMQ_CURVE_SERVERKEY, node.z85, SPOT__KEY_Z85_LEN);
+  zmq_setsockopt(c.sock, ZMQ_CURVE_PUBLICKEY, r->me.pub.z85, SPOT__KEY_Z85_LEN);
+  zmq_setsockopt(c.sock, ZMQ_CURVE_SECRETKEY, r->me.secret_z85, SPOT__KEY_Z85_LEN);
+  /* the monitor first, so that a refusal of the very first handshake is seen */
+  if (zmq_socket_monitor(c.sock, mon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0 &&
+      (c.mon = zmq_socket(r->ctx, ZMQ_PAIR)) != NULL) {
+    zmq_setsockopt(c.mon, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(c.mon, mon) != 0) {
+      zmq_close(c.mon);
+      c.mon = NULL;
+    }
+  }
+  if (zmq_connect(c.sock, endpoint) != 0) {
     int e = zmq_errno();
-    zmq_close(sock);
+    conn_close(&c);
     return spot__fail(SPOT_EINVAL, "cannot connect to %s: %s", hostport, zmq_strerror(e));
   }
-  snprintf(r->conns[free_slot].hostport, sizeof r->conns[free_slot].hostport, "%s", hostport);
-  r->conns[free_slot].sock = sock;
-  *out = sock;
+  snprintf(c.hostport, sizeof c.hostport, "%s", hostport);
+  r->conns[free_slot] = c;
+  *out = c.sock;
   return 0;
 }
 
-static void conn_drop(spot_remote_t *r, void *sock) {
+static conn_t *conn_of(spot_remote_t *r, void *sock) {
   for (int i = 0; i < MAX_CONNS; i++)
-    if (r->conns[i].sock == sock) {
-      zmq_close(sock);
-      r->conns[i].sock = NULL;
+    if (r->conns[i].sock == sock)
+      return &r->conns[i];
+  return NULL;
+}
+
+static void conn_drop(spot_remote_t *r, void *sock) {
+  conn_t *c = conn_of(r, sock);
+  if (c != NULL)
+    conn_close(c);
+}
+
+/* Waits at most until deadline (spot__now_ns) for a frame on sock. 1 when one is there; 0 at the deadline; or
+ * SPOT_EPERM when the node refused this client's key at the handshake (the connection is then dropped). */
+static int wait_readable(spot_remote_t *r, void *sock, const char *hostport, uint64_t deadline) {
+  conn_t *c = conn_of(r, sock);
+  zmq_pollitem_t items[2] = {{sock, 0, ZMQ_POLLIN, 0}, {c ? c->mon : NULL, 0, ZMQ_POLLIN, 0}};
+  int n = c && c->mon ? 2 : 1;
+  for (;;) {
+    uint64_t now = spot__now_ns();
+    if (now >= deadline)
+      return 0;
+    if (zmq_poll(items, n, (long)((deadline - now) / 1000000u) + 1) <= 0)
+      continue; /* interrupted, or the time is up: checked above */
+    if (items[0].revents & ZMQ_POLLIN)
+      return 1;
+    if (n == 2 && (items[1].revents & ZMQ_POLLIN)) {
+      uint8_t ev[6] = {0};
+      int more = 1;
+      size_t sz = sizeof more;
+      int got = zmq_recv(c->mon, ev, sizeof ev, 0);
+      while (zmq_getsockopt(c->mon, ZMQ_RCVMORE, &more, &sz) == 0 && more) { /* the endpoint frame */
+        char skip[256];
+        zmq_recv(c->mon, skip, sizeof skip, 0);
+      }
+      if (got >= 2 && (ev[0] | ev[1] << 8) == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        int rc = spot__fail(SPOT_EPERM,
+                            "node %s refused this client's key %s at the handshake: the node's access file does not "
+                            "list it; ask the node's operator to add it with the rights you need",
+                            hostport, r->me.pub.z85);
+        conn_close(c);
+        return rc;
+      }
     }
+  }
 }
 
 /* Sends req to hostport and waits for its reply, decoded into *rep whose pointers point into *frame (the caller
@@ -201,12 +265,10 @@ static int roundtrip(spot_remote_t *r, const char *hostport, spot__msg_t *req, s
   }
   uint64_t deadline = spot__now_ns() + (uint64_t)r->timeout_ms * 1000000u;
   for (;;) {
-    uint64_t now = spot__now_ns();
-    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-    long wait_ms = now >= deadline ? 0 : (long)((deadline - now) / 1000000u) + 1;
-    if (now >= deadline || zmq_poll(&item, 1, wait_ms) <= 0) {
-      if (spot__now_ns() < deadline)
-        continue; /* interrupted */
+    int ready = wait_readable(r, sock, hostport, deadline);
+    if (ready < 0)
+      return ready;
+    if (ready == 0) {
       conn_drop(r, sock);
       return spot__fail(SPOT_ETIMEDOUT,
                         "node %s did not answer within %u ms (is spotd running there with --listen, and is its "
@@ -321,12 +383,17 @@ int spot_remote_put_result(spot_remote_t *r, const char *url, uint64_t *ticket, 
   }
   zmq_msg_t frame;
   zmq_msg_init(&frame);
-  zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
   spot__msg_t rep;
   rc = SPOT_ETIMEDOUT;
   uint64_t deadline = spot__now_ns() + (uint64_t)r->timeout_ms * 1000000u;
   while (rc == SPOT_ETIMEDOUT && spot__now_ns() < deadline) {
-    if (zmq_poll(&item, 1, (long)((deadline - spot__now_ns()) / 1000000u) + 1) <= 0)
+    int ready = wait_readable(r, sock, u.hostport, deadline);
+    if (ready < 0) {
+      rc = ready;
+      sock = NULL; /* dropped */
+      break;
+    }
+    if (ready == 0)
       continue;
     if (zmq_msg_recv(&frame, sock, 0) < 0 ||
         spot__wire_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &rep) != 0 || !(rep.flags & SPOT__WIRE_REPLY))

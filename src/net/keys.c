@@ -83,33 +83,25 @@ int spot__keys_generate(spot__keypair_t *out) {
 
 /* ---- files ---- */
 
-int spot__keys_read_file(const char *path, size_t max, const char *what, char **out, size_t *len) {
-  if (!spot__exists(path))
-    return spot__fail(SPOT_ENOTFOUND, "%s %s does not exist", what, path);
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return spot__fail(SPOT_EPERM, "cannot open %s %s (check its permissions)", what, path);
-  char *buf = malloc(max + 2);
-  if (buf == NULL) {
-    fclose(f);
-    return spot__fail(SPOT_ENOMEM, "no memory to read %s", path);
-  }
-  size_t n = fread(buf, 1, max + 1, f);
-  int err = ferror(f);
-  fclose(f);
-  if (err) {
-    free(buf);
-    return spot__fail(SPOT_EIO, "cannot read %s %s (is it a directory?)", what, path);
-  }
-  if (n > max) {
-    wipe(buf, n);
-    free(buf);
+int spot__keys_read_file(const char *path, size_t max, const char *what, char **out, size_t *len, unsigned *mode) {
+  int rc = spot__read_regular(path, max, out, len, mode);
+  switch (rc) {
+  case 0:
+    return 0;
+  case SPOT_ENOTFOUND:
+    return spot__fail(rc, "%s %s does not exist", what, path);
+  case SPOT_EPERM:
+    return spot__fail(rc, "cannot open %s %s (check its permissions)", what, path);
+  case SPOT_EINVAL:
+    return spot__fail(rc, "%s %s is not a regular file (a FIFO, a device or a directory?); replace it with a file",
+                      what, path);
+  case SPOT_ETOOBIG:
     return spot__fail(SPOT_EINVAL, "%s %s is larger than %zu bytes; is it the right file?", what, path, max);
+  case SPOT_ENOMEM:
+    return spot__fail(rc, "no memory to read %s", path);
+  default:
+    return spot__fail(rc, "cannot read %s %s: %s", what, path, spot_strerror(rc));
   }
-  buf[n] = '\0';
-  *out = buf;
-  *len = n;
-  return 0;
 }
 
 static int join(char *buf, size_t cap, const char *dir, const char *name, const char *ext) {
@@ -256,11 +248,20 @@ static int parse_keyfile(const char *text, size_t len, const char *path, spot__k
 int spot__keys_load(const char *path, spot__keypair_t *out) {
   char *text;
   size_t len;
-  int rc = spot__keys_read_file(path, KEYFILE_MAX, "key file", &text, &len);
+  unsigned mode = 0;
+  int rc = spot__keys_read_file(path, KEYFILE_MAX, "key file", &text, &len, &mode);
   if (rc == SPOT_ENOTFOUND)
     return spot__fail(rc, "key file %s does not exist; make one with `spot keygen NAME` (it writes NAME.key)", path);
   if (rc != 0)
     return rc;
+  if (mode & 077) { /* as ssh does: a secret others can read is not a secret */
+    wipe(text, len);
+    free(text);
+    return spot__fail(SPOT_EPERM,
+                      "key file %s holds a secret key but is readable or writable by others (mode %04o): run `chmod "
+                      "600 %s` (and make a new pair with `spot keygen` if others may have read it)",
+                      path, mode, path);
+  }
   rc = parse_keyfile(text, len, path, out);
   wipe(text, len);
   free(text);
@@ -270,7 +271,7 @@ int spot__keys_load(const char *path, spot__keypair_t *out) {
 int spot__keys_load_public(const char *path, spot__pubkey_t *out) {
   char *text;
   size_t len;
-  int rc = spot__keys_read_file(path, KEYFILE_MAX, "public key file", &text, &len);
+  int rc = spot__keys_read_file(path, KEYFILE_MAX, "public key file", &text, &len, NULL);
   if (rc == SPOT_ENOTFOUND)
     return spot__fail(rc, "public key file %s does not exist; `spot keygen NAME` writes NAME.pub", path);
   if (rc != 0)
@@ -400,7 +401,7 @@ fail:
 int spot__keys_known_load(const char *path, spot__known_nodes_t *out) {
   char *text;
   size_t len;
-  int rc = spot__keys_read_file(path, 1u << 20, "known_nodes file", &text, &len);
+  int rc = spot__keys_read_file(path, 1u << 20, "known_nodes file", &text, &len, NULL);
   if (rc == SPOT_ENOTFOUND)
     return spot__fail(rc,
                       "known_nodes file %s does not exist; create it with lines `HOST:PORT KEY` or name the "

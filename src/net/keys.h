@@ -46,7 +46,9 @@ int spot__keys_generate(spot__keypair_t *out);
 int spot__keys_write(const spot__keypair_t *kp, const char *dir, const char *name);
 
 /* Loads the key pair in the .key file at path into *out (written only on success). SPOT_ENOTFOUND, SPOT_EPERM
- * (unreadable), SPOT_EINVAL (bad format, bad key, or a public key that does not match the secret key). */
+ * (unreadable, or readable or writable by group or others: the detail line names the `chmod 600 FILE` fix, as ssh
+ * does), SPOT_EINVAL (not a regular file, bad format, bad key, or a public key that does not match the secret
+ * key). */
 int spot__keys_load(const char *path, spot__keypair_t *out);
 
 /* Loads the public key in the .pub file at path. SPOT_ENOTFOUND, SPOT_EPERM, SPOT_EINVAL. */
@@ -94,10 +96,11 @@ void spot__keys_known_free(spot__known_nodes_t *k);
 
 /* ---- shared with access.c ---- */
 
-/* Reads the whole file at path (at most max bytes) into a new NUL-terminated buffer *out (caller frees) of *len
- * bytes. what names the file's role in errors ("access file"). SPOT_ENOTFOUND, SPOT_EPERM, SPOT_EINVAL (larger
- * than max), SPOT_ENOMEM, SPOT_EIO. */
-int spot__keys_read_file(const char *path, size_t max, const char *what, char **out, size_t *len);
+/* Reads the whole regular file at path (at most max bytes) into a new NUL-terminated buffer *out (caller frees) of
+ * *len bytes, and its permission bits into *mode (may be NULL). Never blocks on a FIFO or device put at path.
+ * what names the file's role in errors ("access file"). SPOT_ENOTFOUND, SPOT_EPERM, SPOT_EINVAL (not a regular
+ * file, or larger than max), SPOT_ENOMEM, SPOT_EIO, each with a detail line. */
+int spot__keys_read_file(const char *path, size_t max, const char *what, char **out, size_t *len, unsigned *mode);
 
 /* 1 if c may appear in a Z85 string. */
 int spot__keys_z85_char(char c);

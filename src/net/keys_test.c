@@ -2,22 +2,25 @@
  * keys_test.c: CURVE key pairs and known_nodes (net/keys.h) and `spot keygen`: a pair written and loaded back is
  * the same pair; the .key file is mode 0600; nothing is overwritten; a .key whose public key is not its secret's,
  * bad Z85 (length, characters, range) and bad names are refused with a detail line; known_nodes parses, finds and
- * reports errors by line.
+ * reports errors by line; a secret key file that group or others may read is refused naming `chmod 600`, as ssh
+ * does; a FIFO in place of a key file is refused at once, never waited on.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "net/keys.h"
 #include "spot.h"
 #include "support.h"
 #include "test.h"
 
+/* Writes text to path, readable by its owner only (as a key file must be). */
 static int write_text(const char *path, const char *text) {
   FILE *f = fopen(path, "wb");
   if (f == NULL)
     return -1;
   int ok = fputs(text, f) >= 0;
-  return fclose(f) == 0 && ok ? 0 : -1;
+  return fclose(f) == 0 && ok && chmod(path, 0600) == 0 ? 0 : -1;
 }
 
 static void read_text(const char *path, char *buf, size_t cap) {
@@ -320,7 +323,48 @@ static void test_keygen_cli(void) {
   CHECK(strstr(err, "usage: spot keygen NAME") != NULL);
 }
 
+/* A secret key file readable (or writable) by group or others is refused, naming the fix; 0600 and 0400 load. */
+static void test_open_key_file_refused(void) {
+  char dir[4096], path[4200], text[512];
+  snprintf(dir, sizeof dir, "%s", spot_test_dir("keyperm"));
+  spot__keypair_t a, got;
+  CHECK_OK(spot__keys_generate(&a));
+  snprintf(path, sizeof path, "%s/node.key", dir);
+  snprintf(text, sizeof text, "public %s\nsecret %s\n", a.pub.z85, a.secret_z85);
+  CHECK_EQ(write_text(path, text), 0);
+  CHECK_OK(spot__keys_load(path, &got));
+  const unsigned modes[] = {0640, 0604, 0620, 0644, 0660, 0606};
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+    CHECK_EQ(chmod(path, modes[i]), 0);
+    memset(&got, 0, sizeof got);
+    CHECK_RC(spot__keys_load(path, &got), SPOT_EPERM);
+    char want[4400];
+    snprintf(want, sizeof want, "run `chmod 600 %s`", path);
+    CHECK(strstr(spot_errdetail(), want) != NULL);
+    CHECK(strstr(spot_errdetail(), a.secret_z85) == NULL);
+    CHECK(got.secret_z85[0] == '\0'); /* nothing written on failure */
+  }
+  CHECK_EQ(chmod(path, 0400), 0);
+  CHECK_OK(spot__keys_load(path, &got));
+  CHECK(strcmp(got.pub.z85, a.pub.z85) == 0);
+}
+
+/* A FIFO where a key file should be: refused at once (before the fix, the open blocked for good). */
+static void test_fifo_key_file_refused(void) {
+  char dir[4096], path[4200];
+  snprintf(dir, sizeof dir, "%s", spot_test_dir("keyfifo"));
+  snprintf(path, sizeof path, "%s/node.key", dir);
+  CHECK_EQ(mkfifo(path, 0600), 0);
+  spot__keypair_t got;
+  CHECK_RC(spot__keys_load(path, &got), SPOT_EINVAL);
+  CHECK(strstr(spot_errdetail(), "not a regular file") != NULL);
+  spot__pubkey_t pk;
+  CHECK_RC(spot__keys_load_public(path, &pk), SPOT_EINVAL);
+}
+
 static const spot_test_t tests[] = {
+    {"open_key_file_refused", test_open_key_file_refused},
+    {"fifo_key_file_refused", test_fifo_key_file_refused},
     {"generate_write_load", test_generate_write_load},
     {"key_file_mode_0600", test_key_file_mode_0600},
     {"never_overwrites", test_never_overwrites},

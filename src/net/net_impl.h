@@ -6,7 +6,14 @@
 
 #include <stddef.h>
 
+#include "core/wire.h"
 #include "spot/net.h"
+
+/* The largest frame a node receives (ZMQ_MAXMSGSIZE): the largest legal request, a PUT or DEPLOY carrying
+ * SPOT__WIRE_MAX_DATA bytes (64 MiB) plus its header and names (under 300 bytes), fits in SPOT__WIRE_MAX (64 MiB +
+ * 4 KiB), whose 4 KiB of headroom also cover CURVE's 33 bytes of framing per message. A peer whose frame announces
+ * more is disconnected before anything is allocated for it. */
+#define SPOT__NET_FRAME_MAX ((int64_t)SPOT__WIRE_MAX)
 
 /* The namespace name a node serves for directory dir: its base name, which must be a valid name. */
 int spot__net_ns_name(const char *dir, char *out, size_t cap);

@@ -1,13 +1,23 @@
 /*
  * server.c: a node serving its namespace to other nodes over ZeroMQ with CURVE (spotd --listen).
  *
- * One ROUTER socket, a CURVE server with the node's secret key. A ZAP handler (inproc, same context) accepts every
- * client that completes the CURVE handshake and hands its public key to the server as the message's User-Id; what
- * the key may do is then decided per request by the namespace's access file (DIR/access, re-read when it changes),
- * so a refused client gets a clear error reply instead of a silent handshake failure, and the node records the
- * refusal in its event log. Requests are decoded with the wire codec (every length checked), executed on the local
- * namespace on the server thread, and answered with one reply each; a malformed frame gets an error reply (when its
- * header can be read) or is dropped, and the server goes on serving.
+ * One ROUTER socket, a CURVE server with the node's secret key. A ZAP handler (inproc, same context) admits a
+ * client at the handshake only if the namespace's access file (DIR/access, re-read when it changes) lists its
+ * public key or has an `any` line; a stranger is refused there, before it can send a single request, and gets
+ * nothing but the handshake's failure. An admitted client's key is handed to the server as the message's User-Id,
+ * and what the key may do is decided per request by the same file, so a listed key without a right gets a clear
+ * error reply. No frame above SPOT__NET_FRAME_MAX is ever received (ZMQ_MAXMSGSIZE: the peer is disconnected when
+ * its frame's length says more), so no client can make the node hold more than the largest legal request.
+ *
+ * Refusals are written to the node's event log and its own log (stderr) through a rate limiter (net/ratelimit.h),
+ * so that nobody can flush the event ring with them; what was not recorded is counted and reported once per
+ * period. Replies say less to strangers (keys admitted only through `any`): no paths, no echo of what they sent;
+ * the node's own log keeps the whole detail.
+ *
+ * Requests are decoded with the wire codec (every length checked), executed on the local namespace on the server
+ * thread, and answered with one reply each; a malformed frame gets an error reply (when its header can be read) or
+ * is dropped, and the server goes on serving. The access table, the limiter and the refusal records are shared by
+ * the ZAP thread and the server thread under one mutex.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +32,8 @@
 #include "net/access.h"
 #include "net/keys.h"
 #include "net/net_impl.h"
+#include "net/ratelimit.h"
+#include "platform/platform.h"
 #include "spot/net.h"
 
 #define MAX_EVENTS_PER_REPLY 1024u
@@ -31,7 +43,10 @@ struct spot_server {
   spot_ns_t *ns;
   char ns_name[SPOT_NAME_MAX + 1];
   char access_path[4200];
+  spot__mutex_t mu;        /* guards access, limit, warn_logged and the refusal records */
   spot__access_t access;
+  spot__ratelimit_t limit;
+  unsigned warn_logged;    /* the access table's warn_gen last written to the log */
   spot__keypair_t key;
   atomic_int stop;
   spot__thread_t thread, zap_thread;
@@ -40,7 +55,77 @@ struct spot_server {
   uint8_t *elem; /* element buffer for gets */
 };
 
-/* ---- ZAP: authenticate every CURVE client, naming it by its public key ---- */
+/* ---- refusals: recorded through the rate limiter ---- */
+
+/* The id a client's key gives it as the cause of its puts: the key's first 8 bytes (never 0). */
+static uint64_t client_node_id(const char *z85) {
+  uint8_t raw[SPOT__KEY_RAW_LEN];
+  uint64_t id = 0;
+  if (strlen(z85) == SPOT__KEY_Z85_LEN && zmq_z85_decode(raw, z85))
+    for (int i = 0; i < 8; i++)
+      id |= (uint64_t)raw[i] << (8 * i);
+  return id ? id : 1;
+}
+
+/* Re-reads the access file if it changed, and logs once each new warning about lines it skipped. Caller holds
+ * s->mu. Returns as spot__access_refresh. */
+static int refresh_access(spot_server_t *s) {
+  int rc = spot__access_refresh(&s->access, s->access_path);
+  if (s->access.warn_gen != s->warn_logged) {
+    s->warn_logged = s->access.warn_gen;
+    if (s->access.skipped)
+      fprintf(stderr, "spotd: %s (%u malformed line%s skipped: %s grant%s nothing; the other lines are in force)\n",
+              s->access.warn, s->access.skipped, s->access.skipped == 1 ? "" : "s",
+              s->access.skipped == 1 ? "it" : "they", s->access.skipped == 1 ? "s" : "");
+  }
+  return rc;
+}
+
+/* Writes the count of unrecorded refusals once per period. Caller holds s->mu. */
+static void report_suppressed(spot_server_t *s) {
+  uint64_t n;
+  if (!spot__ratelimit_report(&s->limit, spot__now_ns(), &n))
+    return;
+  spot__event_t e;
+  memset(&e, 0, sizeof e);
+  e.type = SPOT__EV_FAIL;
+  e.status = SPOT_EPERM;
+  snprintf(e.reason, sizeof e.reason, "%llu refusals not recorded", (unsigned long long)n);
+  spot__ns_event(s->ns, &e, NULL);
+  fprintf(stderr, "spotd: %llu more refusals in the last %llu s were not recorded one by one (rate limit)\n",
+          (unsigned long long)n, (unsigned long long)(SPOT__RL_PERIOD_NS / 1000000000u));
+}
+
+/* Records a refusal of `what` (a request type's name, or "handshake") for log (may be "") from client (its key,
+ * may be "") in the node's event log (a fail event without a put) and its own log, where detail explains it; source
+ * is what the rate limiter counts (the key, or the address at the handshake). Caller holds s->mu. */
+static void record_refusal(spot_server_t *s, const char *what, const char *log, const char *client, const char *source,
+                           const char *detail) {
+  report_suppressed(s);
+  if (!spot__ratelimit_take(&s->limit, source, spot__now_ns()))
+    return;
+  spot__event_t e;
+  memset(&e, 0, sizeof e);
+  e.type = SPOT__EV_FAIL;
+  e.status = SPOT_EPERM;
+  e.cause_node = client[0] ? client_node_id(client) : 0;
+  snprintf(e.log, sizeof e.log, "%s", log);
+  snprintf(e.reason, sizeof e.reason, "refused %s from %.12s", what, client[0] ? client : source);
+  spot__ns_event(s->ns, &e, NULL);
+  fprintf(stderr, "spotd: refused %s from key %s%s%s%s: %s\n", what, client[0] ? client : "?",
+          strcmp(source, client) ? " (" : "", strcmp(source, client) ? source : "", strcmp(source, client) ? ")" : "",
+          detail);
+}
+
+/* ---- ZAP: admit at the handshake only the keys the access file knows (all of them with an `any` line) ---- */
+
+/* Copies a ZAP frame (at most cap - 1 bytes) as text, replacing bytes that are not printable. */
+static void frame_text(const char *f, size_t n, char *out, size_t cap) {
+  size_t i = 0;
+  for (; i < n && i + 1 < cap; i++)
+    out[i] = f[i] > ' ' && f[i] < 0x7f ? f[i] : '?';
+  out[i] = '\0';
+}
 
 static void *zap_main(void *arg) {
   spot_server_t *s = arg;
@@ -61,12 +146,31 @@ static void *zap_main(void *arg) {
       zmq_getsockopt(s->zap, ZMQ_RCVMORE, &more, &sz);
     }
     /* version, request id, domain, address, identity, mechanism, credentials */
-    char user[SPOT__KEY_Z85_LEN + 1] = "";
+    char user[SPOT__KEY_Z85_LEN + 1] = "", address[64] = "";
     const char *status = "400", *text = "CURVE required";
+    if (n >= 4)
+      frame_text(frames[3], lens[3], address, sizeof address);
     if (n >= 7 && lens[5] == 5 && memcmp(frames[5], "CURVE", 5) == 0 && lens[6] == SPOT__KEY_RAW_LEN) {
       zmq_z85_encode(user, (const uint8_t *)frames[6], SPOT__KEY_RAW_LEN);
-      status = "200";
-      text = "OK";
+      spot__mutex_lock(&s->mu);
+      spot__clear_detail();
+      int rc = refresh_access(s);
+      if ((rc == 0 || rc == SPOT_ENOTFOUND) && spot__access_admits(&s->access, user)) {
+        status = "200";
+        text = "OK";
+      } else {
+        char detail[4800];
+        if (rc != 0)
+          snprintf(detail, sizeof detail, "%s", spot_errdetail());
+        else
+          snprintf(detail, sizeof detail, "the key is not in %s, which has no `any` line; to allow it, add the line "
+                   "`%s RIGHTS`", s->access_path, user);
+        record_refusal(s, "handshake", "", user, address[0] ? address : "?", detail);
+        status = "400";
+        text = "not allowed";
+        user[0] = '\0';
+      }
+      spot__mutex_unlock(&s->mu);
     }
     zmq_send(s->zap, "1.0", 3, ZMQ_SNDMORE);
     zmq_send(s->zap, frames[1], n > 1 ? lens[1] : 0, ZMQ_SNDMORE);
@@ -91,28 +195,6 @@ static unsigned right_of(int type) {
   default:
     return SPOT_RIGHT_GET;
   }
-}
-
-/* The id a client's key gives it as the cause of its puts: the key's first 8 bytes (never 0). */
-static uint64_t client_node_id(const char *z85) {
-  uint8_t raw[SPOT__KEY_RAW_LEN];
-  uint64_t id = 0;
-  if (strlen(z85) == SPOT__KEY_Z85_LEN && zmq_z85_decode(raw, z85))
-    for (int i = 0; i < 8; i++)
-      id |= (uint64_t)raw[i] << (8 * i);
-  return id ? id : 1;
-}
-
-/* Records a refused request in the node's event log (a fail event without a put). */
-static void record_refusal(spot_server_t *s, const spot__msg_t *req, const char *client) {
-  spot__event_t e;
-  memset(&e, 0, sizeof e);
-  e.type = SPOT__EV_FAIL;
-  e.status = SPOT_EPERM;
-  e.cause_node = client_node_id(client);
-  spot__wire_copy(req->log, e.log, sizeof e.log);
-  snprintf(e.reason, sizeof e.reason, "refused %s from %.12s", spot__wire_type_name(req->type), client);
-  spot__ns_event(s->ns, &e, NULL);
 }
 
 static int do_events(spot_server_t *s, const spot__msg_t *req, spot__msg_t *rep) {
@@ -140,22 +222,48 @@ static int do_events(spot_server_t *s, const spot__msg_t *req, spot__msg_t *rep)
   return 0;
 }
 
-static int execute(spot_server_t *s, const spot__msg_t *req, const char *client, spot__msg_t *rep) {
+/* Checks the access file for req from client. 0, or SPOT_EPERM after recording the refusal (with the whole detail)
+ * and setting a detail line fit for the client: it names the right and the client's own key, never the file's path
+ * nor its lines, and tells a stranger less. *listed says whether the file lists the key. */
+static int check_access(spot_server_t *s, const spot__msg_t *req, const char *client, int *listed) {
+  unsigned want = right_of(req->type);
+  char log[SPOT_NAME_MAX + 1] = "", wants[64], have[64];
+  spot__wire_copy(req->log, log, sizeof log);
+  spot__access_rights_text(want, wants, sizeof wants);
+  spot__mutex_lock(&s->mu);
+  int rc = refresh_access(s);
+  if (rc == 0 || rc == SPOT_ENOTFOUND)
+    rc = spot__access_check(&s->access, client, want);
+  int ok = s->access.state == SPOT__ACCESS_OK;
+  *listed = spot__access_listed(&s->access, client);
+  unsigned got = spot__access_rights(&s->access, client);
+  if (rc != 0) {
+    char detail[600];
+    snprintf(detail, sizeof detail, "%s", spot_errdetail());
+    record_refusal(s, spot__wire_type_name(req->type), log, client, client, detail);
+  }
+  spot__mutex_unlock(&s->mu);
+  if (rc == 0)
+    return 0;
+  if (!ok)
+    return spot__fail(SPOT_EPERM, "refused %s: this node cannot read its access rules now (its log says why); ask "
+                      "its operator", wants);
+  if (*listed)
+    return spot__fail(SPOT_EPERM, "refused %s: this node gives key %s only %s; ask its operator for %s", wants,
+                      client, spot__access_rights_text(got, have, sizeof have), wants);
+  return spot__fail(SPOT_EPERM, "refused %s: this node does not give that right to key %s", wants, client);
+}
+
+static int execute(spot_server_t *s, const spot__msg_t *req, const char *client, spot__msg_t *rep, int *listed) {
   char ns[SPOT_NAME_MAX + 1] = "", log[SPOT_NAME_MAX + 1] = "", handler[SPOT_NAME_MAX + 1] = "";
   spot__wire_copy(req->ns, ns, sizeof ns);
   spot__wire_copy(req->log, log, sizeof log);
   spot__wire_copy(req->handler, handler, sizeof handler);
+  int rc = check_access(s, req, client, listed);
+  if (rc != 0)
+    return rc;
   if (strcmp(ns, s->ns_name) != 0)
     return spot__fail(SPOT_ENONS, "this node serves namespace %s, not %s", s->ns_name, ns);
-  int rc = spot__access_refresh(&s->access, s->access_path);
-  if (rc == 0 || rc == SPOT_ENOTFOUND)
-    rc = spot__access_check(&s->access, client, right_of(req->type));
-  if (rc != 0) {
-    record_refusal(s, req, client);
-    fprintf(stderr, "spotd: refused %s from key %s: %s\n", spot__wire_type_name(req->type), client,
-            spot_errdetail());
-    return rc;
-  }
   spot_log_t *l;
   switch (req->type) {
   case SPOT__WIRE_CREATE: {
@@ -221,6 +329,7 @@ static void answer(spot_server_t *s, zmq_msg_t *peer, zmq_msg_t *frame) {
   memset(&rep, 0, sizeof rep);
   rep.flags = SPOT__WIRE_REPLY;
   spot__clear_detail();
+  int listed = 0;
   int rc = spot__wire_decode(buf, len, &req);
   if (rc != 0) {
     spot__wire_hdr_t h;
@@ -228,12 +337,16 @@ static void answer(spot_server_t *s, zmq_msg_t *peer, zmq_msg_t *frame) {
       return; /* not even a header: nothing to answer to */
     rep.type = h.type;
     rep.id = h.id;
+    spot__mutex_lock(&s->mu);
+    refresh_access(s);
+    listed = spot__access_listed(&s->access, client ? client : "");
+    spot__mutex_unlock(&s->mu);
   } else if (req.flags & SPOT__WIRE_REPLY) {
     return; /* a reply sent to a server: ignore */
   } else {
     rep.type = req.type;
     rep.id = req.id;
-    rc = execute(s, &req, client ? client : "", &rep);
+    rc = execute(s, &req, client ? client : "", &rep, &listed);
   }
   if (rc != 0) {
     spot__msg_t err;
@@ -242,7 +355,12 @@ static void answer(spot_server_t *s, zmq_msg_t *peer, zmq_msg_t *frame) {
     err.flags = SPOT__WIRE_REPLY;
     err.id = rep.id;
     err.status = rc;
-    spot__wire_set_detail(&err, spot_errdetail()[0] ? spot_errdetail() : spot_strerror(rc));
+    /* a key the access file lists gets the whole detail; a stranger (let in by `any`) only what the refusal says
+     * or the error's name: no paths of this node, no echo of the bytes it sent */
+    const char *detail = spot_errdetail();
+    if (detail[0] == '\0' || (!listed && rc != SPOT_EPERM))
+      detail = spot_strerror(rc);
+    spot__wire_set_detail(&err, detail);
     rep = err;
   }
   size_t out_len;
@@ -256,8 +374,12 @@ static void *server_main(void *arg) {
   spot_server_t *s = arg;
   while (!atomic_load(&s->stop)) {
     zmq_pollitem_t item = {s->router, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, 100) <= 0)
+    if (zmq_poll(&item, 1, 100) <= 0) {
+      spot__mutex_lock(&s->mu);
+      report_suppressed(s); /* a count of unrecorded refusals also when they stopped coming */
+      spot__mutex_unlock(&s->mu);
       continue;
+    }
     zmq_msg_t peer, frame;
     zmq_msg_init(&peer);
     zmq_msg_init(&frame);
@@ -287,11 +409,16 @@ int spot_server_start(const char *dir, const char *listen, const char *key_file,
   if (s == NULL)
     return SPOT_ENOMEM;
   spot__access_init(&s->access);
+  spot__mutex_init(&s->mu);
+  spot__ratelimit_init(&s->limit, spot__now_ns());
   int rc = spot__keys_load(key_file, &s->key);
   if (rc == 0)
     rc = spot_ns_open(dir, NULL, &s->ns);
   if (rc == 0)
     rc = spot__net_ns_name(dir, s->ns_name, sizeof s->ns_name);
+  spot_log_t *events;
+  if (rc == 0)
+    rc = spot__ns_events(s->ns, &events); /* opened here, before the two threads may record refusals */
   if (rc == 0 && (s->out = malloc(SPOT__WIRE_MAX)) == NULL)
     rc = SPOT_ENOMEM;
   if (rc == 0 && (s->elem = malloc(SPOT__WIRE_MAX_DATA)) == NULL)
@@ -308,8 +435,10 @@ int spot_server_start(const char *dir, const char *listen, const char *key_file,
   }
   if (rc == 0) {
     int one = 1, linger = 0;
+    int64_t max_frame = SPOT__NET_FRAME_MAX;
     s->router = zmq_socket(s->ctx, ZMQ_ROUTER);
     zmq_setsockopt(s->router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
     zmq_setsockopt(s->router, ZMQ_CURVE_SERVER, &one, sizeof one);
     zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, s->key.secret_z85, SPOT__KEY_Z85_LEN);
     zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, "spot", 4);
@@ -348,6 +477,7 @@ void spot_server_stop(spot_server_t *s) {
   if (s->ctx)
     zmq_ctx_term(s->ctx);
   spot__access_free(&s->access);
+  spot__mutex_destroy(&s->mu);
   spot__keys_wipe(&s->key);
   spot_ns_close(s->ns);
   free(s->out);

@@ -89,6 +89,12 @@ int spot__write_private(const char *path, const void *data, size_t n);
 /* The modification time of path (following symlinks) in nanoseconds since the epoch, into *out.
  * 0, SPOT_ENOTFOUND if it does not exist, SPOT_EPERM or SPOT_EIO. */
 int spot__mtime_ns(const char *path, uint64_t *out);
+/* Reads the whole regular file at path (at most max bytes) into a new NUL-terminated buffer *out (the caller frees
+ * it) of *len bytes, and its permission bits (0777 part of the mode) into *mode (may be NULL). The file is opened
+ * without blocking, so a FIFO or a device at path never stalls the caller: anything but a regular file is
+ * SPOT_EINVAL. 0, SPOT_ENOTFOUND, SPOT_EPERM, SPOT_ETOOBIG (larger than max), SPOT_ENOMEM or SPOT_EIO; the
+ * outputs are written only on success. */
+int spot__read_regular(const char *path, size_t max, char **out, size_t *len, unsigned *mode);
 
 /* ---- shared objects (handlers) ---- */
 

@@ -8,6 +8,14 @@
  * It runs in the foreground until SIGTERM or SIGINT, then stops taking events, lets running handlers end, and
  * exits; started again, it runs every handler left pending. One node per namespace (DIR/.spot/node.lock).
  * `spotd --worker FD INDEX DIR` is how spotd starts its own worker processes.
+ *
+ * Start-up order matters: SIGTERM and SIGINT are blocked first thing (and its threads inherit that), so a stop
+ * signal that comes while it starts waits until spotd sleeps in sigsuspend, which opens them atomically (no signal
+ * is lost between checking the flag and sleeping, and a mask inherited from the caller cannot keep it deaf). The
+ * node lock is taken before the pid file is written, so a second spotd fails with "already served" and leaves the
+ * first one's pid file alone; the pid file is written whole (a temporary file renamed into place) and removed at
+ * exit only while it still names this process. With --daemon, the starting process waits until the detached one
+ * is serving (or has failed, printing why) and exits with its status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "spot.h"
@@ -42,9 +52,116 @@ static int fail(const char *what) {
   return 1;
 }
 
+/* Writes this process's id to path: a temporary file beside it, renamed into place, so that a reader never sees a
+ * half-written file. 0 or -1 (errno set). */
+static int write_pidfile(const char *path) {
+  char tmp[4200], pid[32];
+  int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid()) >= sizeof tmp) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0)
+    return -1;
+  int ok = write(fd, pid, (size_t)len) == len;
+  int e = errno;
+  if (close(fd) != 0 && ok)
+    ok = 0, e = errno;
+  if (ok && rename(tmp, path) != 0)
+    ok = 0, e = errno;
+  if (!ok) {
+    unlink(tmp);
+    errno = e;
+    return -1;
+  }
+  return 0;
+}
+
+/* Removes the pid file at path if it still holds this process's id (it never removes another spotd's). */
+static void remove_pidfile(const char *path) {
+  char got[32] = "", want[32];
+  snprintf(want, sizeof want, "%d\n", (int)getpid());
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return;
+  ssize_t n = read(fd, got, sizeof got - 1);
+  close(fd);
+  if (n > 0 && (got[n] = '\0', strcmp(got, want) == 0))
+    unlink(path);
+}
+
+/* --daemon: forks; the parent waits until the child says it serves (one byte on a pipe) or exits, and then exits
+ * with 0 or with the child's status (the child has printed why on the shared stderr). The child starts a new
+ * session and returns the pipe's write end in *ready_fd. Returns 0 in the child, -1 on failure (errno set). */
+static int detach(int *ready_fd) {
+  int p[2];
+  if (pipe(p) != 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid > 0) {
+    close(p[1]);
+    char c;
+    ssize_t n;
+    do
+      n = read(p[0], &c, 1);
+    while (n < 0 && errno == EINTR);
+    if (n == 1)
+      _exit(0);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    _exit(WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1);
+  }
+  close(p[0]);
+  fcntl(p[1], F_SETFD, FD_CLOEXEC);
+  if (setsid() < 0)
+    return -1;
+  *ready_fd = p[1];
+  return 0;
+}
+
+/* The detached spotd serves: tell the waiting parent, and let go of the terminal. */
+static void detached_ready(int ready_fd) {
+  int null = open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    if (null > 2)
+      close(null);
+  }
+  if (write(ready_fd, "k", 1) != 1) {
+    /* the parent is gone: nothing to tell */
+  }
+  close(ready_fd);
+}
+
 int main(int argc, char **argv) {
-  if (argc == 5 && strcmp(argv[1], "--worker") == 0)
+  if (argc == 5 && strcmp(argv[1], "--worker") == 0) {
+    sigset_t none; /* a worker starts with no signal blocked, whatever its parent's threads had */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     return spot_node_worker_main(atoi(argv[2]), (unsigned)atoi(argv[3]), argv[4]);
+  }
+  /* Block the stop signals before anything else; wait_mask is the mask to sleep with: the caller's, with them open. */
+  sigset_t stop_sigs, wait_mask;
+  sigemptyset(&stop_sigs);
+  sigaddset(&stop_sigs, SIGTERM);
+  sigaddset(&stop_sigs, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop_sigs, &wait_mask);
+  sigdelset(&wait_mask, SIGTERM);
+  sigdelset(&wait_mask, SIGINT);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
   const char *dir = getenv("SPOT_DIR"), *pidfile = NULL, *listen = NULL, *key = NULL;
   int daemonize = 0;
   spot_node_opts_t opts = {.mode = SPOT_MODE_WORKER, .workers = 2};
@@ -99,39 +216,33 @@ int main(int argc, char **argv) {
   exe[n] = '\0';
   opts.worker_exe = exe;
 
-  /* fail early (before detaching) on a missing namespace; the node itself refuses a second node */
+  /* fail early on a missing namespace; the node itself refuses a second node */
   spot_ns_t *probe;
   if (spot_ns_open(dir, NULL, &probe) != 0)
     return fail("cannot serve the namespace");
   spot_ns_close(probe);
-  if (daemonize) {
-    if (daemon(1, 0) != 0)
-      return fprintf(stderr, "spotd: cannot detach: %s\n", strerror(errno)), 1;
-  }
-  char pid[32];
-  snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-  if (pidfile) {
-    FILE *f = fopen(pidfile, "w");
-    if (f == NULL || fputs(pid, f) < 0 || fclose(f) != 0)
-      return fprintf(stderr, "spotd: cannot write pid file %s\n", pidfile), 1;
-  }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  int ready_fd = -1;
+  if (daemonize && detach(&ready_fd) != 0)
+    return fprintf(stderr, "spotd: cannot detach: %s\n", strerror(errno)), 1;
 
   if (key && key[0])
     setenv("SPOT_KEY", key, 1); /* handlers' puts to other nodes (here and in the workers) use the node's key */
   spot_node_t *node;
-  if (spot_node_start(dir, &opts, &node) != 0)
+  if (spot_node_start(dir, &opts, &node) != 0) /* takes the node lock: a second spotd stops here */
     return fail("cannot start the node");
+  if (pidfile && write_pidfile(pidfile) != 0) {
+    fprintf(stderr, "spotd: cannot write pid file %s: %s\n", pidfile, strerror(errno));
+    spot_node_stop(node);
+    return 1;
+  }
 #if SPOT_HAVE_NET
   spot_server_t *server = NULL;
   if (listen && spot_server_start(dir, listen, key, &server) != 0) {
+    int rc = fail("cannot serve the network");
     spot_node_stop(node);
-    return fail("cannot serve the network");
+    if (pidfile)
+      remove_pidfile(pidfile);
+    return rc;
   }
 #endif
   if (!opts.quiet && listen)
@@ -140,8 +251,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "spotd: serving %s in %s mode with %u %s (pid %d)\n", dir,
             opts.mode == SPOT_MODE_WORKER ? "worker" : "thread", opts.workers,
             opts.mode == SPOT_MODE_WORKER ? "worker processes" : "threads", (int)getpid());
+  if (ready_fd >= 0)
+    detached_ready(ready_fd);
   while (!stopping)
-    pause();
+    sigsuspend(&wait_mask); /* opens the stop signals and sleeps in one step: none is missed */
 #if SPOT_HAVE_NET
   spot_server_stop(server);
 #endif
@@ -154,6 +267,6 @@ int main(int argc, char **argv) {
   if (!opts.quiet)
     fprintf(stderr, "spotd: stopped\n");
   if (pidfile)
-    unlink(pidfile);
+    remove_pidfile(pidfile);
   return 0;
 }
