@@ -237,32 +237,54 @@ static void test_header_damage(void) {
   spot_io_mem_free(io);
 }
 
-static void test_middle_damage_refused_then_fixed(void) {
+/* One damaged element in the middle: every other element stays readable, and --fix marks only it lost. */
+static void test_middle_damage_reported_then_fixed(void) {
   spot_io_t *io = spot_io_mem_new(6);
   uint8_t *f = make_log(io, "m", 10, 8, SPOT_SYNC_NONE);
   CHECK(f != NULL);
   spot__slot_data(slot_of(f, 4))[2] ^= 0x40; /* a flipped bit in element 4 of 1..8 */
   spot_log_t *log;
   spot_log_report_t rep;
-  CHECK_RC(spot_log_open("m", 0, io, &log, &rep), SPOT_ECORRUPT);
-  CHECK(strstr(spot_errdetail(), "spot check") != NULL);
-  CHECK(strstr(spot_errdetail(), "--fix") != NULL);
+  uint64_t v, seq;
+  CHECK_OK(spot_log_open("m", 0, io, &log, &rep));
+  CHECK_EQ(rep.damaged, 1);
   CHECK_EQ(rep.damaged_seq, 4);
+  CHECK_EQ(rep.valid_slots, 7);
+  CHECK_EQ(rep.latest, 8);
+  CHECK_EQ(rep.earliest, 1);
+  CHECK_EQ(rep.repaired, 0); /* damage is left for `spot check --fix` */
+  CHECK_RC(spot_log_read(log, 4, &v, 8), SPOT_ECORRUPT);
+  CHECK(strstr(spot_errdetail(), "element 4") != NULL);
+  CHECK(strstr(spot_errdetail(), "spot check") != NULL);
+  for (uint64_t s = 1; s <= 8; s++)
+    if (s != 4) {
+      CHECK_OK(spot_log_read(log, s, &v, 8));
+      CHECK_EQ(v, s);
+    }
+  CHECK_RC(spot_log_verify(log, &rep), SPOT_ECORRUPT);
+  CHECK_EQ(rep.damaged, 1);
+  CHECK_EQ(rep.damaged_seq, 4);
+  spot_log_close(log);
   CHECK_OK(spot_log_open("m", SPOT_LOG_FIX, io, &log, &rep));
   CHECK_EQ(rep.latest, 8);
-  CHECK_EQ(rep.earliest, 5);
-  CHECK_EQ(rep.dropped, 3); /* 1..3 are intact but cannot be kept dense */
-  CHECK_EQ(rep.torn_slots, 1);
-  uint64_t v, seq;
+  CHECK_EQ(rep.earliest, 1);
+  CHECK_EQ(rep.dropped, 0); /* nothing intact is given up */
+  CHECK_EQ(rep.damaged, 1);
+  CHECK_EQ(rep.lost, 1);
+  CHECK_EQ(rep.lost_seq, 4);
   CHECK_RC(spot_log_read(log, 4, &v, 8), SPOT_EEXPIRED);
-  CHECK_RC(spot_log_read(log, 2, &v, 8), SPOT_EEXPIRED);
-  CHECK_OK(spot_log_read(log, 5, &v, 8));
-  CHECK_EQ(v, 5);
+  CHECK(strstr(spot_errdetail(), "element 4 is lost") != NULL);
+  CHECK_OK(spot_log_read(log, 2, &v, 8));
+  CHECK_EQ(v, 2);
   CHECK_OK(spot_log_verify(log, &rep));
+  CHECK_EQ(rep.valid_slots, 7);
+  CHECK_EQ(rep.lost, 1);
   CHECK_OK(spot_log_append(log, &v, 8, &seq));
   CHECK_EQ(seq, 9); /* numbers are never handed out twice */
   spot_log_close(log);
-  CHECK_OK(spot_log_open("m", 0, io, &log, NULL)); /* fixed for good */
+  CHECK_OK(spot_log_open("m", 0, io, &log, &rep)); /* fixed for good */
+  CHECK_EQ(rep.repaired, 0);
+  CHECK_EQ(rep.damaged, 0);
   spot_log_close(log);
   spot_io_mem_free(io);
 }
@@ -448,7 +470,7 @@ static const spot_test_t tests[] = {
     {"ring_wraparound", test_ring_wraparound},
     {"iterate", test_iterate},
     {"header_damage", test_header_damage},
-    {"middle_damage_refused_then_fixed", test_middle_damage_refused_then_fixed},
+    {"middle_damage_reported_then_fixed", test_middle_damage_reported_then_fixed},
     {"live_damage_found_by_verify", test_live_damage_found_by_verify},
     {"torn_tail_repaired", test_torn_tail_repaired},
     {"failed_sync_is_sticky", test_failed_sync_is_sticky},
