@@ -60,6 +60,10 @@ int spot__slot_valid(const spot_log_t *log, uint64_t seq);
 /* Turns the slot of seq into its tombstone, for reason mark (SPOT__LOST_*). */
 void spot__slot_bury(spot_log_t *log, uint64_t seq, uint32_t mark);
 
+/* Makes the whole file durable: every byte of the map through the io's flush (if it has one), then sync. For
+ * recovery and migration, which may write anywhere. 0 or the io's error. */
+int spot__log_sync_all(spot_log_t *log);
+
 /* Runs sync rounds until the durable hint on disk is >= v (the backpressure of durable logs, see durable.c). */
 int spot__log_wait_hint(spot_log_t *log, uint64_t v);
 

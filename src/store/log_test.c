@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/logfmt.h"
+#include "platform/platform.h"
 #include "spot/io_mem.h"
 #include "spot/log.h"
 #include "spot/ns.h"
@@ -430,6 +431,42 @@ static void test_two_handles_posix(void) {
   spot_log_close(a);
 }
 
+/* The platform contract on mapped writes (platform/platform.h): the POSIX io has a flush exactly where its sync
+ * does not cover the map, and spot__map_flush() accepts any range of a mapping (rounding to its page). */
+static void test_map_flush_contract(void) {
+  spot_io_t *io = spot_io_posix();
+  CHECK((io->flush == NULL) == (SPOT__SYNC_COVERS_MAP == 1));
+  const char *dir = spot_test_dir("flush");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/f.log", dir);
+  spot_log_config_t c = cfg(100, 300, SPOT_SYNC_ALWAYS);
+  CHECK_OK(spot_log_create(path, &c, io));
+  spot_file_t *f;
+  uint8_t *map;
+  uint64_t size;
+  CHECK_OK(io->open(io, path, 0, &f));
+  CHECK_OK(io->size(f, &size));
+  CHECK_OK(io->map(f, size, (void **)&map));
+  memset(map + 5000, 0xab, 300);
+  CHECK_OK(spot__map_flush(map + 5000, 300)); /* not page-aligned */
+  CHECK_OK(spot__map_flush(map, (size_t)size));
+  CHECK_OK(spot__map_flush(map + 7, 0));
+  if (io->flush) {
+    CHECK_OK(io->flush(f, 5000, 300));
+    CHECK_RC(io->flush(f, size, 1), SPOT_EINVAL);
+  }
+  CHECK_OK(io->sync(f));
+  CHECK_OK(io->unmap(f, map, size));
+  CHECK_OK(io->close(f));
+  spot_log_t *log;
+  spot_log_report_t rep;
+  CHECK_OK(spot_log_open(path, 0, io, &log, &rep)); /* the header is intact, the slots at 5000 are not elements */
+  uint64_t seq;
+  CHECK_OK(spot_log_append(log, "x", 1, &seq)); /* a durable append runs the flush path where there is one */
+  CHECK_EQ(seq, 1);
+  spot_log_close(log);
+}
+
 static int count_name(const char *name, void *arg) {
   (*(int *)arg)++;
   return strcmp(name, "alpha") == 0 ? 0 : (strcmp(name, "beta") == 0 ? 0 : -1000);
@@ -477,6 +514,7 @@ static const spot_test_t tests[] = {
     {"wait_durable", test_wait_durable},
     {"durable_ring_backpressure", test_durable_ring_backpressure},
     {"two_handles_posix", test_two_handles_posix},
+    {"map_flush_contract", test_map_flush_contract},
     {"namespace", test_namespace},
     {NULL, NULL},
 };

@@ -213,7 +213,7 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
     if (h->hint_on_disk > top)
       h->hint_on_disk = top;
     if (rep->repaired && (flags & SPOT_LOG_FIX)) {
-      rc = log->io->sync(log->file); /* what --fix did lasts */
+      rc = spot__log_sync_all(log); /* what --fix did lasts */
       if (rc != 0)
         rc = spot__fail(rc, "cannot sync the repaired log %s: %s", log->path, spot_strerror(rc));
     }
@@ -224,7 +224,7 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
       h->durable_hint = top;
     if (rep->repaired) {
       h->durable_hint = top;
-      rc = log->io->sync(log->file);
+      rc = spot__log_sync_all(log);
       if (rc != 0) {
         rc = spot__fail(rc, "cannot sync the recovered log %s: %s", log->path, spot_strerror(rc));
         goto out;
@@ -257,11 +257,11 @@ int spot__log_migrate(spot_log_t *log) {
       atomic_store_explicit(spot__slot_word(slot), spot__word(dcrc ^ spot__mark_code(s, mark), mark),
                             memory_order_relaxed);
   }
-  int rc = log->io->sync(log->file);
+  int rc = spot__log_sync_all(log);
   if (rc == 0) {
     h->version = SPOT__LOG_VERSION;
     h->hdr_crc = spot__hdr_crc(h);
-    rc = log->io->sync(log->file);
+    rc = spot__log_sync_all(log);
   }
   if (rc != 0)
     return spot__fail(rc, "cannot migrate %s to log format version %u: %s", log->path, SPOT__LOG_VERSION,
