@@ -107,6 +107,24 @@ static void test_all_damaged_numbers_go_on(void) {
   spot_io_mem_free(io);
 }
 
+/* --fix needs the log to itself: with another handle open it refuses rather than silently doing nothing. */
+static void test_fix_needs_the_log_alone(void) {
+  spot_io_t *io = spot_io_mem_new(908);
+  uint8_t *f = make_log(io, "b", 10, 5, SPOT_SYNC_NONE);
+  CHECK(f != NULL);
+  spot_log_t *a, *b;
+  spot_log_report_t rep;
+  CHECK_OK(spot_log_open("b", 0, io, &a, NULL));
+  spot__slot_data(slot_of(f, 3))[1] ^= 2;
+  CHECK_RC(spot_log_open("b", SPOT_LOG_FIX, io, &b, &rep), SPOT_EBUSY);
+  CHECK(strstr(spot_errdetail(), "another process") != NULL);
+  spot_log_close(a);
+  CHECK_OK(spot_log_open("b", SPOT_LOG_FIX, io, &b, &rep));
+  CHECK_EQ(rep.lost, 1);
+  spot_log_close(b);
+  spot_io_mem_free(io);
+}
+
 /* A damaged sequence number (the slot's own number field) is damage too, not expiry. */
 static void test_damaged_number_field(void) {
   spot_io_t *io = spot_io_mem_new(903);
@@ -274,6 +292,7 @@ static const spot_test_t tests[] = {
     {"newest_damaged_batch_short", test_newest_damaged_batch_short},
     {"all_damaged_numbers_go_on", test_all_damaged_numbers_go_on},
     {"damaged_number_field", test_damaged_number_field},
+    {"fix_needs_the_log_alone", test_fix_needs_the_log_alone},
     {"power_cut_tail_numbers_stay", test_power_cut_tail_numbers_stay},
     {"hand_set_mark", test_hand_set_mark},
     {"marks_under_crc", test_marks_under_crc},

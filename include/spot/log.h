@@ -87,7 +87,8 @@ typedef struct spot_log_report {
 int spot_log_create(const char *path, const spot_log_config_t *cfg, spot_io_t *io);
 
 /* Open flags. */
-#define SPOT_LOG_FIX 0x1u /* mark damaged elements lost (tombstones) and repair damaged marks (spot check --fix) */
+#define SPOT_LOG_FIX 0x1u /* mark damaged elements lost (tombstones) and repair damaged marks (spot check --fix);
+                             only the only opener can: SPOT_EBUSY while another handle has the log open */
 
 /* Opens the log at path, recovering it if no other handle has it open. On success *out is the caller's until
  * spot_log_close(); report (may be NULL) says what recovery found. SPOT_ENOTFOUND, SPOT_ECORRUPT, SPOT_EVERSION. */

@@ -241,6 +241,13 @@ int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **
   rc = take_lock(log, boot, boot_known, &exclusive);
   if (rc != 0)
     goto fail;
+  if (!exclusive && (flags & SPOT_LOG_FIX)) {
+    rc = spot__fail(SPOT_EBUSY,
+                    "cannot repair %s while another process has it open (a running spotd?); stop it and run `spot "
+                    "check LOG --fix` again",
+                    path);
+    goto fail;
+  }
   if (!exclusive && log->hdr->version != SPOT__LOG_VERSION) {
     rc = spot__fail(SPOT_EVERSION,
                     "%s (log format version %u) is open in an older spot; stop that program, then open the log again "
@@ -298,7 +305,7 @@ static int wait_not_pending(spot_log_t *log, uint64_t s, int *untrusted) {
     return 0;
   }
   for (;;) {
-    uint32_t p = atomic_load_explicit((_Atomic uint32_t *)&slot->pending, memory_order_acquire);
+    uint32_t p = (uint32_t)(atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32);
     if (p == 0 || atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != old)
       return 0;
     if (spot__now_ns() - start >= log->busy_ns)
@@ -563,10 +570,11 @@ int spot_log_read(spot_log_t *log, uint64_t seq, void *buf, size_t cap) {
                         why == SPOT__LOST_CRASH ? "it was not on disk yet when the machine went down"
                                                 : "it was damaged, and `spot check --fix` marked it lost");
     }
-    /* A newer element or its tombstone (the ring moved on), or 0 (an append is overwriting the oldest slot):
-     * expired. Anything else in a slot of the window, other than the oldest, is damage to the slot's number. */
+    /* A newer element or its tombstone: the ring moved on. The oldest element of a full ring may be under
+     * overwrite (its slot's number is 0 meanwhile): expired too. Anything else in a slot of the window is damage
+     * to the slot's number. */
     uint64_t other = at & ~SPOT__SEQ_LOST;
-    if (at == 0 || (other > seq && (other - seq) % log->history == 0))
+    if (other > seq && (other - seq) % log->history == 0)
       goto expired;
     hi = atomic_load_explicit((_Atomic uint64_t *)&log->hdr->next, memory_order_acquire) - 1;
     if (hi - seq + 1 >= log->history)
