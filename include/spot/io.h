@@ -4,7 +4,7 @@
  * Like SQLite's VFS: the store never calls the OS directly, so a test (or an embedder) can hand it another table.
  * spot ships two: spot_io_posix() (real files, mmap, fdatasync, flock) and the in-memory spot_io_mem (spot/io_mem.h),
  * which can fail the Nth operation, write short, report ENOSPC, and simulate a power cut that drops or tears every
- * byte written since the last sync.
+ * byte written since the last sync, and every byte written through the map that was not flushed.
  *
  * Every method returns 0 or a negative SPOT_E* code (SPOT_EIO, SPOT_ENOSPC, SPOT_ENOTFOUND, SPOT_EEXIST...).
  */
@@ -47,8 +47,9 @@ struct spot_io {
   /* Maps the first size bytes shared and writable; *addr stays valid until unmap() or close(). */
   int (*map)(spot_file_t *f, uint64_t size, void **addr);
   int (*unmap)(spot_file_t *f, void *addr, uint64_t size);
-  /* Makes every byte written so far (through write() or the map) durable, like fdatasync. On failure the state
-   * of the unsynced bytes on disk is unknown. */
+  /* Makes durable every byte written so far through write(), and every byte written through the map that was
+   * handed to flush() (or every one, when flush is NULL), like fdatasync. On failure the state of the unsynced
+   * bytes on disk is unknown. */
   int (*sync)(spot_file_t *f);
   /* Takes or releases the file's advisory lock (SPOT_IO_LOCK_*). */
   int (*lock)(spot_file_t *f, int mode);
@@ -59,6 +60,10 @@ struct spot_io {
   /* 16 bytes that identify the current boot of the machine: they change after every restart (a power cut), so
    * recovery knows whether the page cache of the last writer survived. */
   int (*boot_id)(spot_io_t *io, uint8_t out[16]);
+  /* Hands the bytes [off, off + len) of the file, written through the map, to the file system so that the next
+   * sync() covers them (POSIX: msync(MS_SYNC) of their pages, see src/platform/platform.h). NULL when sync()
+   * alone covers bytes written through the map (spot_io_posix() on Linux, where one page cache serves both). */
+  int (*flush)(spot_file_t *f, uint64_t off, uint64_t len);
 };
 
 /* The process-wide POSIX implementation (files, mmap, fdatasync, flock). Static storage; never NULL. */

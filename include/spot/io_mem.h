@@ -2,10 +2,12 @@
  * spot/io_mem.h: an in-memory implementation of spot_io_t for tests and fuzzing, with fault injection.
  *
  * Each file has two images: the "page cache" (what open handles and maps see) and the "disk" (what survives a
- * power cut). sync() copies the page cache to the disk. spot_io_mem_power_cut() builds a new page cache from the
- * disk plus, for every 512-byte sector written since the last sync, at random: the new bytes, the old bytes, or a
- * torn mix; every open file then fails with SPOT_EIO and the boot id changes. Operations can be made to fail from
- * the Nth on (SPOT_EIO, SPOT_ENOSPC, or a short write). Locks work between handles of one io only.
+ * power cut). sync() copies to the disk what was written with write() or handed to flush() since the last sync:
+ * bytes stored through the map and never flushed stay unsynced (the POSIX contract, platform/platform.h).
+ * spot_io_mem_power_cut() builds a new page cache from the disk plus, for every 512-byte sector written since the
+ * last sync, at random: the new bytes, the old bytes, or a torn mix; every open file then fails with SPOT_EIO and
+ * the boot id changes. Operations can be made to fail from the Nth on (SPOT_EIO, SPOT_ENOSPC, or a short write).
+ * Locks work between handles of one io only.
  */
 #ifndef SPOT_IO_MEM_H
 #define SPOT_IO_MEM_H

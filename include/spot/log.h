@@ -14,7 +14,9 @@
  *
  * A failed write or sync makes the handle refuse appends (SPOT_EFAILED) until the log is reopened; it is never
  * retried silently. Opening a log recovers it: a torn tail (appends cut short by a crash or a power cut) is
- * repaired; damage in the middle is refused with SPOT_ECORRUPT and a detail line naming `spot check --fix`.
+ * repaired; damage in the middle is reported (spot_log_report_t) and only the damaged elements are unreadable
+ * (SPOT_ECORRUPT, with a detail line naming `spot check`); every intact element stays readable. Sequence numbers
+ * never go back, whatever is damaged.
  *
  * Thread safety: a spot_log_t may be shared by the threads of a process; other processes open their own.
  */
@@ -58,14 +60,24 @@ typedef struct spot_log_info {
   uint64_t created_ns; /* wall clock at create, ns since the epoch */
 } spot_log_info_t;
 
-/* What recovery (at open, or spot_log_check) found and did. */
+/* What recovery (at open) or spot_log_verify found and did. Elements of the window [earliest, latest] are intact
+ * (readable), lost (a tombstone: damaged and marked by SPOT_LOG_FIX, or not on disk when the machine went down;
+ * reads fail with SPOT_EEXPIRED and say which) or damaged (reads fail with SPOT_ECORRUPT until SPOT_LOG_FIX). */
 typedef struct spot_log_report {
-  uint64_t latest;          /* newest sequence number after recovery */
-  uint64_t earliest;        /* oldest readable one after recovery */
-  uint64_t valid_slots;     /* slots holding an intact element */
-  uint64_t torn_slots;      /* slots of a torn tail, cleared (repaired) */
-  uint64_t dropped;         /* intact elements dropped to keep the log dense (--fix, or past a torn tail) */
-  uint64_t damaged_seq;     /* first damaged sequence number in the middle, 0 if none */
+  uint64_t latest;          /* newest sequence number after recovery (never lower than one handed out before) */
+  uint64_t earliest;        /* oldest sequence number of the window after recovery, 0 if empty */
+  uint64_t valid_slots;     /* elements of the window whose data is intact */
+  uint64_t torn_slots;      /* slots of a torn tail (appends cut short by a crash or power cut), repaired */
+  uint64_t dropped;         /* intact elements dropped below the window (after a power cut: older than a torn
+                               slot at the bottom, whose overwrite was under way) */
+  uint64_t damaged;         /* damaged elements found in the window (SPOT_LOG_FIX marks them lost) */
+  uint64_t damaged_seq;     /* the first of them, 0 if none */
+  uint64_t lost;            /* tombstones in the window after recovery (including those SPOT_LOG_FIX just made) */
+  uint64_t lost_seq;        /* the first of them, 0 if none */
+  uint64_t marked;          /* intact elements whose handler has not ended (a node runs them when it runs) */
+  uint64_t bad_marks;       /* intact elements with a damaged handler mark (set by hand, a flipped bit): it blocks
+                               nothing and runs nothing; SPOT_LOG_FIX restores the mark the checksum covers */
+  uint64_t bad_mark_seq;    /* the first of them, 0 if none */
   int power_loss;           /* 1 if the machine restarted since the log was last open */
   int repaired;             /* 1 if recovery changed the file */
 } spot_log_report_t;
@@ -75,7 +87,8 @@ typedef struct spot_log_report {
 int spot_log_create(const char *path, const spot_log_config_t *cfg, spot_io_t *io);
 
 /* Open flags. */
-#define SPOT_LOG_FIX 0x1u /* repair damage in the middle by dropping what cannot be kept dense (spot check --fix) */
+#define SPOT_LOG_FIX 0x1u /* mark damaged elements lost (tombstones) and repair damaged marks (spot check --fix);
+                             only the only opener can: SPOT_EBUSY while another handle has the log open */
 
 /* Opens the log at path, recovering it if no other handle has it open. On success *out is the caller's until
  * spot_log_close(); report (may be NULL) says what recovery found. SPOT_ENOTFOUND, SPOT_ECORRUPT, SPOT_EVERSION. */
@@ -104,24 +117,26 @@ void spot_log_set_busy_timeout(spot_log_t *log, uint32_t ms);
  * at once, shared with concurrent callers). SPOT_EFAILED/SPOT_EIO if the sync failed: the handle is then failed. */
 int spot_log_wait_durable(spot_log_t *log, uint64_t seq);
 
-/* Copies element seq into buf (cap >= elem_size). SPOT_EEXPIRED if it was overwritten, SPOT_ENOTYET if not written
- * yet, SPOT_ECORRUPT if its checksum fails. Never returns a torn or garbage element. */
+/* Copies element seq into buf (cap >= elem_size). SPOT_EEXPIRED if it was overwritten or is lost (the detail line
+ * says which), SPOT_ENOTYET if not written yet, SPOT_ECORRUPT if it is damaged. Never returns a torn or garbage
+ * element. */
 int spot_log_read(spot_log_t *log, uint64_t seq, void *buf, size_t cap);
 
 /* Newest sequence number (0 if empty) and oldest readable one (0 if empty). */
 int spot_log_latest(spot_log_t *log, uint64_t *seq);
 int spot_log_earliest(spot_log_t *log, uint64_t *seq);
 
-/* Calls fn for every readable element with from <= seq <= to in order; elements that expire meanwhile are
- * skipped. data points into a private copy valid only during the call. A non-zero return from fn stops the walk
+/* Calls fn for every readable element with from <= seq <= to in order; elements that expire meanwhile, and lost
+ * ones, are skipped; a damaged one stops the walk with SPOT_ECORRUPT. data points into a private copy valid only during the call. A non-zero return from fn stops the walk
  * and is returned. */
 typedef int (*spot_log_iter_fn)(uint64_t seq, const void *data, size_t size, void *arg);
 int spot_log_iterate(spot_log_t *log, uint64_t from, uint64_t to, spot_log_iter_fn fn, void *arg);
 
 int spot_log_info(spot_log_t *log, spot_log_info_t *out);
 
-/* Checks every slot of an open log against the header without changing anything; SPOT_ECORRUPT (with a detail
- * line) if a slot inside the readable window is damaged. report may be NULL. */
+/* Checks every slot of the window of an open log without changing anything, and counts intact, lost, damaged and
+ * marked elements into report (may be NULL): SPOT_ECORRUPT (with a detail line naming the first damaged element
+ * and `spot check --fix`) if an element or a handler mark is damaged. */
 int spot_log_verify(spot_log_t *log, spot_log_report_t *report);
 
 const char *spot_sync_name(spot_sync_t s);                /* "none", "batch", "always" */

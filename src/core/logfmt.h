@@ -1,18 +1,26 @@
 /*
- * core/logfmt.h: the on-disk format of a log file (version 1), shared by the store, recovery and `spot check`.
+ * core/logfmt.h: the on-disk format of a log file (version 2), shared by the store, recovery and `spot check`.
  *
  *   offset 0     header, SPOT__HDR_BYTES (4096): an immutable part protected by hdr_crc, then the shared mutable
  *                state (the robust append mutex, the next sequence number, sync progress, the boot that last
  *                recovered the file);
- *   offset 4096  history slots of slot_bytes each: {seq u64, crc u32, pad u32} then elem_size data bytes, padded to
- *                16. Sequence number s lives in slot (s-1) % history. seq 0 marks an empty or invalidated slot.
- *                crc = crc32c(data) extended over the 8 bytes of seq, so a slot with the right data under the
- *                wrong number is caught too.
+ *   offset 4096  history slots of slot_bytes each: {seq u64, crc u32, mark u32} then elem_size data bytes, padded
+ *                to 16. Sequence number s lives in slot (s-1) % history. seq 0 marks an empty or invalidated slot.
+ *                crc = crc32c(data) extended over the 8 bytes of seq, XOR spot__mark_code(seq, mark), so a slot
+ *                with the right data under the wrong number, or with a mark nobody set, is caught too. crc and
+ *                mark form one 64-bit word (crc in the low half): a mark changes together with its crc, atomically.
+ *                A slot whose seq is s | SPOT__SEQ_LOST is the tombstone of element s: s was handed out but its
+ *                data is gone (damaged, or cut off by a crash); its mark says why (SPOT__LOST_*) and its crc is
+ *                spot__tomb_crc(). Readers report a tombstone as lost, never as data.
  * All integers are little-endian (the byte order of every target spot builds for; the magic catches others).
  *
- * The commit protocol of one append, under the append mutex: (1) slot.seq = 0 (release), (2) data and crc,
+ * The commit protocol of one append, under the append mutex: (1) slot.seq = 0 (release), (2) data and crc+mark,
  * (3) slot.seq = s (release), (4) next = s + 1 (release). Readers check slot.seq before and after copying, and the
  * crc, so they never return a torn element; after a crash at most the one slot being written is invalid.
+ * `next` only ever grows: recovery never lowers it, so a sequence number is never handed out twice.
+ *
+ * Version 1 (before marks were under the crc) is migrated at open by the only opener: the crc of every marked
+ * slot is extended by its mark's code, then the header says version 2.
  */
 #ifndef SPOT_CORE_LOGFMT_H
 #define SPOT_CORE_LOGFMT_H
@@ -21,7 +29,11 @@
 #include <stdint.h>
 
 #define SPOT__LOG_MAGIC "SPOTLOG"   /* 8 bytes with its NUL */
-#define SPOT__LOG_VERSION 1u
+#define SPOT__LOG_VERSION 2u
+#define SPOT__LOG_VERSION_OLDEST 1u /* the oldest version open() migrates */
+#define SPOT__SEQ_LOST (1ull << 63) /* slot.seq = s | SPOT__SEQ_LOST: the tombstone of element s */
+#define SPOT__LOST_DAMAGED 1u       /* tombstone mark: the element was damaged; `spot check --fix` marked it */
+#define SPOT__LOST_CRASH 2u         /* tombstone mark: the element was not on disk when the machine went down */
 #define SPOT__HDR_BYTES 4096u
 #define SPOT__SLOT_HDR 16u
 
@@ -58,8 +70,8 @@ typedef struct spot__loghdr {
 typedef struct spot__slot {
   uint64_t seq;
   uint32_t crc;
-  uint32_t pending; /* not under the crc: non-zero while a handler named by the put has not ended (the handler's
-                       id), so the ring must not overwrite the element yet */
+  uint32_t pending; /* the mark, under the crc: non-zero while a handler named by the put has not ended (the
+                       handler's id), so the ring must not overwrite the element yet; a tombstone's SPOT__LOST_* */
   /* elem_size data bytes follow */
 } spot__slot_t;
 
@@ -79,10 +91,24 @@ uint32_t spot__slot_crc(uint64_t seq, const void *data, size_t n);
 /* The same, from the crc32c of the data alone (lets an appender checksum outside its lock). */
 uint32_t spot__slot_crc_finish(uint32_t data_crc, uint64_t seq);
 
+/* What a mark adds (XOR) to a slot's crc: 0 for mark 0, else a crc32c of seq and mark. Changing a mark from a to
+ * b changes the crc by spot__mark_code(seq, a) ^ spot__mark_code(seq, b), without reading the data. */
+uint32_t spot__mark_code(uint64_t seq, uint32_t mark);
+
+/* The crc of the tombstone of element seq (seq without SPOT__SEQ_LOST) for reason mark. */
+uint32_t spot__tomb_crc(uint64_t seq, uint32_t mark);
+
+/* Does a slot of element seq whose data has crc dcrc = spot__slot_crc(seq, data, n) hold intact data, given its
+ * stored crc and mark? 1 if crc == dcrc ^ code(mark); 2 if the data is intact but the mark is not the one the crc
+ * covers (a mark set by hand, or one bit of it flipped): *good_mark (may be NULL) then receives the mark the crc
+ * does cover; 0 if the data or crc is damaged. */
+int spot__slot_check(uint64_t seq, uint32_t dcrc, uint32_t crc, uint32_t mark, uint32_t *good_mark);
+
 /* crc32c of the immutable part of a header. */
 uint32_t spot__hdr_crc(const spot__loghdr_t *h);
 
-/* Checks the immutable part of a header read from a file of file_bytes bytes. Returns 0, SPOT_ECORRUPT or
+/* Checks the immutable part of a header read from a file of file_bytes bytes. Returns 0 (the version may be any of
+ * SPOT__LOG_VERSION_OLDEST..SPOT__LOG_VERSION: older ones are the opener's to migrate), SPOT_ECORRUPT or
  * SPOT_EVERSION with a detail line naming path. */
 int spot__hdr_check(const spot__loghdr_t *h, uint64_t file_bytes, const char *path);
 

@@ -96,6 +96,33 @@ int spot__mtime_ns(const char *path, uint64_t *out);
  * outputs are written only on success. */
 int spot__read_regular(const char *path, size_t max, char **out, size_t *len, unsigned *mode);
 
+/* ---- durability of memory-mapped files (what the log store's durability rests on) ----
+ *
+ * The store writes log files through a shared mapping and makes them durable with the io table's sync()
+ * (spot/io.h; fdatasync in spot_io_posix()). POSIX specifies fsync/fdatasync for bytes written with write(); for
+ * bytes written through a mapping it promises only msync(MS_SYNC). Linux keeps one page cache for both, so its
+ * fdatasync writes back mapped pages too (and msync(MS_SYNC) is a ranged fdatasync there); other systems need not.
+ * The contract each port states:
+ *   SPOT__SYNC_COVERS_MAP 1: the file's sync writes back every page dirtied through a shared mapping of it. The
+ *                            io table's flush is then NULL and the store never calls it (Linux: the fast path);
+ *   SPOT__SYNC_COVERS_MAP 0: it does not. The io table's flush calls spot__map_flush() on the bytes written since
+ *                            the last sync (the store passes each range: the slots appended and the header), and
+ *                            sync() follows.
+ * A build may set it with -DSPOT__SYNC_COVERS_MAP=0 to run the msync path on Linux. A port without a page cache
+ * (baremetal, flash) implements its io table directly and states the same for its own mapping. */
+#ifndef SPOT__SYNC_COVERS_MAP
+#if defined(__linux__)
+#define SPOT__SYNC_COVERS_MAP 1
+#else
+#define SPOT__SYNC_COVERS_MAP 0
+#endif
+#endif
+
+/* Writes back to the file the pages of a shared file mapping that hold [addr, addr + len) (addr is rounded down to
+ * its page), and waits for them (msync MS_SYNC). 0, or SPOT_EIO (the state of those pages on disk is then unknown,
+ * as after a failed sync). */
+int spot__map_flush(void *addr, size_t len);
+
 /* ---- shared objects (handlers) ---- */
 
 /* Loads the shared object at path (its constructors run, so its SPOT_HANDLERs register). Returns an opaque

@@ -9,7 +9,9 @@
  * appends made meanwhile share it; a lone waiter syncs at once (like PostgreSQL's commit_siblings), so batch is
  * never slower than always for a single writer. The
  * progress fields live in the shared header, so a round run by one process releases waiters in every process.
- * A failed sync marks the handle failed for good (the state of unsynced data on disk is unknown).
+ * Where the file's sync does not cover bytes written through the map (platform/platform.h), a round first hands
+ * the io's flush the header and the slots appended since the last round. A failed flush or sync marks the handle
+ * failed for good (the state of unsynced data on disk is unknown).
  */
 #include "core/error.h"
 #include "store/log_impl.h"
@@ -25,12 +27,39 @@ static void raise_u64(uint64_t *p, uint64_t v) {
   }
 }
 
+/* Hands the slots of elements (after, upto] and the header to the io's flush (see spot/io.h and
+ * platform/platform.h: only where the file's sync does not cover bytes written through the map). Every element up
+ * to `after` was flushed by an earlier round, so these are the bytes written since. */
+static int flush_written(spot_log_t *log, uint64_t after, uint64_t upto) {
+  spot_io_t *io = log->io;
+  int rc = io->flush(log->file, 0, SPOT__HDR_BYTES);
+  if (rc != 0 || upto <= after)
+    return rc;
+  uint64_t n = upto - after, H = log->history, sb = log->slot_bytes;
+  if (n >= H)
+    return io->flush(log->file, SPOT__HDR_BYTES, H * sb);
+  uint64_t i0 = after % H, i1 = (upto - 1) % H; /* slots of after + 1 and of upto */
+  if (i0 <= i1)
+    return io->flush(log->file, SPOT__HDR_BYTES + i0 * sb, (i1 - i0 + 1) * sb);
+  rc = io->flush(log->file, SPOT__HDR_BYTES + i0 * sb, (H - i0) * sb);
+  if (rc == 0)
+    rc = io->flush(log->file, SPOT__HDR_BYTES, (i1 + 1) * sb);
+  return rc;
+}
+
+int spot__log_sync_all(spot_log_t *log) {
+  int rc = log->io->flush ? log->io->flush(log->file, 0, log->map_bytes) : 0;
+  return rc == 0 ? log->io->sync(log->file) : rc;
+}
+
 static int sync_round(spot_log_t *log) {
   spot__loghdr_t *h = log->hdr;
   uint64_t target = load_u64(&h->next) - 1;
   uint64_t carried = load_u64(&h->synced);
   raise_u64(&h->durable_hint, carried);
-  int rc = log->io->sync(log->file);
+  int rc = log->io->flush ? flush_written(log, carried, target) : 0;
+  if (rc == 0)
+    rc = log->io->sync(log->file);
   if (rc != 0)
     return rc;
   raise_u64(&h->synced, target);

@@ -3,7 +3,9 @@
  * store's crash, power-cut and I/O-error tests and for fuzzing without touching a disk.
  *
  * A file keeps two images: `cache` (what handles read, write and map) and `disk` (what a power cut leaves). sync
- * copies cache to disk. A power cut decides, sector by sector, what of the unsynced bytes reached the disk (new,
+ * copies to disk the sectors written with write() or handed to flush() since the last sync, and only those: bytes
+ * stored through the map and never flushed stay unsynced, as POSIX allows (platform/platform.h), so the tests
+ * catch a store that forgets to flush what it wrote. A power cut decides, sector by sector, what of the unsynced bytes reached the disk (new,
  * old, or a torn mix), makes that the new cache, and turns every open handle stale: stale handles fail with
  * SPOT_EIO, but their maps stay writable (into a retired buffer) so threads racing the cut never fault. Retired
  * buffers are freed with the io.
@@ -26,6 +28,7 @@ typedef struct retired {
 typedef struct memfile {
   char *path;
   uint8_t *cache, *disk;
+  uint8_t *ready;              /* per sector: written with write() or flushed since the last sync */
   size_t size, disk_size, cap; /* cap: bytes allocated for cache and for disk */
   int shared, excl;            /* lock holders (fresh handles only) */
   struct memfile *next;
@@ -90,10 +93,11 @@ static int reserve(memio_t *m, memfile_t *f, size_t n) {
   if (n <= f->cap)
     return 0;
   size_t cap = (n + ALIGN - 1) / ALIGN * ALIGN;
-  uint8_t *c = aligned_alloc(ALIGN, cap), *d = aligned_alloc(ALIGN, cap);
-  if (c == NULL || d == NULL) {
+  uint8_t *c = aligned_alloc(ALIGN, cap), *d = aligned_alloc(ALIGN, cap), *r = calloc(cap / SECTOR, 1);
+  if (c == NULL || d == NULL || r == NULL) {
     free(c);
     free(d);
+    free(r);
     return SPOT_ENOMEM;
   }
   memset(c, 0, cap);
@@ -101,16 +105,25 @@ static int reserve(memio_t *m, memfile_t *f, size_t n) {
   if (f->cache) {
     memcpy(c, f->cache, f->cap);
     memcpy(d, f->disk, f->cap);
+    memcpy(r, f->ready, f->cap / SECTOR);
     retire(m, f->cache); /* a map may point into it */
     free(f->disk);
+    free(f->ready);
   }
   f->cache = c;
   f->disk = d;
+  f->ready = r;
   f->cap = cap;
   return 0;
 }
 
 static int stale(spot_file_t *h) { return h->epoch != h->m->epoch; }
+
+/* Marks the sectors holding [off, off + n) for the next sync. Caller holds mu; the range is inside cap. */
+static void mark_ready(memfile_t *f, uint64_t off, uint64_t n) {
+  for (uint64_t sec = off / SECTOR; n > 0 && sec * SECTOR < off + n; sec++)
+    f->ready[sec] = 1;
+}
 
 static int m_open(spot_io_t *io, const char *path, unsigned flags, spot_file_t **out) {
   memio_t *m = (memio_t *)io;
@@ -205,6 +218,7 @@ static int m_write(spot_file_t *h, uint64_t off, const void *buf, size_t n, size
   int rc = reserve(m, h->f, (size_t)off + n);
   if (rc == 0) {
     memcpy(h->f->cache + off, buf, n);
+    mark_ready(h->f, off, n);
     if (off + n > h->f->size)
       h->f->size = (size_t)off + n;
     *put = n;
@@ -232,6 +246,15 @@ static int m_map(spot_file_t *h, uint64_t size, void **addr) {
 }
 
 static int m_unmap(spot_file_t *h, void *addr, uint64_t size) { return 0; }
+
+static int m_flush(spot_file_t *h, uint64_t off, uint64_t len) {
+  ENTER(h, 0);
+  int rc = off > h->f->size || len > h->f->size - off ? SPOT_EINVAL : 0;
+  if (rc == 0)
+    mark_ready(h->f, off, len);
+  spot__mutex_unlock(&m->mu);
+  return rc;
+}
 
 /* Takes the unsynced sectors of f to disk at random (new, old or torn), as a power cut leaves them. */
 static void settle(memio_t *m, memfile_t *f) {
@@ -268,6 +291,7 @@ static void power_cut_locked(memio_t *m) {
     memcpy(c, f->disk, f->cap);
     retire(m, f->cache);
     f->cache = c;
+    memset(f->ready, 0, f->cap / SECTOR);
     f->size = f->disk_size;
     f->shared = f->excl = 0;
   }
@@ -283,8 +307,13 @@ static int m_sync(spot_file_t *h) {
     spot__mutex_unlock(&m->mu);
     return SPOT_EIO;
   }
-  memcpy(h->f->disk, h->f->cache, h->f->cap);
-  h->f->disk_size = h->f->size;
+  memfile_t *f = h->f;
+  for (size_t sec = 0; sec < f->cap / SECTOR; sec++)
+    if (f->ready[sec]) {
+      memcpy(f->disk + sec * SECTOR, f->cache + sec * SECTOR, SECTOR);
+      f->ready[sec] = 0;
+    }
+  f->disk_size = f->size;
   spot__mutex_unlock(&m->mu);
   return 0;
 }
@@ -372,6 +401,7 @@ static int m_remove(spot_io_t *io, const char *path) {
       if (f->cache)
         retire(m, f->cache); /* open handles may still map it */
       free(f->disk);
+      free(f->ready);
       free(f->path);
       free(f);
       rc = 0;
@@ -409,7 +439,8 @@ spot_io_t *spot_io_mem_new(uint64_t seed) {
                       .lock = m_lock,
                       .rename = m_rename,
                       .remove = m_remove,
-                      .boot_id = m_boot_id};
+                      .boot_id = m_boot_id,
+                      .flush = m_flush};
   spot__mutex_init(&m->mu);
   spot__cond_init(&m->cv);
   m->rng = seed;
@@ -426,6 +457,7 @@ void spot_io_mem_free(spot_io_t *io) {
     m->files = f->next;
     free(f->cache);
     free(f->disk);
+    free(f->ready);
     free(f->path);
     free(f);
   }
@@ -502,6 +534,7 @@ int spot_io_mem_put_file(spot_io_t *io, const char *path, const void *data, size
     if (n)
       memcpy(f->cache, data, n);
     memcpy(f->disk, f->cache, f->cap);
+    memset(f->ready, 0, f->cap / SECTOR);
     f->size = f->disk_size = n;
   }
   spot__mutex_unlock(&m->mu);

@@ -241,10 +241,26 @@ int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **
   rc = take_lock(log, boot, boot_known, &exclusive);
   if (rc != 0)
     goto fail;
+  if (!exclusive && (flags & SPOT_LOG_FIX)) {
+    rc = spot__fail(SPOT_EBUSY,
+                    "cannot repair %s while another process has it open (a running spotd?); stop it and run `spot "
+                    "check LOG --fix` again",
+                    path);
+    goto fail;
+  }
+  if (!exclusive && log->hdr->version != SPOT__LOG_VERSION) {
+    rc = spot__fail(SPOT_EVERSION,
+                    "%s (log format version %u) is open in an older spot; stop that program, then open the log again "
+                    "to migrate it to version %u",
+                    path, log->hdr->version, SPOT__LOG_VERSION);
+    goto fail;
+  }
   if (exclusive) {
     int same_boot = boot_known && memcmp(log->hdr->ready_boot, boot, 16) == 0;
     atomic_store_explicit((_Atomic uint32_t *)&log->hdr->ready, 0, memory_order_release);
     rc = spot__pmutex_init(log->hdr->mutex);
+    if (rc == 0 && log->hdr->version != SPOT__LOG_VERSION)
+      rc = spot__log_migrate(log);
     if (rc == 0)
       rc = spot__log_recover(log, same_boot, flags, rep);
     if (rc != 0)
@@ -277,12 +293,19 @@ int spot_log_close(spot_log_t *log) {
 }
 
 /* Waits, outside the append mutex, while the element in the slot that append number s would overwrite still has
- * a handler pending. SPOT_EBUSY after the handle's busy timeout. */
-static int wait_not_pending(spot_log_t *log, uint64_t s) {
+ * a handler pending. SPOT_EBUSY after the handle's busy timeout. A mark that its slot's crc does not cover (set by
+ * hand, a flipped bit, damaged data) is not trusted: *untrusted is set and the append may overwrite the element. */
+static int wait_not_pending(spot_log_t *log, uint64_t s, int *untrusted) {
   spot__slot_t *slot = spot__slot_at(log, s);
   uint64_t old = s - log->history, start = spot__now_ns(), pause = 20000;
+  /* The ring cannot reach the slot while it is marked, and mark changes keep its crc consistent: safe to check. */
+  if (spot__slot_state(log, old, NULL) != SPOT__SLOT_INTACT &&
+      atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == old) {
+    *untrusted = 1;
+    return 0;
+  }
   for (;;) {
-    uint32_t p = atomic_load_explicit((_Atomic uint32_t *)&slot->pending, memory_order_acquire);
+    uint32_t p = (uint32_t)(atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32);
     if (p == 0 || atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != old)
       return 0;
     if (spot__now_ns() - start >= log->busy_ns)
@@ -317,18 +340,21 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     }
   }
   spot__loghdr_t *h = log->hdr;
-  uint64_t s;
+  uint64_t s, untrusted_at = 0;
   spot__slot_t *slot;
   for (;;) {
     spot__pmutex_lock(h->mutex); /* an owner that died left at most its unpublished slot invalid: nothing to do */
     s = atomic_load_explicit((_Atomic uint64_t *)&h->next, memory_order_relaxed);
     slot = spot__slot_at(log, s);
-    int rc = 0;
-    if (s > log->history && atomic_load_explicit((_Atomic uint32_t *)&slot->pending, memory_order_acquire) != 0 &&
+    int rc = 0, untrusted = 0;
+    if (s > log->history && s != untrusted_at &&
+        (atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32) != 0 &&
         atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_relaxed) == s - log->history) {
       /* backpressure: the element this append would overwrite still waits for its handler */
       spot__pmutex_unlock(h->mutex);
-      rc = wait_not_pending(log, s);
+      rc = wait_not_pending(log, s, &untrusted);
+      if (untrusted)
+        untrusted_at = s;
     } else if (log->sync != SPOT_SYNC_NONE && s > log->history &&
                s - log->history >
                    atomic_load_explicit((_Atomic uint64_t *)&h->hint_on_disk, memory_order_acquire)) {
@@ -348,8 +374,9 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     memcpy(d, data, len);
   if (len < log->elem_size)
     memset(d + len, 0, log->elem_size - len);
-  slot->crc = spot__slot_crc_finish(dcrc, s);
-  slot->pending = pending;
+  atomic_store_explicit(spot__slot_word(slot),
+                        spot__word(spot__slot_crc_finish(dcrc, s) ^ spot__mark_code(s, pending), pending),
+                        memory_order_relaxed);
   atomic_store_explicit((_Atomic uint64_t *)&slot->seq, s, memory_order_release);
   atomic_store_explicit((_Atomic uint64_t *)&h->next, s + 1, memory_order_release);
   spot__pmutex_unlock(h->mutex);
@@ -393,37 +420,63 @@ int spot_log_wait_newer(spot_log_t *log, uint64_t after, uint64_t timeout_ns) {
   return rc;
 }
 
-void spot__log_release(spot_log_t *log, uint64_t seq) {
+/* Replaces the mark of element seq by change(mark) if the slot still holds seq, keeping the crc consistent (a crc
+ * that did not cover the old mark still does not cover the new one). The mark it replaced, into *was; returns 0,
+ * or SPOT_ENOTFOUND if the slot does not hold seq (or change() refused: it returned the mark unchanged). */
+static int remark(spot_log_t *log, uint64_t seq, uint32_t (*change)(uint32_t), uint32_t *was) {
   spot__slot_t *slot = spot__slot_at(log, seq);
-  if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == seq)
-    atomic_store_explicit((_Atomic uint32_t *)&slot->pending, 0, memory_order_release);
-}
-
-uint32_t spot__log_pending(spot_log_t *log, uint64_t seq) {
-  spot__slot_t *slot = spot__slot_at(log, seq);
-  uint32_t p = atomic_load_explicit((_Atomic uint32_t *)&slot->pending, memory_order_acquire);
-  return atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == seq ? p : 0;
-}
-
-int spot__log_claim(spot_log_t *log, uint64_t seq) {
-  spot__slot_t *slot = spot__slot_at(log, seq);
-  _Atomic uint32_t *mark = (_Atomic uint32_t *)&slot->pending;
-  uint32_t m = atomic_load_explicit(mark, memory_order_acquire);
+  _Atomic uint64_t *word = spot__slot_word(slot);
+  uint64_t w = atomic_load_explicit(word, memory_order_acquire);
   for (;;) {
-    if (m == 0 || atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != seq)
+    *was = 0;
+    if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != seq)
       return SPOT_ENOTFOUND;
-    if (m & SPOT__MARK_RUNNING)
-      return SPOT_EBUSY;
-    if (atomic_compare_exchange_weak_explicit(mark, &m, m | SPOT__MARK_RUNNING, memory_order_acq_rel,
+    uint32_t m = (uint32_t)(w >> 32), n = change(m);
+    *was = m;
+    if (n == m)
+      return SPOT_ENOTFOUND;
+    uint32_t crc = (uint32_t)w ^ spot__mark_code(seq, m) ^ spot__mark_code(seq, n);
+    /* A concurrent overwrite stores a new word before it publishes another seq: the exchange then fails. */
+    if (atomic_compare_exchange_weak_explicit(word, &w, spot__word(crc, n), memory_order_acq_rel,
                                               memory_order_acquire))
       return 0;
   }
 }
 
-void spot__log_unclaim(spot_log_t *log, uint64_t seq) {
+static uint32_t to_zero(uint32_t m) {
+  (void)m;
+  return 0;
+}
+static uint32_t to_claimed(uint32_t m) { return m == 0 || (m & SPOT__MARK_RUNNING) ? m : m | SPOT__MARK_RUNNING; }
+static uint32_t to_unclaimed(uint32_t m) { return m & ~SPOT__MARK_RUNNING; }
+
+void spot__log_release(spot_log_t *log, uint64_t seq) {
+  uint32_t was;
+  remark(log, seq, to_zero, &was);
+}
+
+uint32_t spot__log_pending(spot_log_t *log, uint64_t seq) {
   spot__slot_t *slot = spot__slot_at(log, seq);
-  if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == seq)
-    atomic_fetch_and_explicit((_Atomic uint32_t *)&slot->pending, ~SPOT__MARK_RUNNING, memory_order_acq_rel);
+  if ((atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32) == 0)
+    return 0;
+  /* Only a mark its crc covers counts: one set by hand or flipped must not run a handler. A marked element is not
+   * overwritten (backpressure), so its data is stable; the mark is read again after the check. */
+  if (spot__slot_state(log, seq, NULL) != SPOT__SLOT_INTACT)
+    return 0;
+  uint32_t p = (uint32_t)(atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32);
+  return atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == seq ? p : 0;
+}
+
+int spot__log_claim(spot_log_t *log, uint64_t seq) {
+  uint32_t was = 0;
+  if (remark(log, seq, to_claimed, &was) == 0)
+    return 0;
+  return was != 0 && (was & SPOT__MARK_RUNNING) ? SPOT_EBUSY : SPOT_ENOTFOUND;
+}
+
+void spot__log_unclaim(spot_log_t *log, uint64_t seq) {
+  uint32_t was;
+  remark(log, seq, to_unclaimed, &was);
 }
 
 void spot_log_set_busy_timeout(spot_log_t *log, uint32_t ms) { log->busy_ns = (uint64_t)ms * 1000000u; }
@@ -455,15 +508,45 @@ int spot_log_earliest(spot_log_t *log, uint64_t *seq) {
     lo = floor;
   /* The oldest slot is the one the next append overwrites: skip it while that append is under way. */
   if (lo < hi && lo + log->history == hi + 1 &&
-      atomic_load_explicit((_Atomic uint64_t *)&spot__slot_at(log, lo)->seq, memory_order_acquire) != lo)
+      (atomic_load_explicit((_Atomic uint64_t *)&spot__slot_at(log, lo)->seq, memory_order_acquire) &
+       ~SPOT__SEQ_LOST) != lo)
     lo++;
   *seq = lo;
   return 0;
 }
 
-int spot__slot_valid(const spot_log_t *log, uint64_t seq) {
+spot__slot_state_t spot__slot_state(const spot_log_t *log, uint64_t seq, uint32_t *good_mark) {
   spot__slot_t *slot = spot__slot_at(log, seq);
-  return seq != 0 && slot->seq == seq && slot->crc == spot__slot_crc(seq, spot__slot_data(slot), log->elem_size);
+  uint64_t w = atomic_load_explicit(spot__slot_word(slot), memory_order_acquire);
+  uint64_t at = atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire);
+  if (seq == 0 || seq >= SPOT__SEQ_LOST)
+    return SPOT__SLOT_OTHER;
+  if (at == (seq | SPOT__SEQ_LOST))
+    return (uint32_t)w == spot__tomb_crc(seq, (uint32_t)(w >> 32)) ? SPOT__SLOT_LOST : SPOT__SLOT_OTHER;
+  if (at != seq)
+    return SPOT__SLOT_OTHER;
+  uint32_t dcrc = spot__slot_crc(seq, spot__slot_data(slot), log->elem_size);
+  switch (spot__slot_check(seq, dcrc, (uint32_t)w, (uint32_t)(w >> 32), good_mark)) {
+  case 1:
+    return SPOT__SLOT_INTACT;
+  case 2:
+    return SPOT__SLOT_BADMARK;
+  default:
+    return SPOT__SLOT_DAMAGED;
+  }
+}
+
+int spot__slot_valid(const spot_log_t *log, uint64_t seq) {
+  return spot__slot_state(log, seq, NULL) == SPOT__SLOT_INTACT;
+}
+
+void spot__slot_bury(spot_log_t *log, uint64_t seq, uint32_t mark) {
+  spot__slot_t *slot = spot__slot_at(log, seq);
+  atomic_store_explicit((_Atomic uint64_t *)&slot->seq, 0, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  memset(spot__slot_data(slot), 0, log->elem_size);
+  atomic_store_explicit(spot__slot_word(slot), spot__word(spot__tomb_crc(seq, mark), mark), memory_order_relaxed);
+  atomic_store_explicit((_Atomic uint64_t *)&slot->seq, seq | SPOT__SEQ_LOST, memory_order_release);
 }
 
 int spot_log_read(spot_log_t *log, uint64_t seq, void *buf, size_t cap) {
@@ -478,17 +561,40 @@ int spot_log_read(spot_log_t *log, uint64_t seq, void *buf, size_t cap) {
   if (seq < floor || hi - seq >= log->history)
     goto expired;
   spot__slot_t *slot = spot__slot_at(log, seq);
-  if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != seq)
-    goto expired;
+  uint64_t at = atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire);
+  if (at != seq) {
+    if (at == (seq | SPOT__SEQ_LOST)) {
+      uint32_t why = (uint32_t)(atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32);
+      return spot__fail(SPOT_EEXPIRED, "log %s: element %llu is lost (%s); the other elements are readable",
+                        log->path, (unsigned long long)seq,
+                        why == SPOT__LOST_CRASH ? "it was not on disk yet when the machine went down"
+                                                : "it was damaged, and `spot check --fix` marked it lost");
+    }
+    /* A newer element or its tombstone: the ring moved on. The oldest element of a full ring may be under
+     * overwrite (its slot's number is 0 meanwhile): expired too. Anything else in a slot of the window is damage
+     * to the slot's number. */
+    uint64_t other = at & ~SPOT__SEQ_LOST;
+    if (other > seq && (other - seq) % log->history == 0)
+      goto expired;
+    hi = atomic_load_explicit((_Atomic uint64_t *)&log->hdr->next, memory_order_acquire) - 1;
+    if (hi - seq + 1 >= log->history)
+      goto expired;
+    goto damaged;
+  }
   memcpy(buf, spot__slot_data(slot), log->elem_size);
-  uint32_t crc = slot->crc;
+  uint64_t w = atomic_load_explicit(spot__slot_word(slot), memory_order_relaxed);
   atomic_thread_fence(memory_order_acquire);
   if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_relaxed) != seq)
     goto expired; /* overwritten while we copied */
-  if (crc != spot__slot_crc(seq, buf, log->elem_size))
-    return spot__fail(SPOT_ECORRUPT, "log %s: element %llu is damaged (checksum mismatch); run `spot check --fix`",
-                      log->path, (unsigned long long)seq);
+  /* Data that fits its crc is served even when the mark does not (spot__slot_check's 2): the data is intact. */
+  if (spot__slot_check(seq, spot__slot_crc(seq, buf, log->elem_size), (uint32_t)w, (uint32_t)(w >> 32), NULL) == 0)
+    goto damaged;
   return 0;
+damaged:
+  return spot__fail(SPOT_ECORRUPT,
+                    "log %s: element %llu is damaged (checksum mismatch); the other elements are readable: run "
+                    "`spot check LOG` to list the damage (`--fix` marks damaged elements lost)",
+                    log->path, (unsigned long long)seq);
 expired:
   return spot__fail(SPOT_EEXPIRED, "log %s: element %llu has expired (the log keeps %llu elements; latest is %llu)",
                     log->path, (unsigned long long)seq, (unsigned long long)log->history, (unsigned long long)hi);

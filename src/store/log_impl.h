@@ -39,11 +39,37 @@ static inline spot__slot_t *spot__slot_at(const spot_log_t *log, uint64_t seq) {
   return (spot__slot_t *)(log->slots + ((seq - 1) % log->history) * log->slot_bytes);
 }
 
+/* The 64-bit word of a slot's crc (low half) and mark (high half): marks change with their crc, atomically. */
+static inline _Atomic uint64_t *spot__slot_word(spot__slot_t *slot) { return (_Atomic uint64_t *)(void *)&slot->crc; }
+static inline uint64_t spot__word(uint32_t crc, uint32_t mark) { return (uint64_t)crc | (uint64_t)mark << 32; }
+
+/* What the slot of seq holds, for readers, recovery and `spot check`. Not safe against a concurrent writer of
+ * that slot (callers hold the append mutex, are the only opener, or know the ring cannot reach the slot). */
+typedef enum spot__slot_state {
+  SPOT__SLOT_INTACT,   /* element seq, data and mark under the crc */
+  SPOT__SLOT_BADMARK,  /* element seq with intact data, but a mark the crc does not cover (*good_mark does) */
+  SPOT__SLOT_DAMAGED,  /* element seq whose data or crc fails the check */
+  SPOT__SLOT_LOST,     /* the tombstone of seq */
+  SPOT__SLOT_OTHER,    /* anything else: empty, being written, another element, garbage */
+} spot__slot_state_t;
+spot__slot_state_t spot__slot_state(const spot_log_t *log, uint64_t seq, uint32_t *good_mark);
+
 /* 1 if the slot of seq holds element seq intact (number and checksum). Not safe against a concurrent writer. */
 int spot__slot_valid(const spot_log_t *log, uint64_t seq);
 
+/* Turns the slot of seq into its tombstone, for reason mark (SPOT__LOST_*). */
+void spot__slot_bury(spot_log_t *log, uint64_t seq, uint32_t mark);
+
+/* Makes the whole file durable: every byte of the map through the io's flush (if it has one), then sync. For
+ * recovery and migration, which may write anywhere. 0 or the io's error. */
+int spot__log_sync_all(spot_log_t *log);
+
 /* Runs sync rounds until the durable hint on disk is >= v (the backpressure of durable logs, see durable.c). */
 int spot__log_wait_hint(spot_log_t *log, uint64_t v);
+
+/* Migrates a log of an older format version to SPOT__LOG_VERSION, in place and crash-safely (the caller is the only
+ * opener): see recover.c. 0, SPOT_EVERSION or the sync's error. */
+int spot__log_migrate(spot_log_t *log);
 
 /* Recovers the log (the caller is the only opener): see recover.c. */
 int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_report_t *rep);

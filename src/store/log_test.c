@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/logfmt.h"
+#include "platform/platform.h"
 #include "spot/io_mem.h"
 #include "spot/log.h"
 #include "spot/ns.h"
@@ -237,32 +238,54 @@ static void test_header_damage(void) {
   spot_io_mem_free(io);
 }
 
-static void test_middle_damage_refused_then_fixed(void) {
+/* One damaged element in the middle: every other element stays readable, and --fix marks only it lost. */
+static void test_middle_damage_reported_then_fixed(void) {
   spot_io_t *io = spot_io_mem_new(6);
   uint8_t *f = make_log(io, "m", 10, 8, SPOT_SYNC_NONE);
   CHECK(f != NULL);
   spot__slot_data(slot_of(f, 4))[2] ^= 0x40; /* a flipped bit in element 4 of 1..8 */
   spot_log_t *log;
   spot_log_report_t rep;
-  CHECK_RC(spot_log_open("m", 0, io, &log, &rep), SPOT_ECORRUPT);
-  CHECK(strstr(spot_errdetail(), "spot check") != NULL);
-  CHECK(strstr(spot_errdetail(), "--fix") != NULL);
+  uint64_t v, seq;
+  CHECK_OK(spot_log_open("m", 0, io, &log, &rep));
+  CHECK_EQ(rep.damaged, 1);
   CHECK_EQ(rep.damaged_seq, 4);
+  CHECK_EQ(rep.valid_slots, 7);
+  CHECK_EQ(rep.latest, 8);
+  CHECK_EQ(rep.earliest, 1);
+  CHECK_EQ(rep.repaired, 0); /* damage is left for `spot check --fix` */
+  CHECK_RC(spot_log_read(log, 4, &v, 8), SPOT_ECORRUPT);
+  CHECK(strstr(spot_errdetail(), "element 4") != NULL);
+  CHECK(strstr(spot_errdetail(), "spot check") != NULL);
+  for (uint64_t s = 1; s <= 8; s++)
+    if (s != 4) {
+      CHECK_OK(spot_log_read(log, s, &v, 8));
+      CHECK_EQ(v, s);
+    }
+  CHECK_RC(spot_log_verify(log, &rep), SPOT_ECORRUPT);
+  CHECK_EQ(rep.damaged, 1);
+  CHECK_EQ(rep.damaged_seq, 4);
+  spot_log_close(log);
   CHECK_OK(spot_log_open("m", SPOT_LOG_FIX, io, &log, &rep));
   CHECK_EQ(rep.latest, 8);
-  CHECK_EQ(rep.earliest, 5);
-  CHECK_EQ(rep.dropped, 3); /* 1..3 are intact but cannot be kept dense */
-  CHECK_EQ(rep.torn_slots, 1);
-  uint64_t v, seq;
+  CHECK_EQ(rep.earliest, 1);
+  CHECK_EQ(rep.dropped, 0); /* nothing intact is given up */
+  CHECK_EQ(rep.damaged, 1);
+  CHECK_EQ(rep.lost, 1);
+  CHECK_EQ(rep.lost_seq, 4);
   CHECK_RC(spot_log_read(log, 4, &v, 8), SPOT_EEXPIRED);
-  CHECK_RC(spot_log_read(log, 2, &v, 8), SPOT_EEXPIRED);
-  CHECK_OK(spot_log_read(log, 5, &v, 8));
-  CHECK_EQ(v, 5);
+  CHECK(strstr(spot_errdetail(), "element 4 is lost") != NULL);
+  CHECK_OK(spot_log_read(log, 2, &v, 8));
+  CHECK_EQ(v, 2);
   CHECK_OK(spot_log_verify(log, &rep));
+  CHECK_EQ(rep.valid_slots, 7);
+  CHECK_EQ(rep.lost, 1);
   CHECK_OK(spot_log_append(log, &v, 8, &seq));
   CHECK_EQ(seq, 9); /* numbers are never handed out twice */
   spot_log_close(log);
-  CHECK_OK(spot_log_open("m", 0, io, &log, NULL)); /* fixed for good */
+  CHECK_OK(spot_log_open("m", 0, io, &log, &rep)); /* fixed for good */
+  CHECK_EQ(rep.repaired, 0);
+  CHECK_EQ(rep.damaged, 0);
   spot_log_close(log);
   spot_io_mem_free(io);
 }
@@ -408,6 +431,42 @@ static void test_two_handles_posix(void) {
   spot_log_close(a);
 }
 
+/* The platform contract on mapped writes (platform/platform.h): the POSIX io has a flush exactly where its sync
+ * does not cover the map, and spot__map_flush() accepts any range of a mapping (rounding to its page). */
+static void test_map_flush_contract(void) {
+  spot_io_t *io = spot_io_posix();
+  CHECK((io->flush == NULL) == (SPOT__SYNC_COVERS_MAP == 1));
+  const char *dir = spot_test_dir("flush");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/f.log", dir);
+  spot_log_config_t c = cfg(100, 300, SPOT_SYNC_ALWAYS);
+  CHECK_OK(spot_log_create(path, &c, io));
+  spot_file_t *f;
+  uint8_t *map;
+  uint64_t size;
+  CHECK_OK(io->open(io, path, 0, &f));
+  CHECK_OK(io->size(f, &size));
+  CHECK_OK(io->map(f, size, (void **)&map));
+  memset(map + 5000, 0xab, 300);
+  CHECK_OK(spot__map_flush(map + 5000, 300)); /* not page-aligned */
+  CHECK_OK(spot__map_flush(map, (size_t)size));
+  CHECK_OK(spot__map_flush(map + 7, 0));
+  if (io->flush) {
+    CHECK_OK(io->flush(f, 5000, 300));
+    CHECK_RC(io->flush(f, size, 1), SPOT_EINVAL);
+  }
+  CHECK_OK(io->sync(f));
+  CHECK_OK(io->unmap(f, map, size));
+  CHECK_OK(io->close(f));
+  spot_log_t *log;
+  spot_log_report_t rep;
+  CHECK_OK(spot_log_open(path, 0, io, &log, &rep)); /* the header is intact, the slots at 5000 are not elements */
+  uint64_t seq;
+  CHECK_OK(spot_log_append(log, "x", 1, &seq)); /* a durable append runs the flush path where there is one */
+  CHECK_EQ(seq, 1);
+  spot_log_close(log);
+}
+
 static int count_name(const char *name, void *arg) {
   (*(int *)arg)++;
   return strcmp(name, "alpha") == 0 ? 0 : (strcmp(name, "beta") == 0 ? 0 : -1000);
@@ -448,13 +507,14 @@ static const spot_test_t tests[] = {
     {"ring_wraparound", test_ring_wraparound},
     {"iterate", test_iterate},
     {"header_damage", test_header_damage},
-    {"middle_damage_refused_then_fixed", test_middle_damage_refused_then_fixed},
+    {"middle_damage_reported_then_fixed", test_middle_damage_reported_then_fixed},
     {"live_damage_found_by_verify", test_live_damage_found_by_verify},
     {"torn_tail_repaired", test_torn_tail_repaired},
     {"failed_sync_is_sticky", test_failed_sync_is_sticky},
     {"wait_durable", test_wait_durable},
     {"durable_ring_backpressure", test_durable_ring_backpressure},
     {"two_handles_posix", test_two_handles_posix},
+    {"map_flush_contract", test_map_flush_contract},
     {"namespace", test_namespace},
     {NULL, NULL},
 };

@@ -1,20 +1,25 @@
 /*
- * recover.c: recovery of a log at open by its only opener, and the read-only check of an open log.
+ * recover.c: recovery of a log at open by its only opener, the migration of older formats, and the read-only check
+ * of an open log.
  *
- * Recovery finds the newest element E and the oldest readable one (the floor), clears every slot outside that
- * window that is torn or would otherwise read as valid, and rewrites the header's progress fields.
+ * Recovery finds `top`, the newest sequence number the file shows was handed out, and the window [floor, top] of
+ * the elements still kept; every element of the window ends up intact, lost (a tombstone) or, without
+ * SPOT_LOG_FIX, damaged and reported. Slots outside the window are cleared. `next` becomes top + 1 and never goes
+ * back: the header's `next` and every intact element or tombstone in a slot are proof of numbers handed out.
  *
- * Same boot (the machine has not restarted since the file was last recovered): the page cache is the truth. E is
- * `next - 1`, extended by an append that finished writing its slot but died before publishing it. Every element
- * of the window must be intact except the oldest, whose slot the next append may have been overwriting; any other
- * damaged slot is corruption in the middle: refused, unless SPOT_LOG_FIX, which keeps the newest intact run.
+ * Same boot (the machine has not restarted since the file was last recovered): the page cache is the truth. top is
+ * `next - 1`, extended by an append that finished writing its slot but died before publishing it. The oldest slot
+ * of a full ring may be cleared by an append cut short (it invalidates the slot first): that element expires.
+ * Every other element of the window that is not intact is damage in the middle: reported by number, left as it is
+ * (reads of it fail with SPOT_ECORRUPT, every other element stays readable), and marked lost by SPOT_LOG_FIX.
  *
  * After a restart (a power cut): the header's durable hint X (<= the last acknowledged durable element) is the
  * start. Durable logs never overwrite an element newer than X (log.c), so every element from X up to the last
- * acknowledged one is intact: E is the end of the run of intact elements going up from X, and whatever lies past a
- * gap above is a torn tail of unacknowledged appends. Below, the floor is where the intact run going down from E
- * stops (slots there may have been torn by overwrites in flight). A `none` log promises nothing across a power
- * cut; its E is the newest intact element.
+ * acknowledged one is intact: E is the end of the run of intact elements going up from X; elements above E that
+ * are not intact are a torn tail of unacknowledged appends and become tombstones (lost in the crash), with no
+ * SPOT_LOG_FIX needed. Below, the floor is where the intact run going down from E stops: slots there may have been
+ * torn by overwrites in flight, which cannot be told apart from damage. A `none` log promises nothing across a
+ * power cut; its E is the newest intact element.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +28,9 @@
 #include "store/log_impl.h"
 
 typedef struct scan {
-  uint8_t *valid; /* bit per slot: holds an intact element of the right number */
+  uint8_t *valid; /* bit per slot: holds the intact data of the element of its number */
   uint64_t max;   /* newest intact element, 0 if none */
-  uint64_t nvalid;
-  uint64_t torn; /* slots neither empty nor intact */
+  uint64_t top;   /* newest number a slot proves was handed out (intact data or a tombstone), 0 if none */
 } scan_t;
 
 static int bit(const uint8_t *b, uint64_t i) { return (b[i >> 3] >> (i & 7)) & 1; }
@@ -38,15 +42,17 @@ static int scan_slots(spot_log_t *log, scan_t *sc) {
     return SPOT_ENOMEM;
   for (uint64_t i = 0; i < log->history; i++) {
     spot__slot_t *slot = (spot__slot_t *)(log->slots + i * log->slot_bytes);
-    uint64_t s = slot->seq;
-    if (s != 0 && (s - 1) % log->history == i && spot__slot_valid(log, s)) {
+    uint64_t s = slot->seq & ~SPOT__SEQ_LOST;
+    if (s == 0 || (s - 1) % log->history != i)
+      continue;
+    spot__slot_state_t st = spot__slot_state(log, s, NULL);
+    if (st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK) {
       sc->valid[i >> 3] |= (uint8_t)(1u << (i & 7));
-      sc->nvalid++;
       if (s > sc->max)
         sc->max = s;
-    } else if (s != 0 || slot->crc != 0) {
-      sc->torn++;
     }
+    if ((st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK || st == SPOT__SLOT_LOST) && s > sc->top)
+      sc->top = s;
   }
   return 0;
 }
@@ -75,110 +81,192 @@ static uint64_t walk_down(const spot_log_t *log, const scan_t *sc, uint64_t e) {
   return a;
 }
 
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/* The oldest number of top's window that is not below floor. */
+static uint64_t window_lo(const spot_log_t *log, uint64_t top, uint64_t floor) {
+  uint64_t lo = top >= log->history ? top - log->history + 1 : 1;
+  return max_u64(lo, floor ? floor : 1);
+}
+
+/* Brings every element of [a, top] to intact, lost or (without SPOT_LOG_FIX) reported damage. Elements above
+ * tail_from that are not intact are a torn tail: buried as lost in a crash. */
+static void settle_window(spot_log_t *log, uint64_t a, uint64_t top, uint64_t tail_from, unsigned flags,
+                          spot_log_report_t *rep) {
+  for (uint64_t s = a; s <= top && s != 0; s++) {
+    uint32_t good = 0;
+    spot__slot_state_t st = spot__slot_state(log, s, &good);
+    if (st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK) {
+      rep->valid_slots++;
+      spot__slot_t *slot = spot__slot_at(log, s);
+      uint64_t w = atomic_load_explicit(spot__slot_word(slot), memory_order_relaxed);
+      if (st == SPOT__SLOT_BADMARK) {
+        rep->bad_marks++;
+        if (rep->bad_mark_seq == 0)
+          rep->bad_mark_seq = s;
+        if (!(flags & SPOT_LOG_FIX))
+          continue;
+        /* the crc covers `good`: restore it (0 for a mark set by hand, the unflipped one otherwise) */
+        w = spot__word((uint32_t)w, good);
+        atomic_store_explicit(spot__slot_word(slot), w, memory_order_release);
+        rep->repaired = 1;
+      }
+      if ((w >> 32) != 0)
+        rep->marked++;
+      continue;
+    }
+    if (st != SPOT__SLOT_LOST) {
+      if (s > tail_from) {
+        rep->torn_slots++;
+        spot__slot_bury(log, s, SPOT__LOST_CRASH);
+        rep->repaired = 1;
+      } else {
+        rep->damaged++;
+        if (rep->damaged_seq == 0)
+          rep->damaged_seq = s;
+        if (!(flags & SPOT_LOG_FIX))
+          continue;
+        spot__slot_bury(log, s, SPOT__LOST_DAMAGED);
+        rep->repaired = 1;
+      }
+    }
+    rep->lost++;
+    if (rep->lost_seq == 0)
+      rep->lost_seq = s;
+  }
+}
+
+/* Clears every slot that does not belong to an element of [a, top]. */
+static void clear_outside(spot_log_t *log, const scan_t *sc, uint64_t a, uint64_t top, spot_log_report_t *rep) {
+  for (uint64_t i = 0; i < log->history; i++) {
+    /* the newest number <= top that lives in slot i, if any, is in the window when it is >= a */
+    if (top >= i + 1 && top - (top - 1 - i) % log->history >= a)
+      continue;
+    spot__slot_t *slot = (spot__slot_t *)(log->slots + i * log->slot_bytes);
+    if (slot->seq == 0 && slot->crc == 0 && slot->pending == 0)
+      continue;
+    if (bit(sc->valid, i))
+      rep->dropped++;
+    else
+      rep->torn_slots++;
+    slot->seq = 0;
+    atomic_store_explicit(spot__slot_word(slot), 0, memory_order_relaxed);
+    rep->repaired = 1;
+  }
+}
+
 int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_report_t *rep) {
   spot__loghdr_t *h = log->hdr;
   scan_t sc;
   int rc = scan_slots(log, &sc);
   if (rc != 0)
     return rc;
-  uint64_t next = h->next, E, a;
+  uint64_t next = h->next ? h->next : 1, E, a, top, tail_from;
   rep->power_loss = !same_boot;
-  rep->valid_slots = sc.nvalid;
 
-  if (same_boot && next >= 1 && next - 1 <= sc.max + 1) {
+  if (same_boot) {
     /* (The newest element may be missing only when history is 1 and an append was overwriting it.) */
     E = walk_up(log, &sc, next - 1);
-    a = walk_down(log, &sc, E);
-    uint64_t ring_lo = E >= log->history ? E - log->history + 1 : 1;
-    uint64_t lo = ring_lo < h->floor ? h->floor : ring_lo;
-    /* Only the oldest slot of the ring may be missing (the overwrite of an append cut short). */
-    uint64_t allowed = (lo == ring_lo && E >= log->history) ? lo + 1 : lo;
-    if (E > 0 && a > allowed && !(flags & SPOT_LOG_FIX)) {
-      rep->damaged_seq = a - 1;
-      rc = spot__fail(SPOT_ECORRUPT,
-                      "log %s is damaged in the middle: element %llu fails its checksum while newer ones are intact; "
-                      "run `spot check LOG --fix` to keep elements %llu to %llu and drop the older ones",
-                      log->path, (unsigned long long)(a - 1), (unsigned long long)a, (unsigned long long)E);
-      goto out;
-    }
-  } else if (same_boot || (log->sync != SPOT_SYNC_NONE && h->durable_hint > sc.max)) {
-    /* The header disagrees with the slots (same boot), or durable elements are gone: refuse, unless asked to
-     * keep the newest intact run. */
-    if (!(flags & SPOT_LOG_FIX)) {
-      uint64_t claimed = same_boot ? next - 1 : h->durable_hint;
-      rep->damaged_seq = sc.max + 1;
-      rc = spot__fail(SPOT_ECORRUPT,
-                      "log %s is damaged: its header says elements up to %llu exist but the newest intact one is "
-                      "%llu; run `spot check LOG --fix` to keep what is intact",
-                      log->path, (unsigned long long)claimed, (unsigned long long)sc.max);
-      goto out;
-    }
-    E = sc.max;
-    a = walk_down(log, &sc, E);
-  } else if (log->sync == SPOT_SYNC_NONE) {
-    /* A `none` log promises nothing across a power cut (its ring does not wait for syncs, so even a synced
-     * element may have been overwritten): keep the newest intact run. */
-    E = sc.max;
-    a = walk_down(log, &sc, E);
+    top = max_u64(E, sc.top);
+    a = window_lo(log, top, h->floor);
+    /* An append cut short cleared the oldest slot of the full ring first: that element has expired. */
+    if (top >= log->history && a == top - log->history + 1 && spot__slot_at(log, a)->seq == 0)
+      a++;
+    tail_from = top;
+  } else if (log->sync != SPOT_SYNC_NONE && h->durable_hint > sc.max && !(flags & SPOT_LOG_FIX)) {
+    /* Durable elements are gone: refuse, unless asked to keep what is intact. */
+    rep->damaged_seq = sc.max + 1;
+    rc = spot__fail(SPOT_ECORRUPT,
+                    "log %s is damaged: elements up to %llu were on disk but the newest intact one is %llu; run "
+                    "`spot check LOG --fix` to keep what is intact and mark the rest lost",
+                    log->path, (unsigned long long)h->durable_hint, (unsigned long long)sc.max);
+    goto out;
   } else {
-    E = walk_up(log, &sc, h->durable_hint);
-    a = intact(log, &sc, E) ? walk_down(log, &sc, E) : E + 1;
+    if (log->sync == SPOT_SYNC_NONE || h->durable_hint > sc.max) {
+      /* A `none` log promises nothing across a power cut (its ring does not wait for syncs, so even a synced
+       * element may have been overwritten): keep the newest intact run. */
+      E = sc.max;
+      a = walk_down(log, &sc, E);
+    } else {
+      E = walk_up(log, &sc, h->durable_hint);
+      a = intact(log, &sc, E) ? walk_down(log, &sc, E) : E + 1;
+    }
+    top = max_u64(max_u64(E, next - 1), sc.top);
+    a = max_u64(a, window_lo(log, top, 1));
+    tail_from = E;
   }
 
-  /* Clear every slot that does not hold an element of [a, E]. */
-  uint64_t kept = 0;
-  for (uint64_t i = 0; i < log->history; i++) {
-    spot__slot_t *slot = (spot__slot_t *)(log->slots + i * log->slot_bytes);
-    int keep = bit(sc.valid, i) && slot->seq >= a && slot->seq <= E;
-    if (keep) {
-      kept++;
-      continue;
-    }
-    if (slot->seq == 0 && slot->crc == 0)
-      continue;
-    if (bit(sc.valid, i))
-      rep->dropped++;
-    else
-      rep->torn_slots++;
-    slot->seq = 0;
-    slot->crc = 0;
-    slot->pending = 0;
+  settle_window(log, a, top, tail_from, flags, rep);
+  clear_outside(log, &sc, a, top, rep);
+  uint64_t floor = a > top ? top + 1 : a;
+  if (h->next != top + 1 || h->floor != floor)
     rep->repaired = 1;
-  }
-  uint64_t floor = a > E ? E + 1 : a;
-  if (h->next != E + 1 || h->floor != floor)
-    rep->repaired = 1;
-  h->next = E + 1;
+  h->next = top + 1; /* top >= next - 1: never back */
   h->floor = floor;
-  rep->latest = E;
-  rep->earliest = kept ? a : 0;
-  rep->valid_slots = kept;
+  rep->latest = top;
+  rep->earliest = a <= top ? a : 0;
   if (same_boot) {
-    if (h->synced > E)
-      h->synced = E;
-    if (h->durable_hint > E)
-      h->durable_hint = E;
-    if (h->hint_on_disk > E)
-      h->hint_on_disk = E;
+    if (h->synced > top)
+      h->synced = top;
+    if (h->durable_hint > top)
+      h->durable_hint = top;
+    if (h->hint_on_disk > top)
+      h->hint_on_disk = top;
+    if (rep->repaired && (flags & SPOT_LOG_FIX)) {
+      rc = spot__log_sync_all(log); /* what --fix did lasts */
+      if (rc != 0)
+        rc = spot__fail(rc, "cannot sync the repaired log %s: %s", log->path, spot_strerror(rc));
+    }
   } else {
     /* What survived a restart was read from the disk, so it is durable. Repairs are synced, so that a later power
      * cut cannot bring back a slot that was cleared here. */
-    if (h->durable_hint > E)
-      h->durable_hint = E;
+    if (h->durable_hint > top)
+      h->durable_hint = top;
     if (rep->repaired) {
-      h->durable_hint = E;
-      rc = log->io->sync(log->file);
+      h->durable_hint = top;
+      rc = spot__log_sync_all(log);
       if (rc != 0) {
         rc = spot__fail(rc, "cannot sync the recovered log %s: %s", log->path, spot_strerror(rc));
         goto out;
       }
     }
-    h->synced = E;
+    h->synced = top;
     h->hint_on_disk = h->durable_hint;
   }
 out:
   free(sc.valid);
   return rc;
+}
+
+int spot__log_migrate(spot_log_t *log) {
+  spot__loghdr_t *h = log->hdr;
+  if (h->version != 1)
+    return spot__fail(SPOT_EVERSION, "%s has log format version %u, which this spot cannot migrate", log->path,
+                      h->version);
+  /* Version 1 kept marks outside the crc. Extend the crc of every marked slot whose crc is a version-1 one; a slot
+   * already extended (a migration cut short) or damaged is left for recovery to judge. */
+  for (uint64_t i = 0; i < log->history; i++) {
+    spot__slot_t *slot = (spot__slot_t *)(log->slots + i * log->slot_bytes);
+    uint64_t s = slot->seq;
+    uint64_t w = atomic_load_explicit(spot__slot_word(slot), memory_order_relaxed);
+    uint32_t mark = (uint32_t)(w >> 32);
+    if (s == 0 || s >= SPOT__SEQ_LOST || (s - 1) % log->history != i || mark == 0)
+      continue;
+    uint32_t dcrc = spot__slot_crc(s, spot__slot_data(slot), log->elem_size);
+    if ((uint32_t)w == dcrc)
+      atomic_store_explicit(spot__slot_word(slot), spot__word(dcrc ^ spot__mark_code(s, mark), mark),
+                            memory_order_relaxed);
+  }
+  int rc = spot__log_sync_all(log);
+  if (rc == 0) {
+    h->version = SPOT__LOG_VERSION;
+    h->hdr_crc = spot__hdr_crc(h);
+    rc = spot__log_sync_all(log);
+  }
+  if (rc != 0)
+    return spot__fail(rc, "cannot migrate %s to log format version %u: %s", log->path, SPOT__LOG_VERSION,
+                      spot_strerror(rc));
+  return 0;
 }
 
 int spot_log_verify(spot_log_t *log, spot_log_report_t *report) {
@@ -192,16 +280,40 @@ int spot_log_verify(spot_log_t *log, spot_log_report_t *report) {
   r.latest = hi;
   r.earliest = lo;
   for (uint64_t s = lo; lo != 0 && s <= hi; s++) {
-    if (spot__slot_valid(log, s)) {
+    switch (spot__slot_state(log, s, NULL)) {
+    case SPOT__SLOT_INTACT:
       r.valid_slots++;
-    } else if (r.damaged_seq == 0) {
-      r.damaged_seq = s;
+      if ((atomic_load_explicit(spot__slot_word(spot__slot_at(log, s)), memory_order_relaxed) >> 32) != 0)
+        r.marked++;
+      break;
+    case SPOT__SLOT_BADMARK:
+      r.valid_slots++;
+      r.bad_marks++;
+      if (r.bad_mark_seq == 0)
+        r.bad_mark_seq = s;
+      break;
+    case SPOT__SLOT_LOST:
+      r.lost++;
+      if (r.lost_seq == 0)
+        r.lost_seq = s;
+      break;
+    default:
+      r.damaged++;
+      if (r.damaged_seq == 0)
+        r.damaged_seq = s;
     }
   }
   spot__pmutex_unlock(log->hdr->mutex);
-  if (r.damaged_seq)
-    rc = spot__fail(SPOT_ECORRUPT, "log %s: element %llu is damaged (checksum mismatch); run `spot check LOG --fix`",
-                    log->path, (unsigned long long)r.damaged_seq);
+  if (r.damaged)
+    rc = spot__fail(SPOT_ECORRUPT,
+                    "log %s: %llu element(s) damaged, the first is %llu; every other element is readable: run `spot "
+                    "check LOG --fix` to mark the damaged ones lost",
+                    log->path, (unsigned long long)r.damaged, (unsigned long long)r.damaged_seq);
+  else if (r.bad_marks)
+    rc = spot__fail(SPOT_ECORRUPT,
+                    "log %s: %llu element(s) carry a damaged handler mark, the first is %llu (their data is intact); "
+                    "run `spot check LOG --fix` to repair the marks",
+                    log->path, (unsigned long long)r.bad_marks, (unsigned long long)r.bad_mark_seq);
   if (report)
     *report = r;
   return rc;

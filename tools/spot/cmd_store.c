@@ -421,12 +421,26 @@ int spot_cli_check(int argc, char **argv, const char *ns_dir) {
     return spot_cli_fail(rc, "check of %s failed", name);
   rc = spot_log_verify(log, &ver);
   spot_log_close(log);
-  if (rec.repaired)
+  if (rec.torn_slots || rec.dropped)
     printf("%s: recovered%s: %" PRIu64 " torn slot(s) cleared, %" PRIu64 " element(s) dropped\n", name,
            rec.power_loss ? " after a restart" : "", rec.torn_slots, rec.dropped);
+  if (fix && rec.damaged)
+    printf("%s: fixed: %" PRIu64 " damaged element(s) marked lost, the first is %" PRIu64 "\n", name, rec.damaged,
+           rec.damaged_seq);
+  if (fix && rec.bad_marks)
+    printf("%s: fixed: %" PRIu64 " damaged handler mark(s) restored, the first on element %" PRIu64 "\n", name,
+           rec.bad_marks, rec.bad_mark_seq);
+  printf("%s: elements %" PRIu64 " to %" PRIu64 ": %" PRIu64 " intact, %" PRIu64 " damaged, %" PRIu64 " lost", name,
+         ver.earliest, ver.latest, ver.valid_slots, ver.damaged, ver.lost);
+  if (ver.damaged)
+    printf(" (first damaged: %" PRIu64 ")", ver.damaged_seq);
+  if (ver.lost)
+    printf(" (first lost: %" PRIu64 ")", ver.lost_seq);
+  printf("\n");
+  if (ver.marked)
+    printf("%s: %" PRIu64 " element(s) wait for their handler (a node runs them while it runs)\n", name, ver.marked);
   if (rc != 0)
-    return spot_cli_fail(rc, "check of %s failed", name);
-  printf("%s: ok, elements %" PRIu64 " to %" PRIu64 " (%" PRIu64 " intact)\n", name, ver.earliest, ver.latest,
-         ver.valid_slots);
+    return spot_cli_fail(rc, "check of %s found damage", name);
+  printf("%s: ok\n", name);
   return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * io_posix.c: spot_io_posix(), the log store's file methods on POSIX: pread/pwrite, posix_fallocate, a shared
- * mmap, fdatasync, flock, and the kernel's boot id (/proc/sys/kernel/random/boot_id) for recovery.
+ * mmap, fdatasync (with msync of the written ranges first where SPOT__SYNC_COVERS_MAP is 0, see
+ * platform/platform.h), flock, and the kernel's boot id (/proc/sys/kernel/random/boot_id) for recovery.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,12 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "platform/platform.h"
 #include "platform/posix/posix.h"
 #include "spot/error.h"
 #include "spot/io.h"
 
 struct spot_file {
   int fd;
+  uint8_t *map; /* the mapping of the file, for flush (the store maps each handle once) */
+  uint64_t map_bytes;
 };
 
 static int px_open(spot_io_t *io, const char *path, unsigned flags, spot_file_t **out) {
@@ -26,7 +30,7 @@ static int px_open(spot_io_t *io, const char *path, unsigned flags, spot_file_t 
     oflags |= O_CREAT;
   if (flags & SPOT_IO_EXCL)
     oflags |= O_EXCL;
-  spot_file_t *f = malloc(sizeof *f);
+  spot_file_t *f = calloc(1, sizeof *f);
   if (f == NULL)
     return SPOT_ENOMEM;
   do
@@ -88,12 +92,31 @@ static int px_map(spot_file_t *f, uint64_t size, void **addr) {
   void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
   if (p == MAP_FAILED)
     return spot__posix_err(errno);
+  f->map = p;
+  f->map_bytes = size;
   *addr = p;
   return 0;
 }
 
 static int px_unmap(spot_file_t *f, void *addr, uint64_t size) {
+  if (addr == f->map)
+    f->map = NULL, f->map_bytes = 0;
   return munmap(addr, (size_t)size) == 0 ? 0 : spot__posix_err(errno);
+}
+
+int spot__map_flush(void *addr, size_t len) {
+  long page = sysconf(_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t)addr, start = page > 0 ? a - a % (uintptr_t)page : a;
+  if (len == 0)
+    return 0;
+  return msync((void *)start, len + (a - start), MS_SYNC) == 0 ? 0 : SPOT_EIO;
+}
+
+/* Used only where SPOT__SYNC_COVERS_MAP is 0 (elsewhere fdatasync covers the map and flush is NULL). */
+static int __attribute__((unused)) px_flush(spot_file_t *f, uint64_t off, uint64_t len) {
+  if (f->map == NULL || off > f->map_bytes || len > f->map_bytes - off)
+    return SPOT_EINVAL;
+  return spot__map_flush(f->map + off, (size_t)len);
 }
 
 static int px_sync(spot_file_t *f) {
@@ -192,6 +215,11 @@ static spot_io_t posix_io = {
     .rename = px_rename,
     .remove = px_remove,
     .boot_id = px_boot_id,
+#if SPOT__SYNC_COVERS_MAP
+    .flush = NULL, /* fdatasync writes back mapped pages too: the fast path */
+#else
+    .flush = px_flush,
+#endif
 };
 
 spot_io_t *spot_io_posix(void) { return &posix_io; }
