@@ -3,7 +3,7 @@
 # Installs mate-backgrounds and lomiri-wallpapers with apt if they are missing (root needed then), and lays out
 #   DEST/library/  symlinks to the photographs the library is built from (lomiri's and mate's nature photographs)
 #   DEST/train/    symlinks to disjoint images the descriptor model is trained on (mate's abstract and desktop
-#                  pictures, lomiri's PNG backgrounds)
+#                  pictures, lomiri's warty-final-ubuntu.png)
 # Nothing is copied and nothing is ever committed; licences: apps/vquery/README.md. Idempotent: DEST's two folders
 # are laid anew each time. Prints the two folders and their counts. With VQ_DATA_NO_INSTALL=1 a missing package is an
 # error instead of an install (the tests use this).
@@ -54,7 +54,7 @@ rm -rf "$dest/library" "$dest/train"
 mkdir -p "$dest/library" "$dest/train"
 shopt -s nullglob
 link_all "$dest/library" "$bg"/*.jpg "$bg"/mate/nature/*.jpg
-link_all "$dest/train" "$bg"/mate/abstract/* "$bg"/mate/desktop/* "$bg"/*.png
+link_all "$dest/train" "$bg"/mate/abstract/* "$bg"/mate/desktop/* "$bg"/warty-final-ubuntu.png
 nl=$(find "$dest/library" -type l | wc -l)
 nt=$(find "$dest/train" -type l | wc -l)
 if [ "$nl" -lt 20 ] || [ "$nt" -lt 10 ]; then

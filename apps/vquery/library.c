@@ -139,9 +139,11 @@ fail:
 /* Checks a mapped file; 0 or SPOT_ECORRUPT / SPOT_EVERSION with the detail line naming path. */
 static int verify(const char *path, const unsigned char *p, size_t size) {
   vq_lib_header_t h, want;
-  if (size < sizeof h || memcmp(p, VQ_LIB_MAGIC, sizeof VQ_LIB_MAGIC) != 0)
+  if (size < sizeof VQ_LIB_MAGIC || memcmp(p, VQ_LIB_MAGIC, sizeof VQ_LIB_MAGIC) != 0)
     return spot_fail(SPOT_ECORRUPT, "%s is not a vquery library (no SPOTVQL header): give a FILE.vql, or " REBUILD,
                      path, path);
+  if (size < sizeof h)
+    return spot_fail(SPOT_ECORRUPT, "%s is truncated inside its header (%zu bytes): " REBUILD, path, size, path);
   memcpy(&h, p, sizeof h);
   if (h.bom != VQ_LIB_BOM)
     return spot_fail(SPOT_EVERSION, "%s was written on a host of the other byte order: " REBUILD " here", path, path);

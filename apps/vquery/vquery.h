@@ -128,6 +128,13 @@ void vq_camera_close(vq_camera_t *cam);
 /* Frame differencing: 1 when cur differs from prev enough to call it motion, 0 otherwise. *score (may be NULL)
  * gets the fraction of pixels that changed. */
 int vq_motion(const vq_image_t *prev, const vq_image_t *cur, double *score);
+#define VQ_MOTION_PIXEL 30.0     /* grey levels: a pixel changed by more than this is a changed pixel */
+#define VQ_MOTION_FRACTION 0.005 /* motion when more than this fraction of the pixels changed */
+
+/* What the synthetic camera put in its last frame: *objects the moving objects in view (at least half of each inside
+ * the frame), *partial those only partly in view, *switched 1 if the frame is the first of a new photograph (any may
+ * be NULL). A directory camera reports no objects and switched = 1 for every file. For tests and reports. */
+void vq_camera_info(const vq_camera_t *cam, int *objects, int *partial, int *switched);
 
 /* ---- records in logs ---- */
 

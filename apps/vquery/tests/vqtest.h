@@ -1,0 +1,62 @@
+/*
+ * apps/vquery/tests/vqtest.h: what the vquery tests share (header only): the photographs, laid out by
+ * scripts/vquery-data.sh without installing anything, and a library built from them with `spot vquery library build`
+ * once and cached under $SPOT_TEST_TMP/vq-cache (rebuilt when spot-vquery is newer than it).
+ */
+#ifndef VQTEST_H
+#define VQTEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "support.h"
+
+typedef struct vqt_data {
+  char library_dir[4096]; /* the library's photographs */
+  char train_dir[4096];   /* the training images */
+  char vql[4096];         /* the cached library file */
+} vqt_data_t;
+
+static inline const char *vqt_bin(void) {
+  const char *b = getenv("VQ_BIN");
+  return b && b[0] ? b : "spot-vquery";
+}
+
+/* Fills d; 0, or -1 after printing why (the photographs missing: the message names scripts/vquery-data.sh). */
+static inline int vqt_data(vqt_data_t *d) {
+  static char out[4096], err[8192];
+  const char *src = getenv("SPOT_SRC"), *tmp = getenv("SPOT_TEST_TMP");
+  if (!src || !src[0])
+    src = ".";
+  if (!tmp || !tmp[0])
+    tmp = "/tmp";
+  const char *dir = spot_test_dir("vqdata");
+  int st = spot_test_sh(out, sizeof out, err, sizeof err, "VQ_DATA_NO_INSTALL=1 bash '%s/scripts/vquery-data.sh' '%s'",
+                        src, dir);
+  if (st != 0) {
+    fprintf(stderr, "  the photographs are missing: run `bash scripts/vquery-data.sh DIR` as root once (%s)\n", err);
+    return -1;
+  }
+  snprintf(d->library_dir, sizeof d->library_dir, "%s/library", dir);
+  snprintf(d->train_dir, sizeof d->train_dir, "%s/train", dir);
+  char cache[3000];
+  snprintf(cache, sizeof cache, "%s/vq-cache", tmp);
+  mkdir(tmp, 0755);
+  mkdir(cache, 0755);
+  snprintf(d->vql, sizeof d->vql, "%s/library.vql", cache);
+  struct stat sv, sb;
+  if (stat(d->vql, &sv) == 0 && stat(vqt_bin(), &sb) == 0 && sv.st_mtime > sb.st_mtime)
+    return 0;
+  st = spot_test_sh(out, sizeof out, err, sizeof err, "'%s' library build --train '%s' --images '%s' --out '%s'",
+                    vqt_bin(), d->train_dir, d->library_dir, d->vql);
+  if (st != 0) {
+    fprintf(stderr, "  library build failed (%d): %s\n", st, err);
+    return -1;
+  }
+  printf("  %s", out);
+  return 0;
+}
+
+#endif
