@@ -83,14 +83,15 @@ static int upload_once(aggregator_t *a, uint64_t k, uint64_t from, uint64_t to, 
   return 0;
 }
 
-/* Uploads the inbox elements after the position as interval k's batch, retrying until deadline_ns. */
+/* Uploads the inbox elements after the position, up to the newest one now, as interval k's batch, retrying (the
+ * same elements) until deadline_ns. */
 static int upload(aggregator_t *a, uint64_t k, int64_t deadline_ns) {
   int64_t backoff_ms = 100;
+  uint64_t latest = 0;
+  int rc = spot_log_latest(a->inbox, &latest);
+  if (rc != 0)
+    return vq_tiers_spot_fail(rc, "the inbox");
   for (uint32_t attempt = 1;; attempt++) {
-    uint64_t latest = 0;
-    int rc = spot_log_latest(a->inbox, &latest);
-    if (rc != 0)
-      return vq_tiers_spot_fail(rc, "the inbox");
     uint64_t from = a->pos.version ? a->pos.inbox_last + 1 : 1, earliest = 0;
     spot_log_earliest(a->inbox, &earliest);
     if (earliest > from) {

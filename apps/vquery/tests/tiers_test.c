@@ -205,22 +205,54 @@ static void *read_all(const char *dir, const char *name, size_t size, uint64_t *
   return out;
 }
 
-#define K 3
 #define T_MS 1500
 #define MU 8192.0
 #define RHO 12288.0
-#define SEED 11
+#define SEED 4 /* draws 1, 2, 1, 1 queries: the autoscaler goes idle, idle, active, idle */
+#define KMAX 8
 
-static void test_three_tiers(void) {
-  snprintf(root, sizeof root, "%s", spot_test_dir("vq-tiers"));
-  atexit(stop_all);
+static void start_cloud(void) {
+  char listen[64], key[4500];
+  snprintf(listen, sizeof listen, "127.0.0.1:%d", ports[CLOUD]);
+  snprintf(key, sizeof key, "%s/cloud.key", root);
+  pids[CLOUD] = fork();
+  if (pids[CLOUD] == 0) {
+    execl(env("SPOTD_BIN"), "spotd", "-n", dirs[CLOUD], "--quiet", "--listen", listen, "--key", key, "--workers",
+          "2", (char *)NULL);
+    _exit(127);
+  }
+}
+
+static uint64_t log_latest(const char *dir, const char *name) {
+  spot_ns_t *ns;
+  uint64_t latest = 0;
+  if (spot_ns_open(dir, NULL, &ns) != 0)
+    return 0;
+  spot_log_t *log;
+  if (spot_ns_open_log(ns, name, 0, &log, NULL) == 0) {
+    spot_log_latest(log, &latest);
+    spot_log_close(log);
+  }
+  spot_ns_close(ns);
+  return latest;
+}
+
+/* Runs the three tiers for k intervals (kill_cloud: the cloud is killed with SIGKILL once it billed interval 0 and
+ * started again after interval 1 ended, so that the aggregator's upload of interval 1 fails first), then checks
+ * their logs (see the top of the file). */
+static void run_tiers(const char *tag, int k_n, int kill_cloud) {
+  static int registered;
+  if (!registered++)
+    atexit(stop_all);
+  stop_all(); /* what a failed test left running */
+  snprintf(root, sizeof root, "%s", spot_test_dir(tag));
   char cmd[8192], out[8192], err[8192], lib[4400], images[4400];
   /* the library: a few photographs (scripts/vquery-data.sh) */
   snprintf(lib, sizeof lib, "%s/test.vql", root);
   snprintf(images, sizeof images, "%s/images", root);
   CHECK_EQ(write_file(lib, "5\n"), 0);
   for (int i = 0; i < NODES; i++) {
-    ports[i] = 23000 + (int)(getpid() % 8000) + i * 11;
+    ports[i] = 23000 + (int)(getpid() % 8000) + i * 11 + kill_cloud * 3;
     snprintf(dirs[i], sizeof dirs[i], "%s/%s", root, names[i]);
     snprintf(cmd, sizeof cmd, "cd %s && %s keygen %s", root, spot_test_bin(), names[i]);
     int rc = spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd);
@@ -258,19 +290,14 @@ static void test_three_tiers(void) {
     snprintf(key[i], sizeof key[i], "%s/%s.key", root, names[i]);
     snprintf(pub[i], sizeof pub[i], "%s/%s.pub", root, names[i]);
   }
-  pids[CLOUD] = fork();
-  if (pids[CLOUD] == 0) {
-    execl(env("SPOTD_BIN"), "spotd", "-n", dirs[CLOUD], "--quiet", "--listen", listen[CLOUD], "--key", key[CLOUD],
-          "--workers", "2", (char *)NULL);
-    _exit(127);
-  }
+  start_cloud();
   char t0[32], cloud_url[128], inbox_url[128], interval[16], intervals[16], mu[32], rho[32], seed[16];
   int64_t start = now_ns() + 2500000000ll; /* calibration comes first */
   snprintf(t0, sizeof t0, "%lld", (long long)start);
   snprintf(cloud_url, sizeof cloud_url, "spot://127.0.0.1:%d/cloud", ports[CLOUD]);
   snprintf(inbox_url, sizeof inbox_url, "spot://127.0.0.1:%d/agg/inbox", ports[AGG]);
   snprintf(interval, sizeof interval, "%d", T_MS);
-  snprintf(intervals, sizeof intervals, "%d", K);
+  snprintf(intervals, sizeof intervals, "%d", k_n);
   snprintf(mu, sizeof mu, "%.0f", MU);
   snprintf(rho, sizeof rho, "%.0f", RHO);
   snprintf(seed, sizeof seed, "%d", SEED);
@@ -278,7 +305,7 @@ static void test_three_tiers(void) {
   if (pids[AGG] == 0) {
     execl(env("VQ_BIN"), "spot-vquery", "aggregator", "--ns", dirs[AGG], "--listen", listen[AGG], "--key", key[AGG],
           "--cloud", cloud_url, "--cloud-key", pub[CLOUD], "--interval-ms", interval, "--start-ns", t0,
-          "--intervals", intervals, "--tail-ms", "300", "--quiet", (char *)NULL);
+          "--intervals", intervals, "--tail-ms", "300", "--timeout-ms", "500", "--quiet", (char *)NULL);
     _exit(127);
   }
   pids[DEV] = fork();
@@ -289,29 +316,40 @@ static void test_three_tiers(void) {
           mu, "--rho", rho, "--seed", seed, "--calibrate", "2", "--grace-ms", "20000", "--quiet", (char *)NULL);
     _exit(127);
   }
+  if (kill_cloud) {
+    for (int i = 0; i < 400 && log_latest(dirs[CLOUD], VQ_LOG_BILLING) == 0; i++)
+      usleep(50000);
+    CHECK(log_latest(dirs[CLOUD], VQ_LOG_BILLING) > 0);
+    kill(pids[CLOUD], SIGKILL);
+    waitpid(pids[CLOUD], NULL, 0);
+    pids[CLOUD] = 0;
+    while (now_ns() < start + 2ll * T_MS * 1000000 + 1200000000ll) /* past the upload of interval 1 */
+      usleep(50000);
+    start_cloud();
+  }
   CHECK_EQ(wait_exit(&pids[DEV], 50), 0);
   CHECK_EQ(wait_exit(&pids[AGG], 20), 0);
   stop_all();
 
   /* the device: meter, calibration, every query answered */
-  uint64_t nm, nc, nq, nl, nb, nbatch;
+  uint64_t nm, nc, nq, nl, nb, nu;
   vq_device_rec_t *m = read_all(dirs[DEV], VQ_LOG_METER, sizeof *m, &nm);
   vq_calib_rec_t *c = read_all(dirs[DEV], VQ_LOG_CALIB, sizeof *c, &nc);
   vq_query_rec_t *q = read_all(dirs[DEV], VQ_LOG_QUERIES, sizeof *q, &nq);
   vq_latency_rec_t *l = read_all(dirs[DEV], VQ_LOG_LATENCY, sizeof *l, &nl);
   vq_billing_rec_t *b = read_all(dirs[CLOUD], VQ_LOG_BILLING, sizeof *b, &nb);
-  vq_batch_rec_t *bt = read_all(dirs[CLOUD], VQ_LOG_BATCHES, sizeof *bt, &nbatch);
-  int ok = m && c && q && l && b && bt;
+  vq_upload_rec_t *u = read_all(dirs[AGG], VQ_LOG_UPLOADED, sizeof *u, &nu);
+  int ok = m && c && q && l && b && u;
   if (ok) {
-    printf("  %llu intervals metered, %llu queries, %llu answers, %llu billing records, %llu batches\n",
+    printf("  %llu intervals metered, %llu queries, %llu answers, %llu billing records, %llu uploads\n",
            (unsigned long long)nm, (unsigned long long)nq, (unsigned long long)nl, (unsigned long long)nb,
-           (unsigned long long)nbatch);
+           (unsigned long long)nu);
     printf("  calibration: eps_a %.3g J/b, eps_i %.3g J/b\n", c[0].eps_a, c[0].eps_i);
   }
   vq_volume_t law;
   if (ok)
     ok = vq_volume_init(&law, "uniform", MU, 0, NULL, SEED, 0) == 0;
-  int meter_ok = ok && nm == K && nc == 1 && c[0].eps_a > 0 && c[0].eps_i > 0 && c[0].idle_cpu_s > 0;
+  int meter_ok = ok && nm == (uint64_t)k_n && nc == 1 && c[0].eps_a > 0 && c[0].eps_i > 0 && c[0].idle_cpu_s > 0;
   uint32_t total = 0;
   for (uint64_t k = 0; meter_ok && k < nm; k++) {
     double r = vq_volume_draw(&law);
@@ -340,15 +378,15 @@ static void test_three_tiers(void) {
     CHECK(found);
   }
   /* billing: the last record of each interval 0..K-1, instances by the autoscaler rule */
-  vq_billing_rec_t last[K + 1];
+  vq_billing_rec_t last[KMAX + 1];
   memset(last, 0, sizeof last);
-  uint32_t billed = 0;
+  uint32_t billed = 0, retried = 0;
   for (uint64_t i = 0; i < nb; i++)
-    if (b[i].interval <= K)
+    if (b[i].interval <= (uint64_t)k_n)
       last[b[i].interval] = b[i];
-  for (int k = 0; k <= K; k++)
+  for (int k = 0; k <= k_n; k++)
     billed += last[k].queries;
-  for (int k = 0; k < K; k++) {
+  for (int k = 0; k < k_n; k++) {
     CHECK_EQ(last[k].version, VQ_REC_VERSION);
     uint32_t want = k == 0 ? cfg.idle_instances
                            : (last[k - 1].volume_bits >= cfg.theta ? cfg.active_instances : cfg.idle_instances);
@@ -360,19 +398,34 @@ static void test_three_tiers(void) {
     CHECK(expect.model_usd == last[k].model_usd && expect.next_instances == last[k].next_instances);
   }
   CHECK_EQ(billed, total);
+  /* the aggregator's positions: one per interval, in order; after a killed cloud, an upload that was retried */
+  for (uint64_t i = 0; i < nu; i++) {
+    CHECK_EQ(u[i].interval, i);
+    retried += u[i].attempts > 1;
+  }
+  CHECK(nu >= (uint64_t)k_n);
+  if (kill_cloud) {
+    printf("  the cloud was killed and restarted: %u interval upload(s) retried\n", retried);
+    CHECK(retried > 0);
+  }
   free(m);
   free(c);
   free(q);
   free(l);
   free(b);
-  free(bt);
+  free(u);
 }
+
+static void test_three_tiers(void) { run_tiers("vq-tiers", 3, 0); }
+
+static void test_cloud_restart(void) { run_tiers("vq-restart", 4, 1); }
 
 static const spot_test_t tests[] = {
     {"billing_rule", test_billing_rule},
     {"idle_split", test_idle_split},
     {"setup", test_setup},
     {"three_tiers", test_three_tiers},
+    {"cloud_restart", test_cloud_restart},
     {NULL, NULL},
 };
 SPOT_TEST_MAIN(tests)
