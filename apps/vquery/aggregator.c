@@ -135,6 +135,12 @@ static int run(aggregator_t *a) {
   for (; k < a->intervals; k++) {
     vq_sleep_until(a->start_ns + (k + 1) * T, &stopping);
     int rc = upload(a, (uint64_t)k, deadline);
+    if (rc != 0 && stopping) {
+      if (!a->quiet)
+        fprintf(stderr, "spot vquery aggregator: stopped before interval %lld's upload was taken (%s); a restart "
+                        "resumes there\n", (long long)k, vq_tiers_detail());
+      return 0;
+    }
     if (rc != 0 || stopping)
       return rc;
   }
