@@ -16,6 +16,12 @@ typedef struct verb {
 static const verb_t verbs[] = {
     {"library", vq_cmd_library, "library build --train DIR --images DIR --out FILE.vql [--model FILE]"},
     {"match", vq_cmd_match, "match FILE.vql IMAGE... [--top K] [--json]"},
+    {"device", vq_cmd_device,
+     "device --ns DIR --listen HOST:PORT --key FILE --index I --aggregator spot://H:P/NS/inbox --library FILE.vql "
+     "--images DIR --interval-ms T --start-ns T0 --intervals K [--dist D --mu BITS] [--rho BITS] ..."},
+    {"aggregator", vq_cmd_aggregator,
+     "aggregator --ns DIR --listen HOST:PORT --key FILE --cloud spot://H:P/NS --interval-ms T --start-ns T0 "
+     "--intervals K"},
 };
 
 static void usage(FILE *out) {

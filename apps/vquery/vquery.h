@@ -184,6 +184,9 @@ typedef struct vq_device_rec {
   double energy_j;      /* what the meter charged: watts * cpu, or RAPL */
   uint32_t frames;      /* frames captured */
   uint32_t motion_frames;
+  double watch_cpu_s;   /* real mode: CPU time of frames that gave no query (capture, motion): outside the model's
+                           two parts, so not in energy_j; 0 in controlled mode */
+  int64_t start_ns, end_ns; /* CLOCK_REALTIME when the interval's work began and ended */
 } vq_device_rec_t;
 
 /* A device's calibration: an element of its `calibration` log, written before the run. */
@@ -197,6 +200,10 @@ typedef struct vq_calib_rec {
   double idle_cpu_s;     /* mean CPU time of one idle unit */
   double idle_unit_bits; /* bit-equivalents one idle unit stands for */
   uint32_t active_frames, idle_units;
+  double capture_cpu_s;  /* an idle unit's two parts: capturing a frame and motion detection over it; a fraction */
+  double motion_cpu_s;   /* f of a unit spends f * idle_cpu_s on them (motion over part of the rows) */
+  uint32_t rapl;         /* 1 when the energy came from RAPL (package energy, whole machine) */
+  uint32_t reserved;
 } vq_calib_rec_t;
 
 /* One cloud interval: an element of the cloud's `billing` log, written by the autoscaler when it takes the batch. */
@@ -266,5 +273,77 @@ typedef struct vq_latency_rec {
 #define VQ_LOG_JOBS "jobs"
 #define VQ_LOG_BILLING "billing"
 #define VQ_LOG_CONFIG "config"
+
+/* ---- the three tiers as spot nodes (tiers.c, cloud.c, device.c, aggregator.c, handlers/cloud.c) ----
+ *
+ * Device (`spot vquery device`, one process per device): a node in the process (threads) with the handlers
+ * vq_forward (on `queries`: puts the element to the aggregator's inbox) and vq_answer (on `answers`: puts a
+ * vq_latency_rec_t to `latency`), serving its namespace so the cloud can put answers. Aggregator (`spot vquery
+ * aggregator`): serves `inbox`; after each interval it uploads the inbox elements not yet uploaded to the cloud's
+ * `repository` and puts one vq_batch_rec_t to the cloud's `batches` with handler vq_interval, then appends a
+ * vq_upload_rec_t to `uploaded` (its durable position: a restarted aggregator resumes after it). A cloud that does
+ * not answer makes it retry the whole interval's upload. Queries that reach the inbox after the last interval's
+ * upload (devices whose last interval overran) go in one more batch whose interval is the run's K.
+ * Cloud (spotd in worker mode with handlers/cloud.c's object): vq_interval bills the interval and splits the batch
+ * into vq_job_rec_t jobs of match_batch queries on `jobs`; vq_match matches a job with one vq_match_batch call and
+ * puts each answer to the query's reply URL with handler vq_answer.
+ *
+ * Reruns: a handler that a crash interrupted runs again at the node's restart, and an aggregator that lost a reply
+ * uploads its interval again, so `billing` may hold two records of one interval (readers keep the LAST one per
+ * interval) and a device may get two answers to one query (readers keep the FIRST latency record per qid). The
+ * repository may hold duplicates; it has one writer, its aggregator (batches name contiguous seqno ranges). */
+
+#define VQ_H_FORWARD "vq_forward"   /* device, on `queries` */
+#define VQ_H_ANSWER "vq_answer"     /* device, on `answers` */
+#define VQ_H_INTERVAL "vq_interval" /* cloud, on `batches` */
+#define VQ_H_MATCH "vq_match"       /* cloud, on `jobs` */
+
+/* A matcher job: an element of the cloud's `jobs` log, repository elements first..last (inclusive). */
+typedef struct vq_job_rec {
+  uint32_t version;
+  uint32_t queries;
+  uint64_t interval;
+  uint64_t first, last;
+} vq_job_rec_t;
+
+/* The aggregator's position: an element of its `uploaded` log, appended (synchronously) after interval's batch
+ * was taken by the cloud. inbox_last: every inbox element up to it is uploaded. */
+typedef struct vq_upload_rec {
+  uint32_t version;
+  uint32_t queries;
+  uint64_t interval;
+  uint64_t inbox_last;
+  uint64_t first, last; /* the repository range of the batch (first > last: none) */
+  uint64_t batch_seq;   /* the batch's seqno in the cloud's `batches` */
+  int64_t uploaded_ns;  /* CLOCK_REALTIME when the batch was taken */
+  uint32_t attempts;    /* uploads tried for this interval (1: no retry) */
+  uint32_t reserved;
+} vq_upload_rec_t;
+
+/* The cloud's defaults: MODEL.md section 8 (3 and 30 instances at 0.01 $/h, the rates of spot_rates_default),
+ * top_k 1, match_batch 64, interval_ms 1000, theta 0 and no library: the caller sets theta and library. */
+void vq_cloud_config_default(vq_cloud_config_t *cfg);
+
+/* The autoscaler and the two billing meters for one interval (what vq_interval writes): S = volume_bits,
+ * instances = those in force (set from the previous interval), next_instances = S >= theta ? active : idle. */
+void vq_billing_interval(const vq_cloud_config_t *cfg, uint64_t interval, double volume_bits, uint32_t queries,
+                         uint32_t instances, vq_billing_rec_t *out);
+
+/* Namespace set-up, idempotent (logs that exist are kept as they are; sizes below are the defaults):
+ * vq_device_setup: queries, answers, latency (4096 each), meter (4096), calibration (64); registers the built-in
+ *   handlers vq_forward and vq_answer.
+ * vq_aggregator_setup: inbox (16384, group commit) and uploaded (4096, synchronous).
+ * vq_cloud_setup: repository (32768, group commit), batches, jobs, billing, config; puts *cfg to config (when it
+ *   differs from the latest one); copies handler_so (vquery_cloud.so) into DIR/.spot/handlers and registers
+ *   vq_interval and vq_match from it.
+ * Each makes dir a namespace if it is not one. Errors: those of spot_ns_* and spot_log_*, SPOT_EIO or
+ * SPOT_ENOTFOUND for the handler object; the detail line is vq_tiers_detail(). */
+int vq_device_setup(const char *dir);
+int vq_aggregator_setup(const char *dir);
+int vq_cloud_setup(const char *dir, const vq_cloud_config_t *cfg, const char *handler_so);
+
+/* The detail line of the last failing vq_*_setup on this thread ("" if none): spot's own (spot_errdetail) when a
+ * spot call failed, else what the application found. Valid until the next failing call on the thread. */
+const char *vq_tiers_detail(void);
 
 #endif

@@ -1,0 +1,186 @@
+/*
+ * apps/vquery/handlers/cloud.c: the cloud node's handlers (built into vquery_cloud.so, loaded by the cloud's spotd).
+ *
+ * vq_interval runs on each element of `batches` (one per aggregator interval): it reads the latest configuration,
+ * finds the instances in force (the autoscaler's decision at the previous interval: the billing record of interval
+ * k-1, or, when that one is not written yet, the rule applied to the batch of interval k-1), writes the interval's
+ * billing record (vq_billing_interval) and splits the batch's repository range into jobs of match_batch queries on
+ * `jobs`. vq_match runs on each job: it reads the job's queries from `repository`, matches them all with one
+ * vq_match_batch call against the library (opened once per process and kept) and puts each answer to the query's
+ * reply URL (the device's `answers` log) with handler vq_answer.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <spot/handler.h>
+
+#include "vquery.h"
+
+#define LOOKBACK 64 /* records searched back for the previous interval's billing or batch */
+
+static int read_config(spot_ctx_t *ctx, vq_cloud_config_t *cfg) {
+  uint64_t latest = 0;
+  int rc = spot_ctx_latest(ctx, VQ_LOG_CONFIG, &latest);
+  if (rc == 0 && latest == 0) {
+    spot_print(ctx, "no configuration in `config`: set the cloud up with vq_cloud_setup");
+    return SPOT_EEMPTY;
+  }
+  if (rc == 0)
+    rc = spot_ctx_get(ctx, VQ_LOG_CONFIG, latest, cfg, sizeof *cfg);
+  if (rc == 0 && cfg->version != VQ_REC_VERSION)
+    rc = SPOT_EVERSION;
+  if (rc != 0)
+    spot_print(ctx, "cannot read the configuration: %s", spot_strerror(rc));
+  return rc;
+}
+
+/* The instances in force during interval k. */
+static uint32_t instances_for(spot_ctx_t *ctx, const vq_cloud_config_t *cfg, uint64_t k, uint64_t batch_seq) {
+  if (k == 0)
+    return cfg->idle_instances;
+  uint64_t latest = 0;
+  if (spot_ctx_latest(ctx, VQ_LOG_BILLING, &latest) == 0)
+    for (uint64_t s = latest; s >= 1 && s + LOOKBACK > latest; s--) {
+      vq_billing_rec_t b;
+      if (spot_ctx_get(ctx, VQ_LOG_BILLING, s, &b, sizeof b) == 0 && b.interval == k - 1)
+        return b.next_instances;
+    }
+  for (uint64_t s = batch_seq - 1; s >= 1 && s + LOOKBACK > batch_seq; s--) {
+    vq_batch_rec_t b;
+    if (spot_ctx_get(ctx, VQ_LOG_BATCHES, s, &b, sizeof b) == 0 && b.interval == k - 1)
+      return b.volume_bits >= cfg->theta ? cfg->active_instances : cfg->idle_instances;
+  }
+  return cfg->idle_instances;
+}
+
+static int vq_interval(spot_ctx_t *ctx, const spot_event_t *ev) {
+  vq_batch_rec_t batch;
+  if (ev->size < sizeof batch)
+    return 1;
+  memcpy(&batch, ev->data, sizeof batch);
+  if (batch.version != VQ_REC_VERSION) {
+    spot_print(ctx, "batch %llu has record version %u, not %u", (unsigned long long)ev->seq, batch.version,
+               VQ_REC_VERSION);
+    return 1;
+  }
+  vq_cloud_config_t cfg;
+  if (read_config(ctx, &cfg) != 0)
+    return 1;
+  vq_billing_rec_t bill;
+  vq_billing_interval(&cfg, batch.interval, batch.volume_bits, batch.queries,
+                      instances_for(ctx, &cfg, batch.interval, ev->seq), &bill);
+  int rc = spot_ctx_put(ctx, VQ_LOG_BILLING, &bill, sizeof bill, NULL, NULL);
+  if (rc != 0) {
+    spot_print(ctx, "cannot write the billing of interval %llu: %s", (unsigned long long)batch.interval,
+               spot_strerror(rc));
+    return 1;
+  }
+  for (uint64_t first = batch.first; first <= batch.last && rc == 0; first += cfg.match_batch) {
+    vq_job_rec_t job = {.version = VQ_REC_VERSION, .interval = batch.interval, .first = first};
+    job.last = batch.last - first + 1 > cfg.match_batch ? first + cfg.match_batch - 1 : batch.last;
+    job.queries = (uint32_t)(job.last - job.first + 1);
+    rc = spot_ctx_put(ctx, VQ_LOG_JOBS, &job, sizeof job, VQ_H_MATCH, NULL);
+    if (rc != 0)
+      spot_print(ctx, "cannot put the job of repository %llu..%llu: %s", (unsigned long long)job.first,
+                 (unsigned long long)job.last, spot_strerror(rc));
+  }
+  return rc != 0;
+}
+SPOT_HANDLER(vq_interval)
+
+/* The library, opened at the first job of this process and kept for the next ones. */
+static pthread_mutex_t lib_mu = PTHREAD_MUTEX_INITIALIZER;
+static vq_library_t *lib;
+static char lib_path[sizeof(((vq_cloud_config_t *)0)->library)];
+
+static int library_for(spot_ctx_t *ctx, const char *path, vq_library_t **out) {
+  pthread_mutex_lock(&lib_mu);
+  int rc = 0;
+  if (lib == NULL || strcmp(lib_path, path) != 0) {
+    vq_library_t *l; /* a library replaced by a new path stays open: a running match may use it */
+    rc = vq_library_open(path, &l);
+    if (rc == 0) {
+      lib = l;
+      snprintf(lib_path, sizeof lib_path, "%s", path);
+    } else {
+      spot_print(ctx, "cannot open the library %s: %s %s", path, spot_strerror(rc), spot_errdetail());
+    }
+  }
+  if (rc == 0)
+    *out = lib;
+  pthread_mutex_unlock(&lib_mu);
+  return rc;
+}
+
+static int vq_match(spot_ctx_t *ctx, const spot_event_t *ev) {
+  vq_job_rec_t job;
+  if (ev->size < sizeof job)
+    return 1;
+  memcpy(&job, ev->data, sizeof job);
+  if (job.version != VQ_REC_VERSION || job.first > job.last || job.last - job.first >= 1u << 20)
+    return 1;
+  vq_cloud_config_t cfg;
+  if (read_config(ctx, &cfg) != 0)
+    return 1;
+  vq_library_t *l;
+  if (library_for(ctx, cfg.library, &l) != 0)
+    return 1;
+  size_t n = (size_t)(job.last - job.first + 1), k = cfg.top_k ? cfg.top_k : 1, got = 0;
+  vq_query_rec_t *qs = malloc(n * sizeof *qs);
+  float *vecs = malloc(n * VQ_DIM * sizeof *vecs);
+  vq_hit_t *hits = malloc(n * k * sizeof *hits);
+  int failed = 0, rc = 0;
+  if (qs == NULL || vecs == NULL || hits == NULL) {
+    failed = 1;
+    goto done;
+  }
+  for (uint64_t s = job.first; s <= job.last; s++) {
+    rc = spot_ctx_get(ctx, VQ_LOG_REPOSITORY, s, &qs[got], sizeof qs[got]);
+    if (rc != 0 || qs[got].version != VQ_REC_VERSION) {
+      spot_print(ctx, "repository element %llu: %s", (unsigned long long)s,
+                 rc ? spot_strerror(rc) : "not a query record");
+      failed = 1;
+      continue;
+    }
+    memcpy(&vecs[got * VQ_DIM], qs[got].vlad, sizeof qs[got].vlad);
+    got++;
+  }
+  if (got > 0 && (rc = vq_match_batch(l, vecs, got, k, hits)) != 0) {
+    spot_print(ctx, "matching %zu queries failed: %s %s", got, spot_strerror(rc), spot_errdetail());
+    failed = 1;
+    goto done;
+  }
+  for (size_t i = 0; i < got; i++) {
+    const vq_query_rec_t *q = &qs[i];
+    vq_answer_rec_t a;
+    memset(&a, 0, sizeof a);
+    a.version = VQ_REC_VERSION;
+    a.device = q->device;
+    a.interval = q->interval;
+    a.qid = q->qid;
+    a.put_ns = q->put_ns;
+    a.truth = q->truth;
+    a.match = hits[i * k].index;
+    a.score = hits[i * k].score;
+    char reply[VQ_URL_MAX];
+    memcpy(reply, q->reply, sizeof reply);
+    reply[sizeof reply - 1] = '\0';
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    a.answered_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if ((rc = spot_ctx_put(ctx, reply, &a, sizeof a, VQ_H_ANSWER, NULL)) != 0) {
+      spot_print(ctx, "answer to %s (query %llu) not delivered: %s %s", reply, (unsigned long long)q->qid,
+                 spot_strerror(rc), spot_errdetail());
+      failed = 1;
+    }
+  }
+done:
+  free(qs);
+  free(vecs);
+  free(hits);
+  return failed;
+}
+SPOT_HANDLER(vq_match)

@@ -1,0 +1,443 @@
+/*
+ * apps/vquery/tests/tiers_test.c: the three tiers of the media-query application as separate spot nodes on
+ * loopback, each with its own key and access file: a cloud spotd (worker mode, vquery_cloud.so), an aggregator and
+ * one device (spot-vquery), for three short intervals of a uniform law. Then it reads their logs back:
+ *   - every query the device put was answered (its latency log holds every qid, with the answer's truth);
+ *   - the device's meter records hold the volumes drawn from the law with its seed (checked against an independent
+ *     draw), ceil(r / 8192) queries, active bits = queries * 8192, idle bits = (rho - active)+, and energy that is
+ *     positive where work was done; its calibration record has positive eps_a and eps_i;
+ *   - billing has one record per interval (the last per interval kept) with the instances the autoscaler rule gives
+ *     (idle at the first interval, then from the previous interval's volume against theta) and the model's meter;
+ *   - the repository's batches carry every query once.
+ * The unit parts (billing rule, idle split, set-up idempotence) are tested first, without processes.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <spot/log.h>
+#include <spot/ns.h>
+
+#include "device.h"
+#include "support.h"
+#include "test.h"
+#include "vquery.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
+
+static const char *env(const char *name) {
+  const char *v = getenv(name);
+  return v ? v : "";
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- unit parts ---- */
+
+static void test_billing_rule(void) {
+  vq_cloud_config_t cfg;
+  vq_cloud_config_default(&cfg);
+  cfg.theta = 10000;
+  cfg.interval_ms = 2000;
+  vq_billing_rec_t b;
+  vq_billing_interval(&cfg, 4, 4000, 1, 3, &b);
+  CHECK_EQ(b.interval, 4);
+  CHECK_EQ(b.instances, 3);
+  CHECK_EQ(b.next_instances, cfg.idle_instances);
+  CHECK(fabs(b.model_usd - (cfg.b_t * 4000 + cfg.b_i * 6000)) <= 1e-9 * b.model_usd);
+  CHECK(fabs(b.instance_usd - 3 * 2.0 * 0.01 / 3600) < 1e-15);
+  vq_billing_interval(&cfg, 5, 10000, 2, 3, &b); /* S = theta: active */
+  CHECK_EQ(b.next_instances, cfg.active_instances);
+  vq_billing_interval(&cfg, 6, 30000, 4, 30, &b);
+  CHECK_EQ(b.next_instances, cfg.active_instances);
+  CHECK(fabs(b.model_usd - (cfg.b_t * 30000 + cfg.b_a * 20000)) <= 1e-9 * b.model_usd);
+  CHECK(fabs(b.instance_usd - 30 * 2.0 * 0.01 / 3600) < 1e-15);
+}
+
+static void test_idle_split(void) {
+  uint64_t whole;
+  double frac;
+  vq_idle_split(10 * 1024 + 256, 1024, &whole, &frac);
+  CHECK_EQ(whole, 10);
+  CHECK(fabs(frac - 0.25) < 1e-12);
+  vq_idle_split(-5, 1024, &whole, &frac);
+  CHECK_EQ(whole, 0);
+  CHECK(frac == 0);
+  CHECK_EQ(vq_volume_queries(0), 0);
+  CHECK_EQ(vq_volume_queries(1), 1);
+  CHECK_EQ(vq_volume_queries(8192), 1);
+  CHECK_EQ(vq_volume_queries(8193), 2);
+  vq_volume_t v;
+  CHECK_RC(vq_volume_init(&v, "fixed", 8192, 0, NULL, 1, 0), SPOT_EINVAL);
+  CHECK_RC(vq_volume_init(&v, "pareto", 8192, 1.0, NULL, 1, 0), SPOT_EINVAL);
+  CHECK(strstr(vq_tiers_detail(), "alpha") != NULL);
+  CHECK_RC(vq_volume_init(&v, "uniform", 8192, 0, "bogus", 1, 0), SPOT_EINVAL);
+  CHECK_OK(vq_volume_init(&v, "uniform", 8192, 0, "reject", 1, 0));
+  for (int i = 0; i < 1000; i++) {
+    double r = vq_volume_draw(&v);
+    CHECK(r >= 0 && r <= 2 * 8192);
+  }
+}
+
+static void test_setup(void) {
+  char dir[4200], so[4300];
+  snprintf(dir, sizeof dir, "%s/cloud", spot_test_dir("vq-setup"));
+  vq_cloud_config_t cfg;
+  vq_cloud_config_default(&cfg);
+  CHECK_RC(vq_cloud_setup(dir, &cfg, env("VQ_HANDLERS")), SPOT_EINVAL); /* no library */
+  CHECK(strstr(vq_tiers_detail(), "library") != NULL);
+  snprintf(cfg.library, sizeof cfg.library, "/nonexistent.vql");
+  CHECK_RC(vq_cloud_setup(dir, &cfg, "/nonexistent/vquery_cloud.so"), SPOT_ENOTFOUND);
+  CHECK(strstr(vq_tiers_detail(), "vquery_cloud") != NULL);
+  CHECK_OK(vq_cloud_setup(dir, &cfg, env("VQ_HANDLERS")));
+  CHECK_OK(vq_cloud_setup(dir, &cfg, env("VQ_HANDLERS"))); /* idempotent: no second config */
+  cfg.theta = 5;
+  CHECK_OK(vq_cloud_setup(dir, &cfg, env("VQ_HANDLERS"))); /* a new config */
+  snprintf(so, sizeof so, "%s/.spot/handlers/vquery_cloud.so", dir);
+  struct stat st;
+  CHECK(stat(so, &st) == 0 && st.st_size > 0);
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  spot_log_t *log;
+  CHECK_OK(spot_ns_open_log(ns, VQ_LOG_CONFIG, 0, &log, NULL));
+  uint64_t latest;
+  CHECK_OK(spot_log_latest(log, &latest));
+  CHECK_EQ(latest, 2);
+  spot_log_close(log);
+  spot_ns_close(ns);
+  snprintf(dir, sizeof dir, "%s/dev", spot_test_dir("vq-setup"));
+  CHECK_OK(vq_device_setup(dir));
+  CHECK_OK(vq_device_setup(dir));
+  snprintf(dir, sizeof dir, "%s/agg", spot_test_dir("vq-setup"));
+  CHECK_OK(vq_aggregator_setup(dir));
+  CHECK_OK(vq_aggregator_setup(dir));
+}
+
+/* ---- the three tiers ---- */
+
+enum { CLOUD, AGG, DEV, NODES };
+static const char *names[NODES] = {"cloud", "agg", "dev0"};
+static char root[4200], dirs[NODES][4400], known[4400];
+static int ports[NODES];
+static pid_t pids[NODES];
+
+static void stop_all(void) {
+  for (int i = 0; i < NODES; i++)
+    if (pids[i] > 0) {
+      kill(pids[i], SIGTERM);
+      waitpid(pids[i], NULL, 0);
+      pids[i] = 0;
+    }
+}
+
+static char *pub_of(const char *who) {
+  static char k[8][64];
+  static int n;
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s.pub", root, who);
+  char *out = k[n++ % 8];
+  out[0] = '\0';
+  FILE *f = fopen(path, "r");
+  if (f && fgets(out, 64, f) == NULL)
+    out[0] = '\0';
+  if (f)
+    fclose(f);
+  out[strcspn(out, "\n")] = '\0';
+  return out;
+}
+
+static int write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    return -1;
+  int ok = fputs(text, f) >= 0;
+  return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* Waits (at most limit_s) for child pid to exit: its exit status, or -1 (then it is killed). */
+static int wait_exit(pid_t *pid, int limit_s) {
+  for (int i = 0; i < limit_s * 20; i++) {
+    int st;
+    pid_t r = waitpid(*pid, &st, WNOHANG);
+    if (r == *pid) {
+      *pid = 0;
+      return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    }
+    usleep(50000);
+  }
+  kill(*pid, SIGKILL);
+  waitpid(*pid, NULL, 0);
+  *pid = 0;
+  return -1;
+}
+
+/* Reads every element of log `name` of namespace dir into a malloc'd array: *n elements of size bytes. */
+static void *read_all(const char *dir, const char *name, size_t size, uint64_t *n) {
+  spot_ns_t *ns;
+  *n = 0;
+  if (spot_ns_open(dir, NULL, &ns) != 0)
+    return NULL;
+  spot_log_t *log;
+  char *out = NULL;
+  uint64_t latest = 0;
+  if (spot_ns_open_log(ns, name, 0, &log, NULL) == 0) {
+    spot_log_latest(log, &latest);
+    out = calloc(latest ? latest : 1, size);
+    for (uint64_t s = 1; out && s <= latest; s++)
+      if (spot_log_read(log, s, out + (s - 1) * size, size) != 0)
+        memset(out + (s - 1) * size, 0, size);
+    spot_log_close(log);
+  }
+  spot_ns_close(ns);
+  *n = latest;
+  return out;
+}
+
+#define T_MS 1500
+#define MU 8192.0
+#define RHO 12288.0
+#define SEED 4 /* draws 1, 2, 1, 1 queries: the autoscaler goes idle, idle, active, idle */
+#define KMAX 8
+
+static void start_cloud(void) {
+  char listen[64], key[4500];
+  snprintf(listen, sizeof listen, "127.0.0.1:%d", ports[CLOUD]);
+  snprintf(key, sizeof key, "%s/cloud.key", root);
+  pids[CLOUD] = fork();
+  if (pids[CLOUD] == 0) {
+    execl(env("SPOTD_BIN"), "spotd", "-n", dirs[CLOUD], "--quiet", "--listen", listen, "--key", key, "--workers",
+          "2", (char *)NULL);
+    _exit(127);
+  }
+}
+
+static uint64_t log_latest(const char *dir, const char *name) {
+  spot_ns_t *ns;
+  uint64_t latest = 0;
+  if (spot_ns_open(dir, NULL, &ns) != 0)
+    return 0;
+  spot_log_t *log;
+  if (spot_ns_open_log(ns, name, 0, &log, NULL) == 0) {
+    spot_log_latest(log, &latest);
+    spot_log_close(log);
+  }
+  spot_ns_close(ns);
+  return latest;
+}
+
+/* Runs the three tiers for k intervals (kill_cloud: the cloud is killed with SIGKILL once it billed interval 0 and
+ * started again after interval 1 ended, so that the aggregator's upload of interval 1 fails first; real: the
+ * device's volume comes from motion at 4 frames/s instead of the law), then checks their logs (see the top of the
+ * file). */
+static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
+  static int registered;
+  if (!registered++)
+    atexit(stop_all);
+  stop_all(); /* what a failed test left running */
+  snprintf(root, sizeof root, "%s", spot_test_dir(tag));
+  char cmd[8192], out[8192], err[8192], lib[4400], images[4400];
+  /* the library: a few photographs (scripts/vquery-data.sh) */
+  snprintf(lib, sizeof lib, "%s/test.vql", root);
+  snprintf(images, sizeof images, "%s/images", root);
+  CHECK_EQ(write_file(lib, "5\n"), 0);
+  for (int i = 0; i < NODES; i++) {
+    ports[i] = 23000 + (int)(getpid() % 8000) + i * 11 + kill_cloud * 3 + real * 5;
+    snprintf(dirs[i], sizeof dirs[i], "%s/%s", root, names[i]);
+    snprintf(cmd, sizeof cmd, "cd %s && %s keygen %s", root, spot_test_bin(), names[i]);
+    int rc = spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd);
+    if (rc != 0)
+      fprintf(stderr, "  %s: %s%s\n", cmd, out, err);
+    CHECK_EQ(rc, 0);
+  }
+  snprintf(known, sizeof known, "%s/known_nodes", root);
+  snprintf(cmd, sizeof cmd, "127.0.0.1:%d %s\n127.0.0.1:%d %s\n127.0.0.1:%d %s\n", ports[CLOUD], pub_of("cloud"),
+           ports[AGG], pub_of("agg"), ports[DEV], pub_of("dev0"));
+  CHECK_EQ(write_file(known, cmd), 0);
+
+  /* the namespaces and who may put where: device -> aggregator's inbox -> cloud; cloud -> device's answers */
+  vq_cloud_config_t cfg;
+  vq_cloud_config_default(&cfg);
+  cfg.theta = 1.5 * MU; /* one query (8192 b) is below it, two are above: the autoscaler flips */
+  cfg.interval_ms = T_MS;
+  cfg.match_batch = 2; /* several jobs per interval */
+  snprintf(cfg.library, sizeof cfg.library, "%s", lib);
+  CHECK_OK(vq_cloud_setup(dirs[CLOUD], &cfg, env("VQ_HANDLERS")));
+  CHECK_OK(vq_aggregator_setup(dirs[AGG]));
+  CHECK_OK(vq_device_setup(dirs[DEV]));
+  const int from[NODES] = {AGG, DEV, CLOUD};
+  for (int i = 0; i < NODES; i++) {
+    char path[4500], line[256];
+    snprintf(path, sizeof path, "%s/access", dirs[i]);
+    snprintf(line, sizeof line, "%s put  # %s\n", pub_of(names[from[i]]), names[from[i]]);
+    CHECK_EQ(write_file(path, line), 0);
+  }
+
+  setenv("SPOT_KNOWN_NODES", known, 1);
+  char listen[NODES][64], key[NODES][4500], pub[NODES][4500];
+  for (int i = 0; i < NODES; i++) {
+    snprintf(listen[i], sizeof listen[i], "127.0.0.1:%d", ports[i]);
+    snprintf(key[i], sizeof key[i], "%s/%s.key", root, names[i]);
+    snprintf(pub[i], sizeof pub[i], "%s/%s.pub", root, names[i]);
+  }
+  start_cloud();
+  char t0[32], cloud_url[128], inbox_url[128], interval[16], intervals[16], mu[32], rho[32], seed[16];
+  int64_t start = now_ns() + 2500000000ll; /* calibration comes first */
+  snprintf(t0, sizeof t0, "%lld", (long long)start);
+  snprintf(cloud_url, sizeof cloud_url, "spot://127.0.0.1:%d/cloud", ports[CLOUD]);
+  snprintf(inbox_url, sizeof inbox_url, "spot://127.0.0.1:%d/agg/inbox", ports[AGG]);
+  snprintf(interval, sizeof interval, "%d", T_MS);
+  snprintf(intervals, sizeof intervals, "%d", k_n);
+  snprintf(mu, sizeof mu, "%.0f", MU);
+  snprintf(rho, sizeof rho, "%.0f", RHO);
+  snprintf(seed, sizeof seed, "%d", SEED);
+  pids[AGG] = fork();
+  if (pids[AGG] == 0) {
+    execl(env("VQ_BIN"), "spot-vquery", "aggregator", "--ns", dirs[AGG], "--listen", listen[AGG], "--key", key[AGG],
+          "--cloud", cloud_url, "--cloud-key", pub[CLOUD], "--interval-ms", interval, "--start-ns", t0,
+          "--intervals", intervals, "--tail-ms", "300", "--timeout-ms", "500", "--quiet", (char *)NULL);
+    _exit(127);
+  }
+  pids[DEV] = fork();
+  if (pids[DEV] == 0) {
+    const char *args[64] = {"spot-vquery", "device", "--ns", dirs[DEV], "--listen", listen[DEV], "--key", key[DEV],
+                            "--index", "0", "--aggregator", inbox_url, "--aggregator-key", pub[AGG], "--library", lib,
+                            "--images", images, "--interval-ms", interval, "--start-ns", t0, "--intervals",
+                            intervals, "--rho", rho, "--seed", seed, "--calibrate", "2", "--grace-ms", "20000",
+                            "--quiet"};
+    int n = 0;
+    while (args[n])
+      n++;
+    const char *law[] = {"--dist", "uniform", "--mu", mu, NULL}, *motion[] = {"--fps", "4", NULL};
+    for (const char **a = real ? motion : law; *a; a++)
+      args[n++] = *a;
+    execv(env("VQ_BIN"), (char *const *)args);
+    _exit(127);
+  }
+  if (kill_cloud) {
+    for (int i = 0; i < 400 && log_latest(dirs[CLOUD], VQ_LOG_BILLING) == 0; i++)
+      usleep(50000);
+    CHECK(log_latest(dirs[CLOUD], VQ_LOG_BILLING) > 0);
+    kill(pids[CLOUD], SIGKILL);
+    waitpid(pids[CLOUD], NULL, 0);
+    pids[CLOUD] = 0;
+    while (now_ns() < start + 2ll * T_MS * 1000000 + 1200000000ll) /* past the upload of interval 1 */
+      usleep(50000);
+    start_cloud();
+  }
+  CHECK_EQ(wait_exit(&pids[DEV], 50), 0);
+  CHECK_EQ(wait_exit(&pids[AGG], 20), 0);
+  stop_all();
+
+  /* the device: meter, calibration, every query answered */
+  uint64_t nm, nc, nq, nl, nb, nu;
+  vq_device_rec_t *m = read_all(dirs[DEV], VQ_LOG_METER, sizeof *m, &nm);
+  vq_calib_rec_t *c = read_all(dirs[DEV], VQ_LOG_CALIB, sizeof *c, &nc);
+  vq_query_rec_t *q = read_all(dirs[DEV], VQ_LOG_QUERIES, sizeof *q, &nq);
+  vq_latency_rec_t *l = read_all(dirs[DEV], VQ_LOG_LATENCY, sizeof *l, &nl);
+  vq_billing_rec_t *b = read_all(dirs[CLOUD], VQ_LOG_BILLING, sizeof *b, &nb);
+  vq_upload_rec_t *u = read_all(dirs[AGG], VQ_LOG_UPLOADED, sizeof *u, &nu);
+  int ok = m && c && q && l && b && u;
+  if (ok) {
+    printf("  %llu intervals metered, %llu queries, %llu answers, %llu billing records, %llu uploads\n",
+           (unsigned long long)nm, (unsigned long long)nq, (unsigned long long)nl, (unsigned long long)nb,
+           (unsigned long long)nu);
+    printf("  calibration: eps_a %.3g J/b, eps_i %.3g J/b\n", c[0].eps_a, c[0].eps_i);
+  }
+  vq_volume_t law;
+  if (ok)
+    ok = vq_volume_init(&law, "uniform", MU, 0, NULL, SEED, 0) == 0;
+  int meter_ok = ok && nm == (uint64_t)k_n && nc == 1 && c[0].eps_a > 0 && c[0].eps_i > 0 && c[0].idle_cpu_s > 0;
+  uint32_t total = 0;
+  for (uint64_t k = 0; meter_ok && k < nm; k++) {
+    const vq_device_rec_t *x = &m[k];
+    double r = real ? x->queries * 8192.0 : vq_volume_draw(&law), idle = RHO - x->active_bits;
+    meter_ok = x->interval == k && x->drawn_bits == r && x->queries == vq_volume_queries(r) &&
+               (!real || (x->queries <= x->motion_frames && x->frames >= T_MS * 4 / 1000)) &&
+               x->active_bits == x->queries * 8192.0 && x->idle_bits == (idle > 0 ? idle : 0) &&
+               (x->queries == 0 || x->active_cpu_s > 0) && (x->idle_bits == 0 || x->idle_cpu_s > 0) &&
+               x->energy_j > 0 && fabs(x->energy_j - 2.0 * (x->active_cpu_s + x->idle_cpu_s)) < 1e-9;
+    if (!meter_ok)
+      fprintf(stderr, "  meter %llu: drawn %.1f (law %.1f), queries %u, active %.0f, idle %.0f, energy %g J\n",
+              (unsigned long long)k, x->drawn_bits, r, x->queries, x->active_bits, x->idle_bits, x->energy_j);
+    total += x->queries;
+  }
+  CHECK(meter_ok);
+  CHECK_EQ(nq, total);
+  CHECK(total > 0 || real); /* a camera may show no motion in a short real run */
+  /* every qid answered (first latency record per qid), with the query's truth and time */
+  for (uint64_t i = 0; i < nq; i++) {
+    int found = 0;
+    for (uint64_t j = 0; j < nl && !found; j++)
+      found = l[j].qid == q[i].qid && l[j].put_ns == q[i].put_ns && l[j].truth == q[i].truth &&
+              l[j].received_ns >= l[j].put_ns && l[j].match >= 0;
+    if (!found)
+      fprintf(stderr, "  query %llu was not answered\n", (unsigned long long)q[i].qid);
+    CHECK(found);
+  }
+  /* billing: the last record of each interval 0..K-1, instances by the autoscaler rule */
+  vq_billing_rec_t last[KMAX + 1];
+  memset(last, 0, sizeof last);
+  uint32_t billed = 0, retried = 0;
+  for (uint64_t i = 0; i < nb; i++)
+    if (b[i].interval <= (uint64_t)k_n)
+      last[b[i].interval] = b[i];
+  for (int k = 0; k <= k_n; k++)
+    billed += last[k].queries;
+  for (int k = 0; k < k_n; k++) {
+    CHECK_EQ(last[k].version, VQ_REC_VERSION);
+    uint32_t want = k == 0 ? cfg.idle_instances
+                           : (last[k - 1].volume_bits >= cfg.theta ? cfg.active_instances : cfg.idle_instances);
+    printf("  interval %d: S %.0f b, %u instances (rule: %u), model %.3g $, instances %.3g $\n", k,
+           last[k].volume_bits, last[k].instances, want, last[k].model_usd, last[k].instance_usd);
+    CHECK_EQ(last[k].instances, want);
+    vq_billing_rec_t expect;
+    vq_billing_interval(&cfg, (uint64_t)k, last[k].volume_bits, last[k].queries, want, &expect);
+    CHECK(expect.model_usd == last[k].model_usd && expect.next_instances == last[k].next_instances);
+  }
+  CHECK_EQ(billed, total);
+  /* the aggregator's positions: one per interval, in order; after a killed cloud, an upload that was retried */
+  for (uint64_t i = 0; i < nu; i++) {
+    CHECK_EQ(u[i].interval, i);
+    retried += u[i].attempts > 1;
+  }
+  CHECK(nu >= (uint64_t)k_n);
+  if (kill_cloud) {
+    printf("  the cloud was killed and restarted: %u interval upload(s) retried\n", retried);
+    CHECK(retried > 0);
+  }
+  free(m);
+  free(c);
+  free(q);
+  free(l);
+  free(b);
+  free(u);
+}
+
+static void test_three_tiers(void) { run_tiers("vq-tiers", 3, 0, 0); }
+
+static void test_cloud_restart(void) { run_tiers("vq-restart", 4, 1, 0); }
+
+static void test_real_mode(void) { run_tiers("vq-real", 2, 0, 1); }
+
+static const spot_test_t tests[] = {
+    {"billing_rule", test_billing_rule},
+    {"idle_split", test_idle_split},
+    {"setup", test_setup},
+    {"three_tiers", test_three_tiers},
+    {"cloud_restart", test_cloud_restart},
+    {"real_mode", test_real_mode},
+    {NULL, NULL},
+};
+SPOT_TEST_MAIN(tests)
