@@ -155,6 +155,11 @@ typedef struct vq_data {
   uint32_t trace_device;
 } vq_data_t;
 
+/* Reads the logs of a run: n device namespaces, the aggregator's and the cloud's, keeping intervals below
+ * `intervals` (billing: up to and including it, the batch of late queries). Missing logs read as empty. *out is
+ * the caller's (vq_data_free). Errors: those of spot_ns_open and spot_log_*, SPOT_ENOMEM. */
+int vq_data_read(const char *const *device_dirs, uint32_t n, const char *aggregator_dir, const char *cloud_dir,
+                 uint32_t intervals, vq_data_t *out);
 void vq_data_free(vq_data_t *d);
 
 /* One figure measured against predicted. */
@@ -203,5 +208,12 @@ int vq_report_compute(const vq_params_t *p, const vq_data_t *d, vq_report_t *out
 
 /* Prints the report: a table (json 0) or one JSON object with the keys of issue 10. */
 void vq_report_print(FILE *f, const vq_params_t *p, const vq_data_t *d, const vq_report_t *r, int json);
+
+/* Draws the report's figures with gnuplot into dir (plot.c): energy.{png,svg} (mean energy and V+ against rho:
+ * the closed forms, quantised and continuous, and the measured point with +-2 standard errors) and
+ * billing.{png,svg} (both meters against theta: the quantised closed form, the continuous shaped one, the run's
+ * volumes re-billed at every theta, theta* and N mu marked, the measured point). Returns 0, or 1 after printing one
+ * line on stderr (gnuplot missing or failing, dir not writable). */
+int vq_report_plot(const char *dir, const vq_params_t *p, const vq_data_t *d, const vq_report_t *r);
 
 #endif

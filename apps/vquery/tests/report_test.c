@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "report.h"
+#include "support.h"
 #include "test.h"
 
 #define B VQ_QUERY_BITS
@@ -179,6 +182,27 @@ static void test_real_mode(void) {
   vq_data_free(&d);
 }
 
+/* --plot: four figures (PNG and SVG of energy and billing) from gnuplot, which scripts/deps.sh installs. */
+static void test_plot(void) {
+  vq_params_t p;
+  params(&p, SPOT_DIST_EXPONENTIAL, 0, 2, 200);
+  vq_data_t d;
+  synth(&p, 0.01, &d, 0);
+  vq_report_t r;
+  CHECK_OK(vq_report_compute(&p, &d, &r));
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/figs", spot_test_dir("vqplot"));
+  CHECK_EQ(vq_report_plot(dir, &p, &d, &r), 0);
+  const char *names[] = {"energy.png", "energy.svg", "billing.png", "billing.svg"};
+  for (int i = 0; i < 4; i++) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && st.st_size > 1000);
+  }
+  vq_data_free(&d);
+}
+
 static void test_nothing_ran(void) {
   vq_params_t p;
   params(&p, SPOT_DIST_UNIFORM, 0, 2, 10);
@@ -190,6 +214,6 @@ static void test_nothing_ran(void) {
 
 static const spot_test_t tests[] = {{"uniform", test_uniform},         {"exponential", test_exponential},
                                     {"pareto", test_pareto},           {"meter_bias", test_meter_bias},
-                                    {"real_mode", test_real_mode},     {"nothing_ran", test_nothing_ran},
+                                    {"real_mode", test_real_mode},     {"plot", test_plot},     {"nothing_ran", test_nothing_ran},
                                     {NULL, NULL}};
 SPOT_TEST_MAIN(tests)
