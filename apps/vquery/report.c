@@ -362,6 +362,14 @@ int vq_report_compute(const vq_params_t *p, const vq_data_t *d, vq_report_t *out
   for (uint32_t i = 0; i < p->devices; i++)
     if (d->calib[i].version && d->calib[i].idle_unit_bits > 0)
       idle_s_per_bit += d->calib[i].idle_cpu_s / d->calib[i].idle_unit_bits / nc;
+  r.calib_idle_cpu_s_per_bit = idle_s_per_bit;
+  double acpu = 0, icpu = 0, qn = 0, ibits = 0;
+  for (size_t i = 0; i < d->nmeter; i++) {
+    acpu += d->meter[i].active_cpu_s, qn += d->meter[i].queries;
+    icpu += d->meter[i].idle_cpu_s, ibits += d->meter[i].idle_bits;
+  }
+  r.run_query_cpu_s = qn > 0 ? acpu / qn : NAN;
+  r.run_idle_cpu_s_per_bit = ibits > 0 ? icpu / ibits : NAN;
   double share = p->cores > 0 && p->devices > p->cores ? (double)p->devices / p->cores : 1;
   r.t_needed_s = ((double)r.q99_queries * r.query_cpu_s + fmax(p->rho - (double)r.q99_queries * B, 0) * idle_s_per_bit) *
                  share;

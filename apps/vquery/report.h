@@ -199,6 +199,8 @@ typedef struct vq_report {
   uint64_t q99_queries;       /* the 99th percentile of queries per device interval */
   double query_cpu_s;         /* calibrated CPU time of one query */
   double t_needed_s;          /* q99 * query time * ceil(N / cores): T should exceed it */
+  /* the physics: the devices' CPU time per unit of work during the run against their calibration */
+  double run_query_cpu_s, calib_idle_cpu_s_per_bit, run_idle_cpu_s_per_bit;
   vq_fitted_t fit_exp, fit_par; /* real mode */
 } vq_report_t;
 

@@ -137,6 +137,9 @@ static void print_json(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   jnum(f, "volume_mismatch_bits", r->volume_mismatch, 1);
   fprintf(f, "\"instances\":{\"min\":%u,\"max\":%u},", r->instances_min, r->instances_max);
   jnum(f, "matcher_concurrency", r->concurrency_max, 1);
+  jnum(f, "query_cpu_s_run", r->run_query_cpu_s, 1);
+  jnum(f, "idle_cpu_s_per_bit_calibrated", r->calib_idle_cpu_s_per_bit, 1);
+  jnum(f, "idle_cpu_s_per_bit_run", r->run_idle_cpu_s_per_bit, 1);
   jnum(f, "q99_queries", (double)r->q99_queries, 1);
   jnum(f, "interval_needed_s", r->t_needed_s, 1);
   if (!p->controlled) {
@@ -229,6 +232,16 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   }
   if (p->controlled)
     fprintf(f, "  (billing closed form: %s, %zu intervals)\n", r->billing_closed_method, p->mc_samples);
+  fprintf(f, "physics: CPU per query %.4g ms during the run against %.4g ms calibrated (%+.1f%%); idle CPU per "
+             "kb %.4g ms against %.4g ms (%+.1f%%)\n",
+          1e3 * r->run_query_cpu_s, 1e3 * r->query_cpu_s, 100 * (r->run_query_cpu_s / r->query_cpu_s - 1),
+          1e6 * r->run_idle_cpu_s_per_bit, 1e6 * r->calib_idle_cpu_s_per_bit,
+          100 * (r->run_idle_cpu_s_per_bit / r->calib_idle_cpu_s_per_bit - 1));
+  if (fabs(r->energy.rel_err) > 0.05)
+    fprintf(f, "warning: measured energy differs from the model on the drawn volumes by %+.1f%%: the devices' CPU time "
+               "per unit of work during the run is not what they calibrated (other work on the machine's cores, "
+               "frames of other content); calibrate longer (--calibrate) on a quiet machine, or use --rapl\n",
+            100 * r->energy.rel_err);
   if (!p->controlled) {
     fitted(f, "exponential", &r->fit_exp);
     fitted(f, "Pareto", &r->fit_par);
