@@ -163,6 +163,17 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
     return rc;
   uint64_t next = h->next ? h->next : 1, E, a, top, tail_from;
   rep->power_loss = !same_boot;
+  if (next > SPOT__SEQ_LOST) {
+    /* No log ever reaches 2^63 appends: the header's next is damaged. Only the slots can say what was handed out. */
+    if (same_boot && !(flags & SPOT_LOG_FIX)) {
+      rc = spot__fail(SPOT_ECORRUPT,
+                      "log %s is damaged: its header's next sequence number (%llu) is impossible; run `spot check "
+                      "LOG --fix` to go on after the newest number in its slots (%llu)",
+                      log->path, (unsigned long long)next, (unsigned long long)sc.top);
+      goto out;
+    }
+    next = sc.top + 1;
+  }
 
   if (same_boot) {
     /* (The newest element may be missing only when history is 1 and an append was overwriting it.) */
