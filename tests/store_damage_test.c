@@ -107,6 +107,28 @@ static void test_all_damaged_numbers_go_on(void) {
   spot_io_mem_free(io);
 }
 
+/* A damaged `next` in the header (far ahead of every slot): plain opens refuse rather than let every element
+ * expire; --fix goes on from it (numbers never go back). */
+static void test_damaged_next_in_header(void) {
+  spot_io_t *io = spot_io_mem_new(909);
+  uint8_t *f = make_log(io, "n", 10, 8, SPOT_SYNC_NONE);
+  CHECK(f != NULL);
+  ((spot__loghdr_t *)f)->next += 1000;
+  spot_log_t *log;
+  spot_log_report_t rep;
+  uint64_t v = 0, seq;
+  CHECK_RC(spot_log_open("n", 0, io, &log, &rep), SPOT_ECORRUPT);
+  CHECK(strstr(spot_errdetail(), "--fix") != NULL);
+  CHECK_OK(spot_log_open("n", SPOT_LOG_FIX, io, &log, &rep));
+  CHECK_EQ(rep.latest, 1008);
+  CHECK_EQ(rep.valid_slots, 0); /* 1000..1008 were never seen: lost; 1..8 expired */
+  CHECK_EQ(rep.lost, 9);        /* 999's slot is empty, as if its overwrite had begun: it expired */
+  CHECK_OK(spot_log_append(log, &v, 8, &seq));
+  CHECK_EQ(seq, 1009);
+  spot_log_close(log);
+  spot_io_mem_free(io);
+}
+
 /* --fix needs the log to itself: with another handle open it refuses rather than silently doing nothing. */
 static void test_fix_needs_the_log_alone(void) {
   spot_io_t *io = spot_io_mem_new(908);
@@ -293,6 +315,7 @@ static const spot_test_t tests[] = {
     {"all_damaged_numbers_go_on", test_all_damaged_numbers_go_on},
     {"damaged_number_field", test_damaged_number_field},
     {"fix_needs_the_log_alone", test_fix_needs_the_log_alone},
+    {"damaged_next_in_header", test_damaged_next_in_header},
     {"power_cut_tail_numbers_stay", test_power_cut_tail_numbers_stay},
     {"hand_set_mark", test_hand_set_mark},
     {"marks_under_crc", test_marks_under_crc},

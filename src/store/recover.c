@@ -163,12 +163,33 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
     return rc;
   uint64_t next = h->next ? h->next : 1, E, a, top, tail_from;
   rep->power_loss = !same_boot;
+  if (next > SPOT__SEQ_LOST) {
+    /* No log ever reaches 2^63 appends: the header's next is damaged. Only the slots can say what was handed out. */
+    if (same_boot && !(flags & SPOT_LOG_FIX)) {
+      rc = spot__fail(SPOT_ECORRUPT,
+                      "log %s is damaged: its header's next sequence number (%llu) is impossible; run `spot check "
+                      "LOG --fix` to go on after the newest number in its slots (%llu)",
+                      log->path, (unsigned long long)next, (unsigned long long)sc.top);
+      goto out;
+    }
+    next = sc.top + 1;
+  }
 
   if (same_boot) {
     /* (The newest element may be missing only when history is 1 and an append was overwriting it.) */
     E = walk_up(log, &sc, next - 1);
     top = max_u64(E, sc.top);
-    a = window_lo(log, top, h->floor);
+    a = window_lo(log, top, h->floor <= top + 1 ? h->floor : 1); /* a floor above top is damage: ignore it */
+    if (sc.max != 0 && sc.max < a && !(flags & SPOT_LOG_FIX)) {
+      /* Every intact element lies below the window: in the same boot only a damaged `next` does that. Numbers
+       * cannot go back, so keeping them means letting them expire: only on request. */
+      rep->damaged_seq = a;
+      rc = spot__fail(SPOT_ECORRUPT,
+                      "log %s is damaged: its header says the latest element is %llu, but the newest intact one is "
+                      "%llu; run `spot check LOG --fix` to go on from %llu (the older elements then expire)",
+                      log->path, (unsigned long long)top, (unsigned long long)sc.max, (unsigned long long)top);
+      goto out;
+    }
     /* An append cut short cleared the oldest slot of the full ring first: that element has expired. */
     if (top >= log->history && a == top - log->history + 1 && spot__slot_at(log, a)->seq == 0)
       a++;
@@ -193,7 +214,8 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
     }
     top = max_u64(max_u64(E, next - 1), sc.top);
     a = max_u64(a, window_lo(log, top, 1));
-    tail_from = E;
+    /* Above E: a torn tail of appends not acknowledged, except that durable elements (up to the hint) are damage */
+    tail_from = log->sync == SPOT_SYNC_NONE ? E : max_u64(E, h->durable_hint);
   }
 
   settle_window(log, a, top, tail_from, flags, rep);
