@@ -176,7 +176,9 @@ static int conn_for(spot_remote_t *r, const char *hostport, void **out) {
   snprintf(mon, sizeof mon, "inproc://spot-handshake-%p-%u", (void *)r, r->next_mon++);
   if (c.sock == NULL)
     return spot__fail(SPOT_ENOMEM, "cannot make a socket for %s: %s", hostport, zmq_strerror(zmq_errno()));
+  int64_t max_frame = SPOT__NET_FRAME_MAX; /* the largest legal reply (a 64 MiB get) fits, as for requests */
   zmq_setsockopt(c.sock, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_setsockopt(c.sock, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
   zmq_setsockopt(c.sock, ZMQ_CURVE_SERVERKEY, node.z85, SPOT__KEY_Z85_LEN);
   zmq_setsockopt(c.sock, ZMQ_CURVE_PUBLICKEY, r->me.pub.z85, SPOT__KEY_Z85_LEN);
   zmq_setsockopt(c.sock, ZMQ_CURVE_SECRETKEY, r->me.secret_z85, SPOT__KEY_Z85_LEN);
@@ -239,7 +241,8 @@ static int wait_readable(spot_remote_t *r, void *sock, const char *hostport, uin
       if (got >= 2 && (ev[0] | ev[1] << 8) == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
         int rc = spot__fail(SPOT_EPERM,
                             "node %s refused this client's key %s at the handshake: the node's access file does not "
-                            "list it; ask the node's operator to add it with the rights you need",
+                            "list it (or cannot be read now); ask the node's operator to add it with the rights you "
+                            "need",
                             hostport, r->me.pub.z85);
         conn_close(c);
         return rc;
