@@ -12,7 +12,10 @@
  * Everything here is pure C on libm: no allocation, no I/O, no global or thread-local state (the convolution takes
  * a workspace from the caller; random numbers come from a caller-owned generator), so it also builds for the
  * microcontroller. Functions that can fail return 0 or a negative SPOT_MODEL_E* code (below; spot_model_strerror()
- * says which bound was crossed) and write their output parameters only on success. Evaluators of an initialised
+ * says which bound was crossed) and write their output parameters only on success. A result (or a parameter derived
+ * from the inputs, such as the uniform law's upper end 2 mu) that leaves the range of a double is
+ * SPOT_MODEL_EOVERFLOW, never inf, NAN or a silently wrong 0; the only infinite results are those this header
+ * names (a fixed volume's density at mu, Pareto second moments for alpha <= 2). Evaluators of an initialised
  * distribution (spot_dist_*) cannot fail and return the value.
  */
 #ifndef SPOT_MODEL_H
@@ -56,7 +59,8 @@ extern "C" {
   X(EGRID, -122, "the value lies beyond the convolution grid (raise the grid or the tail cover)")                 \
   X(ESAMPLES, -123, "the sample count must be at least 2")                                                        \
   X(EREADING, -124, "unknown variability reading (use v1 or v2)")                                                 \
-  X(EENERGY, -125, "the energy target must be positive and finite")
+  X(EENERGY, -125, "the energy target must be positive and finite")                                            \
+  X(EOVERFLOW, -126, "a result exceeds the range of a double (about 1.8e308): lower the largest inputs")
 
 typedef enum spot_model_err {
 #define SPOT__MODEL_ERR_ENUM(name, value, text) SPOT_MODEL_##name = value,
@@ -116,10 +120,12 @@ typedef struct spot_dist {
   double xm;             /* Pareto scale r_m; uniform upper end 2mu; mu for fixed and exponential */
 } spot_dist_t;
 
-/* Initialises *d. alpha is read for SPOT_DIST_PARETO only. Errors: EDIST, EMU, EALPHA (alpha <= 1). */
+/* Initialises *d. alpha is read for SPOT_DIST_PARETO only. Errors: EDIST, EMU, EALPHA (alpha <= 1), EOVERFLOW
+ * (the uniform law's upper end 2 mu is beyond a double). */
 int spot_dist_init(spot_dist_t *d, spot_dist_kind_t kind, double mu, double alpha);
 
-/* The shaped aggregate of N devices: S =_d N*R, same kind and shape, mean N*mu. Errors: EDEVICES, EMU. */
+/* The shaped aggregate of N devices: S =_d N*R, same kind and shape, mean N*mu. Errors: EDEVICES, EMU, EOVERFLOW
+ * (N*mu, or its law's parameters, beyond a double). */
 int spot_dist_shaped(spot_dist_t *s, const spot_dist_t *d, double n);
 
 /* Parses "uniform" | "exponential" | "pareto" | "fixed" (also "exp"). Error: EDIST. */

@@ -17,7 +17,10 @@ int spot_billing(const spot_dist_t *s, const spot_rates_t *r, double theta, doub
     return rc;
   if (!(theta >= 0) || !isfinite(theta))
     return SPOT_MODEL_EQUOTA;
-  *b = r->b_t * s->mu + r->b_i * spot_dist_lpm(s, theta) + r->b_a * spot_dist_upm(s, theta);
+  double x = r->b_t * s->mu + r->b_i * spot_dist_lpm(s, theta) + r->b_a * spot_dist_upm(s, theta);
+  if (!isfinite(x))
+    return SPOT_MODEL_EOVERFLOW;
+  *b = x;
   return 0;
 }
 
@@ -27,9 +30,12 @@ int spot_billing_deriv(const spot_dist_t *s, const spot_rates_t *r, double theta
     return rc;
   if (!(theta >= 0) || !isfinite(theta))
     return SPOT_MODEL_EQUOTA;
+  double x = (r->b_i + r->b_a) * spot_dist_cdf(s, theta) - r->b_a;
+  if (!isfinite(x))
+    return SPOT_MODEL_EOVERFLOW; /* b_i + b_a beyond a double */
   if (db)
-    *db = (r->b_i + r->b_a) * spot_dist_cdf(s, theta) - r->b_a;
-  if (d2b)
+    *db = x;
+  if (d2b) /* +inf for a fixed aggregate at its mean (its point mass), as spot_dist_pdf says */
     *d2b = (r->b_i + r->b_a) * spot_dist_pdf(s, theta);
   return 0;
 }
@@ -57,6 +63,8 @@ int spot_billing_coef(const spot_dist_t *s, const spot_rates_t *r, double *c, do
   case SPOT_DIST_FIXED: /* (43) */
     break;
   }
+  if (!isfinite(cc) || !isfinite(aa))
+    return SPOT_MODEL_EOVERFLOW; /* rates near the top of a double */
   if (c)
     *c = cc;
   if (adhoc)
@@ -83,6 +91,8 @@ int spot_billing_optimum(const spot_dist_t *s, const spot_rates_t *r, double *th
   case SPOT_DIST_FIXED: /* (43) */
     break;
   }
+  if (!isfinite(t) || !isfinite(m * c))
+    return SPOT_MODEL_EOVERFLOW;
   if (theta)
     *theta = t;
   if (bmin)
@@ -106,7 +116,9 @@ int spot_billing_devices(const spot_dist_t *d, const spot_rates_t *r, double bba
     return rc;
   if (!(bbar > 0) || !isfinite(bbar))
     return SPOT_MODEL_EBILLING;
-  double x = c > 0 ? bbar / (d->mu * c) : HUGE_VAL;
+  double x = bbar / (d->mu * c); /* c >= b_i c(...) > 0 */
+  if (!isfinite(x))
+    return SPOT_MODEL_EOVERFLOW; /* the device count is beyond a double (mu c underflows) */
   if (!(x >= 1))
     return SPOT_MODEL_EBILLINGLOW;
   *n = x;
@@ -126,6 +138,9 @@ int spot_billing_volume(spot_dist_kind_t kind, double alpha, const spot_rates_t 
     return SPOT_MODEL_EBILLING;
   if (!(n >= 1) || !isfinite(n))
     return SPOT_MODEL_EDEVICES;
-  *mu = c > 0 ? bbar / (n * c) : HUGE_VAL;
+  double x = bbar / (n * c); /* c > 0 */
+  if (!isfinite(x))
+    return SPOT_MODEL_EOVERFLOW;
+  *mu = x;
   return 0;
 }

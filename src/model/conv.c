@@ -254,7 +254,10 @@ int spot_conv_billing(const spot_conv_t *c, const spot_rates_t *r, double theta,
   double l, u;
   if ((rc = spot_conv_lpm(c, theta, &l)) < 0 || (rc = spot_conv_upm(c, theta, &u)) < 0)
     return rc;
-  *b = r->b_t * c->n * c->dev.mu + r->b_i * l + r->b_a * u;
+  double x = r->b_t * c->n * c->dev.mu + r->b_i * l + r->b_a * u;
+  if (!isfinite(x))
+    return SPOT_MODEL_EOVERFLOW;
+  *b = x;
   return 0;
 }
 

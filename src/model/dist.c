@@ -22,6 +22,8 @@ int spot_dist_init(spot_dist_t *d, spot_dist_kind_t kind, double mu, double alph
   switch (kind) {
   case SPOT_DIST_UNIFORM:
     x.xm = 2 * mu;
+    if (!isfinite(x.xm))
+      return SPOT_MODEL_EOVERFLOW; /* else every evaluator would divide by inf and answer 0 or NAN */
     break;
   case SPOT_DIST_PARETO:
     if (!(alpha > 1) || isnan(alpha))
@@ -42,6 +44,8 @@ int spot_dist_init(spot_dist_t *d, spot_dist_kind_t kind, double mu, double alph
 int spot_dist_shaped(spot_dist_t *s, const spot_dist_t *d, double n) {
   if (!(n >= 1) || !isfinite(n))
     return SPOT_MODEL_EDEVICES;
+  if (!isfinite(n * d->mu))
+    return SPOT_MODEL_EOVERFLOW;
   return spot_dist_init(s, d->kind, n * d->mu, d->alpha);
 }
 
@@ -143,7 +147,7 @@ double spot_dist_lpm(const spot_dist_t *d, double t) {
     return 0;
   switch (d->form) {
   case SPOT_DIST_UNIFORM:
-    return t <= d->xm ? t * t / (2 * d->xm) : t - d->mu;
+    return t <= d->xm ? t / d->xm * t / 2 : t - d->mu; /* t/xm first: t*t may leave a double */
   case SPOT_DIST_EXPONENTIAL:
     return d->mu * phi(-t / d->mu);
   case SPOT_DIST_PARETO: {
@@ -164,7 +168,7 @@ double spot_dist_upm(const spot_dist_t *d, double t) {
     return d->mu - t;
   switch (d->form) {
   case SPOT_DIST_UNIFORM:
-    return t >= d->xm ? 0 : (d->xm - t) * (d->xm - t) / (2 * d->xm);
+    return t >= d->xm ? 0 : (d->xm - t) / d->xm * (d->xm - t) / 2;
   case SPOT_DIST_EXPONENTIAL:
     return d->mu * exp(-t / d->mu);
   case SPOT_DIST_PARETO:
@@ -182,7 +186,7 @@ double spot_dist_upm2(const spot_dist_t *d, double t) {
     if (t >= a)
       return 0;
     if (t >= 0)
-      return (a - t) * (a - t) * (a - t) / (3 * a);
+      return (a - t) / a * (a - t) * (a - t) / 3;
     return ((a - t) * (a - t) * (a - t) + t * t * t) / (3 * a);
   }
   case SPOT_DIST_EXPONENTIAL:
@@ -230,7 +234,7 @@ double spot_dist_pmoment(const spot_dist_t *d, int k, double t) {
       m0 = m1 = m2 = 0;
     else if (t > 0) {
       m0 = (a - t) / a;
-      m1 = (a * a - t * t) / (2 * a);
+      m1 = (a - t) / a * (a / 2 + t / 2);
       m2 = (a * a * a - t * t * t) / (3 * a);
     }
     break;

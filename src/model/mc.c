@@ -49,10 +49,13 @@ int spot_mc_energy(const spot_dist_t *d, const spot_rates_t *r, double rho, spot
       add(&av, x > rho ? dev * dev : 0);
     }
   }
+  spot_mc_t re = result(&ae), rv = result(&av);
+  if (!isfinite(re.mean) || !isfinite(re.se) || (v && (!isfinite(rv.mean) || !isfinite(rv.se))))
+    return SPOT_MODEL_EOVERFLOW; /* sums of squares beyond a double */
   if (e)
-    *e = result(&ae);
+    *e = re;
   if (v)
-    *v = result(&av);
+    *v = rv;
   return 0;
 }
 
@@ -78,6 +81,9 @@ int spot_mc_billing(const spot_dist_t *d, double n, int conv, const spot_rates_t
       s = n * draw(d, how, g);
     add(&a, r->b_t * s + (s < theta ? r->b_i * (theta - s) : r->b_a * (s - theta)));
   }
-  *b = result(&a);
+  spot_mc_t rb = result(&a);
+  if (!isfinite(rb.mean) || !isfinite(rb.se))
+    return SPOT_MODEL_EOVERFLOW;
+  *b = rb;
   return 0;
 }

@@ -170,6 +170,13 @@ static void test_errors(void) {
       {"quota --dist pareto --devices 4 --mu 8192", "needs --alpha"},
       {"energy --dist uniform --mu abc --rho 1", "needs a number"},
       {"montecarlo energy --dist uniform --mu 8192 --rho 1 --samples 1", "sample count must be at least 2"},
+      /* defect 10: overflow is an error naming what overflowed, never inf, null or a wrong 0 */
+      {"energy --dist uniform --mu 1e308 --rho 1e308", "the uniform law's upper end 2 mu overflows"},
+      {"energy --dist uniform --mu 1e200 --rho 1e200", "one-sided variability V+ overflows"},
+      {"threshold --dist uniform --mu 1 --energy 1e308", "threshold rho overflows"},
+      {"volume --dist uniform --rho 0 --energy 1e308 --eps-a 1e-10", "mean volume per device mu overflows"},
+      {"quota --dist uniform --devices 1e300 --mu 1e10", "the aggregate's mean N mu overflows"},
+      {"billing --dist uniform --devices 4 --mu 8192 --quota 10 --b-i 1e308 --b-a 1e308", "minimum billing B* overflows"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int rc = plan(cases[i].args);
@@ -182,6 +189,18 @@ static void test_errors(void) {
   }
   CHECK_EQ(plan("energy --dist pareto --alpha 1.8 --mu 8192 --rho 9000 --variability none --json"), 0);
   CHECK_KEYS("energy_j");
+  /* an error blames only what overflowed, not an input that was not given */
+  CHECK_EQ(plan("threshold --dist uniform --mu 1 --energy 1e308"), 1);
+  CHECK(strstr(err, "rho must be non-negative") == NULL);
+  /* large but representable results are printed, with no null in the JSON */
+  CHECK_EQ(plan("energy --dist uniform --mu 1e200 --rho 1e200 --variability none --json"), 0);
+  CHECK(strstr(out, "null") == NULL);
+  CHECK_NEAR(json_num("energy_j"), 2.75e196, 1e-14);
+  CHECK_NEAR(json_num("denergy_drho_j_per_bit"), 1e-4 * 0.5, 1e-14);
+  /* defect 10: the Pareto volume near e = eps_i rho, through the command line, to 1e-12 */
+  CHECK_EQ(plan("volume --dist pareto --alpha 1.001 --rho 245760 --energy 61.440000000061445 --eps-a 0.0001 "
+                "--eps-i 0.00025 --variability none --json"), 0);
+  CHECK_NEAR(json_num("volume_bits"), 6.7141974559060785e-07, 1e-12);
   CHECK_EQ(plan("--help"), 0);
   CHECK(strstr(out, "montecarlo VERB") != NULL);
 }

@@ -234,6 +234,82 @@ static void test_volume_roundtrip(void) {
   CHECK_NEAR(mu, (e - ei * 20000 - ei * pow(rm, a) * pow(20000, 1 - a) / (a - 1)) / (ea - ei), 1e-12);
 }
 
+/* Defect 10: near e = eps_i rho the volume's Newton loop evaluated E - e as a difference of two numbers of the size
+ * of e and stopped early (3.5e-3 relative error in the case of the issue). The exact value of that case was
+ * computed with 50-digit arithmetic (mpmath) from the same doubles. Around it, for every law, the root must
+ * satisfy h(mu) = (eps_a - eps_i) mu + eps_i U(rho) - (e - eps_i rho) = 0, the form without cancellation at the
+ * scale of e, so closely that the Newton correction h/h' is below 1e-12 mu. */
+static void test_volume_near_idle_bound(void) {
+  spot_rates_t r = rates();
+  r.eps_a = 1e-4, r.eps_i = 2.5e-4;
+  double mu;
+  CHECK_MOK(spot_energy_volume(SPOT_DIST_PARETO, 1.001, &r, 61.440000000061445, 245760, &mu));
+  CHECK_NEAR(mu, 6.7141974559060785e-07, 1e-12);
+  spot_rates_t r2 = rates(); /* eps_a > eps_i as well */
+  const spot_rates_t *rs[] = {&r, &r2};
+  static const double alphas[] = {1.001, 1.5, 3};
+  static const double rhos[] = {1000, 245760};
+  static const double deltas[] = {1e-13, 1e-10, 1e-7, 1e-4};
+  for (int k = 0; k < 2; k++)
+    for (int kind = SPOT_DIST_UNIFORM; kind <= SPOT_DIST_PARETO; kind++)
+      for (int ai = 0; ai < (kind == SPOT_DIST_PARETO ? 3 : 1); ai++)
+        for (int i = 0; i < 2; i++)
+          for (int j = 0; j < 4; j++) {
+            double ei = rs[k]->eps_i, ea = rs[k]->eps_a, rho = rhos[i], e = ei * rho * (1 + deltas[j]);
+            double a = fma(-ei, rho, e);
+            CHECK_MOK(spot_energy_volume((spot_dist_kind_t)kind, alphas[ai], rs[k], e, rho, &mu));
+            spot_dist_t d;
+            CHECK_MOK(spot_dist_init(&d, (spot_dist_kind_t)kind, mu, alphas[ai]));
+            double res = (ea - ei) * mu + ei * spot_dist_upm(&d, rho) - a;
+            double slope = (ea - ei) + ei * spot_dist_pmoment(&d, 1, rho) / mu; /* dh/dmu */
+            if (!(fabs(res) <= 1e-12 * fabs(slope) * mu)) {
+              fprintf(stderr, "  %s alpha %g rates %d rho %g delta %g: mu %.17g, correction %.3g\n",
+                      spot_dist_name((spot_dist_kind_t)kind), alphas[ai], k, rho, deltas[j], mu, res / slope / mu);
+              spot_test_failed_ = 1;
+              return;
+            }
+          }
+}
+
+/* Defect 10: a result or a parameter beyond the range of a double is SPOT_MODEL_EOVERFLOW, with the outputs
+ * untouched, never inf, NAN or a silently wrong finite value; results that are large but representable are
+ * computed (no intermediate overflow in the uniform law's moments). */
+static void test_overflow(void) {
+  spot_rates_t r = rates();
+  spot_dist_t d, s;
+  double x = 12345, e;
+  CHECK_MRC(spot_dist_init(&d, SPOT_DIST_UNIFORM, 1e308, 0), SPOT_MODEL_EOVERFLOW); /* 2 mu */
+  CHECK_MOK(spot_dist_init(&d, SPOT_DIST_PARETO, 1e308, 1.5));
+  CHECK_MOK(spot_dist_init(&d, SPOT_DIST_UNIFORM, 1e10, 0));
+  CHECK_MRC(spot_dist_shaped(&s, &d, 1e300), SPOT_MODEL_EOVERFLOW);
+  CHECK_MOK(spot_dist_init(&d, SPOT_DIST_UNIFORM, 1, 0));
+  CHECK_MRC(spot_energy_threshold(&d, &r, 1e308, &x), SPOT_MODEL_EOVERFLOW); /* (e - eps_a mu)/eps_i */
+  CHECK(x == 12345);
+  spot_rates_t small = r;
+  small.eps_a = 1e-10;
+  CHECK_MRC(spot_energy_volume(SPOT_DIST_UNIFORM, 0, &small, 1e308, 0, &x), SPOT_MODEL_EOVERFLOW); /* e/eps_a */
+  CHECK_MRC(spot_energy_volume(SPOT_DIST_EXPONENTIAL, 0, &small, 1e308, 1, &x), SPOT_MODEL_EOVERFLOW);
+  CHECK(x == 12345);
+  CHECK_MRC(spot_energy_vcap(SPOT_DIST_UNIFORM, 0, &small, 1e308, 1, SPOT_VAR_V1, &x, &x), SPOT_MODEL_EOVERFLOW);
+  CHECK_MOK(spot_dist_init(&d, SPOT_DIST_UNIFORM, 1e200, 0));
+  CHECK_MOK(spot_energy_mean(&d, &r, 1e200, &e)); /* eps_a mu + eps_i rho^2/(4 mu): rho^2 alone would overflow */
+  CHECK_NEAR(e, 2.5e-4 * 1e200 + 1e-4 * 1e200 / 4, 1e-14);
+  CHECK_MRC(spot_energy_var(&d, &r, 1e200, SPOT_VAR_V1, &x), SPOT_MODEL_EOVERFLOW); /* eps_a^2 (2mu-rho)^3/6mu */
+  CHECK_MRC(spot_energy_var(&d, &r, 1e200, SPOT_VAR_V2, &x), SPOT_MODEL_EOVERFLOW);
+  CHECK(x == 12345);
+  CHECK_MOK(spot_dist_init(&d, SPOT_DIST_UNIFORM, 1e-300, 0));
+  CHECK_MRC(spot_billing_devices(&d, &r, 1e10, &x), SPOT_MODEL_EOVERFLOW); /* bbar / (mu c_D) */
+  spot_rates_t big = r;
+  big.b_i = big.b_a = 1e308;
+  CHECK_MOK(spot_dist_init(&d, SPOT_DIST_UNIFORM, 1, 0));
+  CHECK_MRC(spot_billing_deriv(&d, &big, 1, &x, NULL), SPOT_MODEL_EOVERFLOW); /* b_i + b_a */
+  CHECK(x == 12345);
+  /* a fixed volume at rho = mu: the density is +inf there but dV2/drho is 0, not NAN */
+  CHECK_MOK(spot_dist_init(&d, SPOT_DIST_FIXED, 100, 0));
+  CHECK_MOK(spot_energy_dvar(&d, &r, 100, SPOT_VAR_V2, &x));
+  CHECK(x == 0);
+}
+
 /* V along the curve of constant energy falls strictly in rho while it is positive (MODEL.md says "strictly"
  * throughout; for the uniform it reaches 0 at rho = 2mu, i.e. rho = 2E/(eps_a+eps_i), and stays 0 beyond, where
  * the device never produces more than rho bits). The cap's threshold round-trips. */
@@ -308,6 +384,8 @@ static const spot_test_t tests[] = {{"mean_var", test_mean_var},
                                     {"threshold_roundtrip", test_threshold_roundtrip},
                                     {"exponential_w0", test_exponential_w0},
                                     {"volume_roundtrip", test_volume_roundtrip},
+                                    {"volume_near_idle_bound", test_volume_near_idle_bound},
+                                    {"overflow", test_overflow},
                                     {"vcap", test_vcap},
                                     {"invalid", test_invalid},
                                     {NULL, NULL}};

@@ -4,7 +4,8 @@
  *
  * Flags may also come from a key=value file (--params FILE; the flag's name without dashes as key, '-' or '_');
  * flags on the command line win. Rates default to MODEL.md section 8. Every model error ends the command with
- * exit status 1 and the model's sentence naming the bound crossed.
+ * exit status 1 and the model's sentence naming the bound crossed; a result beyond the range of a double
+ * (SPOT_MODEL_EOVERFLOW, or an infinite figure) names the figure that overflowed, never prints inf or null.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -42,6 +43,20 @@ static void set(plan_t *p, plan_field_t f, double x, int input) {
 
 int plan_device(const plan_t *p, double mu, spot_dist_t *d) {
   return spot_dist_init(d, p->kind, mu, p->in[PF_ALPHA]);
+}
+
+/* rc of a model call computing `what`: on SPOT_MODEL_EOVERFLOW the first such what is kept for the error line. */
+static int at(plan_t *p, const char *what, int rc) {
+  if (rc == SPOT_MODEL_EOVERFLOW && p->overflow == NULL)
+    p->overflow = what;
+  return rc;
+}
+
+static int fig(plan_t *p, plan_field_t f, int rc) { return at(p, plan_field_label(f), rc); }
+
+/* The device law at mean mu (its only overflow: the uniform law's upper end 2 mu). */
+static int device(plan_t *p, double mu, spot_dist_t *d) {
+  return at(p, "the uniform law's upper end 2 mu", plan_device(p, mu, d));
 }
 
 /* The convolution of n devices of law d, with the workspace it needs (freed by conv_free). */
@@ -92,14 +107,14 @@ static int energy_at(plan_t *p, double mu, double rho) {
   spot_dist_t d;
   double e, de, v, dv;
   int rc;
-  if ((rc = plan_device(p, mu, &d)) < 0 || (rc = spot_energy_mean(&d, &p->rates, rho, &e)) < 0 ||
-      (rc = spot_energy_dmean(&d, &p->rates, rho, &de, NULL)) < 0)
+  if ((rc = device(p, mu, &d)) < 0 || (rc = fig(p, PF_ENERGY, spot_energy_mean(&d, &p->rates, rho, &e))) < 0 ||
+      (rc = fig(p, PF_DENERGY, spot_energy_dmean(&d, &p->rates, rho, &de, NULL))) < 0)
     return rc;
   set(p, PF_ENERGY, e, 0);
   set(p, PF_DENERGY, de, 0);
   if (p->reading) {
-    if ((rc = spot_energy_var(&d, &p->rates, rho, p->reading, &v)) < 0 ||
-        (rc = spot_energy_dvar(&d, &p->rates, rho, p->reading, &dv)) < 0)
+    if ((rc = fig(p, PF_VARIABILITY, spot_energy_var(&d, &p->rates, rho, p->reading, &v))) < 0 ||
+        (rc = fig(p, PF_DVARIABILITY, spot_energy_dvar(&d, &p->rates, rho, p->reading, &dv))) < 0)
       return rc;
     set(p, PF_VARIABILITY, v, 0);
     set(p, PF_DVARIABILITY, dv, 0);
@@ -115,16 +130,19 @@ static int energy_at(plan_t *p, double mu, double rho) {
 static int billing_at(plan_t *p, double mu, double n, double quota) {
   spot_dist_t d, s;
   int rc;
-  if ((rc = plan_device(p, mu, &d)) < 0)
+  if ((rc = device(p, mu, &d)) < 0)
     return rc;
   double theta, bmin, badhoc, saving, b = NAN, db = NAN, c;
   if (!p->conv) {
-    if ((rc = spot_dist_shaped(&s, &d, n)) < 0 || (rc = spot_billing_optimum(&s, &p->rates, &theta, &bmin)) < 0 ||
-        (rc = spot_billing(&s, &p->rates, s.mu, &badhoc)) < 0 ||
-        (rc = spot_billing_saving(&s, &p->rates, &saving)) < 0 || (rc = spot_billing_coef(&s, &p->rates, &c, NULL)) < 0)
+    if ((rc = at(p, "the aggregate's mean N mu", spot_dist_shaped(&s, &d, n))) < 0 ||
+        (rc = at(p, "the optimal quota theta* or the minimum billing B*",
+                 spot_billing_optimum(&s, &p->rates, &theta, &bmin))) < 0 ||
+        (rc = fig(p, PF_BILLING_ADHOC, spot_billing(&s, &p->rates, s.mu, &badhoc))) < 0 ||
+        (rc = fig(p, PF_SAVING, spot_billing_saving(&s, &p->rates, &saving))) < 0 ||
+        (rc = fig(p, PF_COEF, spot_billing_coef(&s, &p->rates, &c, NULL))) < 0)
       return rc;
-    if (!isnan(quota) && ((rc = spot_billing(&s, &p->rates, quota, &b)) < 0 ||
-                          (rc = spot_billing_deriv(&s, &p->rates, quota, &db, NULL)) < 0))
+    if (!isnan(quota) && ((rc = fig(p, PF_BILLING, spot_billing(&s, &p->rates, quota, &b))) < 0 ||
+                          (rc = fig(p, PF_DBILLING, spot_billing_deriv(&s, &p->rates, quota, &db, NULL))) < 0))
       return rc;
     set(p, PF_COEF, c, 0);
   } else {
@@ -132,10 +150,12 @@ static int billing_at(plan_t *p, double mu, double n, double quota) {
     double *work;
     if ((rc = conv_make(p, &d, n, &cv, &work)) < 0)
       return rc;
-    rc = spot_conv_optimum(&cv, &p->rates, &theta, &bmin, &badhoc, &saving);
+    rc = at(p, "the optimal quota theta* or the minimum billing B*",
+            spot_conv_optimum(&cv, &p->rates, &theta, &bmin, &badhoc, &saving));
     if (rc == 0 && !isnan(quota)) {
       double f;
-      if ((rc = spot_conv_billing(&cv, &p->rates, quota, &b)) == 0 && (rc = spot_conv_cdf(&cv, quota, &f)) == 0)
+      if ((rc = fig(p, PF_BILLING, spot_conv_billing(&cv, &p->rates, quota, &b))) == 0 &&
+          (rc = spot_conv_cdf(&cv, quota, &f)) == 0)
         db = (p->rates.b_i + p->rates.b_a) * f - p->rates.b_a;
     }
     free(work);
@@ -160,7 +180,7 @@ static int billing_at(plan_t *p, double mu, double n, double quota) {
 /* The largest whole N whose minimum billing stays within bbar, under convolution: B*(N) grows with N. */
 static int conv_devices(plan_t *p, double mu, double bbar, double *nout, double *bmin_out) {
   spot_dist_t d;
-  int rc = plan_device(p, mu, &d);
+  int rc = device(p, mu, &d);
   if (rc < 0)
     return rc;
   if (!(bbar > 0) || !isfinite(bbar))
@@ -171,7 +191,7 @@ static int conv_devices(plan_t *p, double mu, double bbar, double *nout, double 
     double *work, bm;
     if ((rc = conv_make(p, &d, hi, &c, &work)) < 0)
       return rc;
-    rc = spot_conv_optimum(&c, &p->rates, NULL, &bm, NULL, NULL);
+    rc = fig(p, PF_BILLING_MIN, spot_conv_optimum(&c, &p->rates, NULL, &bm, NULL, NULL));
     free(work);
     if (rc < 0)
       return rc;
@@ -190,7 +210,7 @@ static int conv_devices(plan_t *p, double mu, double bbar, double *nout, double 
     double *work;
     if ((rc = conv_make(p, &d, mid, &c, &work)) < 0)
       return rc;
-    rc = spot_conv_optimum(&c, &p->rates, NULL, &bm, NULL, NULL);
+    rc = fig(p, PF_BILLING_MIN, spot_conv_optimum(&c, &p->rates, NULL, &bm, NULL, NULL));
     free(work);
     if (rc < 0)
       return rc;
@@ -230,7 +250,8 @@ static int verb_threshold(plan_t *p) {
     if (!p->reading)
       return spot_cli_fail(0, "plan threshold: --vcap needs --variability v1 or v2");
     set(p, PF_VCAP, p->in[PF_VCAP], 1);
-    if ((rc = spot_energy_vcap(p->kind, p->in[PF_ALPHA], &p->rates, e, p->in[PF_VCAP], p->reading, &rho, &mu)) < 0)
+    if ((rc = at(p, "the threshold rho or the volume mu meeting the cap",
+                 spot_energy_vcap(p->kind, p->in[PF_ALPHA], &p->rates, e, p->in[PF_VCAP], p->reading, &rho, &mu))) < 0)
       return rc;
     set(p, PF_VOLUME, mu, 0);
   } else {
@@ -238,7 +259,7 @@ static int verb_threshold(plan_t *p) {
       return 1;
     mu = p->in[PF_VOLUME];
     spot_dist_t d;
-    if ((rc = plan_device(p, mu, &d)) < 0 || (rc = spot_energy_threshold(&d, &p->rates, e, &rho)) < 0)
+    if ((rc = device(p, mu, &d)) < 0 || (rc = fig(p, PF_THRESHOLD, spot_energy_threshold(&d, &p->rates, e, &rho))) < 0)
       return rc;
     set(p, PF_VOLUME, mu, 1);
   }
@@ -250,7 +271,7 @@ static int verb_volume(plan_t *p) {
   if (need(p, PF_THRESHOLD, "--rho BITS") || need(p, PF_ENERGY_TARGET, "--energy J"))
     return 1;
   double mu, rho = p->in[PF_THRESHOLD], e = p->in[PF_ENERGY_TARGET];
-  int rc = spot_energy_volume(p->kind, p->in[PF_ALPHA], &p->rates, e, rho, &mu);
+  int rc = fig(p, PF_VOLUME, spot_energy_volume(p->kind, p->in[PF_ALPHA], &p->rates, e, rho, &mu));
   if (rc < 0)
     return rc;
   set(p, PF_THRESHOLD, rho, 1);
@@ -282,7 +303,8 @@ static int devices_for(plan_t *p, double mu, double bbar) {
   int rc;
   if (!p->conv) {
     spot_dist_t d;
-    if ((rc = plan_device(p, mu, &d)) < 0 || (rc = spot_billing_devices(&d, &p->rates, bbar, &nreal)) < 0)
+    if ((rc = device(p, mu, &d)) < 0 ||
+        (rc = fig(p, PF_DEVICES_REAL, spot_billing_devices(&d, &p->rates, bbar, &nreal))) < 0)
       return rc;
     n = floor(nreal);
     set(p, PF_DEVICES_REAL, nreal, 0);
@@ -318,13 +340,13 @@ static int verb_design(plan_t *p) {
   if (!isnan(p->in[PF_VOLUME])) {
     spot_dist_t d;
     mu = p->in[PF_VOLUME];
-    if ((rc = plan_device(p, mu, &d)) < 0 || (rc = spot_energy_threshold(&d, &p->rates, e, &rho)) < 0)
+    if ((rc = device(p, mu, &d)) < 0 || (rc = fig(p, PF_THRESHOLD, spot_energy_threshold(&d, &p->rates, e, &rho))) < 0)
       return rc;
     set(p, PF_VOLUME, mu, 1);
     set(p, PF_THRESHOLD, rho, 0);
   } else {
     rho = p->in[PF_THRESHOLD];
-    if ((rc = spot_energy_volume(p->kind, p->in[PF_ALPHA], &p->rates, e, rho, &mu)) < 0)
+    if ((rc = fig(p, PF_VOLUME, spot_energy_volume(p->kind, p->in[PF_ALPHA], &p->rates, e, rho, &mu))) < 0)
       return rc;
     set(p, PF_THRESHOLD, rho, 1);
     set(p, PF_VOLUME, mu, 0);
@@ -367,13 +389,13 @@ static int run_montecarlo(plan_t *p) {
   spot_dist_t d;
   int rc;
   double mu = p->v[PF_VOLUME], n = !isnan(p->v[PF_N_DEVICES]) ? p->v[PF_N_DEVICES] : p->v[PF_DEVICES];
-  if ((rc = plan_device(p, mu, &d)) < 0)
+  if ((rc = device(p, mu, &d)) < 0)
     return rc;
   uint64_t k = p->samples;
   if (!isnan(p->v[PF_ENERGY])) {
     spot_mc_t me, mv;
-    rc = spot_mc_energy(&d, &p->rates, p->v[PF_THRESHOLD], p->reading ? p->reading : SPOT_VAR_V1, k, p->sampler,
-                        &g, &me, isnan(p->v[PF_VARIABILITY]) ? NULL : &mv);
+    rc = at(p, "the Monte Carlo energy", spot_mc_energy(&d, &p->rates, p->v[PF_THRESHOLD], p->reading ? p->reading : SPOT_VAR_V1, k, p->sampler,
+                        &g, &me, isnan(p->v[PF_VARIABILITY]) ? NULL : &mv));
     if (rc < 0)
       return rc;
     p->mc[p->nmc++] = (plan_mc_row_t){PF_ENERGY, p->v[PF_ENERGY], me.mean, me.se};
@@ -413,7 +435,8 @@ static int run_montecarlo(plan_t *p) {
         continue;
       spot_mc_t mb;
       double nn = p->conv ? floor(n) : n;
-      if ((rc = spot_mc_billing(&d, nn, p->conv, &p->rates, pts[i].theta, kb, p->sampler, &g, &mb)) < 0)
+      if ((rc = at(p, "the Monte Carlo billing",
+                   spot_mc_billing(&d, nn, p->conv, &p->rates, pts[i].theta, kb, p->sampler, &g, &mb))) < 0)
         return rc;
       p->mc[p->nmc++] = (plan_mc_row_t){pts[i].f, p->v[pts[i].f], mb.mean, mb.se};
     }
@@ -423,7 +446,21 @@ static int run_montecarlo(plan_t *p) {
   return 0;
 }
 
+/* The first figure of the result that is infinite (a product of the tool's own, such as N*mu), as an overflow. */
+static int check_finite(plan_t *p) {
+  for (int f = 0; f < PF_COUNT; f++)
+    if (!p->is_input[f] && isinf(p->v[f]))
+      return fig(p, (plan_field_t)f, SPOT_MODEL_EOVERFLOW);
+  for (int i = 0; i < p->nmc; i++)
+    if (!isfinite(p->mc[i].sampled) || !isfinite(p->mc[i].se))
+      return at(p, "a Monte Carlo estimate", SPOT_MODEL_EOVERFLOW);
+  return 0;
+}
+
 static int model_fail(const plan_t *p, int rc) {
+  if (rc == SPOT_MODEL_EOVERFLOW)
+    return spot_cli_fail(0, "plan %s: %s overflows: %s", p->verb, p->overflow ? p->overflow : "a result",
+                         spot_model_strerror(rc));
   if (rc == SPOT_MODEL_EALPHA2)
     return spot_cli_fail(0, "plan %s: %s; pass --variability none to plan without it", p->verb,
                          spot_model_strerror(rc));
@@ -500,6 +537,8 @@ int spot_cli_plan(int argc, char **argv, const char *ns_dir) {
     else
       rc = run_montecarlo(p);
   }
+  if (rc == 0)
+    rc = check_finite(p);
   if (rc < 0)
     return model_fail(p, rc);
   if (p->json)

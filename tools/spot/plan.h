@@ -76,6 +76,7 @@ typedef struct plan {
   int nnotes;
   plan_mc_row_t mc[PLAN_MAX_MC];
   int nmc;
+  const char *overflow; /* what overflowed first (SPOT_MODEL_EOVERFLOW), for the error line; NULL if nothing */
 } plan_t;
 
 /* plan_args.c: applies the flags argv[first..argc) (and any --params FILE) to *p. Returns 0, or 1 after printing
@@ -84,6 +85,8 @@ int plan_parse_args(plan_t *p, int argc, char **argv, int first);
 
 /* plan_out.c */
 const char *plan_field_key(plan_field_t f);
+/* The figure's words without the unit, e.g. "mean energy per T E[En]" (static storage). */
+const char *plan_field_label(plan_field_t f);
 void plan_print_table(const plan_t *p, FILE *out);
 void plan_print_json(const plan_t *p, FILE *out);
 void plan_note(plan_t *p, const char *note);

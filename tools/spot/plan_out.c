@@ -64,6 +64,8 @@ static const plan_field_t result_order[PF_COUNT] = {
 
 const char *plan_field_key(plan_field_t f) { return fields[f].key; }
 
+const char *plan_field_label(plan_field_t f) { return fields[f].label; }
+
 void plan_note(plan_t *p, const char *note) {
   for (int i = 0; i < p->nnotes; i++)
     if (strcmp(p->notes[i], note) == 0)
