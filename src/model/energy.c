@@ -308,7 +308,7 @@ static int var_on_curve(spot_dist_kind_t kind, double alpha, const spot_rates_t 
                         spot_reading_t reading, double *v, double *mu) {
   double m;
   int rc = spot_energy_volume(kind, alpha, r, e, rho, &m);
-  if (rc < 0)
+  if (rc != 0) /* m is written only on 0 */
     return rc;
   spot_dist_t d;
   rc = spot_dist_init(&d, kind, m, alpha);
