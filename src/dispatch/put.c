@@ -244,7 +244,10 @@ static int claim(spot_ns_t *ns, const spot__event_t *put) {
   spot_log_t *l, *triggers;
   if (spot__ns_log(ns, put->log, &l) != 0)
     return 0; /* the run itself reports the log's error */
-  int rc = spot__log_claim(l, put->seq);
+  /* a trigger names its element and handler: if the element's mark names another handler, the trigger is stale
+   * (a none trigger queue that kept a trigger whose element a power cut took, the number then given again) */
+  uint32_t mark = spot__log_pending(l, put->seq) & ~SPOT__MARK_RUNNING;
+  int rc = mark != 0 && mark != put->handler_id ? SPOT_ENOTFOUND : spot__log_claim(l, put->seq);
   if (rc != 0 && put->trigger && spot__ns_triggers(ns, &triggers) == 0)
     spot__log_release(triggers, put->trigger);
   return rc;

@@ -108,6 +108,8 @@ int spot__handler_load(const char *path, int (*fn)(const spot_handler_def_t *, v
 typedef struct record {
   char name[64];
   char file[176];
+  uint32_t id; /* the handler's id (the sequence number of its first record); 0 in a first record, and in records
+                  written before ids were kept: then the id is the sequence number of the first record seen */
 } record_t;
 
 /* Loads registry records newer than what ns has seen. Caller holds ns->mu. */
@@ -140,13 +142,18 @@ static int refresh(spot_ns_t *ns, spot_log_t *reg) {
         ns->capreg = cap;
       }
       memset(&ns->reg[i], 0, sizeof ns->reg[i]);
-      ns->reg[i].id = (uint32_t)s;
+      ns->reg[i].id = r.id ? r.id : (uint32_t)s;
       memcpy(ns->reg[i].name, r.name, sizeof r.name);
       ns->nreg++;
     }
     memcpy(ns->reg[i].file, r.file, sizeof r.file);
     ns->reg[i].version = s;
   }
+  /* on disk before any id read here can mark an element: an id that a power cut could hand out again would run
+   * a durable put's handler by the wrong name (whatever the log's sync setting: older namespaces made it none) */
+  int rc = spot_log_wait_durable(reg, hi);
+  if (rc != 0)
+    return rc;
   ns->registry_seen = hi;
   return 0;
 }
@@ -202,7 +209,8 @@ int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file) 
   if (strlen(file) >= 176 || strchr(file, '/'))
     return spot__fail(SPOT_EINVAL, "handler object name '%s' must be a plain file name under .spot/handlers", file);
   spot__reg_entry_t cur;
-  if (spot__ns_handler_lookup(ns, name, &cur) == 0 && strcmp(cur.file, file) == 0)
+  int known = spot__ns_handler_lookup(ns, name, &cur) == 0;
+  if (known && strcmp(cur.file, file) == 0)
     return 0; /* already registered with this object */
   spot_log_t *reg;
   if ((rc = spot__ns_registry(ns, &reg)) != 0)
@@ -211,9 +219,14 @@ int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file) 
   memset(&r, 0, sizeof r);
   snprintf(r.name, sizeof r.name, "%s", name);
   snprintf(r.file, sizeof r.file, "%s", file);
+  r.id = known ? cur.id : 0; /* the id survives the expiry of the first record */
   uint8_t buf[SPOT__REG_RECORD] = {0};
   memcpy(buf, &r, sizeof r);
-  return spot_log_append(reg, buf, sizeof buf, NULL);
+  uint64_t seq;
+  rc = spot_log_append(reg, buf, sizeof buf, &seq);
+  if (rc == 0)
+    rc = spot_log_wait_durable(reg, seq); /* durable before it is used, whatever the log's setting */
+  return rc;
 }
 
 int spot_ns_handlers(spot_ns_t *ns, spot_ns_handler_fn fn, void *arg) {
