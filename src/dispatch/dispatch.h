@@ -52,7 +52,9 @@ int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, cons
 int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id);
 
 /* Writes a fail event for put event `put` whose handler could not run or did not finish (reason in words, and how
- * long it had run), and releases the element and the trigger. */
+ * long it had run), and releases the element and the trigger. If the event log already has an end or fail event
+ * for this put after start_id (a worker that died just after its run ended), no second one is written: the marks
+ * are released and 0 returned. 1 when the fail event was written, or a negative SPOT_E* code. */
 int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_id, int status, const char *reason,
                         uint64_t duration_ns);
 

@@ -196,7 +196,7 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
     rc = spot__ns_triggers(node->ns, &node->triggers);
   if (rc == 0)
     rc = spot__handler_each(register_builtin, node->ns);
-  if (rc == 0)
+  if (rc == 0 && node->opts.mode != SPOT_MODE_WORKER) /* worker mode: objects are loaded by the workers only */
     rc = spot__node_load_handlers(node->ns, &node->loaded_upto);
   uint64_t upto = 0;
   if (rc == 0)

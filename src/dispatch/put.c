@@ -192,8 +192,33 @@ static void release(spot_ns_t *ns, const spot__event_t *put) {
     spot__log_release(triggers, put->trigger);
 }
 
+#define ENDED_SCAN_MAX (1u << 20) /* events looked at for an end of a run whose worker died */
+
+/* 1 if the event log has an end or fail event for put event `put` after event `from`. */
+static int has_ended(spot_ns_t *ns, const spot__event_t *put, uint64_t from) {
+  spot_log_t *events;
+  uint64_t lo, hi;
+  if (spot__ns_events(ns, &events) != 0 || spot_log_earliest(events, &lo) != 0 || spot_log_latest(events, &hi) != 0)
+    return 0;
+  if (from < lo)
+    from = lo;
+  if (hi > from + ENDED_SCAN_MAX)
+    from = hi - ENDED_SCAN_MAX;
+  for (uint64_t id = from; lo && id <= hi; id++) {
+    spot__event_t e;
+    if (spot__ns_event_read(ns, id, &e) == 0 && (e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL) &&
+        e.ref == put->id && e.seq == put->seq && strcmp(e.log, put->log) == 0)
+      return 1;
+  }
+  return 0;
+}
+
 int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_id, int status, const char *reason,
                         uint64_t duration_ns) {
+  if (put->id && has_ended(ns, put, (start_id ? start_id : put->id) + 1)) {
+    release(ns, put); /* it ended just before its worker died: finish what the run could not */
+    return 0;
+  }
   spot__event_t f;
   memset(&f, 0, sizeof f);
   f.type = SPOT__EV_FAIL;
@@ -210,7 +235,7 @@ int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_
   snprintf(f.reason, sizeof f.reason, "%s", reason);
   int rc = spot__ns_event(ns, &f, NULL);
   release(ns, put);
-  return rc;
+  return rc ? rc : 1;
 }
 
 /* Claims the element of put for this run. 0: run it. Otherwise it ended already or runs elsewhere (a second trigger
@@ -219,7 +244,10 @@ static int claim(spot_ns_t *ns, const spot__event_t *put) {
   spot_log_t *l, *triggers;
   if (spot__ns_log(ns, put->log, &l) != 0)
     return 0; /* the run itself reports the log's error */
-  int rc = spot__log_claim(l, put->seq);
+  /* a trigger names its element and handler: if the element's mark names another handler, the trigger is stale
+   * (a none trigger queue that kept a trigger whose element a power cut took, the number then given again) */
+  uint32_t mark = spot__log_pending(l, put->seq) & ~SPOT__MARK_RUNNING;
+  int rc = mark != 0 && mark != put->handler_id ? SPOT_ENOTFOUND : spot__log_claim(l, put->seq);
   if (rc != 0 && put->trigger && spot__ns_triggers(ns, &triggers) == 0)
     spot__log_release(triggers, put->trigger);
   return rc;

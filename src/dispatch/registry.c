@@ -22,17 +22,25 @@
 
 static const spot_handler_def_t *table[MAX_PROCESS_HANDLERS];
 static int ntable;
-static spot__mutex_t table_mu;
-static int table_mu_ready;
+static spot__mutex_t table_mu; /* guards the table and on_register */
+static spot__mutex_t load_mu;  /* held across a whole load: one dlopen (and its on_register) at a time */
+static int mu_ready;           /* 0: not yet, 1: being initialised, 2: ready */
 static int (*on_register)(const spot_handler_def_t *, void *);
 static void *on_register_arg;
 
-static void table_lock(void) {
-  /* constructors run before main, single-threaded: initialise on first use */
-  if (!__atomic_load_n(&table_mu_ready, __ATOMIC_ACQUIRE)) {
+static void mu_init(void) {
+  int expected = 0;
+  if (__atomic_compare_exchange_n(&mu_ready, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
     spot__mutex_init(&table_mu);
-    __atomic_store_n(&table_mu_ready, 1, __ATOMIC_RELEASE);
+    spot__mutex_init(&load_mu);
+    __atomic_store_n(&mu_ready, 2, __ATOMIC_RELEASE);
   }
+  while (__atomic_load_n(&mu_ready, __ATOMIC_ACQUIRE) != 2) {
+  }
+}
+
+static void table_lock(void) {
+  mu_init(); /* constructors run before main: initialise on first use */
   spot__mutex_lock(&table_mu);
 }
 
@@ -78,6 +86,8 @@ int spot__handler_each(int (*fn)(const spot_handler_def_t *, void *), void *arg)
 
 int spot__handler_load(const char *path, int (*fn)(const spot_handler_def_t *, void *), void *arg) {
   char err[512];
+  mu_init();
+  spot__mutex_lock(&load_mu); /* so a concurrent load cannot take over or clear on_register during this dlopen */
   table_lock();
   on_register = fn;
   on_register_arg = arg;
@@ -87,6 +97,7 @@ int spot__handler_load(const char *path, int (*fn)(const spot_handler_def_t *, v
   on_register = NULL;
   on_register_arg = NULL;
   spot__mutex_unlock(&table_mu);
+  spot__mutex_unlock(&load_mu);
   if (h == NULL)
     return spot__fail(SPOT_EINVAL, "cannot load handler object %s: %s", path, err);
   return 0;
@@ -97,6 +108,8 @@ int spot__handler_load(const char *path, int (*fn)(const spot_handler_def_t *, v
 typedef struct record {
   char name[64];
   char file[176];
+  uint32_t id; /* the handler's id (the sequence number of its first record); 0 in a first record, and in records
+                  written before ids were kept: then the id is the sequence number of the first record seen */
 } record_t;
 
 /* Loads registry records newer than what ns has seen. Caller holds ns->mu. */
@@ -129,13 +142,18 @@ static int refresh(spot_ns_t *ns, spot_log_t *reg) {
         ns->capreg = cap;
       }
       memset(&ns->reg[i], 0, sizeof ns->reg[i]);
-      ns->reg[i].id = (uint32_t)s;
+      ns->reg[i].id = r.id ? r.id : (uint32_t)s;
       memcpy(ns->reg[i].name, r.name, sizeof r.name);
       ns->nreg++;
     }
     memcpy(ns->reg[i].file, r.file, sizeof r.file);
     ns->reg[i].version = s;
   }
+  /* on disk before any id read here can mark an element: an id that a power cut could hand out again would run
+   * a durable put's handler by the wrong name (whatever the log's sync setting: older namespaces made it none) */
+  int rc = spot_log_wait_durable(reg, hi);
+  if (rc != 0)
+    return rc;
   ns->registry_seen = hi;
   return 0;
 }
@@ -191,7 +209,8 @@ int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file) 
   if (strlen(file) >= 176 || strchr(file, '/'))
     return spot__fail(SPOT_EINVAL, "handler object name '%s' must be a plain file name under .spot/handlers", file);
   spot__reg_entry_t cur;
-  if (spot__ns_handler_lookup(ns, name, &cur) == 0 && strcmp(cur.file, file) == 0)
+  int known = spot__ns_handler_lookup(ns, name, &cur) == 0;
+  if (known && strcmp(cur.file, file) == 0)
     return 0; /* already registered with this object */
   spot_log_t *reg;
   if ((rc = spot__ns_registry(ns, &reg)) != 0)
@@ -200,9 +219,14 @@ int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file) 
   memset(&r, 0, sizeof r);
   snprintf(r.name, sizeof r.name, "%s", name);
   snprintf(r.file, sizeof r.file, "%s", file);
+  r.id = known ? cur.id : 0; /* the id survives the expiry of the first record */
   uint8_t buf[SPOT__REG_RECORD] = {0};
   memcpy(buf, &r, sizeof r);
-  return spot_log_append(reg, buf, sizeof buf, NULL);
+  uint64_t seq;
+  rc = spot_log_append(reg, buf, sizeof buf, &seq);
+  if (rc == 0)
+    rc = spot_log_wait_durable(reg, seq); /* durable before it is used, whatever the log's setting */
+  return rc;
 }
 
 int spot_ns_handlers(spot_ns_t *ns, spot_ns_handler_fn fn, void *arg) {
@@ -234,16 +258,77 @@ int spot_ns_handlers(spot_ns_t *ns, spot_ns_handler_fn fn, void *arg) {
 
 /* ---- installing handler objects ---- */
 
-typedef struct found_names {
-  char (*names)[64];
-  int n, cap;
-} found_names_t;
+#define PROBE_TIMEOUT_NS 10000000000ull /* an object's constructors get 10 s */
+#define PROBE_OUT 8192u
 
-static int collect_name(const spot_handler_def_t *def, void *arg) {
-  found_names_t *f = arg;
-  if (f->n < f->cap)
-    snprintf(f->names[f->n++], 64, "%s", def->name);
+/* What a probe child hands back: the names of the handlers the object registers, or why it could not be loaded. */
+typedef struct probe_out {
+  int32_t n;         /* names found; -1: not loadable, see msg */
+  char msg[512];
+  char names[(PROBE_OUT - 516) / 64][64];
+} probe_out_t;
+
+static int probe_collect(const spot_handler_def_t *def, void *arg) {
+  probe_out_t *p = arg;
+  if (p->n >= 0 && (size_t)p->n < sizeof p->names / sizeof p->names[0])
+    snprintf(p->names[p->n++], 64, "%s", def->name);
   return 0;
+}
+
+/* In the probe child (only this thread exists): load the object and note the handlers it registers. */
+static int probe_child(void *arg, void *out, size_t cap, size_t *len) {
+  const char *path = arg;
+  probe_out_t *p = out;
+  if (cap < sizeof *p)
+    return SPOT_EINVAL;
+  memset(p, 0, sizeof *p);
+  /* a thread of the parent may have held these at the fork: they are this process's alone now */
+  spot__mutex_init(&table_mu);
+  spot__mutex_init(&load_mu);
+  int rc = spot__handler_load(path, probe_collect, p);
+  if (rc != 0) {
+    p->n = -1;
+    snprintf(p->msg, sizeof p->msg, "%s", spot_errdetail());
+  }
+  *len = sizeof *p;
+  return rc;
+}
+
+/* Loads the object at path in a short-lived child process, never in this one: constructors that crash, hang or
+ * exit take down only the child. names gets the handlers it defines (at most cap), *n how many. */
+static int probe_object(const char *path, const char *shown, char (*names)[64], int cap, int *n) {
+  probe_out_t *p = malloc(sizeof *p);
+  if (p == NULL)
+    return SPOT_ENOMEM;
+  size_t len = 0;
+  int fn_rc = 0, sig = 0;
+  mu_init();
+  int rc = spot__run_isolated(probe_child, (void *)path, p, sizeof *p, &len, &fn_rc, &sig, PROBE_TIMEOUT_NS);
+  if (rc == SPOT_ETIMEDOUT)
+    rc = spot__fail(SPOT_EINVAL, "handler object %s did not finish loading within %llu s (a constructor that never "
+                    "returns?); it was not installed", shown, PROBE_TIMEOUT_NS / 1000000000ull);
+  else if (rc == SPOT_EIO && sig)
+    rc = spot__fail(SPOT_EINVAL, "handler object %s crashed while loading (%s in its constructors); it was not "
+                    "installed: fix the object and deploy it again", shown, spot__signame(sig));
+  else if (rc == SPOT_EIO)
+    rc = spot__fail(SPOT_EINVAL, "handler object %s ended the process while loading (exit in a constructor?); it "
+                    "was not installed", shown);
+  else if (rc != 0)
+    rc = spot__fail(rc, "cannot start a process to check handler object %s", shown);
+  else if (fn_rc != 0 || len != sizeof *p || p->n < 0)
+    rc = spot__fail(SPOT_EINVAL, "%s", p->msg[0] ? p->msg : "the handler object cannot be loaded");
+  else if (p->n == 0)
+    rc = spot__fail(SPOT_EINVAL, "the object defines no handler: add SPOT_HANDLER(function) after a handler function");
+  if (rc == 0) {
+    int k = 0;
+    for (; k < p->n && k < cap; k++) {
+      p->names[k][63] = '\0';
+      memcpy(names[k], p->names[k], 64);
+    }
+    *n = k;
+  }
+  free(p);
+  return rc;
 }
 
 int spot__ns_install_object(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
@@ -262,24 +347,21 @@ int spot__ns_install_object(spot_ns_t *ns, const char *stem, const void *bytes, 
   if (rc != 0)
     return rc;
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "wb");
-  int ok = f && fwrite(bytes, 1, len, f) == len;
-  if (f && fclose(f) != 0)
-    ok = 0;
-  if (!ok || spot_io_posix()->rename(spot_io_posix(), tmp, path) != 0) {
-    remove(tmp);
-    return spot__fail(SPOT_EIO, "cannot write the handler object %s", path);
-  }
-  found_names_t found = {.names = names, .n = 0, .cap = cap};
-  rc = spot__handler_load(path, collect_name, &found);
-  if (rc == 0 && found.n == 0)
-    rc = spot__fail(SPOT_EINVAL, "the object defines no handler: add SPOT_HANDLER(function) after a handler function");
-  for (int i = 0; rc == 0 && i < found.n; i++)
+  /* on disk (synced, then renamed durably) before the registry can name it: a power cut never leaves a registered
+   * handler without its object */
+  rc = spot__write_private(tmp, bytes, len);
+  if (rc == 0 && (rc = spot_io_posix()->rename(spot_io_posix(), tmp, path)) != 0)
+    spot_io_posix()->remove(spot_io_posix(), tmp);
+  if (rc != 0)
+    return spot__fail(rc, "cannot write the handler object %s: %s", path, spot_strerror(rc));
+  int found = 0;
+  rc = probe_object(path, stem, names, cap, &found);
+  for (int i = 0; rc == 0 && i < found; i++)
     rc = spot_ns_register_handler(ns, names[i], file);
   if (rc != 0) {
-    remove(path);
+    spot_io_posix()->remove(spot_io_posix(), path);
     return rc;
   }
-  *n = found.n;
+  *n = found;
   return 0;
 }

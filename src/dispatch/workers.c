@@ -9,7 +9,11 @@
  * start and end events itself). Either side makes a wake-up system call only when the other is asleep, so under
  * load handing work over costs no system call at all. The dispatcher alone assigns work and a worker notes which
  * trigger it is running, so when a worker dies the node knows what it was running (a fail event) and what it had
- * not started (given to another worker). Workers die with the node (PR_SET_PDEATHSIG).
+ * not started (given to another worker). Workers die with the node (PR_SET_PDEATHSIG, which follows the thread
+ * that forked them: so the dispatcher thread forks every worker, first ones and replacements, and is the last to
+ * end: it lets running handlers finish and stops the workers before it returns). The node waits only for its own
+ * workers' pids, never for other children of a program that embeds it. A worker's standard output and error go
+ * through bounded pipes (OUTPUT_LIMIT bytes per run each; the rest is dropped with a note).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@
 #include "store/store.h"
 
 #define QDEPTH 16u /* triggers queued per worker: enough to keep it busy, few enough to keep latency fair */
+#define OUTPUT_LIMIT 65536u /* bytes of standard output (and of error) a handler run may print */
 
 typedef struct mailbox {
   _Alignas(64) uint32_t tail; /* futex word: bumped by the dispatcher after it queues a trigger */
@@ -49,6 +54,10 @@ struct spot__workers {
   size_t nredo, capredo;
   spot__thread_t thread;
   int thread_started;
+  spot__mutex_t mu; /* guards started (the dispatcher's first spawns, reported to spot__workers_start) */
+  spot__cond_t cv;
+  int started;      /* 0 while spawning; 1 when all run; a negative SPOT_E* code if one could not start */
+  char error[256];
 };
 
 static uint32_t load32(uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
@@ -72,63 +81,83 @@ static int spawn(spot__workers_t *w, unsigned i) {
   return 0;
 }
 
-/* Handles dead workers (a fail event for what they ran, a new worker) and kills those over their time limit. */
-static void supervise(spot__workers_t *w) {
+/* Whether a run that started at start_ns (monotonic) has overrun limit_ns at now. A worker may take a new trigger
+ * after now was read, so start_ns can be later than now: that run has not overrun anything. */
+static int overran(uint64_t now, uint64_t start_ns, uint64_t limit_ns) { return now > start_ns && now - start_ns > limit_ns; }
+
+/* A worker died: a fail event for what it ran (unless that run had ended), its queue to the others, and (unless
+ * the node stops) a new worker. */
+static void worker_died(spot__workers_t *w, unsigned i, int sig, int status) {
   spot_node_t *node = w->node;
-  int sig, status, pid;
-  while ((pid = spot__reap(&sig, &status)) > 0) {
-    unsigned i;
-    for (i = 0; i < w->shm->nworkers && w->shm->box[i].pid != pid; i++) {
-    }
-    if (i == w->shm->nworkers)
-      continue;
-    mailbox_t *b = &w->shm->box[i];
-    uint64_t running = __atomic_load_n(&b->running, __ATOMIC_ACQUIRE);
-    if (running) {
-      spot__event_t put;
-      char reason[48];
-      if (w->timed_out[i])
-        snprintf(reason, sizeof reason, "timed out after %u ms", node->opts.timeout_ms);
-      else if (sig)
-        snprintf(reason, sizeof reason, "worker killed by %s", spot__signame(sig));
-      else
-        snprintf(reason, sizeof reason, "worker exited with status %d", status);
-      uint64_t ran = spot__now_ns() - b->start_ns;
-      if (spot__ns_trigger_read(node->ns, running, &put) == 0) {
-        spot__invoke_failed(node->ns, &put, __atomic_load_n(&b->start_id, __ATOMIC_ACQUIRE),
-                            w->timed_out[i] ? SPOT_ETIMEDOUT : SPOT_EIO, reason, ran);
+  mailbox_t *b = &w->shm->box[i];
+  uint64_t running = __atomic_load_n(&b->running, __ATOMIC_ACQUIRE);
+  if (running) {
+    spot__event_t put;
+    char reason[48];
+    if (w->timed_out[i])
+      snprintf(reason, sizeof reason, "timed out after %u ms", node->opts.timeout_ms);
+    else if (sig)
+      snprintf(reason, sizeof reason, "worker killed by %s", spot__signame(sig));
+    else
+      snprintf(reason, sizeof reason, "worker exited with status %d", status);
+    uint64_t now = spot__now_ns(), start = __atomic_load_n(&b->start_ns, __ATOMIC_ACQUIRE);
+    uint64_t ran = now > start ? now - start : 0;
+    if (spot__ns_trigger_read(node->ns, running, &put) == 0) {
+      int wrote = spot__invoke_failed(node->ns, &put, __atomic_load_n(&b->start_id, __ATOMIC_ACQUIRE),
+                                      w->timed_out[i] ? SPOT_ETIMEDOUT : SPOT_EIO, reason, ran);
+      if (wrote == 1) {
+        atomic_fetch_add(&node->failed, 1);
         if (!node->opts.quiet)
           fprintf(stderr, "spot: handler %s on %s #%llu failed: %s; starting a new worker\n", put.handler, put.log,
                   (unsigned long long)put.seq, reason);
       }
-      atomic_fetch_add(&node->failed, 1);
     }
-    /* what it had queued but not started goes to the others */
-    for (uint32_t h = load32(&b->head), t = load32(&b->tail); h != t; h++) {
-      uint64_t trig = b->q[h % QDEPTH];
-      if (trig == running)
-        continue;
-      if (w->nredo == w->capredo) {
-        size_t cap = w->capredo ? w->capredo * 2 : 64;
-        uint64_t *v = realloc(w->redo, cap * sizeof *v);
-        if (v == NULL)
-          break; /* still marked: it runs at the next start */
-        w->redo = v;
-        w->capredo = cap;
-      }
-      w->redo[w->nredo++] = trig;
+  }
+  /* what it had queued but not started goes to the others */
+  for (uint32_t h = load32(&b->head), t = load32(&b->tail); h != t; h++) {
+    uint64_t trig = b->q[h % QDEPTH];
+    if (trig == running)
+      continue;
+    if (w->nredo == w->capredo) {
+      size_t cap = w->capredo ? w->capredo * 2 : 64;
+      uint64_t *v = realloc(w->redo, cap * sizeof *v);
+      if (v == NULL)
+        break; /* still marked: it runs at the next start */
+      w->redo = v;
+      w->capredo = cap;
     }
-    b->pid = 0;
+    w->redo[w->nredo++] = trig;
+  }
+  b->pid = 0;
+  if (!atomic_load(&node->stop)) {
     atomic_fetch_add(&node->worker_restarts, 1);
-    if (!atomic_load(&node->stop) && spawn(w, i) != 0)
+    if (spawn(w, i) != 0)
       fprintf(stderr, "spot: %s\n", spot_errdetail());
+  }
+}
+
+/* Handles dead workers and kills those over their time limit. Runs on the dispatcher thread only. */
+static void supervise(spot__workers_t *w) {
+  spot_node_t *node = w->node;
+  for (unsigned i = 0; i < w->shm->nworkers; i++) {
+    int sig = 0, status = 0, pid = w->shm->box[i].pid;
+    if (pid <= 0)
+      continue;
+    int got = spot__reap(pid, &sig, &status);
+    if (got == pid)
+      worker_died(w, i, sig, status);
+    else if (got < 0)
+      worker_died(w, i, 0, -1); /* reaped by someone else: gone all the same */
   }
   if (node->opts.timeout_ms == 0)
     return;
-  uint64_t now = spot__now_ns(), limit = (uint64_t)node->opts.timeout_ms * 1000000u;
+  uint64_t limit = (uint64_t)node->opts.timeout_ms * 1000000u;
   for (unsigned i = 0; i < w->shm->nworkers; i++) {
     mailbox_t *b = &w->shm->box[i];
-    if (__atomic_load_n(&b->running, __ATOMIC_ACQUIRE) && !w->timed_out[i] && now - b->start_ns > limit) {
+    if (b->pid <= 0 || w->timed_out[i] || !__atomic_load_n(&b->running, __ATOMIC_ACQUIRE))
+      continue;
+    uint64_t start = __atomic_load_n(&b->start_ns, __ATOMIC_ACQUIRE);
+    if (overran(spot__now_ns(), start, limit)) { /* now read after start_ns */
       w->timed_out[i] = 1;
       spot__kill(b->pid, 1);
     }
@@ -164,6 +193,11 @@ static void assign(spot__workers_t *w, uint64_t trig) {
       atomic_fetch_add(&node->started, 1);
       return;
     }
+    int alive = 0;
+    for (unsigned k = 0; k < w->shm->nworkers; k++)
+      alive |= w->shm->box[k].pid > 0;
+    if (!alive && atomic_load(&node->stop))
+      return; /* stopping, and no worker is left: still marked, it runs at the next start */
     /* every queue is full: sleep until a worker finishes something (or 10 ms, to supervise) */
     uint32_t idle = load32(&w->shm->idle);
     __atomic_store_n(&w->shm->dispatcher_sleeping, 1, __ATOMIC_SEQ_CST);
@@ -182,9 +216,60 @@ static void assign_redo(spot__workers_t *w) {
   }
 }
 
+/* Lets running and queued handlers finish (their time limit, or 10 s), then stops the workers and reaps them. */
+static void drain_and_stop(spot__workers_t *w) {
+  spot_node_t *node = w->node;
+  uint64_t limit = node->opts.timeout_ms ? (uint64_t)node->opts.timeout_ms * 1000000u : 10000000000ull;
+  uint64_t until = spot__now_ns() + limit;
+  for (;;) {
+    int busy = 0;
+    for (unsigned i = 0; i < w->shm->nworkers; i++) {
+      mailbox_t *b = &w->shm->box[i];
+      busy |= b->pid > 0 && (load32(&b->head) != load32(&b->tail) || __atomic_load_n(&b->running, __ATOMIC_ACQUIRE));
+    }
+    if (!busy || spot__now_ns() > until)
+      break;
+    spot__sleep_ns(1000000);
+    supervise(w);
+    assign_redo(w);
+  }
+  for (unsigned i = 0; i < w->shm->nworkers; i++)
+    spot__kill(w->shm->box[i].pid, 1);
+  for (int tries = 0; tries < 2000; tries++) { /* reap them (at most 2 s) */
+    int left = 0;
+    for (unsigned i = 0; i < w->shm->nworkers; i++) {
+      int sig, status, pid = w->shm->box[i].pid;
+      if (pid > 0 && spot__reap(pid, &sig, &status) != 0)
+        w->shm->box[i].pid = 0; /* reaped (or not ours any more) */
+      left += w->shm->box[i].pid > 0;
+    }
+    if (!left)
+      break;
+    spot__sleep_ns(1000000);
+  }
+}
+
+static void report_started(spot__workers_t *w, int rc) {
+  spot__mutex_lock(&w->mu);
+  w->started = rc == 0 ? 1 : rc;
+  if (rc != 0)
+    snprintf(w->error, sizeof w->error, "%s", spot_errdetail());
+  spot__cond_broadcast(&w->cv);
+  spot__mutex_unlock(&w->mu);
+}
+
+/* The dispatcher thread: it forks every worker (so they live as long as it does), feeds them, and stops them. */
 static void *dispatcher_main(void *arg) {
   spot__workers_t *w = arg;
   spot_node_t *node = w->node;
+  int rc = 0;
+  for (unsigned i = 0; i < w->shm->nworkers && rc == 0; i++)
+    rc = spawn(w, i);
+  report_started(w, rc);
+  if (rc != 0) {
+    drain_and_stop(w);
+    return NULL;
+  }
   uint64_t last_supervise = spot__now_ns();
   for (size_t r = 0; r < node->nrerun; r++)
     assign(w, node->rerun[r]);
@@ -204,6 +289,7 @@ static void *dispatcher_main(void *arg) {
     if (spot__log_pending(node->triggers, t) != 0)
       assign(w, t);
   }
+  drain_and_stop(w);
   return NULL;
 }
 
@@ -214,6 +300,7 @@ int spot__workers_start(spot_node_t *node, spot__workers_t **out) {
   if (w == NULL)
     return SPOT_ENOMEM;
   w->node = node;
+  w->fd = -1;
   int rc = spot__shm_create(sizeof(shm_t), &w->fd, (void **)&w->shm);
   if (rc != 0) {
     free(w);
@@ -221,48 +308,29 @@ int spot__workers_start(spot_node_t *node, spot__workers_t **out) {
   }
   memset(w->shm, 0, sizeof *w->shm);
   w->shm->nworkers = node->opts.workers;
-  for (unsigned i = 0; i < node->opts.workers && rc == 0; i++)
-    rc = spawn(w, i);
-  if (rc == 0)
-    rc = spot__thread_start(&w->thread, dispatcher_main, w);
+  spot__mutex_init(&w->mu);
+  spot__cond_init(&w->cv);
+  rc = spot__thread_start(&w->thread, dispatcher_main, w);
   w->thread_started = rc == 0;
+  if (rc == 0) {
+    spot__mutex_lock(&w->mu);
+    while (w->started == 0)
+      spot__cond_wait(&w->cv, &w->mu);
+    if (w->started < 0)
+      rc = spot__fail(w->started, "%s", w->error);
+    spot__mutex_unlock(&w->mu);
+  }
   *out = w;
   return rc;
 }
 
 void spot__workers_stop(spot__workers_t *w) {
-  spot_node_t *node = w->node;
+  /* the caller set node->stop: the dispatcher lets running handlers end, stops the workers and returns */
   if (w->thread_started)
     spot__thread_join(&w->thread);
-  /* let running handlers finish (their time limit, or 10 s), then stop the workers */
-  uint64_t limit = node->opts.timeout_ms ? (uint64_t)node->opts.timeout_ms * 1000000u : 10000000000ull;
-  uint64_t until = spot__now_ns() + limit;
-  for (;;) {
-    int busy = 0;
-    for (unsigned i = 0; i < w->shm->nworkers; i++) {
-      mailbox_t *b = &w->shm->box[i];
-      busy |= b->pid > 0 && (load32(&b->head) != load32(&b->tail) || __atomic_load_n(&b->running, __ATOMIC_ACQUIRE));
-    }
-    if (!busy || spot__now_ns() > until)
-      break;
-    spot__sleep_ns(1000000);
-    supervise(w);
-    assign_redo(w);
-  }
-  for (unsigned i = 0; i < w->shm->nworkers; i++)
-    spot__kill(w->shm->box[i].pid, 1);
-  for (int tries = 0; tries < 2000; tries++) { /* reap them (at most 2 s) */
-    int sig, status, pid, left = 0;
-    while ((pid = spot__reap(&sig, &status)) > 0)
-      for (unsigned i = 0; i < w->shm->nworkers; i++)
-        if (w->shm->box[i].pid == pid)
-          w->shm->box[i].pid = 0;
-    for (unsigned i = 0; i < w->shm->nworkers; i++)
-      left += w->shm->box[i].pid > 0;
-    if (!left)
-      break;
-    spot__sleep_ns(1000000);
-  }
+  spot__cond_destroy(&w->cv);
+  spot__mutex_destroy(&w->mu);
+  spot__shm_free(w->fd, w->shm, sizeof(shm_t));
   free(w->redo);
   free(w);
 }
@@ -282,6 +350,8 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
   }
   uint64_t loaded = 0;
   spot__node_load_handlers(ns, &loaded);
+  spot__capture_t cap;
+  int capturing = spot__capture_start(&cap, OUTPUT_LIMIT) == 0;
   for (uint32_t head = load32(&b->head);;) {
     uint32_t tail = __atomic_load_n(&b->tail, __ATOMIC_SEQ_CST);
     if (head == tail) {
@@ -293,13 +363,21 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
     }
     uint64_t trig = b->q[head % QDEPTH];
     __atomic_store_n(&b->start_id, 0, __ATOMIC_RELEASE);
-    b->start_ns = spot__now_ns();
+    __atomic_store_n(&b->start_ns, spot__now_ns(), __ATOMIC_RELEASE);
     __atomic_store_n(&b->running, trig, __ATOMIC_RELEASE); /* before head moves: never lost between the two */
     store32(&b->head, ++head);
     spot__event_t put;
     if (spot__ns_trigger_read(ns, trig, &put) == 0 && put.type == SPOT__EV_PUT) {
       spot_handler_fn fn = spot__node_handler(ns, &put, &loaded);
       spot__invoke(ns, &put, fn, &b->start_id);
+      if (capturing) {
+        char note[2][400];
+        for (int k = 0; k < 2; k++)
+          snprintf(note[k], sizeof note[k], "[spot: handler %s on %s #%llu wrote more than %u bytes to %s; the rest "
+                   "was dropped]\n", put.handler, put.log, (unsigned long long)put.seq, OUTPUT_LIMIT,
+                   k ? "stderr" : "stdout");
+        spot__capture_flush(&cap, note[0], note[1]);
+      }
     }
     __atomic_store_n(&b->running, 0, __ATOMIC_RELEASE);
     if (__atomic_load_n(&shm->dispatcher_sleeping, __ATOMIC_SEQ_CST)) {

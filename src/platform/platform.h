@@ -134,9 +134,19 @@ void *spot__dl_open(const char *path, char *err, size_t errcap);
 /* Starts argv[0] (a path) with argv, its standard streams inherited, keep_fd (>= 0) left open in the child, and
  * the child killed when this process dies. Returns the pid (> 0) or a negative SPOT_E* code. */
 int spot__spawn(char *const argv[], int keep_fd);
-/* Reaps one exited child without blocking: returns its pid (and *signal: the killing signal or 0, *status: the
- * exit status) or 0 if none has exited. */
-int spot__reap(int *signal, int *status);
+/* Reaps child pid if it has exited, without blocking, and never any other child (a program embedding spot may
+ * have children of its own): returns pid (and *signal: the killing signal or 0, *status: the exit status), 0 if it
+ * is still running, or SPOT_ENOTFOUND if pid is not a child of this process (reaped already). */
+int spot__reap(int pid, int *signal, int *status);
+/* Runs fn(arg, out, cap, len) in a short-lived child process, a copy of this one made without exec, so that what
+ * fn does (run the constructors of an untrusted shared object, crash, hang) cannot harm this process. Only the
+ * calling thread exists in the child: fn must not wait for locks other threads might have held. The child is
+ * killed after timeout_ns. On success (the child returned from fn) *fn_rc is fn's return value and out holds the
+ * *len bytes fn wrote (at most cap). Otherwise: SPOT_ETIMEDOUT (killed for time), or SPOT_EIO with *sig the signal
+ * that killed the child (0: it exited without returning from fn, or could not be started). Output parameters are
+ * written on every return (*sig 0 unless a signal killed it). */
+int spot__run_isolated(int (*fn)(void *arg, void *out, size_t cap, size_t *len), void *arg, void *out, size_t cap,
+                       size_t *len, int *fn_rc, int *sig, uint64_t timeout_ns);
 /* Sends SIGKILL (hard) or SIGTERM to pid. */
 void spot__kill(int pid, int hard);
 /* This process's id. */
@@ -147,9 +157,27 @@ int spot__self_exe(char *buf, size_t cap);
 const char *spot__signame(int sig);
 
 /* Creates an anonymous shared memory file of size bytes and maps it: *fd stays open (for spot__spawn's keep_fd),
- * *addr is the mapping. spot__shm_map maps such an fd in a child. */
+ * *addr is the mapping. spot__shm_map maps such an fd in a child. spot__shm_free unmaps addr and closes fd (-1:
+ * none); the memory goes when the last process using it lets go. */
 int spot__shm_create(size_t size, int *fd, void **addr);
 int spot__shm_map(int fd, size_t size, void **addr);
+void spot__shm_free(int fd, void *addr, size_t size);
+
+/* ---- bounding what a worker's handlers print ---- */
+
+typedef struct spot__capture {
+  int pipe[2][2]; /* [stream][read, write] for standard output (0) and error (1) */
+  int orig[2];    /* the streams as they were */
+  size_t limit;   /* bytes a stream keeps per flush */
+} spot__capture_t;
+
+/* Points this process's standard output and error at pipes of about limit bytes each that nothing reads until
+ * spot__capture_flush, made non-blocking: once a pipe is full, further writes fail (EAGAIN) and are dropped, so what
+ * the process prints between two flushes is bounded. stdout is made unbuffered. 0 or SPOT_EIO. */
+int spot__capture_start(spot__capture_t *c, size_t limit);
+/* Copies what was captured since the last flush to the original streams; when a stream reached its limit, its note
+ * (a line saying that the rest was dropped) follows it. Clears stdio's error state. */
+void spot__capture_flush(spot__capture_t *c, const char *note_out, const char *note_err);
 
 /* ---- randomness ---- */
 

@@ -16,53 +16,142 @@
 #define MARKER ".spot-namespace"
 #define SUFFIX ".log"
 
-/* Creates .spot/<rel> as a log with the given geometry unless it exists. */
-static int ensure_log(const char *dir, const char *rel, uint32_t size, uint64_t history) {
-  char path[4096];
-  if (snprintf(path, sizeof path, "%s/.spot/%s", dir, rel) >= (int)sizeof path)
-    return spot__fail(SPOT_ERANGE, "namespace path is too long");
-  if (spot__exists(path))
+/* The node's own logs, made by init. handlers.log is durable (`always`): a handler's id is a sequence number of
+ * it, and marked elements of durable logs name that id across a power cut, so an id must never be handed out
+ * twice. The event log and the trigger queue are `none`: after a power cut, a durable put whose trigger was lost
+ * is found by its mark and recovered (pending.c), and a stale trigger whose handler id does not match the mark of
+ * the element it names is dropped (put.c). */
+static const struct internal_log {
+  const char *rel;
+  uint32_t size;
+  uint64_t history;
+  spot_sync_t sync;
+} internal_logs[] = {
+    {"events.log", 256, SPOT__EVENTS_HISTORY_DEFAULT, SPOT_SYNC_NONE},
+    {"triggers.log", 256, SPOT__EVENTS_HISTORY_DEFAULT, SPOT_SYNC_NONE},
+    {"handlers.log", SPOT__REG_RECORD, 4096, SPOT_SYNC_ALWAYS},
+};
+
+/* (The POSIX table opens files for writing; the marker and node files of a read-only namespace must still read.) */
+static int exists(spot_io_t *io, const char *path) {
+  if (io == spot_io_posix())
+    return spot__exists(path);
+  spot_file_t *f;
+  if (io->open(io, path, 0, &f) != 0)
     return 0;
-  spot_log_config_t cfg = {.elem_size = size, .history = history, .sync = SPOT_SYNC_NONE};
-  int rc = spot_log_create(path, &cfg, NULL);
-  return rc == SPOT_EEXIST ? 0 : rc;
+  io->close(f);
+  return 1;
 }
 
-static int read_node_id(const char *dir, uint64_t *out) {
-  char path[4096];
+/* Reads up to cap-1 bytes of a small file through io, NUL-terminated. SPOT_ENOTFOUND if it does not exist. */
+static int read_small(spot_io_t *io, const char *path, char *buf, size_t cap) {
+  if (io == spot_io_posix()) {
+    FILE *p = fopen(path, "r");
+    if (p == NULL)
+      return spot__exists(path) ? SPOT_EPERM : SPOT_ENOTFOUND;
+    size_t got = fread(buf, 1, cap - 1, p);
+    fclose(p);
+    buf[got] = '\0';
+    return 0;
+  }
+  spot_file_t *f;
+  int rc = io->open(io, path, 0, &f);
+  if (rc != 0)
+    return rc;
+  size_t got = 0;
+  rc = io->read(f, 0, buf, cap - 1, &got);
+  io->close(f);
+  buf[rc == 0 ? got : 0] = '\0';
+  return rc;
+}
+
+/* Writes a small file durably and atomically: a temporary file, written, synced, then renamed over nothing
+ * (an existing path is removed first: callers only replace what they found damaged). */
+static int write_small(spot_io_t *io, const char *path, const char *text) {
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  io->remove(io, tmp); /* left by an earlier, interrupted init */
+  spot_file_t *f;
+  int rc = io->open(io, tmp, SPOT_IO_CREATE | SPOT_IO_EXCL, &f);
+  if (rc != 0)
+    return rc;
+  size_t len = strlen(text), done = 0;
+  while (rc == 0 && done < len) {
+    size_t put = 0;
+    rc = io->write(f, done, text + done, len - done, &put);
+    if (rc == 0 && put == 0)
+      rc = SPOT_EIO;
+    done += put;
+  }
+  if (rc == 0)
+    rc = io->sync(f);
+  int crc = io->close(f);
+  if (rc == 0)
+    rc = crc;
+  if (rc == 0) {
+    io->remove(io, path);
+    rc = io->rename(io, tmp, path);
+  }
+  if (rc != 0)
+    io->remove(io, tmp);
+  return rc;
+}
+
+static int read_node_id(spot_io_t *io, const char *dir, uint64_t *out) {
+  char path[4096], text[64];
   snprintf(path, sizeof path, "%s/.spot/node", dir);
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    return SPOT_ENOTFOUND;
+  int rc = read_small(io, path, text, sizeof text);
+  if (rc != 0)
+    return rc == SPOT_ENOTFOUND ? rc : spot__fail(rc, "cannot read %s: %s", path, spot_strerror(rc));
   unsigned long long v = 0;
-  int ok = fscanf(f, "%llx", &v) == 1;
-  fclose(f);
-  if (!ok || v == 0)
+  if (sscanf(text, "%llx", &v) != 1 || v == 0)
     return spot__fail(SPOT_ECORRUPT, "%s does not hold a node id; remove it and run `spot init %s`", path, dir);
   *out = v;
   return 0;
 }
 
-static int write_node_id(const char *dir) {
-  char path[4096], tmp[4200];
-  snprintf(path, sizeof path, "%s/.spot/node", dir);
-  if (spot__exists(path))
-    return 0;
-  uint64_t id = 0;
-  while (id == 0)
-    spot__random(&id, sizeof id);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (f == NULL)
-    return spot__fail(SPOT_EIO, "cannot write %s", tmp);
-  fprintf(f, "%016llx\n", (unsigned long long)id);
-  if (fclose(f) != 0 || spot_io_posix()->rename(spot_io_posix(), tmp, path) != 0)
-    return spot__fail(SPOT_EIO, "cannot write %s", path);
+/* Makes .spot/<rel> a whole log unless it is one. When the namespace is not complete yet, a file that does not
+ * open as a log (cut short by a full disk or a crash during an earlier init) is made again. */
+static int ensure_log(spot_io_t *io, const char *dir, const struct internal_log *il, int complete) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/.spot/%s", dir, il->rel) >= (int)sizeof path)
+    return spot__fail(SPOT_ERANGE, "namespace path is too long");
+  if (exists(io, path)) {
+    if (complete)
+      return 0;
+    spot_log_t *l;
+    if (spot_log_open(path, 0, io, &l, NULL) == 0) {
+      spot_log_info_t info;
+      int ok = spot_log_info(l, &info) == 0 && info.elem_size == il->size;
+      spot_log_close(l);
+      if (ok)
+        return 0;
+    }
+    io->remove(io, path); /* half-made, and nothing ever used it: make it again */
+  }
+  spot_log_config_t cfg = {.elem_size = il->size, .history = il->history, .sync = il->sync};
+  int rc = spot_log_create(path, &cfg, io);
+  return rc == SPOT_EEXIST ? 0 : rc;
+}
+
+typedef struct sweep {
+  spot_io_t *io;
+  const char *dir;
+} sweep_t;
+
+/* Removes temporary files an interrupted init left in .spot/ (log creations cut short: NAME.log.tmp-ID). */
+static int sweep_tmp(const char *name, void *arg) {
+  sweep_t *sw = arg;
+  if (strstr(name, ".tmp") != NULL) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.spot/%s", sw->dir, name);
+    sw->io->remove(sw->io, path);
+  }
   return 0;
 }
 
-int spot_ns_init(const char *dir) {
-  char marker[4096];
+int spot__ns_init_io(const char *dir, spot_io_t *io) {
+  char marker[4096], sub[4096];
   if (dir == NULL || dir[0] == '\0')
     return spot__fail(SPOT_EINVAL, "no namespace directory given (use -n DIR or set SPOT_DIR)");
   if (snprintf(marker, sizeof marker, "%s/%s", dir, MARKER) >= (int)sizeof marker)
@@ -70,26 +159,44 @@ int spot_ns_init(const char *dir) {
   int rc = spot__mkdir(dir);
   if (rc != 0)
     return spot__fail(rc, "cannot create directory %s: %s", dir, spot_strerror(rc));
-  char sub[4096];
   snprintf(sub, sizeof sub, "%s/.spot", dir);
   if ((rc = spot__mkdir(sub)) != 0)
     return spot__fail(rc, "cannot create directory %s: %s", sub, spot_strerror(rc));
   snprintf(sub, sizeof sub, "%s/.spot/handlers", dir);
   if ((rc = spot__mkdir(sub)) != 0)
     return spot__fail(rc, "cannot create directory %s: %s", sub, spot_strerror(rc));
-  if ((rc = write_node_id(dir)) != 0)
-    return rc;
-  if ((rc = ensure_log(dir, "events.log", 256, SPOT__EVENTS_HISTORY_DEFAULT)) != 0)
-    return rc;
-  if ((rc = ensure_log(dir, "triggers.log", 256, SPOT__EVENTS_HISTORY_DEFAULT)) != 0)
-    return rc;
-  if ((rc = ensure_log(dir, "handlers.log", SPOT__REG_RECORD, 4096)) != 0)
-    return rc;
-  rc = spot__touch(marker); /* last: a namespace is whole once its marker exists */
-  if (rc != 0)
-    return spot__fail(rc, "cannot write %s: %s", marker, spot_strerror(rc));
+  /* a namespace is whole once its marker exists; until then nothing has used its files, and init may remake them */
+  int complete = exists(io, marker);
+  if (!complete) {
+    snprintf(sub, sizeof sub, "%s/.spot", dir);
+    sweep_t sw = {io, dir};
+    spot__dir_each(sub, sweep_tmp, &sw);
+  }
+  uint64_t id = 0;
+  rc = read_node_id(io, dir, &id);
+  if (rc != 0 && complete && rc != SPOT_ENOTFOUND)
+    return rc; /* a served namespace's identity is not replaced silently */
+  if (rc != 0) {
+    char path[4096], text[32];
+    while (id == 0)
+      spot__random(&id, sizeof id);
+    snprintf(path, sizeof path, "%s/.spot/node", dir);
+    snprintf(text, sizeof text, "%016llx\n", (unsigned long long)id);
+    if ((rc = write_small(io, path, text)) != 0)
+      return spot__fail(rc, "cannot write %s: %s; free space and run `spot init %s` again", path, spot_strerror(rc),
+                        dir);
+  }
+  for (size_t i = 0; i < sizeof internal_logs / sizeof internal_logs[0]; i++)
+    if ((rc = ensure_log(io, dir, &internal_logs[i], complete)) != 0)
+      return spot__fail(rc, "cannot make %s a namespace: %s; free space and run `spot init %s` again", dir,
+                        spot_errdetail(), dir);
+  if (!complete && (rc = write_small(io, marker, "spot namespace\n")) != 0) /* last */
+    return spot__fail(rc, "cannot write %s: %s; free space and run `spot init %s` again", marker, spot_strerror(rc),
+                      dir);
   return 0;
 }
+
+int spot_ns_init(const char *dir) { return spot__ns_init_io(dir, spot_io_posix()); }
 
 int spot_ns_open(const char *dir, spot_io_t *io, spot_ns_t **out) {
   char marker[4096];
@@ -97,12 +204,15 @@ int spot_ns_open(const char *dir, spot_io_t *io, spot_ns_t **out) {
     return spot__fail(SPOT_ENONS, "no namespace given: use -n DIR or set SPOT_DIR (make one with `spot init DIR`)");
   if (snprintf(marker, sizeof marker, "%s/%s", dir, MARKER) >= (int)sizeof marker)
     return spot__fail(SPOT_ERANGE, "namespace path is too long");
-  if (!spot__is_dir(dir))
-    return spot__fail(SPOT_ENONS, "namespace %s does not exist; create it with `spot init %s`", dir, dir);
-  if (!spot__exists(marker))
+  if (io == NULL)
+    io = spot_io_posix();
+  if (!exists(io, marker)) {
+    if (!spot__is_dir(dir))
+      return spot__fail(SPOT_ENONS, "namespace %s does not exist; create it with `spot init %s`", dir, dir);
     return spot__fail(SPOT_ENONS, "%s is not a spot namespace; make it one with `spot init %s`", dir, dir);
+  }
   uint64_t node_id = 0;
-  int rc = read_node_id(dir, &node_id);
+  int rc = read_node_id(io, dir, &node_id);
   if (rc == SPOT_ENOTFOUND)
     return spot__fail(SPOT_ENONS, "%s has no node identity (made by an older spot?); run `spot init %s`", dir, dir);
   if (rc != 0)
@@ -112,7 +222,7 @@ int spot_ns_open(const char *dir, spot_io_t *io, spot_ns_t **out) {
     free(ns);
     return SPOT_ENOMEM;
   }
-  ns->io = io ? io : spot_io_posix();
+  ns->io = io;
   ns->node_id = node_id;
   spot__mutex_init(&ns->mu);
   *out = ns;

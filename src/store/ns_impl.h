@@ -51,6 +51,11 @@ int spot__ns_log(spot_ns_t *ns, const char *name, spot_log_t **out);
 int spot__ns_events(spot_ns_t *ns, spot_log_t **out);
 int spot__ns_triggers(spot_ns_t *ns, spot_log_t **out);
 int spot__ns_registry(spot_ns_t *ns, spot_log_t **out);
+/* spot_ns_init with every file of the namespace written through io (directories are made in the file system):
+ * idempotent and complete. Until the marker exists (written last, through a temporary name), init may remake
+ * what an interrupted init left (a damaged node file, a log that does not open, temporary files); a second init
+ * after a failure finishes the namespace. Once the marker exists, only missing logs are added. */
+int spot__ns_init_io(const char *dir, spot_io_t *io);
 /* Writes the path of .spot/<rel> into buf. */
 int spot__ns_path(const spot_ns_t *ns, const char *rel, char *buf, size_t cap);
 

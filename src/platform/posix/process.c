@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform/platform.h"
@@ -47,14 +48,83 @@ int spot__spawn(char *const argv[], int keep_fd) {
   return (int)pid;
 }
 
-int spot__reap(int *signal, int *status) {
+int spot__reap(int pid, int *signal, int *status) {
   int st = 0;
-  pid_t pid = waitpid(-1, &st, WNOHANG);
-  if (pid <= 0)
+  pid_t got;
+  while ((got = waitpid((pid_t)pid, &st, WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (got < 0)
+    return SPOT_ENOTFOUND;
+  if (got == 0)
     return 0;
   *signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
   *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return (int)pid;
+  return (int)got;
+}
+
+/* What a child of spot__run_isolated hands back, in memory shared with the parent. */
+typedef struct isolated {
+  int returned; /* 1 once fn returned */
+  int rc;
+  size_t len;
+} isolated_t;
+
+int spot__run_isolated(int (*fn)(void *arg, void *out, size_t cap, size_t *len), void *arg, void *out, size_t cap,
+                       size_t *len, int *fn_rc, int *sig, uint64_t timeout_ns) {
+  *len = 0;
+  *fn_rc = 0;
+  *sig = 0;
+  size_t size = sizeof(isolated_t) + cap;
+  void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED)
+    return SPOT_ENOMEM;
+  isolated_t *res = mem;
+  memset(res, 0, sizeof *res);
+  fflush(NULL); /* the child must not write what this process has buffered a second time */
+  pid_t pid = fork();
+  if (pid < 0) {
+    munmap(mem, size);
+    return SPOT_EIO;
+  }
+  if (pid == 0) {
+    size_t n = 0;
+    int rc = fn(arg, (char *)mem + sizeof *res, cap, &n);
+    res->len = n <= cap ? n : cap;
+    res->rc = rc;
+    __atomic_store_n(&res->returned, 1, __ATOMIC_RELEASE);
+    _exit(0);
+  }
+  int st = 0, rc = 0;
+  uint64_t waited = 0;
+  pid_t got;
+  for (;;) {
+    got = waitpid(pid, &st, WNOHANG);
+    if (got == pid || (got < 0 && errno != EINTR))
+      break;
+    if (waited >= timeout_ns) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      rc = SPOT_ETIMEDOUT;
+      break;
+    }
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+    waited += 1000000;
+  }
+  if (rc == 0 && got == pid && WIFSIGNALED(st)) {
+    *sig = WTERMSIG(st);
+    rc = SPOT_EIO;
+  } else if (rc == 0 && !__atomic_load_n(&res->returned, __ATOMIC_ACQUIRE)) {
+    rc = SPOT_EIO; /* it exited from inside fn (an object calling exit, say) */
+  }
+  if (rc == 0) {
+    *fn_rc = res->rc;
+    *len = res->len;
+    memcpy(out, (char *)mem + sizeof *res, res->len);
+  }
+  munmap(mem, size);
+  return rc;
 }
 
 void spot__kill(int pid, int hard) {
@@ -104,10 +174,73 @@ int spot__shm_create(size_t size, int *fd, void **addr) {
   return 0;
 }
 
+void spot__shm_free(int fd, void *addr, size_t size) {
+  if (addr != NULL)
+    munmap(addr, size);
+  if (fd >= 0)
+    close(fd);
+}
+
 int spot__shm_map(int fd, size_t size, void **addr) {
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED)
     return SPOT_EIO;
   *addr = p;
   return 0;
+}
+
+int spot__capture_start(spot__capture_t *c, size_t limit) {
+  memset(c, 0, sizeof *c);
+  c->limit = limit;
+  for (int i = 0; i < 2; i++) {
+    int fd = i == 0 ? STDOUT_FILENO : STDERR_FILENO;
+    if (pipe2(c->pipe[i], O_CLOEXEC) != 0)
+      return SPOT_EIO;
+    fcntl(c->pipe[i][0], F_SETFL, O_NONBLOCK);
+    fcntl(c->pipe[i][1], F_SETFL, O_NONBLOCK);
+    fcntl(c->pipe[i][1], F_SETPIPE_SZ, (int)limit); /* rounded up to pages; the default (64 KiB) if refused */
+    fflush(i == 0 ? stdout : stderr);
+    if ((c->orig[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 || dup2(c->pipe[i][1], fd) < 0)
+      return SPOT_EIO;
+  }
+  setvbuf(stdout, NULL, _IONBF, 0); /* a full pipe drops a write at once, never a buffer held for the next run */
+  signal(SIGPIPE, SIG_IGN);
+  return 0;
+}
+
+/* Writes n bytes to fd, giving up on an error (the original stream went away). */
+static void write_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return;
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+void spot__capture_flush(spot__capture_t *c, const char *note_out, const char *note_err) {
+  fflush(stdout);
+  fflush(stderr);
+  for (int i = 0; i < 2; i++) {
+    int size = fcntl(c->pipe[i][1], F_GETPIPE_SZ);
+    size_t got = 0;
+    char buf[16384];
+    for (;;) {
+      ssize_t r = read(c->pipe[i][0], buf, sizeof buf);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        break;
+      write_all(c->orig[i], buf, (size_t)r);
+      got += (size_t)r;
+    }
+    const char *note = i == 0 ? note_out : note_err;
+    if (size > 0 && got >= (size_t)size && note)
+      write_all(c->orig[i], note, strlen(note));
+  }
+  clearerr(stdout);
+  clearerr(stderr);
 }
