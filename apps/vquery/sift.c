@@ -34,25 +34,50 @@ static int grow(fvec_t *v) {
   return 0;
 }
 
-static void root_sift(float *d) {
+/* RootSIFT in place; 0, or -1 for a descriptor with no gradient or a non-finite value (a flat patch), to drop. */
+static int root_sift(float *d) {
   double s = 0;
   for (int i = 0; i < 128; i++)
     s += fabsf(d[i]);
-  if (s <= 0)
-    return;
+  if (!(s > 0) || !isfinite(s))
+    return -1;
   for (int i = 0; i < 128; i++)
     d[i] = sqrtf(fabsf(d[i]) / (float)s);
+  return 0;
+}
+
+/* A copy of img scaled to a standard contrast (standard deviation VQ_SIFT_CONTRAST grey levels), so that the peak
+ * threshold keeps the same features in a darker or a washed-out picture. */
+#define VQ_SIFT_CONTRAST 50.0
+static float *normalised(const vq_image_t *img) {
+  size_t n = (size_t)img->w * (size_t)img->h;
+  float *px = malloc(n * sizeof *px);
+  if (!px)
+    return NULL;
+  double s = 0, s2 = 0;
+  for (size_t i = 0; i < n; i++) {
+    s += img->px[i];
+    s2 += (double)img->px[i] * img->px[i];
+  }
+  double mean = s / n, var = s2 / n - mean * mean;
+  float gain = var > 1.0 ? (float)(VQ_SIFT_CONTRAST / sqrt(var)) : 1.0f;
+  for (size_t i = 0; i < n; i++)
+    px[i] = (img->px[i] - (float)mean) * gain + 128.0f;
+  return px;
 }
 
 int vq_sift(const vq_image_t *img, const vq_sift_params_t *p, float **out, size_t *n) {
   int rc = 0;
   fvec_t v = {0};
-  VlSiftFilt *f = vl_sift_new(img->w, img->h, p->octaves, p->levels, p->first_octave);
-  if (!f)
+  float *px = normalised(img);
+  VlSiftFilt *f = px ? vl_sift_new(img->w, img->h, p->octaves, p->levels, p->first_octave) : NULL;
+  if (!f) {
+    free(px);
     return spot_fail(SPOT_ENOMEM, "no memory for SIFT on a %dx%d image", img->w, img->h);
+  }
   vl_sift_set_peak_thresh(f, p->peak_thresh);
   vl_sift_set_edge_thresh(f, p->edge_thresh);
-  for (int err = vl_sift_process_first_octave(f, img->px); err != VL_ERR_EOF; err = vl_sift_process_next_octave(f)) {
+  for (int err = vl_sift_process_first_octave(f, px); err != VL_ERR_EOF; err = vl_sift_process_next_octave(f)) {
     vl_sift_detect(f);
     const VlSiftKeypoint *kp = vl_sift_get_keypoints(f);
     int nk = vl_sift_get_nkeypoints(f);
@@ -64,8 +89,8 @@ int vq_sift(const vq_image_t *img, const vq_sift_params_t *p, float **out, size_
           goto fail;
         float *d = v.p + v.n * 128;
         vl_sift_calc_keypoint_descriptor(f, d, &kp[i], angles[a]);
-        root_sift(d);
-        v.n++;
+        if (root_sift(d) == 0)
+          v.n++;
       }
     }
   }
@@ -76,6 +101,7 @@ int vq_sift(const vq_image_t *img, const vq_sift_params_t *p, float **out, size_
     v.n = p->max_features;
   }
   vl_sift_delete(f);
+  free(px);
   if (v.n == 0) {
     free(v.p);
     v.p = NULL;
@@ -85,6 +111,7 @@ int vq_sift(const vq_image_t *img, const vq_sift_params_t *p, float **out, size_
   return 0;
 fail:
   vl_sift_delete(f);
+  free(px);
   free(v.p);
   return rc;
 }

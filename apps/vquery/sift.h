@@ -9,8 +9,9 @@
 
 #include "vquery.h"
 
-/* The detector's settings. The defaults (vq_sift_defaults) are tuned for QVGA frames: about 20 ms a frame on one
- * core, a few hundred features. */
+/* The detector's settings. The defaults (vq_sift_defaults) are tuned for QVGA frames: under 30 ms of CPU a frame on
+ * one core and 150-200 features (docs/benchmarks.md, "vquery"); lower peak thresholds added sensor-noise features and
+ * lost recall in recall_test. */
 typedef struct vq_sift_params {
   int first_octave;   /* 0: the image as it is; -1 doubles it first (more features, 4x the cost) */
   int octaves;        /* -1: as many as fit */

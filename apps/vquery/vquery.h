@@ -66,7 +66,8 @@ typedef struct vq_model {
 /* Trains a model on n image files (SIFT on each, grayscale, resized so the longer side is at most 640). */
 int vq_model_train(const char *const *paths, size_t n, uint64_t seed, vq_model_t *out);
 
-/* One query: SIFT on img, PCA, VLAD over the centres, signed square root, L2 normalisation. A frame with no SIFT
+/* One query: SIFT on img, PCA, VLAD over the centres, signed square root, L2 normalisation (of each centre's block,
+ * then of the whole). A frame with no SIFT
  * feature gives SPOT_EEMPTY (nothing to ask). Reentrant: any number of threads may describe with one model. */
 int vq_describe(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]);
 /* vq_describe of a photograph (a library entry, or an image given to `spot vquery match`): first shrunk, keeping its
