@@ -79,7 +79,7 @@ static void on_signal(int sig) {
 typedef struct device {
   /* options */
   const char *ns_dir, *listen, *advertise, *key, *aggregator, *aggregator_key, *library, *images, *camera, *dist,
-      *sampler;
+      *sampler, *start_file;
   int64_t index, interval_ms, start_ns, intervals, seed, calibrate, grace_ms, fps;
   double mu, alpha, rho, watts, unit_bits;
   int rapl, quiet;
@@ -328,7 +328,7 @@ static int interval_work(device_t *d, uint64_t k, int64_t start_ns, vq_device_re
 }
 
 static int run_intervals(device_t *d) {
-  int64_t t = d->start_ns, T = d->interval_ms * 1000000;
+  int64_t t = vq_now_ns(), T = d->interval_ms * 1000000; /* t: when the previous interval's work ended */
   for (int64_t k = 0; k < d->intervals && !stopping; k++) {
     int64_t nominal = d->start_ns + k * T;
     if (t < nominal) {
@@ -397,16 +397,35 @@ static int wait_answers(device_t *d, uint64_t *answered) {
   return 0;
 }
 
+/* --start-file: once calibrated, waits for the file to hold T0 (decimal CLOCK_REALTIME ns), which replaces
+ * --start-ns; a driver so starts the run when every device is ready, however long their start took. */
+static int wait_start_file(device_t *d) {
+  while (!stopping) {
+    FILE *f = fopen(d->start_file, "r");
+    if (f) {
+      char line[64] = "";
+      int got = fgets(line, sizeof line, f) != NULL;
+      fclose(f);
+      line[strcspn(line, "\r\n")] = '\0';
+      if (got && line[0]) /* an empty file is still being written */
+        return vq_parse_i64("--start-file's T0", line, 0, (int64_t)4e18, &d->start_ns);
+    }
+    vq_sleep_until(vq_now_ns() + 20000000, &stopping);
+  }
+  return 0;
+}
+
 static const char usage_text[] =
     "usage: spot vquery device --ns DIR --listen HOST:PORT [--advertise HOST:PORT] --key FILE --index I\n"
     "         --aggregator spot://H:P/NS/inbox [--aggregator-key FILE.pub] --library FILE.vql --images DIR\n"
-    "         [--camera synthetic|DIR] --interval-ms T --start-ns T0 --intervals K\n"
+    "         [--camera synthetic|DIR] --interval-ms T --start-ns T0 | --start-file FILE --intervals K\n"
     "         [--dist uniform|exponential|pareto --mu BITS [--alpha A] [--sampler inverse|reject]] [--fps F]\n"
     "         [--rho BITS] [--watts W] [--rapl] [--seed S] [--calibrate N] [--idle-unit-bits B] [--grace-ms MS]\n"
     "         [--quiet]\n"
     "  one device as a spot node: calibrates eps_a and eps_i, then runs K intervals of T ms from T0 (CLOCK_REALTIME\n"
     "  ns): queries from camera frames (controlled: ceil(r/8192) for r drawn from the law; without --dist: one per\n"
-    "  frame with motion at --fps), idle work for (rho - r)+ bit-equivalents, one meter record per interval\n";
+    "  frame with motion at --fps), idle work for (rho - r)+ bit-equivalents, one meter record per interval.\n"
+    "  --start-file FILE: after calibrating (its calibration record says it is ready) it waits for FILE to hold T0\n";
 
 static int fail(const char *what) {
   fprintf(stderr, "spot vquery device: %s: %s\n", what, vq_tiers_detail());
@@ -439,6 +458,7 @@ int vq_cmd_device(int argc, char **argv) {
       {"--camera", VQ_OPT_STR, &d.camera, 0, 0},
       {"--interval-ms", VQ_OPT_I64, &d.interval_ms, 1, 1e9},
       {"--start-ns", VQ_OPT_I64, &d.start_ns, 0, 4e18},
+      {"--start-file", VQ_OPT_STR, &d.start_file, 0, 0},
       {"--intervals", VQ_OPT_I64, &d.intervals, 0, 1e9},
       {"--dist", VQ_OPT_STR, &d.dist, 0, 0},
       {"--mu", VQ_OPT_DBL, &d.mu, 0, 1e15},
@@ -545,6 +565,10 @@ int vq_cmd_device(int argc, char **argv) {
   }
   if (calibrate(&d) != 0) {
     fail("calibration");
+    goto out;
+  }
+  if (d.start_file && wait_start_file(&d) != 0) {
+    fail("--start-file");
     goto out;
   }
   if (run_intervals(&d) != 0) {
