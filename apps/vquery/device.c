@@ -208,7 +208,9 @@ static int put_local(device_t *d, const char *log, const void *rec, size_t len) 
   return rc ? vq_tiers_spot_fail(rc, log) : 0;
 }
 
-/* Calibration: N active frames (a query without the put) and N idle units, on the thread CPU clock. */
+/* Calibration: N active frames (a query without the put), each followed by CALIB_IDLE_PER_ACTIVE idle units, on
+ * the thread CPU clock. */
+#define CALIB_IDLE_PER_ACTIVE 8
 static int calibrate(device_t *d) {
   vq_calib_rec_t c;
   memset(&c, 0, sizeof c);
@@ -222,26 +224,27 @@ static int calibrate(device_t *d) {
   int rc = capture(d, &truth), moved; /* a previous frame for motion detection */
   double act_j = 0, idle_j = 0, cap_s = 0, mot_s = 0;
   vq_query_rec_t q;
+  /* active frames and idle units interleaved, so that both see the same machine and the same stretch of the
+   * camera's film as a run does (a query's cost depends on what the frame shows) */
   for (int64_t i = 0; rc == 0 && i < d->calibrate && !stopping; i++) {
-    vq_mark_t a, b;
+    vq_mark_t a, b, e;
     vq_meter_mark(&d->meter, &a);
     rc = make_query(d, &q, &frames, &moving);
     vq_meter_mark(&d->meter, &b);
     c.active_cpu_s += vq_meter_cpu(&a, &b);
     act_j += vq_meter_energy(&d->meter, &a, &b);
     c.active_frames++;
-  }
-  for (int64_t i = 0; rc == 0 && i < d->calibrate && !stopping; i++) {
-    vq_mark_t a, b, e;
-    vq_meter_mark(&d->meter, &a);
-    rc = capture(d, &truth);
-    vq_meter_mark(&d->meter, &b);
-    motion(d, 1.0, &moved);
-    vq_meter_mark(&d->meter, &e);
-    cap_s += vq_meter_cpu(&a, &b);
-    mot_s += vq_meter_cpu(&b, &e);
-    idle_j += vq_meter_energy(&d->meter, &a, &e);
-    c.idle_units++;
+    for (int u = 0; rc == 0 && u < CALIB_IDLE_PER_ACTIVE; u++) {
+      vq_meter_mark(&d->meter, &a);
+      rc = capture(d, &truth);
+      vq_meter_mark(&d->meter, &b);
+      motion(d, 1.0, &moved);
+      vq_meter_mark(&d->meter, &e);
+      cap_s += vq_meter_cpu(&a, &b);
+      mot_s += vq_meter_cpu(&b, &e);
+      idle_j += vq_meter_energy(&d->meter, &a, &e);
+      c.idle_units++;
+    }
   }
   if (rc != 0)
     return rc;
@@ -439,7 +442,7 @@ int vq_cmd_device(int argc, char **argv) {
   d.interval_ms = 1000;
   d.intervals = 10;
   d.watts = 2.0;
-  d.calibrate = 10;
+  d.calibrate = 20;
   d.grace_ms = 3000;
   d.fps = 5;
   d.unit_bits = 1024;
