@@ -8,8 +8,8 @@
  * a vq_upload_rec_t to `uploaded` (synchronously): its durable position, from which a restarted aggregator resumes.
  * A cloud that does not answer (down, restarting) makes it retry the whole interval's upload with back-off until the
  * run's end plus --retry-ms; nothing the inbox acknowledged is lost, and the repository may get duplicates.
- * After the last interval it waits --tail-ms for queries still on their way (devices whose last interval overran)
- * and uploads them as one more batch, numbered K.
+ * After the last interval it waits until the inbox was quiet for --tail-ms, for queries still on their way (devices
+ * whose last interval overran, or that started late), and uploads them as one more batch, numbered K.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -146,10 +146,17 @@ static int run(aggregator_t *a) {
   }
   if (k > a->intervals)
     return 0; /* the tail was uploaded by an earlier run */
-  /* the tail: queries still on their way after the last interval's upload */
-  vq_sleep_until(vq_now_ns() + a->tail_ms * 1000000, &stopping);
-  uint64_t latest = 0;
-  spot_log_latest(a->inbox, &latest);
+  /* the tail: queries still on their way after the last interval's upload, until the inbox was quiet for
+   * --tail-ms (and at most until the deadline) */
+  uint64_t latest = 0, seen = 0;
+  spot_log_latest(a->inbox, &seen);
+  for (;;) {
+    vq_sleep_until(vq_now_ns() + a->tail_ms * 1000000, &stopping);
+    spot_log_latest(a->inbox, &latest);
+    if (latest == seen || stopping || vq_now_ns() >= deadline)
+      break;
+    seen = latest;
+  }
   if (a->pos.version && latest > a->pos.inbox_last)
     return upload(a, (uint64_t)a->intervals, deadline);
   return 0;
@@ -161,7 +168,8 @@ static const char usage_text[] =
     "         [--timeout-ms MS] [--quiet]\n"
     "  the edge node: devices put queries to its inbox; after each interval it uploads them to the cloud's\n"
     "  repository with one batch (handler vq_interval), retrying a cloud that does not answer until the run's end\n"
-    "  plus --retry-ms (default 30000); it resumes after its last recorded upload\n";
+    "  plus --retry-ms (default 30000); it resumes after its last recorded upload. After the last interval it\n"
+    "  uploads what arrives until the inbox was quiet for --tail-ms (default min(T, 1000)) as a batch numbered K\n";
 
 static int fail(const char *what) {
   fprintf(stderr, "spot vquery aggregator: %s: %s\n", what, vq_tiers_detail());

@@ -79,7 +79,7 @@ static void on_signal(int sig) {
 typedef struct device {
   /* options */
   const char *ns_dir, *listen, *advertise, *key, *aggregator, *aggregator_key, *library, *images, *camera, *dist,
-      *sampler;
+      *sampler, *start_file;
   int64_t index, interval_ms, start_ns, intervals, seed, calibrate, grace_ms, fps;
   double mu, alpha, rho, watts, unit_bits;
   int rapl, quiet;
@@ -208,7 +208,9 @@ static int put_local(device_t *d, const char *log, const void *rec, size_t len) 
   return rc ? vq_tiers_spot_fail(rc, log) : 0;
 }
 
-/* Calibration: N active frames (a query without the put) and N idle units, on the thread CPU clock. */
+/* Calibration: N active frames (a query without the put), each followed by CALIB_IDLE_PER_ACTIVE idle units, on
+ * the thread CPU clock. */
+#define CALIB_IDLE_PER_ACTIVE 8
 static int calibrate(device_t *d) {
   vq_calib_rec_t c;
   memset(&c, 0, sizeof c);
@@ -222,26 +224,27 @@ static int calibrate(device_t *d) {
   int rc = capture(d, &truth), moved; /* a previous frame for motion detection */
   double act_j = 0, idle_j = 0, cap_s = 0, mot_s = 0;
   vq_query_rec_t q;
+  /* active frames and idle units interleaved, so that both see the same machine and the same stretch of the
+   * camera's film as a run does (a query's cost depends on what the frame shows) */
   for (int64_t i = 0; rc == 0 && i < d->calibrate && !stopping; i++) {
-    vq_mark_t a, b;
+    vq_mark_t a, b, e;
     vq_meter_mark(&d->meter, &a);
     rc = make_query(d, &q, &frames, &moving);
     vq_meter_mark(&d->meter, &b);
     c.active_cpu_s += vq_meter_cpu(&a, &b);
     act_j += vq_meter_energy(&d->meter, &a, &b);
     c.active_frames++;
-  }
-  for (int64_t i = 0; rc == 0 && i < d->calibrate && !stopping; i++) {
-    vq_mark_t a, b, e;
-    vq_meter_mark(&d->meter, &a);
-    rc = capture(d, &truth);
-    vq_meter_mark(&d->meter, &b);
-    motion(d, 1.0, &moved);
-    vq_meter_mark(&d->meter, &e);
-    cap_s += vq_meter_cpu(&a, &b);
-    mot_s += vq_meter_cpu(&b, &e);
-    idle_j += vq_meter_energy(&d->meter, &a, &e);
-    c.idle_units++;
+    for (int u = 0; rc == 0 && u < CALIB_IDLE_PER_ACTIVE; u++) {
+      vq_meter_mark(&d->meter, &a);
+      rc = capture(d, &truth);
+      vq_meter_mark(&d->meter, &b);
+      motion(d, 1.0, &moved);
+      vq_meter_mark(&d->meter, &e);
+      cap_s += vq_meter_cpu(&a, &b);
+      mot_s += vq_meter_cpu(&b, &e);
+      idle_j += vq_meter_energy(&d->meter, &a, &e);
+      c.idle_units++;
+    }
   }
   if (rc != 0)
     return rc;
@@ -328,7 +331,7 @@ static int interval_work(device_t *d, uint64_t k, int64_t start_ns, vq_device_re
 }
 
 static int run_intervals(device_t *d) {
-  int64_t t = d->start_ns, T = d->interval_ms * 1000000;
+  int64_t t = vq_now_ns(), T = d->interval_ms * 1000000; /* t: when the previous interval's work ended */
   for (int64_t k = 0; k < d->intervals && !stopping; k++) {
     int64_t nominal = d->start_ns + k * T;
     if (t < nominal) {
@@ -397,16 +400,35 @@ static int wait_answers(device_t *d, uint64_t *answered) {
   return 0;
 }
 
+/* --start-file: once calibrated, waits for the file to hold T0 (decimal CLOCK_REALTIME ns), which replaces
+ * --start-ns; a driver so starts the run when every device is ready, however long their start took. */
+static int wait_start_file(device_t *d) {
+  while (!stopping) {
+    FILE *f = fopen(d->start_file, "r");
+    if (f) {
+      char line[64] = "";
+      int got = fgets(line, sizeof line, f) != NULL;
+      fclose(f);
+      line[strcspn(line, "\r\n")] = '\0';
+      if (got && line[0]) /* an empty file is still being written */
+        return vq_parse_i64("--start-file's T0", line, 0, (int64_t)4e18, &d->start_ns);
+    }
+    vq_sleep_until(vq_now_ns() + 20000000, &stopping);
+  }
+  return 0;
+}
+
 static const char usage_text[] =
     "usage: spot vquery device --ns DIR --listen HOST:PORT [--advertise HOST:PORT] --key FILE --index I\n"
     "         --aggregator spot://H:P/NS/inbox [--aggregator-key FILE.pub] --library FILE.vql --images DIR\n"
-    "         [--camera synthetic|DIR] --interval-ms T --start-ns T0 --intervals K\n"
+    "         [--camera synthetic|DIR] --interval-ms T --start-ns T0 | --start-file FILE --intervals K\n"
     "         [--dist uniform|exponential|pareto --mu BITS [--alpha A] [--sampler inverse|reject]] [--fps F]\n"
     "         [--rho BITS] [--watts W] [--rapl] [--seed S] [--calibrate N] [--idle-unit-bits B] [--grace-ms MS]\n"
     "         [--quiet]\n"
     "  one device as a spot node: calibrates eps_a and eps_i, then runs K intervals of T ms from T0 (CLOCK_REALTIME\n"
     "  ns): queries from camera frames (controlled: ceil(r/8192) for r drawn from the law; without --dist: one per\n"
-    "  frame with motion at --fps), idle work for (rho - r)+ bit-equivalents, one meter record per interval\n";
+    "  frame with motion at --fps), idle work for (rho - r)+ bit-equivalents, one meter record per interval.\n"
+    "  --start-file FILE: after calibrating (its calibration record says it is ready) it waits for FILE to hold T0\n";
 
 static int fail(const char *what) {
   fprintf(stderr, "spot vquery device: %s: %s\n", what, vq_tiers_detail());
@@ -420,7 +442,7 @@ int vq_cmd_device(int argc, char **argv) {
   d.interval_ms = 1000;
   d.intervals = 10;
   d.watts = 2.0;
-  d.calibrate = 10;
+  d.calibrate = 20;
   d.grace_ms = 3000;
   d.fps = 5;
   d.unit_bits = 1024;
@@ -439,6 +461,7 @@ int vq_cmd_device(int argc, char **argv) {
       {"--camera", VQ_OPT_STR, &d.camera, 0, 0},
       {"--interval-ms", VQ_OPT_I64, &d.interval_ms, 1, 1e9},
       {"--start-ns", VQ_OPT_I64, &d.start_ns, 0, 4e18},
+      {"--start-file", VQ_OPT_STR, &d.start_file, 0, 0},
       {"--intervals", VQ_OPT_I64, &d.intervals, 0, 1e9},
       {"--dist", VQ_OPT_STR, &d.dist, 0, 0},
       {"--mu", VQ_OPT_DBL, &d.mu, 0, 1e15},
@@ -545,6 +568,10 @@ int vq_cmd_device(int argc, char **argv) {
   }
   if (calibrate(&d) != 0) {
     fail("calibration");
+    goto out;
+  }
+  if (d.start_file && wait_start_file(&d) != 0) {
+    fail("--start-file");
     goto out;
   }
   if (run_intervals(&d) != 0) {

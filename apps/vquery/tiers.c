@@ -26,7 +26,7 @@ int vq_tiers_fail(int rc, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(detail, sizeof detail, fmt, ap);
   va_end(ap);
-  return rc;
+  return spot_fail(rc, "%s", detail); /* spot_errdetail() says the same, until the next spot call */
 }
 
 int vq_tiers_spot_fail(int rc, const char *what) {

@@ -344,7 +344,8 @@ int vq_aggregator_setup(const char *dir);
 int vq_cloud_setup(const char *dir, const vq_cloud_config_t *cfg, const char *handler_so);
 
 /* The detail line of the last failing vq_*_setup on this thread ("" if none): spot's own (spot_errdetail) when a
- * spot call failed, else what the application found. Valid until the next failing call on the thread. */
+ * spot call failed, else what the application found. Valid until the next failing call on the thread (unlike
+ * spot_errdetail, which also says it until the next spot call). */
 const char *vq_tiers_detail(void);
 
 #endif

@@ -183,7 +183,18 @@ static int wait_exit(pid_t *pid, int limit_s) {
   return -1;
 }
 
-/* Reads every element of log `name` of namespace dir into a malloc'd array: *n elements of size bytes. */
+/* What read_all returned, freed at the next run and at exit (a failed CHECK returns early). */
+static void *reads[16];
+static int nreads;
+
+static void free_reads(void) {
+  for (int i = 0; i < nreads; i++)
+    free(reads[i]);
+  nreads = 0;
+}
+
+/* Reads every element of log `name` of namespace dir into an array (freed by free_reads): *n elements of size
+ * bytes. */
 static void *read_all(const char *dir, const char *name, size_t size, uint64_t *n) {
   spot_ns_t *ns;
   *n = 0;
@@ -202,10 +213,42 @@ static void *read_all(const char *dir, const char *name, size_t size, uint64_t *
   }
   spot_ns_close(ns);
   *n = latest;
+  if (out && nreads < 16)
+    reads[nreads++] = out;
   return out;
 }
 
-#define T_MS 1500
+/* A small library: the LIB_PHOTOS smallest photographs of scripts/vquery-data.sh (linked into images; small files
+ * decode fast under ASan) and a model trained on its TRAIN_IMAGES smallest training images. 0, or -1 with a line saying what failed (a missing package
+ * names the script that installs it). */
+#define LIB_PHOTOS 4
+#define TRAIN_IMAGES 3
+static int make_library(const char *lib, const char *images) {
+  static char made_lib[4400], made_images[4400]; /* one library for every test of the run */
+  char out[8192], err[8192];
+  if (made_lib[0]) {
+    return spot_test_sh(out, sizeof out, err, sizeof err, "cp %s %s && ln -s %s %s", made_lib, lib, made_images,
+                        images) == 0 ? 0 : -1;
+  }
+  int rc = spot_test_sh(out, sizeof out, err, sizeof err,
+                        "VQ_DATA_NO_INSTALL=1 bash %s/scripts/vquery-data.sh %s/data && mkdir -p %s %s/train && "
+                        "cd %s/data/library && for f in $(ls -LrS | head -%d); do ln -s \"$PWD/$f\" %s/; done && "
+                        "cd %s/data/train && for f in $(ls -LrS | head -%d); do ln -s \"$PWD/$f\" %s/train/; done && "
+                        "%s library build --train %s/train --images %s --out %s",
+                        env("SPOT_SRC"), root, images, root, root, LIB_PHOTOS, images, root, TRAIN_IMAGES, root,
+                        env("VQ_BIN"), root, images, lib);
+  if (rc == 0) {
+    snprintf(made_lib, sizeof made_lib, "%s", lib);
+    snprintf(made_images, sizeof made_images, "%s", images);
+  }
+  if (rc != 0)
+    fprintf(stderr, "  making the test library failed (the photographs come from scripts/vquery-data.sh; run it "
+                    "as root once to install their packages): %s%s\n",
+            out, err);
+  return rc == 0 ? 0 : -1;
+}
+
+#define T_MS 1000
 #define MU 8192.0
 #define RHO 12288.0
 #define SEED 4 /* draws 1, 2, 1, 1 queries: the autoscaler goes idle, idle, active, idle */
@@ -243,15 +286,19 @@ static uint64_t log_latest(const char *dir, const char *name) {
  * file). */
 static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
   static int registered;
-  if (!registered++)
+  if (!registered++) {
     atexit(stop_all);
+    atexit(free_reads);
+  }
   stop_all(); /* what a failed test left running */
+  free_reads();
   snprintf(root, sizeof root, "%s", spot_test_dir(tag));
   char cmd[8192], out[8192], err[8192], lib[4400], images[4400];
-  /* the library: a few photographs (scripts/vquery-data.sh) */
   snprintf(lib, sizeof lib, "%s/test.vql", root);
   snprintf(images, sizeof images, "%s/images", root);
-  CHECK_EQ(write_file(lib, "5\n"), 0);
+  int64_t t_lib = now_ns();
+  CHECK_EQ(make_library(lib, images), 0);
+  printf("  library ready in %.1f s\n", (now_ns() - t_lib) / 1e9);
   for (int i = 0; i < NODES; i++) {
     ports[i] = 23000 + (int)(getpid() % 8000) + i * 11 + kill_cloud * 3 + real * 5;
     snprintf(dirs[i], sizeof dirs[i], "%s/%s", root, names[i]);
@@ -293,8 +340,8 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
   }
   start_cloud();
   char t0[32], cloud_url[128], inbox_url[128], interval[16], intervals[16], mu[32], rho[32], seed[16];
-  int64_t start = now_ns() + 2500000000ll; /* calibration comes first */
-  snprintf(t0, sizeof t0, "%lld", (long long)start);
+  char start_file[4400], tmp[4500];
+  snprintf(start_file, sizeof start_file, "%s/start-ns", root);
   snprintf(cloud_url, sizeof cloud_url, "spot://127.0.0.1:%d/cloud", ports[CLOUD]);
   snprintf(inbox_url, sizeof inbox_url, "spot://127.0.0.1:%d/agg/inbox", ports[AGG]);
   snprintf(interval, sizeof interval, "%d", T_MS);
@@ -302,20 +349,14 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
   snprintf(mu, sizeof mu, "%.0f", MU);
   snprintf(rho, sizeof rho, "%.0f", RHO);
   snprintf(seed, sizeof seed, "%d", SEED);
-  pids[AGG] = fork();
-  if (pids[AGG] == 0) {
-    execl(env("VQ_BIN"), "spot-vquery", "aggregator", "--ns", dirs[AGG], "--listen", listen[AGG], "--key", key[AGG],
-          "--cloud", cloud_url, "--cloud-key", pub[CLOUD], "--interval-ms", interval, "--start-ns", t0,
-          "--intervals", intervals, "--tail-ms", "300", "--timeout-ms", "500", "--quiet", (char *)NULL);
-    _exit(127);
-  }
   pids[DEV] = fork();
   if (pids[DEV] == 0) {
     const char *args[64] = {"spot-vquery", "device", "--ns", dirs[DEV], "--listen", listen[DEV], "--key", key[DEV],
                             "--index", "0", "--aggregator", inbox_url, "--aggregator-key", pub[AGG], "--library", lib,
-                            "--images", images, "--interval-ms", interval, "--start-ns", t0, "--intervals",
-                            intervals, "--rho", rho, "--seed", seed, "--calibrate", "2", "--grace-ms", "20000",
-                            "--quiet"};
+                            "--images", images, "--interval-ms", interval, "--start-file", start_file,
+                            "--intervals", intervals, "--rho", rho, "--seed", seed, "--calibrate", "2", "--grace-ms",
+                            "20000", getenv("VQ_TEST_VERBOSE") ? "--seed" : "--quiet",
+                            getenv("VQ_TEST_VERBOSE") ? seed : NULL};
     int n = 0;
     while (args[n])
       n++;
@@ -323,6 +364,25 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
     for (const char **a = real ? motion : law; *a; a++)
       args[n++] = *a;
     execv(env("VQ_BIN"), (char *const *)args);
+    _exit(127);
+  }
+  /* the run starts once the device is calibrated (however long a loaded machine or ASan made that) */
+  int64_t launched = now_ns();
+  for (int i = 0; i < 1800 && log_latest(dirs[DEV], VQ_LOG_CALIB) == 0 && waitpid(pids[DEV], NULL, WNOHANG) == 0; i++)
+    usleep(50000);
+  CHECK(log_latest(dirs[DEV], VQ_LOG_CALIB) > 0);
+  int64_t start = now_ns() + 500000000ll;
+  printf("  the device was ready (calibrated) %.1f s after its launch\n", (start - 500000000ll - launched) / 1e9);
+  char line[40];
+  snprintf(t0, sizeof t0, "%lld", (long long)start);
+  snprintf(line, sizeof line, "%s\n", t0);
+  snprintf(tmp, sizeof tmp, "%s.tmp", start_file);
+  CHECK(write_file(tmp, line) == 0 && rename(tmp, start_file) == 0);
+  pids[AGG] = fork();
+  if (pids[AGG] == 0) {
+    execl(env("VQ_BIN"), "spot-vquery", "aggregator", "--ns", dirs[AGG], "--listen", listen[AGG], "--key", key[AGG],
+          "--cloud", cloud_url, "--cloud-key", pub[CLOUD], "--interval-ms", interval, "--start-ns", t0,
+          "--intervals", intervals, "--tail-ms", "1000", "--timeout-ms", "500", "--quiet", (char *)NULL);
     _exit(127);
   }
   if (kill_cloud) {
@@ -358,6 +418,8 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
   vq_volume_t law;
   if (ok)
     ok = vq_volume_init(&law, "uniform", MU, 0, NULL, SEED, 0) == 0;
+  if (ok && nm > 0)
+    printf("  the device began interval 0 %.0f ms after its start time\n", (m[0].start_ns - start) / 1e6);
   int meter_ok = ok && nm == (uint64_t)k_n && nc == 1 && c[0].eps_a > 0 && c[0].eps_i > 0 && c[0].idle_cpu_s > 0;
   uint32_t total = 0;
   for (uint64_t k = 0; meter_ok && k < nm; k++) {
@@ -417,12 +479,7 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
     printf("  the cloud was killed and restarted: %u interval upload(s) retried\n", retried);
     CHECK(retried > 0);
   }
-  free(m);
-  free(c);
-  free(q);
-  free(l);
-  free(b);
-  free(u);
+  free_reads();
 }
 
 static void test_three_tiers(void) { run_tiers("vq-tiers", 3, 0, 0); }
