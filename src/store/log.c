@@ -374,9 +374,10 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     memcpy(d, data, len);
   if (len < log->elem_size)
     memset(d + len, 0, log->elem_size - len);
-  atomic_store_explicit(spot__slot_word(slot),
-                        spot__word(spot__slot_crc_finish(dcrc, s) ^ spot__mark_code(s, pending), pending),
-                        memory_order_relaxed);
+  uint32_t crc = spot__slot_crc_finish(dcrc, s);
+  if (pending)
+    crc ^= spot__mark_code(s, pending);
+  atomic_store_explicit(spot__slot_word(slot), spot__word(crc, pending), memory_order_relaxed);
   atomic_store_explicit((_Atomic uint64_t *)&slot->seq, s, memory_order_release);
   atomic_store_explicit((_Atomic uint64_t *)&h->next, s + 1, memory_order_release);
   spot__pmutex_unlock(h->mutex);
@@ -587,7 +588,8 @@ int spot_log_read(spot_log_t *log, uint64_t seq, void *buf, size_t cap) {
   if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_relaxed) != seq)
     goto expired; /* overwritten while we copied */
   /* Data that fits its crc is served even when the mark does not (spot__slot_check's 2): the data is intact. */
-  if (spot__slot_check(seq, spot__slot_crc(seq, buf, log->elem_size), (uint32_t)w, (uint32_t)(w >> 32), NULL) == 0)
+  uint32_t dcrc = spot__slot_crc(seq, buf, log->elem_size);
+  if (w != spot__word(dcrc, 0) && spot__slot_check(seq, dcrc, (uint32_t)w, (uint32_t)(w >> 32), NULL) == 0)
     goto damaged;
   return 0;
 damaged:
