@@ -7,6 +7,7 @@
 #define SPOT_H
 
 #include "spot/error.h"
+#include "spot/events.h"
 #include "spot/io.h"
 #include "spot/handler.h"
 #include "spot/log.h"

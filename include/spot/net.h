@@ -80,9 +80,9 @@ int spot_remote_put_result(spot_remote_t *r, const char *url, uint64_t *ticket, 
 int spot_remote_latest(spot_remote_t *r, const char *url, uint64_t *seq);
 int spot_remote_info(spot_remote_t *r, const char *url, spot_log_info_t *out);
 int spot_remote_create(spot_remote_t *r, const char *url, const spot_log_config_t *cfg);
-/* Reads up to max events (256-byte records, core/event.h) of the node's event log named by url
- * (spot://host:port/namespace), from event id `from` on (older ones have expired), into records (max * 256 bytes);
- * *count gets how many. Needs the get right. */
+/* Reads up to max events of the node's event log named by url (spot://host:port/namespace), from event id `from`
+ * on (older ones have expired), into records (max * SPOT_EVENT_BYTES bytes); *count gets how many. Decode each
+ * record with spot_events_decode (spot/events.h). Needs the get right. */
 int spot_remote_events(spot_remote_t *r, const char *url, uint64_t from, uint32_t max, uint8_t *records,
                        uint32_t *count);
 

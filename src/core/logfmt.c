@@ -7,7 +7,6 @@
 
 #include "core/crc32c.h"
 #include "core/error.h"
-#include "spot/log.h"
 
 uint32_t spot__slot_crc_finish(uint32_t data_crc, uint64_t seq) {
   uint8_t b[8];
@@ -63,9 +62,9 @@ int spot__hdr_check(const spot__loghdr_t *h, uint64_t file_bytes, const char *pa
                       path, h->version, SPOT__LOG_VERSION_OLDEST, SPOT__LOG_VERSION);
   if (spot__hdr_crc(h) != h->hdr_crc)
     return spot__fail(SPOT_ECORRUPT, "%s: the log header is damaged (checksum mismatch); it cannot be repaired", path);
-  if (h->header_bytes != SPOT__HDR_BYTES || h->elem_size == 0 || h->elem_size > SPOT_ELEM_MAX ||
-      h->slot_bytes != spot__slot_bytes(h->elem_size) || h->history == 0 || h->sync_mode > SPOT_SYNC_ALWAYS ||
-      h->history > (SPOT_LOG_BYTES_MAX - SPOT__HDR_BYTES) / h->slot_bytes)
+  if (h->header_bytes != SPOT__HDR_BYTES || h->elem_size == 0 || h->elem_size > SPOT__ELEM_MAX ||
+      h->slot_bytes != spot__slot_bytes(h->elem_size) || h->history == 0 || h->sync_mode > SPOT__SYNC_MODE_MAX ||
+      h->history > (SPOT__LOG_BYTES_MAX - SPOT__HDR_BYTES) / h->slot_bytes)
     return spot__fail(SPOT_ECORRUPT, "%s: the log header has impossible geometry", path);
   uint64_t want = SPOT__HDR_BYTES + h->history * h->slot_bytes;
   if (file_bytes < want)

@@ -36,6 +36,11 @@
 #define SPOT__LOST_CRASH 2u         /* tombstone mark: the element was not on disk when the machine went down */
 #define SPOT__HDR_BYTES 4096u
 #define SPOT__SLOT_HDR 16u
+/* The format's limits. The public API states the same numbers (spot/log.h: SPOT_ELEM_MAX, SPOT_LOG_BYTES_MAX,
+ * spot_sync_t); the core does not include it, and src/core/logfmt_test.c checks at compile time that they agree. */
+#define SPOT__ELEM_MAX (64u << 20)       /* largest element size */
+#define SPOT__LOG_BYTES_MAX (1ull << 40) /* largest log file */
+#define SPOT__SYNC_MODE_MAX 2u           /* sync modes are 0 (none), 1 (batch), 2 (always) */
 
 typedef struct spot__loghdr {
   /* immutable after create: covered by hdr_crc */

@@ -15,7 +15,6 @@
 #include <time.h>
 
 #include "cli.h"
-#include "dispatch/dispatch.h"
 #include "events.h"
 #include "spot.h"
 #if SPOT_HAVE_NET
@@ -88,22 +87,22 @@ void spot_cli_json_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
-void spot_cli_event_json_members(FILE *out, const spot__event_t *e) {
+void spot_cli_event_json_members(FILE *out, const spot_eventrec_t *e) {
   char node[17], when[32];
   spot_cli_node_hex(e->node, node);
   spot_cli_iso_time(e->time_ns, when);
   fprintf(out, "\"id\":%" PRIu64 ",\"type\":\"%s\",\"node\":\"%s\",\"time_ns\":%" PRIu64 ",\"time\":\"%s\",\"log\":",
-          e->id, spot__event_type_name(e->type), node, e->time_ns, when);
+          e->id, spot_events_type_name(e->type), node, e->time_ns, when);
   spot_cli_json_string(out, e->log);
   fprintf(out, ",\"seqno\":%" PRIu64 ",\"handler\":", e->seq);
   spot_cli_json_string(out, e->handler);
-  if (e->cause_node == 0 && e->cause_id == 0) {
+  if (e->cause.node == 0 && e->cause.event == 0) {
     fputs(",\"cause\":null", out);
   } else {
-    spot_cli_node_hex(e->cause_node, node);
-    fprintf(out, ",\"cause\":{\"node\":\"%s\",\"id\":%" PRIu64 "}", node, e->cause_id);
+    spot_cli_node_hex(e->cause.node, node);
+    fprintf(out, ",\"cause\":{\"node\":\"%s\",\"id\":%" PRIu64 "}", node, e->cause.event);
   }
-  if (e->type == SPOT__EV_PUT)
+  if (e->type == SPOT_EVENT_PUT)
     fputs(",\"ref\":null", out);
   else
     fprintf(out, ",\"ref\":%" PRIu64, e->ref);
@@ -161,18 +160,18 @@ static void print_header(void) {
          "CAUSE", "STATUS", "DUR_US", "REASON");
 }
 
-static void print_text(const spot__event_t *e) {
+static void print_text(const spot_eventrec_t *e) {
   char when[32], element[96], cause[48], status[16], dur[24];
   spot_cli_iso_time(e->time_ns, when);
   snprintf(element, sizeof element, "%s#%" PRIu64, e->log, e->seq);
-  if (e->cause_node == 0 && e->cause_id == 0)
+  if (e->cause.node == 0 && e->cause.event == 0)
     snprintf(cause, sizeof cause, "-");
   else
-    snprintf(cause, sizeof cause, "%016" PRIx64 ":%" PRIu64, e->cause_node, e->cause_id);
-  int ended = e->type == SPOT__EV_END || e->type == SPOT__EV_FAIL;
+    snprintf(cause, sizeof cause, "%016" PRIx64 ":%" PRIu64, e->cause.node, e->cause.event);
+  int ended = e->type == SPOT_EVENT_END || e->type == SPOT_EVENT_FAIL;
   if (!ended)
     snprintf(status, sizeof status, "-");
-  else if (e->type == SPOT__EV_END)
+  else if (e->type == SPOT_EVENT_END)
     snprintf(status, sizeof status, "ok");
   else
     snprintf(status, sizeof status, "%" PRId32, e->status);
@@ -181,21 +180,21 @@ static void print_text(const spot__event_t *e) {
   else
     snprintf(dur, sizeof dur, "-");
   printf("%8" PRIu64 "  %-27s  %-5s  %-20s  %-16s  %-26s  %6s  %10s%s%s\n", e->id, when,
-         spot__event_type_name(e->type), element, e->handler[0] ? e->handler : "-", cause, status, dur,
+         spot_events_type_name(e->type), element, e->handler[0] ? e->handler : "-", cause, status, dur,
          e->reason[0] ? "  " : "", e->reason);
 }
 
 /* Prints events next..to; *next becomes the first id not printed. Stops early (0) at an event not written yet.
  * Returns non-zero only when stdout fails. */
-static int print_range(spot_ns_t *ns, spot_log_t *log, const events_opts_t *o, uint64_t *next, uint64_t to) {
+static int print_range(spot_ns_t *ns, const events_opts_t *o, uint64_t *next, uint64_t to) {
   while (*next <= to) {
-    spot__event_t e;
-    int rc = spot__ns_event_read(ns, *next, &e);
+    spot_eventrec_t e;
+    int rc = spot_events_read(ns, *next, &e);
     if (rc == SPOT_ENOTYET)
       return 0;
     if (rc == SPOT_EEXPIRED) {
-      uint64_t earliest;
-      spot_log_earliest(log, &earliest);
+      uint64_t earliest = 0;
+      spot_events_range(ns, &earliest, NULL);
       if (earliest <= *next)
         earliest = *next + 1;
       fprintf(stderr, "spot: events %" PRIu64 " to %" PRIu64 " expired from the event log before they were read\n",
@@ -220,9 +219,7 @@ static int print_range(spot_ns_t *ns, spot_log_t *log, const events_opts_t *o, u
 }
 
 /* The first event to print: --from, else the oldest; with --limit and no --from, the newest N. */
-static uint64_t first_event(spot_log_t *log, const events_opts_t *o, uint64_t latest) {
-  uint64_t earliest;
-  spot_log_earliest(log, &earliest);
+static uint64_t first_event(uint64_t earliest, const events_opts_t *o, uint64_t latest) {
   if (earliest == 0)
     earliest = 1;
   uint64_t first = earliest;
@@ -246,7 +243,7 @@ static int stdout_gone(void) {
 }
 
 /* Prints new events as they arrive until SIGINT/SIGTERM or until stdout closes. */
-static int follow(spot_ns_t *ns, spot_log_t *log, const events_opts_t *o, uint64_t next) {
+static int follow(spot_ns_t *ns, const events_opts_t *o, uint64_t next) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;
@@ -255,14 +252,15 @@ static int follow(spot_ns_t *ns, spot_log_t *log, const events_opts_t *o, uint64
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as a failed write, and ends the follow quietly */
   while (!stop_requested && !stdout_gone()) {
-    int rc = spot_log_wait_newer(log, next - 1, FOLLOW_POLL_NS);
+    int rc = spot_events_wait(ns, next - 1, FOLLOW_POLL_NS);
     if (rc == SPOT_ETIMEDOUT)
       continue;
     if (rc != 0)
       return spot_cli_fail(rc, "cannot follow the event log");
-    uint64_t latest;
-    spot_log_latest(log, &latest);
-    if (print_range(ns, log, o, &next, latest) != 0)
+    uint64_t latest = 0;
+    if ((rc = spot_events_range(ns, NULL, &latest)) != 0)
+      return spot_cli_fail(rc, "cannot follow the event log");
+    if (print_range(ns, o, &next, latest) != 0)
       break;
   }
   return 0;
@@ -278,7 +276,7 @@ static int remote_events(const events_opts_t *o) {
   if (rc != 0)
     return spot_cli_fail(rc, "cannot set up the client");
   enum { BATCH = 512 };
-  uint8_t *recs = malloc((size_t)BATCH * SPOT__EVENT_BYTES);
+  uint8_t *recs = malloc((size_t)BATCH * SPOT_EVENT_BYTES);
   uint64_t next = o->have_from ? o->from : 1, printed = 0;
   if (!o->json)
     print_header();
@@ -286,8 +284,8 @@ static int remote_events(const events_opts_t *o) {
     uint32_t n = 0;
     rc = spot_remote_events(r, o->remote, next, BATCH, recs, &n);
     for (uint32_t k = 0; rc == 0 && k < n && !(o->have_limit && printed >= o->limit); k++) {
-      spot__event_t e;
-      if (spot__event_decode(recs + (size_t)k * SPOT__EVENT_BYTES, &e) != 0)
+      spot_eventrec_t e;
+      if (spot_events_decode(recs + (size_t)k * SPOT_EVENT_BYTES, SPOT_EVENT_BYTES, &e) != 0)
         continue;
       next = e.id + 1;
       printed++;
@@ -336,14 +334,12 @@ int spot_cli_events(int argc, char **argv, const char *ns_dir) {
   int rc = spot_ns_open(ns_dir, NULL, &ns);
   if (rc != 0)
     return spot_cli_fail(rc, "cannot open the namespace");
-  spot_log_t *log;
-  if ((rc = spot__ns_events(ns, &log)) != 0) {
+  uint64_t earliest, latest;
+  if ((rc = spot_events_range(ns, &earliest, &latest)) != 0) {
     spot_ns_close(ns);
     return spot_cli_fail(rc, "cannot open the event log");
   }
-  uint64_t latest;
-  spot_log_latest(log, &latest);
-  uint64_t next = first_event(log, &o, latest);
+  uint64_t next = first_event(earliest, &o, latest);
   uint64_t to = latest;
   if (o.have_limit && o.limit == 0)
     to = next - 1;
@@ -351,13 +347,13 @@ int spot_cli_events(int argc, char **argv, const char *ns_dir) {
     to = next + o.limit - 1; /* without --from, first_event already picked the newest N */
   if (!o.json)
     print_header();
-  rc = print_range(ns, log, &o, &next, to);
+  rc = print_range(ns, &o, &next, to);
   if (rc == 0 && fflush(stdout) != 0)
     rc = SPOT_EIO;
   if (rc == 0 && o.follow) {
     if (next <= latest)
       next = latest + 1; /* --limit ended the backlog early: follow from the newest */
-    rc = follow(ns, log, &o, next);
+    rc = follow(ns, &o, next);
     spot_ns_close(ns);
     return rc;
   }

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "dispatch/dispatch.h"
 #include "events.h"
 #include "spot.h"
 #if SPOT_HAVE_NET
@@ -29,7 +28,7 @@ typedef enum top_kind { TOP_NONE = 0, TOP_REMOTE, TOP_EXPIRED } top_kind_t;
 typedef enum trace_fmt { FMT_TEXT = 0, FMT_JSON, FMT_DOT } trace_fmt_t;
 
 typedef struct tnode {
-  spot__event_t e;
+  spot_eventrec_t e;
   size_t parent, first, last, next; /* indexes into tree.v, NONE if absent */
 } tnode_t;
 
@@ -44,7 +43,7 @@ typedef struct tree {
 
 /* ---- building the tree ---- */
 
-static int tree_add(tree_t *t, const spot__event_t *e, size_t parent) {
+static int tree_add(tree_t *t, const spot_eventrec_t *e, size_t parent) {
   if (t->n == t->cap) {
     size_t cap = t->cap ? t->cap * 2 : 64;
     tnode_t *v = realloc(t->v, cap * sizeof *v);
@@ -77,16 +76,17 @@ static size_t tree_find(const tree_t *t, uint64_t node, uint64_t id) {
 }
 
 /* The newest put event of element seq of log `log`, scanning the event log from its newest event. */
-static int find_put(spot_ns_t *ns, spot_log_t *events, const char *log, uint64_t seq, spot__event_t *out) {
+static int find_put(spot_ns_t *ns, const char *log, uint64_t seq, spot_eventrec_t *out) {
   uint64_t latest, earliest;
-  spot_log_latest(events, &latest);
-  spot_log_earliest(events, &earliest);
+  int rc = spot_events_range(ns, &earliest, &latest);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot read the event log");
   for (uint64_t id = latest; id >= earliest && id > 0; id--) {
-    spot__event_t e;
-    int rc = spot__ns_event_read(ns, id, &e);
+    spot_eventrec_t e;
+    rc = spot_events_read(ns, id, &e);
     if (rc == SPOT_EEXPIRED)
       break; /* the ring moved on while we read: everything older is gone too */
-    if (rc == 0 && e.type == SPOT__EV_PUT && e.seq == seq && strcmp(e.log, log) == 0) {
+    if (rc == 0 && e.type == SPOT_EVENT_PUT && e.seq == seq && strcmp(e.log, log) == 0) {
       *out = e;
       return 0;
     }
@@ -101,43 +101,44 @@ static int find_put(spot_ns_t *ns, spot_log_t *events, const char *log, uint64_t
 }
 
 /* Walks causes back from put to the root: the first event whose cause is outside (0,0), on another node, or gone. */
-static int find_root(spot_ns_t *ns, tree_t *t, const spot__event_t *put, spot__event_t *root) {
-  spot__event_t cur = *put;
+static int find_root(spot_ns_t *ns, tree_t *t, const spot_eventrec_t *put, spot_eventrec_t *root) {
+  spot_eventrec_t cur = *put;
   for (;;) {
-    if (cur.cause_node == 0 && cur.cause_id == 0)
+    if (cur.cause.node == 0 && cur.cause.event == 0)
       break;
-    if (cur.cause_node != t->node_id) {
+    if (cur.cause.node != t->node_id) {
       t->top = TOP_REMOTE;
       break;
     }
-    spot__event_t up;
-    int rc = cur.cause_id < cur.id ? spot__ns_event_read(ns, cur.cause_id, &up) : SPOT_ECORRUPT;
+    spot_eventrec_t up;
+    int rc = cur.cause.event < cur.id ? spot_events_read(ns, cur.cause.event, &up) : SPOT_ECORRUPT;
     if (rc == SPOT_EEXPIRED || rc == SPOT_ENOTYET || rc == SPOT_ECORRUPT) {
       t->top = TOP_EXPIRED;
       break;
     }
     if (rc != 0)
-      return spot_cli_fail(rc, "cannot read event %" PRIu64, cur.cause_id);
+      return spot_cli_fail(rc, "cannot read event %" PRIu64, cur.cause.event);
     cur = up;
   }
-  t->top_node = cur.cause_node;
-  t->top_id = cur.cause_id;
+  t->top_node = cur.cause.node;
+  t->top_id = cur.cause.event;
   *root = cur;
   return 0;
 }
 
 /* Adds the root and, in one forward scan, every event whose cause is already in the tree. */
-static int grow(spot_ns_t *ns, spot_log_t *events, tree_t *t, const spot__event_t *root) {
+static int grow(spot_ns_t *ns, tree_t *t, const spot_eventrec_t *root) {
   int rc = tree_add(t, root, NONE);
-  uint64_t latest;
-  spot_log_latest(events, &latest);
+  uint64_t latest = 0;
+  if (rc == 0)
+    rc = spot_events_range(ns, NULL, &latest);
   for (uint64_t id = root->id + 1; rc == 0 && id <= latest; id++) {
-    spot__event_t e;
-    if (spot__ns_event_read(ns, id, &e) != 0)
+    spot_eventrec_t e;
+    if (spot_events_read(ns, id, &e) != 0)
       continue; /* expired meanwhile, or damaged: not part of what we can show */
-    if (e.cause_node != t->node_id || e.cause_id < root->id || e.cause_id >= id)
+    if (e.cause.node != t->node_id || e.cause.event < root->id || e.cause.event >= id)
       continue;
-    size_t parent = tree_find(t, e.cause_node, e.cause_id);
+    size_t parent = tree_find(t, e.cause.node, e.cause.event);
     if (parent != NONE)
       rc = tree_add(t, &e, parent);
   }
@@ -157,14 +158,14 @@ static int grow_remote(tree_t *t) {
   uint8_t *recs = NULL;
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < t->n; i++) {
-    spot__event_t put = t->v[i].e;
+    spot_eventrec_t put = t->v[i].e;
     spot_url_t u;
-    if (put.type != SPOT__EV_PUT || !spot_is_remote(put.log) || spot_url_parse(put.log, &u) != 0)
+    if (put.type != SPOT_EVENT_PUT || !spot_is_remote(put.log) || spot_url_parse(put.log, &u) != 0)
       continue;
     if (r == NULL) {
       const char *to = getenv("SPOT_TIMEOUT_MS");
       if ((rc = spot_remote_new(spot_cli_key, spot_cli_node_key, to ? (uint32_t)strtoul(to, NULL, 10) : 0, &r)) != 0 ||
-          (recs = malloc((size_t)BATCH * SPOT__EVENT_BYTES)) == NULL) {
+          (recs = malloc((size_t)BATCH * SPOT_EVENT_BYTES)) == NULL) {
         rc = rc ? rc : SPOT_ENOMEM;
         break;
       }
@@ -182,20 +183,20 @@ static int grow_remote(tree_t *t) {
       if (n == 0)
         break;
       for (uint32_t k = 0; k < n && rc == 0; k++) {
-        spot__event_t e;
-        if (spot__event_decode(recs + (size_t)k * SPOT__EVENT_BYTES, &e) != 0)
+        spot_eventrec_t e;
+        if (spot_events_decode(recs + (size_t)k * SPOT_EVENT_BYTES, SPOT_EVENT_BYTES, &e) != 0)
           continue;
         from = e.id + 1;
         if (sub == NONE) {
-          if (e.type == SPOT__EV_PUT && e.seq == put.seq && strcmp(e.log, u.log) == 0 &&
-              e.cause_node == put.cause_node && e.cause_id == put.cause_id) {
+          if (e.type == SPOT_EVENT_PUT && e.seq == put.seq && strcmp(e.log, u.log) == 0 &&
+              e.cause.node == put.cause.node && e.cause.event == put.cause.event) {
             their_node = e.node;
             rc = tree_add(t, &e, i);
             sub = t->n - 1;
           }
           continue;
         }
-        size_t parent = e.cause_node == their_node ? tree_find(t, e.cause_node, e.cause_id) : NONE;
+        size_t parent = e.cause.node == their_node ? tree_find(t, e.cause.node, e.cause.event) : NONE;
         if (parent != NONE)
           rc = tree_add(t, &e, parent);
       }
@@ -210,7 +211,7 @@ static int grow_remote(tree_t *t) {
  * stderr says so. */
 static int grow_remote(tree_t *t) {
   for (size_t i = 0; i < t->n; i++)
-    if (t->v[i].e.type == SPOT__EV_PUT && spot_is_remote(t->v[i].e.log)) {
+    if (t->v[i].e.type == SPOT_EVENT_PUT && spot_is_remote(t->v[i].e.log)) {
       fprintf(stderr, "spot: the trace stops at puts to other nodes (%s): this spot was built without the network "
                       "(-DSPOT_NET=OFF)\n", t->v[i].e.log);
       break;
@@ -221,7 +222,7 @@ static int grow_remote(tree_t *t) {
 
 /* ---- text ---- */
 
-static int is_ended(const tnode_t *x) { return x->e.type == SPOT__EV_END || x->e.type == SPOT__EV_FAIL; }
+static int is_ended(const tnode_t *x) { return x->e.type == SPOT_EVENT_END || x->e.type == SPOT_EVENT_FAIL; }
 
 static int has_end(const tree_t *t, const tnode_t *x) {
   for (size_t c = x->first; c != NONE; c = t->v[c].next)
@@ -231,28 +232,28 @@ static int has_end(const tree_t *t, const tnode_t *x) {
 }
 
 static void print_text_line(const tree_t *t, const tnode_t *x, size_t depth) {
-  const spot__event_t *e = &x->e;
+  const spot_eventrec_t *e = &x->e;
   printf("%*s", (int)(depth * 2), "");
   switch (e->type) {
-  case SPOT__EV_PUT:
+  case SPOT_EVENT_PUT:
     printf("put %s#%" PRIu64, e->log, e->seq);
     if (e->handler[0])
       printf(" -> %s", e->handler);
-    if (e->cause_node == 0 && e->cause_id == 0)
+    if (e->cause.node == 0 && e->cause.event == 0)
       printf(" (external)");
     if (e->reason[0])
       printf(" (%s)", e->reason);
     break;
-  case SPOT__EV_START:
+  case SPOT_EVENT_START:
     printf("start %s", e->handler);
     if (!has_end(t, x))
       printf(" (not ended)");
     break;
-  case SPOT__EV_END:
+  case SPOT_EVENT_END:
     printf("end %s ok, %.1f us", e->handler, (double)e->duration_ns / 1e3);
     break;
   default:
-    printf("%s %s status %" PRId32 ", %.1f us", spot__event_type_name(e->type), e->handler, e->status,
+    printf("%s %s status %" PRId32 ", %.1f us", spot_events_type_name(e->type), e->handler, e->status,
            (double)e->duration_ns / 1e3);
     if (e->reason[0])
       printf(": %s", e->reason);
@@ -340,13 +341,13 @@ static void dot_text(const char *s) {
 }
 
 static void print_dot_node(const tree_t *t, const tnode_t *x) {
-  const spot__event_t *e = &x->e;
-  printf("  e%zu [label=\"%s %s#%" PRIu64, (size_t)(x - t->v), spot__event_type_name(e->type), e->log, e->seq);
+  const spot_eventrec_t *e = &x->e;
+  printf("  e%zu [label=\"%s %s#%" PRIu64, (size_t)(x - t->v), spot_events_type_name(e->type), e->log, e->seq);
   if (e->handler[0])
-    printf("\\n%s%s", e->type == SPOT__EV_PUT ? "-> " : "", e->handler);
-  if (e->type == SPOT__EV_END)
+    printf("\\n%s%s", e->type == SPOT_EVENT_PUT ? "-> " : "", e->handler);
+  if (e->type == SPOT_EVENT_END)
     printf("\\nok, %.1f us", (double)e->duration_ns / 1e3);
-  if (e->type == SPOT__EV_FAIL) {
+  if (e->type == SPOT_EVENT_FAIL) {
     printf("\\nstatus %" PRId32 ", %.1f us", e->status, (double)e->duration_ns / 1e3);
     if (e->reason[0])
       printf("\\n"), dot_text(e->reason);
@@ -354,9 +355,9 @@ static void print_dot_node(const tree_t *t, const tnode_t *x) {
   if (e->node != t->node_id)
     printf("\\nnode %016" PRIx64, e->node);
   printf("\\nevent %" PRIu64 "\"", e->id);
-  if (e->type == SPOT__EV_FAIL)
+  if (e->type == SPOT_EVENT_FAIL)
     printf(", color=red");
-  if (e->type == SPOT__EV_START)
+  if (e->type == SPOT_EVENT_START)
     printf(", style=rounded");
   if (e->id == t->traced && e->node == t->node_id)
     printf(", style=\"bold,filled\", fillcolor=lightyellow");
@@ -411,11 +412,12 @@ static int parse_trace_args(int argc, char **argv, const char **log, uint64_t *s
 /* Checks that log `name` exists and has element seq (it may have expired from the log: the events still tell). */
 static int check_element(spot_ns_t *ns, const char *name, uint64_t seq) {
   spot_log_t *log;
-  int rc = spot__ns_log(ns, name, &log);
+  int rc = spot_ns_open_log(ns, name, 0, &log, NULL);
   if (rc != 0)
     return spot_cli_fail(rc, "cannot trace %s#%" PRIu64, name, seq);
   uint64_t latest;
   spot_log_latest(log, &latest);
+  spot_log_close(log);
   if (seq > latest)
     return spot_cli_fail(0, "log %s has no element %" PRIu64 " yet (its latest is %" PRIu64 ")", name, seq, latest);
   return 0;
@@ -432,17 +434,12 @@ int spot_cli_trace(int argc, char **argv, const char *ns_dir) {
   if (rc != 0)
     return spot_cli_fail(rc, "cannot open the namespace");
   tree_t t = {.node_id = spot_ns_node_id(ns)};
-  spot_log_t *events;
-  spot__event_t put, root;
+  spot_eventrec_t put, root;
   int status = 1;
   if (check_element(ns, name, seq) != 0)
     goto done;
-  if ((rc = spot__ns_events(ns, &events)) != 0) {
-    spot_cli_fail(rc, "cannot open the event log");
-    goto done;
-  }
-  if (find_put(ns, events, name, seq, &put) != 0 || find_root(ns, &t, &put, &root) != 0 ||
-      grow(ns, events, &t, &root) != 0 || grow_remote(&t) != 0)
+  if (find_put(ns, name, seq, &put) != 0 || find_root(ns, &t, &put, &root) != 0 || grow(ns, &t, &root) != 0 ||
+      grow_remote(&t) != 0)
     goto done;
   t.traced = put.id;
   if (fmt == FMT_JSON)
