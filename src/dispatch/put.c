@@ -7,8 +7,15 @@
  * marked, in the trigger queue, which is what the node follows. The queue's append wakes a sleeping node within
  * microseconds (a futex in its mapping). Handlers' start and end events go to the event log only, which never waits,
  * so a full trigger queue can never stop the handlers that would drain it. If a crash falls between (2) and (5), the
- * node finds the marked element without a trigger when it starts and runs the handler then (pending.c), so no
- * acknowledged put is lost and no marked element blocks the ring.
+ * node finds the marked element without a trigger and runs the handler then (pending.c: at its start, and every
+ * few seconds while it runs), so no acknowledged put is lost and no marked element blocks the ring for long.
+ *
+ * Failures and retries: everything that can be checked is checked before the element is appended (the handler,
+ * the log, the event log and the trigger queue open), so a refused put wrote nothing and may be retried. Once the
+ * element is appended and as durable as the log promises, the put has happened: a failure to write its put event
+ * or its trigger (a full trigger queue, say) is not returned (a retry would store the element twice); the element
+ * stays marked and the node recovers it as above. A failed sync (step 3) is returned: the log refuses writes until
+ * reopened, and whether the element reached the disk is unknown (its mark is cleared: no handler runs for it).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -73,9 +80,10 @@ int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, cons
   int rc = 0;
   if (handler != NULL && (rc = spot__ns_handler_lookup(ns, handler, &h)) != 0)
     return rc;
-  spot_log_t *l;
-  if ((rc = spot__ns_log(ns, log, &l)) != 0)
-    return rc;
+  spot_log_t *l, *internal;
+  if ((rc = spot__ns_log(ns, log, &l)) != 0 || (rc = spot__ns_events(ns, &internal)) != 0 ||
+      (h.id != 0 && (rc = spot__ns_triggers(ns, &internal)) != 0))
+    return rc; /* before anything is written */
   spot__event_t e;
   memset(&e, 0, sizeof e);
   e.type = SPOT__EV_PUT;
@@ -100,10 +108,8 @@ int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, cons
     snprintf(e.handler, sizeof e.handler, "%s", handler);
   if ((rc = spot__ns_event(ns, &e, &e.id)) == 0 && h.id != 0)
     rc = spot__ns_trigger(ns, &e, h.id, NULL);
-  if (rc != 0) {
-    spot__log_release(l, s); /* nothing will ever run it: do not let the mark block the ring */
-    return rc;
-  }
+  if (rc != 0)
+    spot__clear_detail(); /* the put happened: its marked element is recovered by the node (see above) */
   if (seq)
     *seq = s;
   return 0;
