@@ -41,6 +41,26 @@ int spot__ns_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e);
 /* Reads event id (SPOT_EEXPIRED, SPOT_ENOTYET as spot_log_read; SPOT_ECORRUPT if it does not decode). */
 int spot__ns_event_read(spot_ns_t *ns, uint64_t id, spot__event_t *e);
 
+/* ---- a put's life (life.c) ---- */
+
+/* The context a handler's run gets (its puts record the run as their cause). */
+struct spot_ctx {
+  spot_ns_t *ns;
+  spot_cause_t cause; /* this invocation's start event */
+  const char *handler;
+};
+
+/* Appends the element of a put to l (log `log` of ns), marked with handler id hid (0: no handler, no mark, no
+ * trigger); waits for the log's durability; writes the put event (cause may be NULL) and queues the trigger. *seq
+ * (may be NULL) gets the element's number. Errors before the element is stored are returned; after it, only a
+ * failed sync is (see put.c). */
+int spot__life_put(spot_ns_t *ns, spot_log_t *l, const char *log, const void *data, size_t len, uint32_t hid,
+                   const char *handler, const spot_cause_t *cause, uint64_t *seq);
+
+/* Clears the mark of element seq of log `log` (log NULL or seq 0: none) and of trigger slot `trigger` (0: none).
+ * The only place that clears marks. */
+void spot__life_release(spot_ns_t *ns, const char *log, uint64_t seq, uint64_t trigger);
+
 /* Puts with an explicit cause (spot_put and handlers' spot_ctx_put). */
 int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
               const spot_cause_t *cause, uint64_t *seq);

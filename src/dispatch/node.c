@@ -129,11 +129,18 @@ static void *thread_main(void *arg) {
 /* ---- start and stop ---- */
 
 #define ORPHAN_GRACE_NS 2000000000ull
+#define ORPHAN_PERIOD_NS 3000000000ull
 
+/* Recovers puts cut short between their appends, at the start and then every few seconds while the node runs: a
+ * putter killed halfway (or whose trigger could not be queued) must not block the ring until the next start. */
 static void *janitor_main(void *arg) {
   spot_node_t *node = arg;
-  if (spot__node_orphans(node->ns, &node->stop, ORPHAN_GRACE_NS) != 0 && !node->opts.quiet)
-    fprintf(stderr, "spot: recovering interrupted puts: %s\n", spot_errdetail());
+  while (!atomic_load(&node->stop)) {
+    if (spot__node_orphans(node->ns, &node->stop, ORPHAN_GRACE_NS) != 0 && !node->opts.quiet)
+      fprintf(stderr, "spot: recovering interrupted puts: %s\n", spot_errdetail());
+    for (uint64_t slept = 0; slept < ORPHAN_PERIOD_NS && !atomic_load(&node->stop); slept += 10000000)
+      spot__sleep_ns(10000000);
+  }
   return NULL;
 }
 

@@ -172,7 +172,7 @@ int spot__node_orphans(spot_ns_t *ns, atomic_int *stop, uint64_t grace_ns) {
     if (hid == 0)
       continue;
     if (spot__ns_handler_by_id(ns, hid, &h) != 0) {
-      spot__log_release(l, seq); /* a handler id the registry does not know: nothing can run it */
+      spot__life_release(ns, log, seq, 0); /* a handler id the registry does not know: nothing can run it */
       continue;
     }
     spot__event_t put;
@@ -224,10 +224,7 @@ int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scann
       continue;
     }
     /* it ended, but the node died before clearing the marks */
-    spot_log_t *l;
-    if (spot__ns_log(ns, e.log, &l) == 0)
-      spot__log_release(l, e.seq);
-    spot__log_release(triggers, marked.v[i]);
+    spot__life_release(ns, e.log, e.seq, marked.v[i]);
   }
 
   /* nothing of an earlier run is running now */

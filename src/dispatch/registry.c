@@ -356,10 +356,13 @@ int spot__ns_install_object(spot_ns_t *ns, const char *stem, const void *bytes, 
     return spot__fail(rc, "cannot write the handler object %s: %s", path, spot_strerror(rc));
   int found = 0;
   rc = probe_object(path, stem, names, cap, &found);
+  int registered = 0;
   for (int i = 0; rc == 0 && i < found; i++)
-    rc = spot_ns_register_handler(ns, names[i], file);
+    if ((rc = spot_ns_register_handler(ns, names[i], file)) == 0)
+      registered++;
   if (rc != 0) {
-    spot_io_posix()->remove(spot_io_posix(), path);
+    if (registered == 0) /* else names point at it already: it stays (the rest can be registered again) */
+      spot_io_posix()->remove(spot_io_posix(), path);
     return rc;
   }
   *n = found;

@@ -1,0 +1,247 @@
+/*
+ * life.c: the life of a put that names a handler, in one place: mark, trigger, claim, start, end (or fail),
+ * release. Every other dispatch file goes through the functions here; spot__life_release is the only code that
+ * clears a mark.
+ *
+ *   mark     spot__life_put appends the element marked with the handler id (the ring keeps it), waits for the
+ *            log's durability, writes the put event and queues a marked trigger (the node follows the queue);
+ *   claim    a run checks that the element's mark names its handler (else the trigger is stale) and sets the
+ *            mark's running bit (a second trigger for the element is skipped);
+ *   start    the start event, then the handler on a private copy of the element;
+ *   end      the end or fail event (spot__invoke_failed for a run that could not start or whose worker died,
+ *            which writes nothing if the run had ended);
+ *   release  the element's mark and the trigger's, after the end event: a crash in between reruns the handler
+ *            (at least once), and the restart scan (pending.c) finds the end event and only releases.
+ * What a crash interrupts is finished by pending.c: marked triggers are rerun, marked elements without a
+ * trigger (orphans) get one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "dispatch/dispatch.h"
+#include "store/store.h"
+
+/* ---- the records of a put's life: events and triggers ---- */
+
+int spot__ns_event(spot_ns_t *ns, spot__event_t *e, uint64_t *id) {
+  spot_log_t *events;
+  int rc = spot__ns_events(ns, &events);
+  if (rc != 0)
+    return rc;
+  e->node = ns->node_id;
+  if (e->time_ns == 0)
+    e->time_ns = spot__wall_ns();
+  uint8_t rec[SPOT__EVENT_BYTES];
+  spot__event_encode(e, rec);
+  return spot_log_append_async(events, rec, sizeof rec, id);
+}
+
+static int read_record(spot_ns_t *ns, spot_log_t *log, const char *what, uint64_t seq, spot__event_t *e) {
+  uint8_t rec[SPOT__EVENT_BYTES];
+  int rc = spot_log_read(log, seq, rec, sizeof rec);
+  if (rc == 0 && (rc = spot__event_decode(rec, e)) != 0)
+    rc = spot__fail(rc, "%s %llu of %s does not decode", what, (unsigned long long)seq, ns->dir);
+  return rc;
+}
+
+int spot__ns_event_read(spot_ns_t *ns, uint64_t id, spot__event_t *e) {
+  spot_log_t *events;
+  int rc = spot__ns_events(ns, &events);
+  if (rc == 0 && (rc = read_record(ns, events, "event", id, e)) == 0)
+    e->id = id;
+  return rc;
+}
+
+int spot__ns_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint64_t *slot) {
+  spot_log_t *triggers;
+  int rc = spot__ns_triggers(ns, &triggers);
+  if (rc != 0)
+    return rc;
+  uint8_t rec[SPOT__EVENT_BYTES];
+  spot__event_encode(e, rec);
+  return spot__log_append_pending(triggers, rec, sizeof rec, hid, slot);
+}
+
+int spot__ns_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e) {
+  spot_log_t *triggers;
+  int rc = spot__ns_triggers(ns, &triggers);
+  if (rc == 0 && (rc = read_record(ns, triggers, "trigger", tseq, e)) == 0)
+    e->trigger = tseq;
+  return rc;
+}
+
+/* ---- marks ---- */
+
+void spot__life_release(spot_ns_t *ns, const char *log, uint64_t seq, uint64_t trigger) {
+  spot_log_t *l, *triggers;
+  if (log != NULL && seq != 0 && spot__ns_log(ns, log, &l) == 0)
+    spot__log_release(l, seq);
+  if (trigger != 0 && spot__ns_triggers(ns, &triggers) == 0)
+    spot__log_release(triggers, trigger);
+}
+
+/* ---- mark and trigger ---- */
+
+int spot__life_put(spot_ns_t *ns, spot_log_t *l, const char *log, const void *data, size_t len, uint32_t hid,
+                   const char *handler, const spot_cause_t *cause, uint64_t *seq) {
+  int rc;
+  spot__event_t e;
+  memset(&e, 0, sizeof e);
+  e.type = SPOT__EV_PUT;
+  e.time_ns = spot__wall_ns(); /* the put's start: put-to-handler latency is measured from here */
+  uint64_t s;
+  if ((rc = spot__log_append_pending(l, data, len, hid, &s)) != 0)
+    return rc;
+  spot_log_info_t info;
+  spot_log_info(l, &info);
+  if (info.sync != SPOT_SYNC_NONE && (rc = spot_log_wait_durable(l, s)) != 0) {
+    spot__life_release(ns, log, s, 0);
+    return rc;
+  }
+  if (cause) {
+    e.cause_node = cause->node;
+    e.cause_id = cause->event;
+  }
+  e.seq = s;
+  e.handler_id = hid;
+  snprintf(e.log, sizeof e.log, "%s", log);
+  if (handler)
+    snprintf(e.handler, sizeof e.handler, "%s", handler);
+  if ((rc = spot__ns_event(ns, &e, &e.id)) == 0 && hid != 0)
+    rc = spot__ns_trigger(ns, &e, hid, NULL);
+  if (rc != 0)
+    spot__clear_detail(); /* the put happened: its marked element is recovered by the node (put.c) */
+  if (seq)
+    *seq = s;
+  return 0;
+}
+
+/* ---- claim, start, end, release ---- */
+
+#define ENDED_SCAN_MAX (1u << 20) /* events looked at for an end of a run whose worker died */
+
+/* 1 if the event log has an end or fail event for put event `put` after event `from`. */
+static int has_ended(spot_ns_t *ns, const spot__event_t *put, uint64_t from) {
+  spot_log_t *events;
+  uint64_t lo, hi;
+  if (spot__ns_events(ns, &events) != 0 || spot_log_earliest(events, &lo) != 0 || spot_log_latest(events, &hi) != 0)
+    return 0;
+  if (from < lo)
+    from = lo;
+  if (hi > from + ENDED_SCAN_MAX)
+    from = hi - ENDED_SCAN_MAX;
+  for (uint64_t id = from; lo && id <= hi; id++) {
+    spot__event_t e;
+    if (spot__ns_event_read(ns, id, &e) == 0 && (e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL) &&
+        e.ref == put->id && e.seq == put->seq && strcmp(e.log, put->log) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_id, int status, const char *reason,
+                        uint64_t duration_ns) {
+  if (put->id && has_ended(ns, put, (start_id ? start_id : put->id) + 1)) {
+    spot__life_release(ns, put->log, put->seq, put->trigger); /* it ended just before its worker died: finish what the run could not */
+    return 0;
+  }
+  spot__event_t f;
+  memset(&f, 0, sizeof f);
+  f.type = SPOT__EV_FAIL;
+  f.status = status;
+  f.cause_node = ns->node_id;
+  f.cause_id = start_id ? start_id : put->id;
+  f.ref = put->id;
+  f.seq = put->seq;
+  f.handler_id = put->handler_id;
+  f.time_ns = spot__wall_ns();
+  f.duration_ns = duration_ns;
+  memcpy(f.log, put->log, sizeof f.log);
+  memcpy(f.handler, put->handler, sizeof f.handler);
+  snprintf(f.reason, sizeof f.reason, "%s", reason);
+  int rc = spot__ns_event(ns, &f, NULL);
+  spot__life_release(ns, put->log, put->seq, put->trigger);
+  return rc ? rc : 1;
+}
+
+/* Claims the element of put for this run. 0: run it. Otherwise it ended already or runs elsewhere (a second trigger
+ * for the same element, as a node restart may make): this trigger is released and nothing runs. */
+static int claim(spot_ns_t *ns, const spot__event_t *put) {
+  spot_log_t *l;
+  if (spot__ns_log(ns, put->log, &l) != 0)
+    return 0; /* the run itself reports the log's error */
+  /* a trigger names its element and handler: if the element's mark names another handler, the trigger is stale
+   * (a none trigger queue that kept a trigger whose element a power cut took, the number then given again) */
+  uint32_t mark = spot__log_pending(l, put->seq) & ~SPOT__MARK_RUNNING;
+  int rc = mark != 0 && mark != put->handler_id ? SPOT_ENOTFOUND : spot__log_claim(l, put->seq);
+  if (rc != 0)
+    spot__life_release(ns, NULL, 0, put->trigger);
+  return rc;
+}
+
+int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id_out) {
+  if (claim(ns, put) != 0)
+    return 0;
+  spot__event_t st;
+  memset(&st, 0, sizeof st);
+  st.type = SPOT__EV_START;
+  st.cause_node = put->node;
+  st.cause_id = put->id;
+  st.ref = put->id;
+  st.seq = put->seq;
+  st.handler_id = put->handler_id;
+  memcpy(st.log, put->log, sizeof st.log);
+  memcpy(st.handler, put->handler, sizeof st.handler);
+  uint64_t start_id = 0;
+  int rc = spot__ns_event(ns, &st, &start_id);
+  if (rc != 0)
+    return rc; /* the event log refuses writes: leave the put pending for the next start */
+  if (start_id_out)
+    __atomic_store_n(start_id_out, start_id, __ATOMIC_RELEASE);
+  uint64_t t0 = st.time_ns;
+  if (fn == NULL)
+    return spot__invoke_failed(ns, put, start_id, SPOT_ENOTFOUND, "handler is not loaded in this node", 0),
+           SPOT_ENOTFOUND;
+  spot_log_t *l;
+  spot_log_info_t info;
+  if ((rc = spot__ns_log(ns, put->log, &l)) != 0)
+    return spot__invoke_failed(ns, put, start_id, rc, "cannot open the element's log", 0), rc;
+  spot_log_info(l, &info);
+  /* a private copy for the handler: small elements on the stack */
+  uint8_t small[4096];
+  uint8_t *buf = info.elem_size <= sizeof small ? small : malloc(info.elem_size);
+  if (buf == NULL)
+    return spot__invoke_failed(ns, put, start_id, SPOT_ENOMEM, "out of memory for the element", 0), SPOT_ENOMEM;
+  rc = spot_log_read(l, put->seq, buf, info.elem_size);
+  if (rc != 0) {
+    if (buf != small)
+      free(buf);
+    return spot__invoke_failed(ns, put, start_id, rc, "cannot read the element", 0), rc;
+  }
+  struct spot_ctx ctx = {.ns = ns, .cause = {ns->node_id, start_id}, .handler = put->handler};
+  spot_event_t ev = {.log = put->log, .seq = put->seq, .data = buf, .size = info.elem_size,
+                     .handler = put->handler, .node = ns->node_id, .event_id = start_id, .put_id = put->id};
+  int status = fn(&ctx, &ev);
+  if (buf != small)
+    free(buf);
+  spot__event_t end;
+  memset(&end, 0, sizeof end);
+  end.type = status == 0 ? SPOT__EV_END : SPOT__EV_FAIL;
+  end.status = status;
+  end.cause_node = ns->node_id;
+  end.cause_id = start_id;
+  end.ref = put->id;
+  end.seq = put->seq;
+  end.handler_id = put->handler_id;
+  end.time_ns = spot__wall_ns();
+  end.duration_ns = end.time_ns > t0 ? end.time_ns - t0 : 0;
+  memcpy(end.log, put->log, sizeof end.log);
+  memcpy(end.handler, put->handler, sizeof end.handler);
+  if (status != 0)
+    snprintf(end.reason, sizeof end.reason, "handler returned %d", status);
+  rc = spot__ns_event(ns, &end, NULL);
+  spot__life_release(ns, put->log, put->seq, put->trigger); /* after the end event: a crash in between reruns the handler (at least once) */
+  return rc ? rc : status;
+}
