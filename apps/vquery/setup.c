@@ -62,7 +62,7 @@ int vq_device_setup(const char *dir) {
 
 int vq_aggregator_setup(const char *dir) {
   const log_spec_t specs[] = {
-      {VQ_LOG_INBOX, sizeof(vq_query_rec_t), 16384, SPOT_SYNC_BATCH},
+      {VQ_LOG_INBOX, sizeof(vq_query_rec_t), 8192, SPOT_SYNC_BATCH},
       {VQ_LOG_UPLOADED, sizeof(vq_upload_rec_t), 4096, SPOT_SYNC_ALWAYS},
   };
   return make_ns(dir, specs, sizeof specs / sizeof specs[0], NULL);
@@ -124,7 +124,7 @@ int vq_cloud_setup(const char *dir, const vq_cloud_config_t *cfg, const char *ha
                                       "interval_ms above 0, theta >= 0 and a library path (vq_cloud_config_default "
                                       "fills the rest)", VQ_REC_VERSION);
   const log_spec_t specs[] = {
-      {VQ_LOG_REPOSITORY, sizeof(vq_query_rec_t), 32768, SPOT_SYNC_BATCH},
+      {VQ_LOG_REPOSITORY, sizeof(vq_query_rec_t), 16384, SPOT_SYNC_BATCH},
       {VQ_LOG_BATCHES, sizeof(vq_batch_rec_t), 4096, SPOT_SYNC_BATCH},
       {VQ_LOG_JOBS, sizeof(vq_job_rec_t), 16384, SPOT_SYNC_BATCH},
       {VQ_LOG_BILLING, sizeof(vq_billing_rec_t), 4096, SPOT_SYNC_BATCH},

@@ -333,8 +333,8 @@ void vq_billing_interval(const vq_cloud_config_t *cfg, uint64_t interval, double
 /* Namespace set-up, idempotent (logs that exist are kept as they are; sizes below are the defaults):
  * vq_device_setup: queries, answers, latency (4096 each), meter (4096), calibration (64); registers the built-in
  *   handlers vq_forward and vq_answer.
- * vq_aggregator_setup: inbox (16384, group commit) and uploaded (4096, synchronous).
- * vq_cloud_setup: repository (32768, group commit), batches, jobs, billing, config; puts *cfg to config (when it
+ * vq_aggregator_setup: inbox (8192, group commit) and uploaded (4096, synchronous).
+ * vq_cloud_setup: repository (16384, group commit), batches, jobs, billing, config; puts *cfg to config (when it
  *   differs from the latest one); copies handler_so (vquery_cloud.so) into DIR/.spot/handlers and registers
  *   vq_interval and vq_match from it.
  * Each makes dir a namespace if it is not one. Errors: those of spot_ns_* and spot_log_*, SPOT_EIO or

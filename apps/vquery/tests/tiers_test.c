@@ -98,8 +98,9 @@ static void test_idle_split(void) {
 }
 
 static void test_setup(void) {
-  char dir[4200], so[4300];
-  snprintf(dir, sizeof dir, "%s/cloud", spot_test_dir("vq-setup"));
+  char base[4100], dir[4200], so[4300], out[256];
+  snprintf(base, sizeof base, "%s", spot_test_dir("vq-setup"));
+  snprintf(dir, sizeof dir, "%s/cloud", base);
   vq_cloud_config_t cfg;
   vq_cloud_config_default(&cfg);
   CHECK_RC(vq_cloud_setup(dir, &cfg, env("VQ_HANDLERS")), SPOT_EINVAL); /* no library */
@@ -123,12 +124,13 @@ static void test_setup(void) {
   CHECK_EQ(latest, 2);
   spot_log_close(log);
   spot_ns_close(ns);
-  snprintf(dir, sizeof dir, "%s/dev", spot_test_dir("vq-setup"));
+  snprintf(dir, sizeof dir, "%s/dev", base);
   CHECK_OK(vq_device_setup(dir));
   CHECK_OK(vq_device_setup(dir));
-  snprintf(dir, sizeof dir, "%s/agg", spot_test_dir("vq-setup"));
+  snprintf(dir, sizeof dir, "%s/agg", base);
   CHECK_OK(vq_aggregator_setup(dir));
   CHECK_OK(vq_aggregator_setup(dir));
+  spot_test_sh(out, sizeof out, NULL, 0, "rm -rf %s", base);
 }
 
 /* ---- the three tiers ---- */
@@ -224,34 +226,47 @@ static void *read_all(const char *dir, const char *name, size_t size, uint64_t *
   return out;
 }
 
-/* A small library: the LIB_PHOTOS smallest photographs of scripts/vquery-data.sh (linked into images; small files
- * decode fast under ASan) and a model trained on its TRAIN_IMAGES smallest training images. 0, or -1 with a line saying what failed (a missing package
- * names the script that installs it). */
+/* A small library, made once per test program in its own scratch directory (removed at exit): the LIB_PHOTOS
+ * smallest photographs of scripts/vquery-data.sh (linked into DIR/images; small files decode fast under ASan) and a
+ * model trained on its TRAIN_IMAGES smallest training images. Its paths into lib and images (static storage), or
+ * -1 with a line saying what failed (a missing package names the script that installs it). */
 #define LIB_PHOTOS 4
 #define TRAIN_IMAGES 3
-static int make_library(const char *lib, const char *images) {
-  static char made_lib[4400], made_images[4400]; /* one library for every test of the run */
+static char lib_root[4200];
+
+static void remove_library(void) {
+  char out[256];
+  if (lib_root[0])
+    spot_test_sh(out, sizeof out, NULL, 0, "rm -rf %s", lib_root);
+}
+
+static int make_library(const char **lib, const char **images) {
+  static char made_lib[4400], made_images[4400];
   char out[8192], err[8192];
-  if (made_lib[0]) {
-    return spot_test_sh(out, sizeof out, err, sizeof err, "cp %s %s && ln -s %s %s", made_lib, lib, made_images,
-                        images) == 0 ? 0 : -1;
+  if (made_lib[0] == '\0') {
+    snprintf(lib_root, sizeof lib_root, "%s", spot_test_dir("vq-lib"));
+    atexit(remove_library);
+    snprintf(made_lib, sizeof made_lib, "%s/test.vql", lib_root);
+    snprintf(made_images, sizeof made_images, "%s/images", lib_root);
+    int rc = spot_test_sh(
+        out, sizeof out, err, sizeof err,
+        "VQ_DATA_NO_INSTALL=1 bash %s/scripts/vquery-data.sh %s/data && mkdir -p %s %s/train && "
+        "cd %s/data/library && for f in $(ls -LrS | head -%d); do ln -s \"$PWD/$f\" %s/; done && "
+        "cd %s/data/train && for f in $(ls -LrS | head -%d); do ln -s \"$PWD/$f\" %s/train/; done && "
+        "%s library build --train %s/train --images %s --out %s",
+        env("SPOT_SRC"), lib_root, made_images, lib_root, lib_root, LIB_PHOTOS, made_images, lib_root, TRAIN_IMAGES,
+        lib_root, env("VQ_BIN"), lib_root, made_images, made_lib);
+    if (rc != 0) {
+      fprintf(stderr, "  making the test library failed (the photographs come from scripts/vquery-data.sh; run it "
+                      "as root once to install their packages): %s%s\n",
+              out, err);
+      made_lib[0] = '\0';
+      return -1;
+    }
   }
-  int rc = spot_test_sh(out, sizeof out, err, sizeof err,
-                        "VQ_DATA_NO_INSTALL=1 bash %s/scripts/vquery-data.sh %s/data && mkdir -p %s %s/train && "
-                        "cd %s/data/library && for f in $(ls -LrS | head -%d); do ln -s \"$PWD/$f\" %s/; done && "
-                        "cd %s/data/train && for f in $(ls -LrS | head -%d); do ln -s \"$PWD/$f\" %s/train/; done && "
-                        "%s library build --train %s/train --images %s --out %s",
-                        env("SPOT_SRC"), root, images, root, root, LIB_PHOTOS, images, root, TRAIN_IMAGES, root,
-                        env("VQ_BIN"), root, images, lib);
-  if (rc == 0) {
-    snprintf(made_lib, sizeof made_lib, "%s", lib);
-    snprintf(made_images, sizeof made_images, "%s", images);
-  }
-  if (rc != 0)
-    fprintf(stderr, "  making the test library failed (the photographs come from scripts/vquery-data.sh; run it "
-                    "as root once to install their packages): %s%s\n",
-            out, err);
-  return rc == 0 ? 0 : -1;
+  *lib = made_lib;
+  *images = made_images;
+  return 0;
 }
 
 #define T_MS 1000
@@ -301,11 +316,10 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
   stop_all(); /* what a failed test left running */
   free_reads();
   snprintf(root, sizeof root, "%s", spot_test_dir(tag));
-  char cmd[8192], out[8192], err[8192], lib[4400], images[4400];
-  snprintf(lib, sizeof lib, "%s/test.vql", root);
-  snprintf(images, sizeof images, "%s/images", root);
+  char cmd[8192], out[8192], err[8192];
+  const char *lib, *images;
   int64_t t_lib = now_ns();
-  CHECK_EQ(make_library(lib, images), 0);
+  CHECK_EQ(make_library(&lib, &images), 0);
   printf("  library ready in %.1f s\n", (now_ns() - t_lib) / 1e9);
   for (int i = 0; i < NODES; i++) {
     ports[i] = 23000 + (int)(getpid() % 8000) + i * 11 + kill_cloud * 3 + real * 5;
@@ -499,6 +513,8 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
     CHECK(retried > 0);
   }
   free_reads();
+  if (!spot_test_failed_) /* a failed run's namespaces stay for a look; a passed one's logs take 100 MB */
+    spot_test_sh(out, sizeof out, NULL, 0, "rm -rf %s", root);
 }
 
 static void test_three_tiers(void) { run_tiers("vq-tiers", 3, 0, 0); }
