@@ -368,7 +368,7 @@ static int start_cloud(run_t *r) {
   snprintf(key, sizeof key, "%s/cloud.key", r->keys);
   snprintf(log, sizeof log, "%s/cloud.log", r->scratch);
   char *argv[] = {r->spotd, "-n", r->cloud_dir, "--listen", listen, "--key", key, "--workers", "2", "--quiet", NULL};
-  char *env[] = {r->known_env, NULL};
+  char *env[] = {r->known_env, "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", NULL};
   if (vq_proc_start(&r->cloud, "cloud", argv, log, env) < 0)
     return 1;
   /* ready when it answers (the operator may get) */
@@ -409,7 +409,7 @@ static int start_edge(run_t *r) {
                   key,             "--cloud",    cloud,       "--cloud-key", ckey,        "--interval-ms",
                   T,               "--start-ns", t0,          "--intervals", K,           "--retry-ms",
                   retry,           "--quiet",    NULL};
-  char *env[] = {r->known_env, NULL};
+  char *env[] = {r->known_env, "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", NULL};
   return vq_proc_start(&r->edge, "aggregator", argv, log, env) < 0;
 }
 
@@ -453,7 +453,7 @@ static int start_device(run_t *r, int64_t i) {
   if (r->rapl)
     argv[n++] = "--rapl";
   argv[n] = NULL;
-  char *env[] = {r->known_env, NULL};
+  char *env[] = {r->known_env, "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", NULL};
   return vq_proc_start(&r->dev[i], name, argv, log, env) < 0;
 }
 
@@ -679,7 +679,7 @@ int vq_cmd_run(int argc, char **argv) {
   static run_t run;
   run_t *r = &run;
   memset(r, 0, sizeof *r);
-  r->seed = 1, r->idle_inst = 3, r->active_inst = 30, r->watts = 2.0, r->calibrate = 10, r->lead_ms = -1;
+  r->seed = 1, r->idle_inst = 3, r->active_inst = 30, r->watts = 2.0, r->calibrate = 30, r->lead_ms = -1;
   r->mc_samples = 200000, r->kill_at = -1, r->rho = -1, r->alpha = 0;
   const vq_opt_t opts[] = {
       {"--devices", VQ_OPT_I64, &r->devices, 1, MAX_DEVICES},
@@ -767,7 +767,7 @@ done:
   stop_all(r);
   vq_data_free(&data);
   free(r->trace);
-  if (status == 0 && !r->keep && r->scratch[0]) {
+  if ((status == 0 || r->cloud.pid == 0) && !r->keep && r->scratch[0]) { /* kept after a failed run */
     char cmd[PATH + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%.1023s'", r->scratch);
     if (system(cmd) != 0) { /* a leftover scratch directory is harmless */
