@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# demo.sh: spot's main job until the media-query application exists: installs what is missing, builds, and walks
+# tour.sh: the platform walkthrough (scripts/demo.sh is the media-query experiment): installs what is missing, builds, and walks
 # through spot end to end with the `spot` command line and the `spotd` node: a namespace, logs of each durability,
 # puts and gets, the ring expiring old elements, a writer killed with kill -9 in the middle of a stream of appends
 # and the recovery that follows; then handlers: built and registered, run by spotd in worker processes on every put,
@@ -11,7 +11,7 @@ bash scripts/deps.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release -j"$(nproc)" >/dev/null
 spot=$PWD/build/release/spot
-export SPOT_DIR=$(mktemp -d /tmp/spot-demo.XXXXXX)/ns
+export SPOT_DIR=$(mktemp -d /tmp/spot-tour.XXXXXX)/ns
 spotd_pid=
 trap '[ -n "$spotd_pid" ] && kill $spotd_pid 2>/dev/null; rm -rf "$(dirname "$SPOT_DIR")"' EXIT
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
@@ -98,4 +98,4 @@ kill $spotd_pid; wait $spotd_pid 2>/dev/null || true; spotd_pid=
 
 echo; echo "# the energy/billing planner (docs/model.md)"
 say "$spot" plan design --dist exponential --devices 100 --mu 8000 --energy 2.5
-echo; echo "demo finished: every step above ran against the real store and node in $SPOT_DIR"
+echo; echo "tour finished: every step above ran against the real store and node in $SPOT_DIR"
