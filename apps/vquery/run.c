@@ -502,24 +502,37 @@ static uint64_t answered_query(const run_t *r, uint64_t *answer_seq, uint64_t *i
   return qid;
 }
 
-/* The seqno in the cloud's `batches` of the last batch of interval k, or 0. */
-static uint64_t batch_of(const run_t *r, uint64_t k) {
+/* The seqno in the cloud's `batches` of the last batch that uploaded query qid of device dev (found in the
+ * repository), or 0. */
+static uint64_t batch_of(const run_t *r, uint32_t dev, uint64_t qid) {
   spot_ns_t *ns;
-  spot_log_t *l;
-  uint64_t found = 0;
+  spot_log_t *repo = NULL, *l = NULL;
+  uint64_t found = 0, at = 0;
   if (spot_ns_open(r->cloud_dir, NULL, &ns) < 0)
     return 0;
-  if (spot_ns_open_log(ns, VQ_LOG_BATCHES, 0, &l, NULL) == 0) {
+  if (spot_ns_open_log(ns, VQ_LOG_REPOSITORY, 0, &repo, NULL) == 0 &&
+      spot_ns_open_log(ns, VQ_LOG_BATCHES, 0, &l, NULL) == 0) {
     uint64_t first = 0, last = 0;
+    spot_log_earliest(repo, &first);
+    spot_log_latest(repo, &last);
+    vq_query_rec_t *q = malloc(sizeof *q);
+    for (uint64_t s = first; q && s > 0 && s <= last && at == 0; s++)
+      if (spot_log_read(repo, s, q, sizeof *q) == 0 && q->version == VQ_REC_VERSION && q->device == dev &&
+          q->qid == qid)
+        at = s;
+    free(q);
     spot_log_earliest(l, &first);
     spot_log_latest(l, &last);
-    for (uint64_t s = first; s > 0 && s <= last; s++) {
+    for (uint64_t s = first; at > 0 && s > 0 && s <= last; s++) {
       vq_batch_rec_t b;
-      if (spot_log_read(l, s, &b, sizeof b) == 0 && b.version == VQ_REC_VERSION && b.interval == k)
+      if (spot_log_read(l, s, &b, sizeof b) == 0 && b.version == VQ_REC_VERSION && b.first <= at && at <= b.last)
         found = s;
     }
-    spot_log_close(l);
   }
+  if (l)
+    spot_log_close(l);
+  if (repo)
+    spot_log_close(repo);
   spot_ns_close(ns);
   return found;
 }
@@ -544,7 +557,7 @@ static int trace_cmd(run_t *r, const char *dir, const char *log, uint64_t seq, c
  * aggregator's inbox; the cloud's batch of the query's interval (put by the aggregator), its billing, its jobs,
  * the matches and the answers put back to the devices; the device's answer arriving. */
 static void trace_one(run_t *r) {
-  uint64_t aseq = 0, k = 0, qid = answered_query(r, &aseq, &k), bseq = batch_of(r, k);
+  uint64_t aseq = 0, k = 0, qid = answered_query(r, &aseq, &k), bseq = batch_of(r, 0, qid);
   if (qid == 0)
     return;
   char out[PATH];
@@ -552,7 +565,7 @@ static void trace_one(run_t *r) {
   unlink(out);
   int st[3] = {trace_cmd(r, r->dev_dir[0], VQ_LOG_QUERIES, qid, "the device: the query, forwarded", out), 0, 0};
   if (bseq > 0)
-    st[1] = trace_cmd(r, r->cloud_dir, VQ_LOG_BATCHES, bseq, "the cloud: the batch of its interval", out);
+    st[1] = trace_cmd(r, r->cloud_dir, VQ_LOG_BATCHES, bseq, "the cloud: the batch that uploaded it", out);
   st[2] = trace_cmd(r, r->dev_dir[0], VQ_LOG_ANSWERS, aseq, "the device: its answer", out);
   FILE *f = fopen(out, "r");
   if (f == NULL)
