@@ -238,11 +238,12 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   }
   if (p->controlled)
     fprintf(f, "  (billing closed form: %s, %zu intervals)\n", r->billing_closed_method, p->mc_samples);
-  fprintf(f, "physics: CPU per query %.4g ms during the run against %.4g ms calibrated (%+.1f%%); idle CPU per "
-             "kb %.4g ms against %.4g ms (%+.1f%%)\n",
-          1e3 * r->run_query_cpu_s, 1e3 * r->query_cpu_s, 100 * (r->run_query_cpu_s / r->query_cpu_s - 1),
-          1e6 * r->run_idle_cpu_s_per_bit, 1e6 * r->calib_idle_cpu_s_per_bit,
-          100 * (r->run_idle_cpu_s_per_bit / r->calib_idle_cpu_s_per_bit - 1));
+  fprintf(f, "physics: CPU per query %.4g ms during the run against %.4g ms calibrated (%+.1f%%)", 1e3 * r->run_query_cpu_s,
+          1e3 * r->query_cpu_s, 100 * (r->run_query_cpu_s / r->query_cpu_s - 1));
+  if (isfinite(r->run_idle_cpu_s_per_bit))
+    fprintf(f, "; idle CPU per kb %.4g ms against %.4g ms (%+.1f%%)", 1e6 * r->run_idle_cpu_s_per_bit,
+            1e6 * r->calib_idle_cpu_s_per_bit, 100 * (r->run_idle_cpu_s_per_bit / r->calib_idle_cpu_s_per_bit - 1));
+  fputc('\n', f);
   if (fabs(r->energy.rel_err) > 0.05)
     fprintf(f, "warning: measured energy differs from the model on the drawn volumes by %+.1f%%: the devices' CPU time "
                "per unit of work during the run is not what they calibrated (other work on the machine's cores, "

@@ -394,8 +394,14 @@ static int start_cloud(run_t *r) {
   return fail("the cloud node (spotd on %s) did not come up", listen);
 }
 
+/* After the last interval the aggregator uploads what still arrives (devices that run late: an overrun, a long
+ * calibration) once its inbox was quiet this long. */
+static int64_t tail_ms(const run_t *r) {
+  return 3 * r->interval_ms + 5000;
+}
+
 static int start_edge(run_t *r) {
-  char listen[64], key[PATH], ckey[PATH], cloud[VQ_URL_MAX], log[PATH], T[32], t0[32], K[32], retry[32];
+  char listen[64], key[PATH], ckey[PATH], cloud[VQ_URL_MAX], log[PATH], T[32], t0[32], K[32], retry[32], tail[32];
   snprintf(listen, sizeof listen, "127.0.0.1:%d", r->edge_port);
   snprintf(key, sizeof key, "%s/aggregator.key", r->keys);
   snprintf(ckey, sizeof ckey, "%s/cloud.pub", r->keys);
@@ -405,10 +411,11 @@ static int start_edge(run_t *r) {
   snprintf(t0, sizeof t0, "%lld", (long long)r->t0);
   snprintf(K, sizeof K, "%lld", (long long)r->intervals);
   snprintf(retry, sizeof retry, "%lld", (long long)(10 * r->interval_ms + 20000));
+  snprintf(tail, sizeof tail, "%lld", (long long)tail_ms(r));
   char *argv[] = {r->self,         "aggregator", "--ns",      r->edge_dir, "--listen",    listen, "--key",
                   key,             "--cloud",    cloud,       "--cloud-key", ckey,        "--interval-ms",
                   T,               "--start-ns", t0,          "--intervals", K,           "--retry-ms",
-                  retry,           "--quiet",    NULL};
+                  retry,           "--tail-ms",  tail,        "--quiet",    NULL};
   char *env[] = {r->known_env, "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", NULL};
   return vq_proc_start(&r->edge, "aggregator", argv, log, env) < 0;
 }
@@ -433,7 +440,7 @@ static int start_device(run_t *r, int64_t i) {
   snprintf(watts, sizeof watts, "%.17g", r->watts);
   snprintf(cal, sizeof cal, "%lld", (long long)r->calibrate);
   /* answers may wait for a restarted cloud: the grace covers a few intervals and the aggregator's retries */
-  snprintf(grace, sizeof grace, "%lld", (long long)(4 * r->interval_ms + 15000));
+  snprintf(grace, sizeof grace, "%lld", (long long)(tail_ms(r) + 4 * r->interval_ms + 15000));
   char *argv[48];
   int n = 0;
   char *fixed[] = {r->self,   "device",      "--ns",     r->dev_dir[i], "--listen",   listen,   "--key",
@@ -592,7 +599,8 @@ static int follow(run_t *r) {
   int64_t kill_t = r->kill_at >= 0 ? r->t0 + r->kill_at * T + T / 2 : INT64_MAX;
   int64_t back_t = r->kill_at >= 0 ? kill_t + T : INT64_MAX;
   int killed = 0, tty = isatty(2), traced = 0, calib_checked = 0;
-  int64_t shown = -2, shown_at = 0, end_by = r->t0 + K * T + 4 * T + 60 * 1000000000ll;
+  int64_t shown = -2, shown_at = 0, end_by = r->t0 + K * T + (tail_ms(r) + 4 * r->interval_ms + 15000) * 1000000 +
+                                             60 * 1000000000ll;
   for (;;) {
     if (interrupted)
       return fail("interrupted: stopping the nodes");
@@ -675,7 +683,7 @@ static int follow(run_t *r) {
   if (!traced)
     trace_one(r);
   /* the aggregator ends after its tail batch; the cloud has answered every query once the devices ended */
-  if (!vq_proc_wait(&r->edge, (int)(r->interval_ms * 2 + 20000))) {
+  if (!vq_proc_wait(&r->edge, (int)(tail_ms(r) + r->interval_ms * 2 + 20000))) {
     vq_proc_tail(&r->edge, 10);
     return fail("the aggregator did not end (its log: %s)", r->edge.log);
   }
@@ -743,9 +751,13 @@ int vq_cmd_run(int argc, char **argv) {
     goto done;
   if (start_cloud(r))
     goto done;
-  /* T0: far enough ahead for every device to calibrate (they share the cores) */
+  /* T0: far enough ahead for every device to calibrate (they share the cores, and so do other programs) */
+  double load = 0, busy = 1;
+  if (getloadavg(&load, 1) == 1 && load > r->p.cores)
+    busy = fmin(load / r->p.cores, 4);
   int64_t lead = r->lead_ms >= 0 ? r->lead_ms
-                                 : 3000 + r->calibrate * 300 * ((r->devices + r->p.cores - 1) / r->p.cores);
+                                 : (int64_t)(busy * (double)(3000 + r->calibrate * 300 *
+                                                                        ((r->devices + r->p.cores - 1) / r->p.cores)));
   r->t0 = now_ns() + lead * 1000000;
   if (start_edge(r))
     goto done;
