@@ -22,14 +22,16 @@
 
 static void cmp_finish(vq_cmp_t *c) {
   c->rel_err = c->predicted != 0 ? (c->measured - c->predicted) / c->predicted : NAN;
-  double se = sqrt(c->measured_se * c->measured_se + c->closed_se * c->closed_se);
+  double ms = isfinite(c->law_se) ? fmax(c->measured_se, c->law_se) : c->measured_se;
+  double ps = isfinite(c->law_se) ? fmax(c->predicted_se, c->law_se) : c->predicted_se;
+  double se = sqrt(ms * ms + c->closed_se * c->closed_se);
   c->z = se > 0 ? (c->measured - c->closed_form) / se : NAN;
-  double sp = sqrt(c->predicted_se * c->predicted_se + c->closed_se * c->closed_se);
+  double sp = sqrt(ps * ps + c->closed_se * c->closed_se);
   c->z_predicted = sp > 0 ? (c->predicted - c->closed_form) / sp : NAN;
 }
 
 static vq_cmp_t cmp_nan(void) {
-  vq_cmp_t c = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+  vq_cmp_t c = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
   return c;
 }
 
@@ -206,8 +208,10 @@ static int billing_figures(const vq_params_t *p, const vq_data_t *d, const spot_
       goto done;
     if ((rc = vq_bill_estimate(&p->bill, mc, p->mc_samples, p->theta, &cm, &ci)) < 0)
       goto done;
-    r->billing.closed_form = cm.mean, r->billing.closed_se = cm.se;
+    double k_n = sqrt((double)p->mc_samples / (double)nb); /* Monte Carlo se -> se of a mean over nb intervals */
+    r->billing.closed_form = cm.mean, r->billing.closed_se = cm.se, r->billing.law_se = cm.se * k_n;
     r->billing_instance.closed_form = ci.mean, r->billing_instance.closed_se = ci.se;
+    r->billing_instance.law_se = ci.se * k_n;
     if ((rc = billing_continuous(p, law, p->theta, &r->billing.closed_form_continuous,
                                  &r->billing_instance.closed_form_continuous)) < 0)
       goto done;
@@ -241,10 +245,13 @@ static int billing_figures(const vq_params_t *p, const vq_data_t *d, const spot_
     if ((rc = vq_bill_estimate(&p->bill, mc, p->mc_samples, ta, &cm, &ci)) < 0 ||
         (rc = vq_bill_saving(&p->bill, mc, p->mc_samples, p->theta, ta, &sm, &si)) < 0)
       goto done;
-    r->billing_adhoc.closed_form = cm.mean, r->billing_adhoc.closed_se = cm.se;
+    double k_n = sqrt((double)p->mc_samples / (double)nb);
+    r->billing_adhoc.closed_form = cm.mean, r->billing_adhoc.closed_se = cm.se, r->billing_adhoc.law_se = cm.se * k_n;
     r->billing_instance_adhoc.closed_form = ci.mean, r->billing_instance_adhoc.closed_se = ci.se;
-    r->saving.closed_form = sm.mean, r->saving.closed_se = sm.se;
+    r->billing_instance_adhoc.law_se = ci.se * k_n;
+    r->saving.closed_form = sm.mean, r->saving.closed_se = sm.se, r->saving.law_se = sm.se * k_n;
     r->saving_instance.closed_form = si.mean, r->saving_instance.closed_se = si.se;
+    r->saving_instance.law_se = si.se * k_n;
     if ((rc = billing_continuous(p, law, ta, &r->billing_adhoc.closed_form_continuous,
                                  &r->billing_instance_adhoc.closed_form_continuous)) < 0)
       goto done;
