@@ -271,7 +271,9 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   fprintf(f, "choosing T: the 99th percentile of queries per interval is %llu; at %.3g ms each (plus idle work up to "
              "rho), with %u devices on %u cores, an interval's work takes up to %.3g s: T must exceed it%s\n",
           (unsigned long long)r->q99_queries, 1e3 * r->query_cpu_s, p->devices, p->cores, r->t_needed_s,
-          r->overruns ? " (this run's T did not: raise --interval-ms, or lower --mu or --devices)" : "");
+          !r->overruns                                  ? ""
+          : r->t_needed_s >= p->interval_ms / 1000.0 ? " (this run's T did not: raise --interval-ms, or lower --mu or --devices)"
+                                                        : " (it did: this run's overruns came from elsewhere, other programs on the cores)");
   if (d->trace)
     fprintf(f, "\ntrace of query %llu of device %u across the three nodes:\n%s", (unsigned long long)d->trace_qid,
             d->trace_device, d->trace);

@@ -8,10 +8,11 @@
  * namespaces set up by the tiers' vq_*_setup, access files (the aggregator's inbox takes puts from the devices' keys;
  * the cloud takes puts and gets from the aggregator; each device takes puts, the answers, from the cloud; the
  * operator's key may get everywhere, for `spot trace`), and a known_nodes file naming every node's key. It starts
- * the cloud (spotd in worker mode with vquery_cloud.so), the aggregator and N devices (spot-vquery aggregator and
- * device) with a common start time T0 far enough ahead for the devices to calibrate, prints a progress line per
- * interval, traces one query across the nodes while they run, and at the end waits for the devices (they wait for
- * their answers), the aggregator and the cloud, reads their logs and reports.
+ * the cloud (spotd in worker mode with vquery_cloud.so) and N devices (spot-vquery device), waits until every
+ * device has calibrated, then sets the common start time T0 (--lead-ms ahead): it starts the aggregator with it and
+ * writes it to the start file the devices wait for. It prints a progress line per interval, traces one query
+ * across the nodes while they run, and at the end waits for the devices (they wait for their answers), the
+ * aggregator and the cloud, reads their logs and reports.
  *
  * The quota: a number of bits; optimal = theta* of the shaped law S = N R (spot_billing_optimum, MODEL.md section 4);
  * adhoc = N mu; compare = run at theta* and bill the same volumes at N mu too (the billing of an interval is a
@@ -49,6 +50,7 @@ static const char usage_text[] =
     "         (--data DIR | --library FILE.vql --images DIR) [--camera synthetic|DIR] [--seed S] [--json]\n"
     "         [--plot DIR] [--watts W] [--rapl] [--idle-instances 3] [--active-instances 30] [--price USD_PER_H]\n"
     "         [--calibrate N] [--lead-ms MS] [--mc-samples N] [--kill-cloud-at K] [--keep DIR] [--quiet]\n"
+    "  (--lead-ms: T0 is this long after the last device calibrated, default 1000)\n"
     "  runs the media-query experiment: a cloud (spotd), an aggregator and N devices as separate spot nodes on\n"
     "  127.0.0.1, K intervals of T ms, then mean device energy, V+, billing from both meters, recall@1 and latency,\n"
     "  measured against the model on the volumes drawn and against the law's closed form (issue 10).\n"
@@ -65,7 +67,7 @@ typedef struct run {
   /* derived */
   vq_params_t p;
   char scratch[DIRMAX], bindir[DIRMAX], spot[SUB], spotd[SUB], self[SUB], so[SUB], lib[SUB], imgs[SUB];
-  char keys[SUB], cloud_dir[SUB], edge_dir[SUB], known[SUB], known_env[SUB + 32];
+  char keys[SUB], cloud_dir[SUB], edge_dir[SUB], known[SUB], known_env[SUB + 32], start_file[SUB];
   char dev_dir[MAX_DEVICES][SUB];
   int cloud_port, edge_port, dev_port[MAX_DEVICES];
   vq_proc_t cloud, edge, dev[MAX_DEVICES];
@@ -325,6 +327,7 @@ static int prepare(run_t *r) {
   snprintf(r->cloud_dir, sizeof r->cloud_dir, "%s/cloud", r->scratch);
   snprintf(r->edge_dir, sizeof r->edge_dir, "%s/edge", r->scratch);
   snprintf(r->known, sizeof r->known, "%s/known_nodes", r->scratch);
+  snprintf(r->start_file, sizeof r->start_file, "%s/start-ns", r->scratch);
   snprintf(r->known_env, sizeof r->known_env, "SPOT_KNOWN_NODES=%s", r->known);
   if ((rc = keygen(r, "operator")) || (rc = keygen(r, "cloud")) || (rc = keygen(r, "aggregator")))
     return rc;
@@ -421,7 +424,7 @@ static int start_edge(run_t *r) {
 }
 
 static int start_device(run_t *r, int64_t i) {
-  char name[32], listen[64], key[PATH], agg[VQ_URL_MAX], akey[PATH], log[PATH], idx[24], T[32], t0[32], K[32];
+  char name[32], listen[64], key[PATH], agg[VQ_URL_MAX], akey[PATH], log[PATH], idx[24], T[32], K[32];
   char seed[32], mu[64], alpha[64], rho[64], watts[64], cal[32], grace[32];
   snprintf(name, sizeof name, "device %lld", (long long)i);
   snprintf(listen, sizeof listen, "127.0.0.1:%d", r->dev_port[i]);
@@ -431,7 +434,6 @@ static int start_device(run_t *r, int64_t i) {
   snprintf(log, sizeof log, "%s/dev%lld.log", r->scratch, (long long)i);
   snprintf(idx, sizeof idx, "%lld", (long long)i);
   snprintf(T, sizeof T, "%lld", (long long)r->interval_ms);
-  snprintf(t0, sizeof t0, "%lld", (long long)r->t0);
   snprintf(K, sizeof K, "%lld", (long long)r->intervals);
   snprintf(seed, sizeof seed, "%llu", (unsigned long long)(r->p.seed * 1000003ull + (uint64_t)i + 1));
   snprintf(mu, sizeof mu, "%.17g", r->mu);
@@ -446,7 +448,7 @@ static int start_device(run_t *r, int64_t i) {
   char *fixed[] = {r->self,   "device",      "--ns",     r->dev_dir[i], "--listen",   listen,   "--key",
                    key,       "--index",     idx,        "--aggregator", agg,         "--aggregator-key",
                    akey,      "--library",   r->lib,     "--images",    r->imgs,      "--camera",
-                   (char *)(r->camera ? r->camera : "synthetic"), "--interval-ms", T, "--start-ns", t0,
+                   (char *)(r->camera ? r->camera : "synthetic"), "--interval-ms", T, "--start-file", r->start_file,
                    "--intervals", K,         "--rho",    rho,           "--watts",    watts,    "--seed",
                    seed,      "--calibrate", cal,        "--grace-ms",  grace,        "--quiet"};
   for (size_t j = 0; j < sizeof fixed / sizeof fixed[0]; j++)
@@ -592,13 +594,56 @@ static void trace_one(run_t *r) {
   r->trace_qid = qid;
 }
 
+/* Waits until every device has calibrated (its calibration record is written) and waits for T0 in the start
+ * file. 0, or 1 after a device ended or the wait took longer than 10 minutes. */
+static int wait_ready(run_t *r) {
+  int tty = isatty(2);
+  int64_t until = now_ns() + 600 * 1000000000ll;
+  for (int shown = -1;;) {
+    if (interrupted)
+      return fail("interrupted: stopping the nodes");
+    int ready = 0;
+    for (int64_t i = 0; i < r->devices; i++) {
+      if (vq_proc_poll(&r->dev[i])) {
+        vq_proc_tail(&r->dev[i], 10);
+        return fail("%s ended with status %d before it was ready (its log: %s)", r->dev[i].name, r->dev[i].status,
+                    r->dev[i].log);
+      }
+      ready += latest(r->dev_dir[i], VQ_LOG_CALIB) > 0;
+    }
+    if (!r->quiet && ready != shown) {
+      fprintf(stderr, "%scalibrating: %d of %lld devices ready%s", tty ? "\r" : "", ready, (long long)r->devices,
+              tty ? "   " : "\n");
+      shown = ready;
+    }
+    if (ready == r->devices)
+      break;
+    if (now_ns() > until)
+      return fail("the devices did not calibrate within 10 minutes (their logs: %s)", r->scratch);
+    sleep_ms(50);
+  }
+  if (tty && !r->quiet)
+    fputc('\n', stderr);
+  return 0;
+}
+
+/* Writes T0 to the start file the devices wait for (a new file renamed into place: they never read half of it). */
+static int write_start(run_t *r) {
+  char tmp[PATH], text[32];
+  snprintf(tmp, sizeof tmp, "%s.tmp", r->start_file);
+  snprintf(text, sizeof text, "%lld\n", (long long)r->t0);
+  if (vq_write_file(tmp, text) < 0 || rename(tmp, r->start_file) != 0)
+    return fail("cannot write the start time to %s: %s", r->start_file, strerror(errno));
+  return 0;
+}
+
 /* Follows the run until the devices end: a progress line per interval, the cloud killed and restarted if asked,
  * one query traced. 0, or 1 after a tier failed. */
 static int follow(run_t *r) {
   int64_t T = r->interval_ms * 1000000, K = r->intervals;
   int64_t kill_t = r->kill_at >= 0 ? r->t0 + r->kill_at * T + T / 2 : INT64_MAX;
   int64_t back_t = r->kill_at >= 0 ? kill_t + T : INT64_MAX;
-  int killed = 0, tty = isatty(2), traced = 0, calib_checked = 0;
+  int killed = 0, tty = isatty(2), traced = 0;
   int64_t shown = -2, shown_at = 0, end_by = r->t0 + K * T + (tail_ms(r) + 4 * r->interval_ms + 15000) * 1000000 +
                                              60 * 1000000000ll;
   for (;;) {
@@ -635,14 +680,6 @@ static int follow(run_t *r) {
     if (killed != 1 && vq_proc_poll(&r->cloud)) {
       vq_proc_tail(&r->cloud, 10);
       return fail("the cloud node ended with status %d (its log: %s)", r->cloud.status, r->cloud.log);
-    }
-    if (!calib_checked && k >= 0) {
-      calib_checked = 1;
-      for (int64_t i = 0; i < r->devices; i++)
-        if (latest(r->dev_dir[i], VQ_LOG_CALIB) == 0)
-          fprintf(stderr, "%sspot vquery run: warning: device %lld was still calibrating at T0: its first intervals "
-                          "start late (raise --lead-ms)\n",
-                  tty ? "\n" : "", (long long)i);
     }
     if (!traced && k >= 2 && killed != 1) {
       trace_one(r);
@@ -700,7 +737,7 @@ int vq_cmd_run(int argc, char **argv) {
   static run_t run;
   run_t *r = &run;
   memset(r, 0, sizeof *r);
-  r->seed = 1, r->idle_inst = 3, r->active_inst = 30, r->watts = 2.0, r->calibrate = 30, r->lead_ms = -1;
+  r->seed = 1, r->idle_inst = 3, r->active_inst = 30, r->watts = 2.0, r->calibrate = 30, r->lead_ms = 1000;
   r->mc_samples = 200000, r->kill_at = -1, r->rho = -1, r->alpha = 0;
   const vq_opt_t opts[] = {
       {"--devices", VQ_OPT_I64, &r->devices, 1, MAX_DEVICES},
@@ -751,19 +788,15 @@ int vq_cmd_run(int argc, char **argv) {
     goto done;
   if (start_cloud(r))
     goto done;
-  /* T0: far enough ahead for every device to calibrate (they share the cores, and so do other programs) */
-  double load = 0, busy = 1;
-  if (getloadavg(&load, 1) == 1 && load > r->p.cores)
-    busy = fmin(load / r->p.cores, 4);
-  int64_t lead = r->lead_ms >= 0 ? r->lead_ms
-                                 : (int64_t)(busy * (double)(3000 + r->calibrate * 300 *
-                                                                        ((r->devices + r->p.cores - 1) / r->p.cores)));
-  r->t0 = now_ns() + lead * 1000000;
-  if (start_edge(r))
-    goto done;
   for (int64_t i = 0; i < r->devices; i++)
     if (start_device(r, i))
       goto done;
+  if (wait_ready(r))
+    goto done;
+  /* T0: every device has calibrated; the aggregator starts with it, the devices read it from the start file */
+  r->t0 = now_ns() + r->lead_ms * 1000000;
+  if (start_edge(r) || write_start(r))
+    goto done;
   if (follow(r))
     goto done;
   vq_proc_stop(&r->cloud, SIGTERM, 10000);
