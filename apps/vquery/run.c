@@ -400,7 +400,7 @@ static int start_cloud(run_t *r) {
 /* After the last interval the aggregator uploads what still arrives (devices that run late: an overrun, a long
  * calibration) once its inbox was quiet this long. */
 static int64_t tail_ms(const run_t *r) {
-  return 3 * r->interval_ms + 5000;
+  return 2 * r->interval_ms + 2000;
 }
 
 static int start_edge(run_t *r) {

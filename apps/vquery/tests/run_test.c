@@ -88,7 +88,7 @@ static char json[65536];
 static int run(const char *extra, int intervals) {
   char err[16384];
   int rc = spot_test_sh(json, sizeof json, err, sizeof err,
-                        "%s run --devices 2 --intervals %d --interval-ms 1000 --mu 16384 --rho 16384 --library %s "
+                        "%s run --devices 2 --intervals %d --interval-ms 700 --mu 16384 --rho 16384 --library %s "
                         "--images %s --mc-samples 20000 --calibrate 20 --json --quiet %s",
                         env("VQ_BIN"), intervals, lib, images, extra);
   if (rc != 0)
@@ -112,7 +112,7 @@ static void check_law(const char *dist) {
            strcmp(dist, "pareto") == 0 ? "--alpha 5" : "");
   double load0[1] = {0}, load1[1] = {0};
   getloadavg(load0, 1);
-  CHECK_EQ(run(extra, quick() ? 6 : 12), 0);
+  CHECK_EQ(run(extra, quick() ? 5 : 10), 0);
   getloadavg(load1, 1);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   int quiet = !quick() && load0[0] < (double)cores && load1[0] < (double)cores;
