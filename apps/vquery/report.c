@@ -384,8 +384,8 @@ int vq_report_compute(const vq_params_t *p, const vq_data_t *d, vq_report_t *out
   r.run_query_cpu_s = qn > 0 ? acpu / qn : NAN;
   r.run_idle_cpu_s_per_bit = ibits > 0 ? icpu / ibits : NAN;
   double share = p->cores > 0 && p->devices > p->cores ? (double)p->devices / p->cores : 1;
-  r.t_needed_s = ((double)r.q99_queries * r.query_cpu_s + fmax(p->rho - (double)r.q99_queries * B, 0) * idle_s_per_bit) *
-                 share;
+  double q99_bits = (double)r.q99_queries * B;
+  r.t_needed_s = ((double)r.q99_queries * r.query_cpu_s + fmax(p->rho - q99_bits, 0) * idle_s_per_bit) * share;
   if (!p->controlled) {
     if ((rc = fitted_figures(p, d, &r, SPOT_DIST_EXPONENTIAL, &r.fit_exp)) < 0 ||
         (rc = fitted_figures(p, d, &r, SPOT_DIST_PARETO, &r.fit_par)) < 0)

@@ -3,16 +3,12 @@
  * loopback, K monitoring intervals, then the measured figures against the model's (report.c) and, with --plot, the
  * figures (plot.c).
  *
- * It prepares a scratch directory (--keep DIR to keep it): a library (built from --data DIR, as
- * scripts/vquery-data.sh lays it out, unless --library is given), a key pair per node and one for the operator,
- * namespaces set up by the tiers' vq_*_setup, access files (the aggregator's inbox takes puts from the devices' keys;
- * the cloud takes puts and gets from the aggregator; each device takes puts, the answers, from the cloud; the
- * operator's key may get everywhere, for `spot trace`), and a known_nodes file naming every node's key. It starts
- * the cloud (spotd in worker mode with vquery_cloud.so) and N devices (spot-vquery device), waits until every
- * device has calibrated, then sets the common start time T0 (--lead-ms ahead): it starts the aggregator with it and
- * writes it to the start file the devices wait for. It prints a progress line per interval, traces one query
- * across the nodes while they run, and at the end waits for the devices (they wait for their answers), the
- * aggregator and the cloud, reads their logs and reports.
+ * It prepares a scratch directory (--keep DIR to keep it; run_setup.c: the library, keys, namespaces, access
+ * files). It starts the cloud (spotd in worker mode with vquery_cloud.so) and N devices (spot-vquery device), waits
+ * until every device has calibrated, then sets the common start time T0 (--lead-ms ahead): it starts the
+ * aggregator with it and writes it to the start file the devices wait for. It prints a progress line per interval,
+ * traces one query across the nodes while they run (run_trace.c), and at the end waits for the devices (they wait
+ * for their answers), the aggregator and the cloud, reads their logs and reports.
  *
  * The quota: a number of bits; optimal = theta* of the shaped law S = N R (spot_billing_optimum, MODEL.md section 4);
  * adhoc = N mu; compare = run at theta* and bill the same volumes at N mu too (the billing of an interval is a
@@ -22,7 +18,6 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +34,6 @@
 #include "tiers.h"
 #include "vquery.h"
 
-#define PATH 4200 /* a file path composed from the directories below */
-#define DIRMAX 1024 /* the scratch directory and this program's */
-#define SUB 1100    /* a file or directory right inside one of them */
-#define MAX_DEVICES 64
 
 static const char usage_text[] =
     "usage: spot vquery run --devices N --intervals K --interval-ms T [--dist uniform|exponential|pareto --mu BITS\n"
@@ -57,24 +48,6 @@ static const char usage_text[] =
     "  Without --dist the volumes come from motion alone and exponential and Pareto laws are fitted to them; then\n"
     "  --mu is the planning guess that adhoc and optimal quotas use.\n"
     "  --data DIR: the photographs as `scripts/vquery-data.sh DIR` lays them out (DIR/train, DIR/library).\n";
-
-typedef struct run {
-  /* options */
-  int64_t devices, intervals, interval_ms, seed, idle_inst, active_inst, calibrate, lead_ms, mc_samples, kill_at;
-  double mu, alpha, rho, watts, price;
-  const char *dist, *sampler, *quota, *camera, *data, *library, *images, *plot, *keep;
-  int json, rapl, quiet;
-  /* derived */
-  vq_params_t p;
-  char scratch[DIRMAX], bindir[DIRMAX], spot[SUB], spotd[SUB], self[SUB], so[SUB], lib[SUB], imgs[SUB];
-  char keys[SUB], cloud_dir[SUB], edge_dir[SUB], known[SUB], known_env[SUB + 32], start_file[SUB];
-  char dev_dir[MAX_DEVICES][SUB];
-  int cloud_port, edge_port, dev_port[MAX_DEVICES];
-  vq_proc_t cloud, edge, dev[MAX_DEVICES];
-  int64_t t0;
-  char *trace;
-  uint64_t trace_qid;
-} run_t;
 
 static volatile sig_atomic_t interrupted;
 
@@ -95,46 +68,30 @@ static void sleep_ms(int ms) {
   }
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("spot vquery run: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return 1;
-}
-
-static int exists(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0;
-}
-
 /* ---- the parameters and the quota ---- */
 
-static int derive(run_t *r) {
+static int derive(vq_run_t *r) {
   vq_params_t *p = &r->p;
   memset(p, 0, sizeof *p);
   if (r->devices < 1 || r->devices > MAX_DEVICES)
-    return fail("--devices must be 1 to %d", MAX_DEVICES), 2;
+    return vq_run_fail("--devices must be 1 to %d", MAX_DEVICES), 2;
   if (r->intervals < 1 || r->interval_ms < 1)
-    return fail("--intervals K and --interval-ms T are needed (K >= 1, T >= 1)"), 2;
+    return vq_run_fail("--intervals K and --interval-ms T are needed (K >= 1, T >= 1)"), 2;
   if (r->quota == NULL)
-    return fail("--quota BITS|optimal|adhoc|compare is needed"), 2;
+    return vq_run_fail("--quota BITS|optimal|adhoc|compare is needed"), 2;
   p->devices = (uint32_t)r->devices, p->intervals = (uint32_t)r->intervals, p->interval_ms = (uint32_t)r->interval_ms;
   p->controlled = r->dist != NULL;
   p->mu = r->mu, p->alpha = r->alpha, p->rho = r->rho;
   p->sampler = r->sampler && strcmp(r->sampler, "reject") == 0 ? SPOT_SAMPLE_REJECT : SPOT_SAMPLE_INVERSE;
   if (r->sampler && strcmp(r->sampler, "reject") != 0 && strcmp(r->sampler, "inverse") != 0)
-    return fail("--sampler must be inverse or reject, not '%s'", r->sampler), 2;
+    return vq_run_fail("--sampler must be inverse or reject, not '%s'", r->sampler), 2;
   if (!(r->rho >= 0))
-    return fail("--rho BITS is needed (the devices' idle/active threshold, >= 0)"), 2;
+    return vq_run_fail("--rho BITS is needed (the devices' idle/active threshold, >= 0)"), 2;
   p->kind = SPOT_DIST_EXPONENTIAL; /* real mode plans with an exponential law of mean --mu */
   if (p->controlled && spot_dist_parse(r->dist, &p->kind) < 0)
-    return fail("--dist must be uniform, exponential or pareto, not '%s'", r->dist), 2;
+    return vq_run_fail("--dist must be uniform, exponential or pareto, not '%s'", r->dist), 2;
   if (p->controlled && p->kind == SPOT_DIST_FIXED)
-    return fail("--dist fixed is not a law a device can draw from: use uniform, exponential or pareto"), 2;
+    return vq_run_fail("--dist fixed is not a law a device can draw from: use uniform, exponential or pareto"), 2;
   vq_cloud_config_t cfg;
   vq_cloud_config_default(&cfg);
   p->bill.b_t = cfg.b_t, p->bill.b_i = cfg.b_i, p->bill.b_a = cfg.b_a;
@@ -153,7 +110,7 @@ static int derive(run_t *r) {
   double bits = strtod(r->quota, &end);
   if (end != r->quota && *end == '\0') {
     if (!(bits >= 0) || !isfinite(bits))
-      return fail("--quota must be a number of bits >= 0, or optimal, adhoc or compare"), 2;
+      return vq_run_fail("--quota must be a number of bits >= 0, or optimal, adhoc or compare"), 2;
     p->quota = VQ_QUOTA_BITS, p->theta = bits;
   } else if (strcmp(r->quota, "optimal") == 0)
     p->quota = VQ_QUOTA_OPTIMAL;
@@ -162,9 +119,11 @@ static int derive(run_t *r) {
   else if (strcmp(r->quota, "compare") == 0)
     p->quota = VQ_QUOTA_COMPARE;
   else
-    return fail("--quota must be a number of bits, optimal, adhoc or compare, not '%s'", r->quota), 2;
+    return vq_run_fail("--quota must be a number of bits, optimal, adhoc or compare, not '%s'", r->quota), 2;
   if (!(r->mu > 0) && (p->controlled || p->quota != VQ_QUOTA_BITS))
-    return fail("--mu BITS is needed (%s)", p->controlled ? "the law's mean" : "the planning guess of the quota"), 2;
+    return vq_run_fail("--mu BITS is needed (%s)",
+                       p->controlled ? "the law's mean" : "the planning guess of the quota"),
+           2;
   if (r->mu > 0) {
     spot_dist_t d, s;
     spot_rates_t rt;
@@ -176,196 +135,22 @@ static int derive(run_t *r) {
     if (rc == 0)
       rc = spot_billing_optimum(&s, &rt, &p->theta_star, NULL);
     if (rc < 0)
-      return fail("%s", spot_model_strerror(rc)), 2;
+      return vq_run_fail("%s", spot_model_strerror(rc)), 2;
     if (p->controlled && p->kind == SPOT_DIST_PARETO && r->alpha <= 2)
-      return fail("--alpha must exceed 2 for the variability V+ (the second moment is infinite otherwise)"), 2;
+      return vq_run_fail("--alpha must exceed 2 for the variability V+ (the second moment is infinite otherwise)"), 2;
   }
   if (p->quota == VQ_QUOTA_OPTIMAL || p->quota == VQ_QUOTA_COMPARE)
     p->theta = p->theta_star;
   else if (p->quota == VQ_QUOTA_ADHOC)
     p->theta = p->theta_adhoc;
   if (r->kill_at >= r->intervals - 1 && r->kill_at >= 0)
-    return fail("--kill-cloud-at K needs K < intervals - 1 (the cloud restarts one interval later)"), 2;
+    return vq_run_fail("--kill-cloud-at K needs K < intervals - 1 (the cloud restarts one interval later)"), 2;
   return 0;
-}
-
-/* ---- preparing the nodes ---- */
-
-static int keygen(run_t *r, const char *name) {
-  char log[PATH];
-  snprintf(log, sizeof log, "%s/keygen.log", r->scratch);
-  char *argv[] = {r->spot, "keygen", (char *)name, "--dir", r->keys, NULL};
-  if (vq_proc_run(argv, log, NULL) != 0)
-    return fail("cannot make the key pair %s with %s keygen (see %s)", name, r->spot, log);
-  return 0;
-}
-
-static int prepare_library(run_t *r) {
-  if (r->library) {
-    if (r->images == NULL)
-      return fail("--library needs --images DIR, the photographs it was built from (the synthetic camera pans "
-                  "over them)");
-    snprintf(r->lib, sizeof r->lib, "%s", r->library);
-    snprintf(r->imgs, sizeof r->imgs, "%s", r->images);
-    return 0;
-  }
-  if (r->data == NULL)
-    return fail("give --data DIR (made by `scripts/vquery-data.sh DIR`) or --library FILE.vql --images DIR");
-  char train[PATH], log[PATH];
-  snprintf(train, sizeof train, "%s/train", r->data);
-  snprintf(r->imgs, sizeof r->imgs, "%s/library", r->data);
-  if (!exists(train) || !exists(r->imgs))
-    return fail("%s has no train/ and library/ folders: lay them out with `scripts/vquery-data.sh %s`", r->data,
-                r->data);
-  snprintf(r->lib, sizeof r->lib, "%s/library.vql", r->scratch);
-  snprintf(log, sizeof log, "%s/library.log", r->scratch);
-  if (!r->quiet)
-    fprintf(stderr, "building the library from %s (training on %s) ...\n", r->imgs, train);
-  char seed[32];
-  snprintf(seed, sizeof seed, "%lld", (long long)r->seed);
-  char *argv[] = {r->self, "library", "build", "--train", train, "--images", r->imgs, "--out", r->lib,
-                  "--seed", seed, NULL};
-  if (vq_proc_run(argv, log, NULL) != 0) {
-    vq_proc_t fake = {0};
-    snprintf(fake.name, sizeof fake.name, "library build");
-    snprintf(fake.log, sizeof fake.log, "%s", log);
-    vq_proc_tail(&fake, 5);
-    return fail("building the library failed (see %s)", log);
-  }
-  return 0;
-}
-
-/* Access files and known_nodes. */
-static int prepare_access(run_t *r) {
-  char op[64], cloud[64], edge[64], dev[64], path[PATH];
-  size_t cap = 256 + 128 * (size_t)r->devices;
-  char *text = malloc(cap), *known = malloc(cap);
-  int rc = 1;
-  if (text == NULL || known == NULL)
-    goto done;
-  if (vq_read_pub(r->keys, "operator", op, sizeof op) < 0 || vq_read_pub(r->keys, "cloud", cloud, sizeof cloud) < 0 ||
-      vq_read_pub(r->keys, "aggregator", edge, sizeof edge) < 0) {
-    fail("cannot read the public keys in %s", r->keys);
-    goto done;
-  }
-  /* the cloud: the aggregator puts (and gets); the operator reads (trace) */
-  snprintf(text, cap, "%s put,get # the aggregator\n%s get # the operator (spot trace)\n", edge, op);
-  snprintf(path, sizeof path, "%s/access", r->cloud_dir);
-  if (vq_write_file(path, text) < 0)
-    goto werr;
-  /* the aggregator: the devices put to its inbox */
-  int n = snprintf(text, cap, "%s get # the operator (spot trace)\n", op);
-  int k = snprintf(known, cap, "127.0.0.1:%d %s\n127.0.0.1:%d %s\n", r->cloud_port, cloud, r->edge_port, edge);
-  for (int64_t i = 0; i < r->devices; i++) {
-    char name[32];
-    snprintf(name, sizeof name, "dev%lld", (long long)i);
-    if (vq_read_pub(r->keys, name, dev, sizeof dev) < 0) {
-      fail("cannot read %s/%s.pub", r->keys, name);
-      goto done;
-    }
-    n += snprintf(text + n, cap - (size_t)n, "%s put # device %lld\n", dev, (long long)i);
-    k += snprintf(known + k, cap - (size_t)k, "127.0.0.1:%d %s\n", r->dev_port[i], dev);
-  }
-  snprintf(path, sizeof path, "%s/access", r->edge_dir);
-  if (vq_write_file(path, text) < 0)
-    goto werr;
-  if (vq_write_file(r->known, known) < 0) {
-    snprintf(path, sizeof path, "%s", r->known);
-    goto werr;
-  }
-  /* each device: the cloud puts the answers */
-  snprintf(text, cap, "%s put # the cloud (answers)\n%s get # the operator (spot trace)\n", cloud, op);
-  for (int64_t i = 0; i < r->devices; i++) {
-    snprintf(path, sizeof path, "%s/access", r->dev_dir[i]);
-    if (vq_write_file(path, text) < 0)
-      goto werr;
-  }
-  rc = 0;
-  goto done;
-werr:
-  fail("cannot write %s", path);
-done:
-  free(text);
-  free(known);
-  return rc;
-}
-
-static int prepare(run_t *r) {
-  if (r->keep) {
-    if (strlen(r->keep) >= DIRMAX - 64)
-      return fail("--keep: the directory's name is too long (at most %d bytes)", DIRMAX - 64);
-    snprintf(r->scratch, sizeof r->scratch, "%s", r->keep);
-    if (mkdir(r->scratch, 0755) != 0 && errno != EEXIST)
-      return fail("cannot make the directory %s: %s", r->scratch, strerror(errno));
-  } else {
-    snprintf(r->scratch, sizeof r->scratch, "/tmp/spot-vqrun-XXXXXX");
-    if (mkdtemp(r->scratch) == NULL)
-      return fail("cannot make a scratch directory in /tmp: %s", strerror(errno));
-  }
-  if (vq_self_dir(r->bindir, sizeof r->bindir) < 0)
-    return fail("cannot find this program's directory (/proc/self/exe)");
-  const char *e;
-  snprintf(r->self, sizeof r->self, "%s/spot-vquery", r->bindir);
-  snprintf(r->spot, sizeof r->spot, "%s", (e = getenv("SPOT_BIN")) && *e ? e : "");
-  if (!r->spot[0])
-    snprintf(r->spot, sizeof r->spot, "%s/spot", r->bindir);
-  snprintf(r->spotd, sizeof r->spotd, "%s", (e = getenv("SPOTD_BIN")) && *e ? e : "");
-  if (!r->spotd[0])
-    snprintf(r->spotd, sizeof r->spotd, "%s/spotd", r->bindir);
-  snprintf(r->so, sizeof r->so, "%s", (e = getenv("VQ_HANDLERS")) && *e ? e : "");
-  if (!r->so[0])
-    snprintf(r->so, sizeof r->so, "%s/vquery_cloud.so", r->bindir);
-  const char *need[] = {r->self, r->spot, r->spotd, r->so};
-  for (int i = 0; i < 4; i++)
-    if (access(need[i], R_OK) != 0)
-      return fail("%s is missing: build spot first (cmake --build build)", need[i]);
-  int rc = prepare_library(r);
-  if (rc)
-    return rc;
-  snprintf(r->keys, sizeof r->keys, "%s/keys", r->scratch);
-  mkdir(r->keys, 0700);
-  snprintf(r->cloud_dir, sizeof r->cloud_dir, "%s/cloud", r->scratch);
-  snprintf(r->edge_dir, sizeof r->edge_dir, "%s/edge", r->scratch);
-  snprintf(r->known, sizeof r->known, "%s/known_nodes", r->scratch);
-  snprintf(r->start_file, sizeof r->start_file, "%s/start-ns", r->scratch);
-  snprintf(r->known_env, sizeof r->known_env, "SPOT_KNOWN_NODES=%s", r->known);
-  if ((rc = keygen(r, "operator")) || (rc = keygen(r, "cloud")) || (rc = keygen(r, "aggregator")))
-    return rc;
-  r->cloud_port = vq_free_port(), r->edge_port = vq_free_port();
-  for (int64_t i = 0; i < r->devices; i++) {
-    char name[32];
-    snprintf(name, sizeof name, "dev%lld", (long long)i);
-    if ((rc = keygen(r, name)))
-      return rc;
-    snprintf(r->dev_dir[i], sizeof r->dev_dir[i], "%s/%s", r->scratch, name);
-    r->dev_port[i] = vq_free_port();
-    if (r->dev_port[i] == 0)
-      return fail("no free TCP port on 127.0.0.1");
-    if (vq_device_setup(r->dev_dir[i]) < 0)
-      return fail("setting up %s: %s", r->dev_dir[i], vq_tiers_detail());
-  }
-  if (r->cloud_port == 0 || r->edge_port == 0)
-    return fail("no free TCP port on 127.0.0.1");
-  vq_cloud_config_t cfg;
-  vq_cloud_config_default(&cfg);
-  cfg.idle_instances = r->p.bill.idle_instances, cfg.active_instances = r->p.bill.active_instances;
-  cfg.interval_ms = r->p.interval_ms;
-  cfg.theta = r->p.theta;
-  cfg.usd_per_instance_hour = r->p.bill.usd_per_instance_hour;
-  if (strlen(r->lib) >= sizeof cfg.library)
-    return fail("the library's path %s is too long for the cloud's configuration (at most %zu bytes)", r->lib,
-                sizeof cfg.library - 1);
-  snprintf(cfg.library, sizeof cfg.library, "%s", r->lib);
-  if (vq_cloud_setup(r->cloud_dir, &cfg, r->so) < 0)
-    return fail("setting up the cloud %s: %s", r->cloud_dir, vq_tiers_detail());
-  if (vq_aggregator_setup(r->edge_dir) < 0)
-    return fail("setting up the aggregator %s: %s", r->edge_dir, vq_tiers_detail());
-  return prepare_access(r);
 }
 
 /* ---- the nodes ---- */
 
-static int start_cloud(run_t *r) {
+static int start_cloud(vq_run_t *r) {
   char listen[64], key[PATH], log[PATH];
   snprintf(listen, sizeof listen, "127.0.0.1:%d", r->cloud_port);
   snprintf(key, sizeof key, "%s/cloud.key", r->keys);
@@ -394,16 +179,16 @@ static int start_cloud(run_t *r) {
   if (c)
     spot_remote_free(c);
   vq_proc_tail(&r->cloud, 10);
-  return fail("the cloud node (spotd on %s) did not come up", listen);
+  return vq_run_fail("the cloud node (spotd on %s) did not come up", listen);
 }
 
 /* After the last interval the aggregator uploads what still arrives (devices that run late: an overrun, a long
  * calibration) once its inbox was quiet this long. */
-static int64_t tail_ms(const run_t *r) {
+static int64_t tail_ms(const vq_run_t *r) {
   return 2 * r->interval_ms + 2000;
 }
 
-static int start_edge(run_t *r) {
+static int start_edge(vq_run_t *r) {
   char listen[64], key[PATH], ckey[PATH], cloud[VQ_URL_MAX], log[PATH], T[32], t0[32], K[32], retry[32], tail[32];
   snprintf(listen, sizeof listen, "127.0.0.1:%d", r->edge_port);
   snprintf(key, sizeof key, "%s/aggregator.key", r->keys);
@@ -423,7 +208,7 @@ static int start_edge(run_t *r) {
   return vq_proc_start(&r->edge, "aggregator", argv, log, env) < 0;
 }
 
-static int start_device(run_t *r, int64_t i) {
+static int start_device(vq_run_t *r, int64_t i) {
   char name[32], listen[64], key[PATH], agg[VQ_URL_MAX], akey[PATH], log[PATH], idx[24], T[32], K[32];
   char seed[32], mu[64], alpha[64], rho[64], watts[64], cal[32], grace[32];
   snprintf(name, sizeof name, "device %lld", (long long)i);
@@ -466,7 +251,7 @@ static int start_device(run_t *r, int64_t i) {
   return vq_proc_start(&r->dev[i], name, argv, log, env) < 0;
 }
 
-static void stop_all(run_t *r) {
+static void stop_all(vq_run_t *r) {
   for (int64_t i = 0; i < r->devices; i++)
     vq_proc_stop(&r->dev[i], SIGTERM, 3000);
   vq_proc_stop(&r->edge, SIGTERM, 3000);
@@ -475,141 +260,23 @@ static void stop_all(run_t *r) {
 
 /* ---- during the run ---- */
 
-static uint64_t latest(const char *dir, const char *log) {
-  spot_ns_t *ns;
-  spot_log_t *l;
-  uint64_t seq = 0;
-  if (spot_ns_open(dir, NULL, &ns) < 0)
-    return 0;
-  if (spot_ns_open_log(ns, log, 0, &l, NULL) == 0) {
-    spot_log_latest(l, &seq);
-    spot_log_close(l);
-  }
-  spot_ns_close(ns);
-  return seq;
-}
-
-/* The first answered query of device 0: its qid and interval, and its answer's seqno in `answers`; 0 if none. */
-static uint64_t answered_query(const run_t *r, uint64_t *answer_seq, uint64_t *interval) {
-  spot_ns_t *ns;
-  spot_log_t *l;
-  uint64_t qid = 0;
-  if (spot_ns_open(r->dev_dir[0], NULL, &ns) < 0)
-    return 0;
-  if (spot_ns_open_log(ns, VQ_LOG_ANSWERS, 0, &l, NULL) == 0) {
-    vq_answer_rec_t a;
-    uint64_t first = 0;
-    spot_log_earliest(l, &first);
-    if (first > 0 && spot_log_read(l, first, &a, sizeof a) == 0 && a.version == VQ_REC_VERSION) {
-      qid = a.qid;
-      *answer_seq = first;
-      *interval = a.interval;
-    }
-    spot_log_close(l);
-  }
-  spot_ns_close(ns);
-  return qid;
-}
-
-/* The seqno in the cloud's `batches` of the last batch that uploaded query qid of device dev (found in the
- * repository), or 0. */
-static uint64_t batch_of(const run_t *r, uint32_t dev, uint64_t qid) {
-  spot_ns_t *ns;
-  spot_log_t *repo = NULL, *l = NULL;
-  uint64_t found = 0, at = 0;
-  if (spot_ns_open(r->cloud_dir, NULL, &ns) < 0)
-    return 0;
-  if (spot_ns_open_log(ns, VQ_LOG_REPOSITORY, 0, &repo, NULL) == 0 &&
-      spot_ns_open_log(ns, VQ_LOG_BATCHES, 0, &l, NULL) == 0) {
-    uint64_t first = 0, last = 0;
-    spot_log_earliest(repo, &first);
-    spot_log_latest(repo, &last);
-    vq_query_rec_t *q = malloc(sizeof *q);
-    for (uint64_t s = first; q && s > 0 && s <= last && at == 0; s++)
-      if (spot_log_read(repo, s, q, sizeof *q) == 0 && q->version == VQ_REC_VERSION && q->device == dev &&
-          q->qid == qid)
-        at = s;
-    free(q);
-    spot_log_earliest(l, &first);
-    spot_log_latest(l, &last);
-    for (uint64_t s = first; at > 0 && s > 0 && s <= last; s++) {
-      vq_batch_rec_t b;
-      if (spot_log_read(l, s, &b, sizeof b) == 0 && b.version == VQ_REC_VERSION && b.first <= at && at <= b.last)
-        found = s;
-    }
-  }
-  if (l)
-    spot_log_close(l);
-  if (repo)
-    spot_log_close(repo);
-  spot_ns_close(ns);
-  return found;
-}
-
-/* Appends `spot -n DIR trace LOG SEQ` (run with the operator's key, which may get on every node) to out. */
-static int trace_cmd(run_t *r, const char *dir, const char *log, uint64_t seq, const char *why, const char *out) {
-  char key[PATH], s[32];
-  snprintf(key, sizeof key, "SPOT_KEY=%s/operator.key", r->keys);
-  snprintf(s, sizeof s, "%llu", (unsigned long long)seq);
-  char *env[] = {r->known_env, key, NULL};
-  FILE *f = fopen(out, "a");
-  if (f == NULL)
-    return -1;
-  fprintf(f, "$ spot -n %s trace %s %s   # %s\n", dir, log, s, why);
-  fclose(f);
-  char *argv[] = {r->spot, "-n", (char *)dir, "trace", (char *)log, s, NULL};
-  return vq_proc_run(argv, out, env);
-}
-
-/* The path of one query through the three nodes, from their event logs (spot trace follows a put to another node
- * into that node's event log, not a cause back to one): the device's put of the query and its forward to the
- * aggregator's inbox; the cloud's batch of the query's interval (put by the aggregator), its billing, its jobs,
- * the matches and the answers put back to the devices; the device's answer arriving. */
-static void trace_one(run_t *r) {
-  uint64_t aseq = 0, k = 0, qid = answered_query(r, &aseq, &k), bseq = batch_of(r, 0, qid);
-  if (qid == 0)
-    return;
-  char out[PATH];
-  snprintf(out, sizeof out, "%s/trace.txt", r->scratch);
-  unlink(out);
-  int st[3] = {trace_cmd(r, r->dev_dir[0], VQ_LOG_QUERIES, qid, "the device: the query, forwarded", out), 0, 0};
-  if (bseq > 0)
-    st[1] = trace_cmd(r, r->cloud_dir, VQ_LOG_BATCHES, bseq, "the cloud: the batch that uploaded it", out);
-  st[2] = trace_cmd(r, r->dev_dir[0], VQ_LOG_ANSWERS, aseq, "the device: its answer", out);
-  FILE *f = fopen(out, "r");
-  if (f == NULL)
-    return;
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&buf, &len);
-  char line[1024];
-  while (m && fgets(line, sizeof line, f))
-    fputs(line, m);
-  if (m && (st[0] != 0 || st[1] != 0 || st[2] != 0))
-    fprintf(m, "(spot trace exited with status %d, %d and %d)\n", st[0], st[1], st[2]);
-  if (m)
-    fclose(m);
-  fclose(f);
-  r->trace = buf;
-  r->trace_qid = qid;
-}
-
 /* Waits until every device has calibrated (its calibration record is written) and waits for T0 in the start
  * file. 0, or 1 after a device ended or the wait took longer than 10 minutes. */
-static int wait_ready(run_t *r) {
+static int wait_ready(vq_run_t *r) {
   int tty = isatty(2);
   int64_t until = now_ns() + 600 * 1000000000ll;
   for (int shown = -1;;) {
     if (interrupted)
-      return fail("interrupted: stopping the nodes");
+      return vq_run_fail("interrupted: stopping the nodes");
     int ready = 0;
     for (int64_t i = 0; i < r->devices; i++) {
       if (vq_proc_poll(&r->dev[i])) {
         vq_proc_tail(&r->dev[i], 10);
-        return fail("%s ended with status %d before it was ready (its log: %s)", r->dev[i].name, r->dev[i].status,
+        return vq_run_fail("%s ended with status %d before it was ready (its log: %s)", r->dev[i].name,
+                           r->dev[i].status,
                     r->dev[i].log);
       }
-      ready += latest(r->dev_dir[i], VQ_LOG_CALIB) > 0;
+      ready += vq_run_latest(r->dev_dir[i], VQ_LOG_CALIB) > 0;
     }
     if (!r->quiet && ready != shown) {
       fprintf(stderr, "%scalibrating: %d of %lld devices ready%s", tty ? "\r" : "", ready, (long long)r->devices,
@@ -619,7 +286,7 @@ static int wait_ready(run_t *r) {
     if (ready == r->devices)
       break;
     if (now_ns() > until)
-      return fail("the devices did not calibrate within 10 minutes (their logs: %s)", r->scratch);
+      return vq_run_fail("the devices did not calibrate within 10 minutes (their logs: %s)", r->scratch);
     sleep_ms(50);
   }
   if (tty && !r->quiet)
@@ -628,18 +295,18 @@ static int wait_ready(run_t *r) {
 }
 
 /* Writes T0 to the start file the devices wait for (a new file renamed into place: they never read half of it). */
-static int write_start(run_t *r) {
+static int write_start(vq_run_t *r) {
   char tmp[PATH], text[32];
   snprintf(tmp, sizeof tmp, "%s.tmp", r->start_file);
   snprintf(text, sizeof text, "%lld\n", (long long)r->t0);
   if (vq_write_file(tmp, text) < 0 || rename(tmp, r->start_file) != 0)
-    return fail("cannot write the start time to %s: %s", r->start_file, strerror(errno));
+    return vq_run_fail("cannot write the start time to %s: %s", r->start_file, strerror(errno));
   return 0;
 }
 
 /* Follows the run until the devices end: a progress line per interval, the cloud killed and restarted if asked,
  * one query traced. 0, or 1 after a tier failed. */
-static int follow(run_t *r) {
+static int follow(vq_run_t *r) {
   int64_t T = r->interval_ms * 1000000, K = r->intervals;
   int64_t kill_t = r->kill_at >= 0 ? r->t0 + r->kill_at * T + T / 2 : INT64_MAX;
   int64_t back_t = r->kill_at >= 0 ? kill_t + T : INT64_MAX;
@@ -648,7 +315,7 @@ static int follow(run_t *r) {
                                              60 * 1000000000ll;
   for (;;) {
     if (interrupted)
-      return fail("interrupted: stopping the nodes");
+      return vq_run_fail("interrupted: stopping the nodes");
     int64_t now = now_ns(), k = now < r->t0 ? -1 : (now - r->t0) / T;
     if (!killed && now >= kill_t) {
       if (!r->quiet)
@@ -670,29 +337,29 @@ static int follow(run_t *r) {
         running++;
       else if (!vq_proc_ok(&r->dev[i])) {
         vq_proc_tail(&r->dev[i], 10);
-        return fail("%s ended with status %d (its log: %s)", r->dev[i].name, r->dev[i].status, r->dev[i].log);
+        return vq_run_fail("%s ended with status %d (its log: %s)", r->dev[i].name, r->dev[i].status, r->dev[i].log);
       }
     }
     if (vq_proc_poll(&r->edge) && !vq_proc_ok(&r->edge)) {
       vq_proc_tail(&r->edge, 10);
-      return fail("the aggregator ended with status %d (its log: %s)", r->edge.status, r->edge.log);
+      return vq_run_fail("the aggregator ended with status %d (its log: %s)", r->edge.status, r->edge.log);
     }
     if (killed != 1 && vq_proc_poll(&r->cloud)) {
       vq_proc_tail(&r->cloud, 10);
-      return fail("the cloud node ended with status %d (its log: %s)", r->cloud.status, r->cloud.log);
+      return vq_run_fail("the cloud node ended with status %d (its log: %s)", r->cloud.status, r->cloud.log);
     }
     if (!traced && k >= 2 && killed != 1) {
-      trace_one(r);
+      vq_run_trace(r);
       traced = r->trace != NULL;
     }
     int show = tty ? 1 : k < K ? k != shown : now - shown_at > 5000000000ll;
     if (!r->quiet && show) {
       uint64_t put = 0, answers = 0;
       for (int64_t i = 0; i < r->devices; i++) {
-        put += latest(r->dev_dir[i], VQ_LOG_QUERIES);
-        answers += latest(r->dev_dir[i], VQ_LOG_LATENCY);
+        put += vq_run_latest(r->dev_dir[i], VQ_LOG_QUERIES);
+        answers += vq_run_latest(r->dev_dir[i], VQ_LOG_LATENCY);
       }
-      uint64_t inbox = latest(r->edge_dir, VQ_LOG_INBOX), billed = latest(r->cloud_dir, VQ_LOG_BILLING);
+      uint64_t inbox = vq_run_latest(r->edge_dir, VQ_LOG_INBOX), billed = vq_run_latest(r->cloud_dir, VQ_LOG_BILLING);
       char head[64];
       if (k < 0)
         snprintf(head, sizeof head, "calibrating, T0 in %.1f s", (double)(r->t0 - now) / 1e9);
@@ -710,7 +377,7 @@ static int follow(run_t *r) {
     if (now > end_by) {
       if (tty && !r->quiet)
         fputc('\n', stderr);
-      return fail("the devices did not end within 60 s after the last interval and their grace (their logs: %s)",
+      return vq_run_fail("the devices did not end within 60 s after the last interval and their grace (their logs: %s)",
                   r->scratch);
     }
     sleep_ms(tty ? 250 : 100);
@@ -718,15 +385,15 @@ static int follow(run_t *r) {
   if (tty && !r->quiet)
     fputc('\n', stderr);
   if (!traced)
-    trace_one(r);
+    vq_run_trace(r);
   /* the aggregator ends after its tail batch; the cloud has answered every query once the devices ended */
   if (!vq_proc_wait(&r->edge, (int)(tail_ms(r) + r->interval_ms * 2 + 20000))) {
     vq_proc_tail(&r->edge, 10);
-    return fail("the aggregator did not end (its log: %s)", r->edge.log);
+    return vq_run_fail("the aggregator did not end (its log: %s)", r->edge.log);
   }
   if (!vq_proc_ok(&r->edge)) {
     vq_proc_tail(&r->edge, 10);
-    return fail("the aggregator ended with status %d (its log: %s)", r->edge.status, r->edge.log);
+    return vq_run_fail("the aggregator ended with status %d (its log: %s)", r->edge.status, r->edge.log);
   }
   return 0;
 }
@@ -734,8 +401,8 @@ static int follow(run_t *r) {
 /* ---- the command ---- */
 
 int vq_cmd_run(int argc, char **argv) {
-  static run_t run;
-  run_t *r = &run;
+  static vq_run_t run;
+  vq_run_t *r = &run;
   memset(r, 0, sizeof *r);
   r->seed = 1, r->idle_inst = 3, r->active_inst = 30, r->watts = 2.0, r->calibrate = 30, r->lead_ms = 1000;
   r->mc_samples = 200000, r->kill_at = -1, r->rho = -1, r->alpha = 0;
@@ -784,7 +451,7 @@ int vq_cmd_run(int argc, char **argv) {
   memset(&data, 0, sizeof data);
   const char *dirs[MAX_DEVICES];
   int status = 1;
-  if (prepare(r))
+  if (vq_run_prepare(r))
     goto done;
   if (start_cloud(r))
     goto done;
@@ -803,14 +470,14 @@ int vq_cmd_run(int argc, char **argv) {
   for (int64_t i = 0; i < r->devices; i++)
     dirs[i] = r->dev_dir[i];
   if ((rc = vq_data_read(dirs, r->p.devices, r->edge_dir, r->cloud_dir, r->p.intervals, &data)) < 0) {
-    fail("cannot read the run's logs in %s: %s %s", r->scratch, spot_strerror(rc), spot_errdetail());
+    vq_run_fail("cannot read the run's logs in %s: %s %s", r->scratch, spot_strerror(rc), spot_errdetail());
     goto done;
   }
   data.trace = r->trace, r->trace = NULL;
   data.trace_qid = r->trace_qid, data.trace_device = 0;
   vq_report_t rep;
   if ((rc = vq_report_compute(&r->p, &data, &rep)) < 0) {
-    fail("no report: %s (the devices' logs are in %s)",
+    vq_run_fail("no report: %s (the devices' logs are in %s)",
          rc < -100 ? spot_model_strerror(rc) : "the devices metered no interval or wrote no calibration", r->scratch);
     goto done;
   }

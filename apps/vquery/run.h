@@ -1,13 +1,22 @@
 /*
- * apps/vquery/run.h: the processes of `spot vquery run` (run_proc.c): starting the tiers' programs with their
- * output in a log file, polling and stopping them by their own process ids, free loopback ports, key pairs and
- * access files. POSIX; used by run.c only.
+ * apps/vquery/run.h: what the files of `spot vquery run` share: the run's state (vq_run_t), its preparation
+ * (run_setup.c: library, keys, namespaces, access files), the trace of one query (run_trace.c), and the processes
+ * (run_proc.c: starting the tiers' programs with their output in a log file, polling and stopping them by their
+ * own process ids, free loopback ports, small files). POSIX; used by the run's files only.
  */
 #ifndef VQUERY_RUN_H
 #define VQUERY_RUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "report.h"
+
+#define PATH 4200 /* a file path composed from the directories below */
+#define DIRMAX 1024 /* the scratch directory and this program's */
+#define SUB 1100    /* a file or directory right inside one of them */
+#define MAX_DEVICES 64
 
 typedef struct vq_proc {
   pid_t pid;       /* 0: not running */
@@ -34,6 +43,9 @@ void vq_proc_tail(const vq_proc_t *p, int lines);
 /* Runs argv to completion (output to logpath): its exit status, or -1 if it could not run or died by a signal. */
 int vq_proc_run(char *const argv[], const char *logpath, char *const env[]);
 
+/* Prints "spot vquery run: " and the message as one line on stderr; returns 1 (the exit status of a failure). */
+int vq_run_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0 and read it back); 0 on failure. */
 int vq_free_port(void);
 
@@ -45,5 +57,39 @@ int vq_write_file(const char *path, const char *text);
 
 /* The directory of this program (from /proc/self/exe), for its sibling programs spot, spotd and vquery_cloud.so. */
 int vq_self_dir(char *out, size_t cap);
+
+/* ---- the run ---- */
+
+/* The run: its options, what it derived, its scratch directory's layout and its processes. */
+typedef struct vq_run {
+  /* options */
+  int64_t devices, intervals, interval_ms, seed, idle_inst, active_inst, calibrate, lead_ms, mc_samples, kill_at;
+  double mu, alpha, rho, watts, price;
+  const char *dist, *sampler, *quota, *camera, *data, *library, *images, *plot, *keep;
+  int json, rapl, quiet;
+  /* derived */
+  vq_params_t p;
+  char scratch[DIRMAX], bindir[DIRMAX], spot[SUB], spotd[SUB], self[SUB], so[SUB], lib[SUB], imgs[SUB];
+  char keys[SUB], cloud_dir[SUB], edge_dir[SUB], known[SUB], known_env[SUB + 32], start_file[SUB];
+  char dev_dir[MAX_DEVICES][SUB];
+  int cloud_port, edge_port, dev_port[MAX_DEVICES];
+  vq_proc_t cloud, edge, dev[MAX_DEVICES];
+  int64_t t0;
+  char *trace;
+  uint64_t trace_qid;
+} vq_run_t;
+
+
+/* Prepares the run's scratch directory (r->keep or a new one in /tmp): the library (built from r->data unless
+ * r->library is given), key pairs, the namespaces (the tiers' vq_*_setup), the access files and known_nodes.
+ * 0, or 1 after printing one line saying what failed. */
+int vq_run_prepare(vq_run_t *r);
+
+/* The newest seqno of log `log` of namespace dir (0 if empty, missing or unreadable). */
+uint64_t vq_run_latest(const char *dir, const char *log);
+
+/* Traces the first answered query of device 0 across the three nodes with `spot trace` (the operator's key) into
+ * r->trace (malloc'ed text; left NULL when no query was answered yet). */
+void vq_run_trace(vq_run_t *r);
 
 #endif

@@ -1,13 +1,14 @@
 /*
  * apps/vquery/run_proc.c: the processes of `spot vquery run` (run.h): the tiers run as separate programs, each in
  * its own process group with its output in a log file in the run's scratch directory; the run stops only the
- * processes it started, by their ids.
+ * processes it started, by their ids. Also the run's one-line failure message and small file helpers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,16 @@
 #include <spot/error.h>
 
 #include "run.h"
+
+int vq_run_fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("spot vquery run: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 1;
+}
 
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
