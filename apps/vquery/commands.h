@@ -10,5 +10,6 @@ int vq_cmd_library(int argc, char **argv);   /* library build --train DIR --imag
 int vq_cmd_match(int argc, char **argv);     /* match FILE.vql IMAGE... [--top K] [--json] (library_cmd.c) */
 int vq_cmd_device(int argc, char **argv);     /* device --ns DIR --listen H:P --key FILE ... (device.c) */
 int vq_cmd_aggregator(int argc, char **argv); /* aggregator --ns DIR --cloud URL ... (aggregator.c) */
+int vq_cmd_run(int argc, char **argv);        /* run --devices N --intervals K ... : the experiment (run.c) */
 
 #endif

@@ -22,6 +22,9 @@ static const verb_t verbs[] = {
     {"aggregator", vq_cmd_aggregator,
      "aggregator --ns DIR --listen HOST:PORT --key FILE --cloud spot://H:P/NS --interval-ms T --start-ns T0 "
      "--intervals K"},
+    {"run", vq_cmd_run,
+     "run --devices N --intervals K --interval-ms T [--dist D --mu BITS [--alpha A]] --rho BITS "
+     "--quota BITS|optimal|adhoc|compare (--data DIR | --library FILE.vql --images DIR) [--json] [--plot DIR]"},
 };
 
 static void usage(FILE *out) {

@@ -22,12 +22,16 @@
 
 static void cmp_finish(vq_cmp_t *c) {
   c->rel_err = c->predicted != 0 ? (c->measured - c->predicted) / c->predicted : NAN;
-  double se = sqrt(c->measured_se * c->measured_se + c->closed_se * c->closed_se);
+  double ms = isfinite(c->law_se) ? fmax(c->measured_se, c->law_se) : c->measured_se;
+  double ps = isfinite(c->law_se) ? fmax(c->predicted_se, c->law_se) : c->predicted_se;
+  double se = sqrt(ms * ms + c->closed_se * c->closed_se);
   c->z = se > 0 ? (c->measured - c->closed_form) / se : NAN;
+  double sp = sqrt(ps * ps + c->closed_se * c->closed_se);
+  c->z_predicted = sp > 0 ? (c->predicted - c->closed_form) / sp : NAN;
 }
 
 static vq_cmp_t cmp_nan(void) {
-  vq_cmp_t c = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+  vq_cmp_t c = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
   return c;
 }
 
@@ -98,8 +102,9 @@ static int energy_figures(const vq_params_t *p, const vq_data_t *d, const spot_d
     *e = cmp_nan(), *v = cmp_nan();
     e->measured = me.mean, e->measured_se = me.se;
     v->measured = mv.mean, v->measured_se = mv.se;
-    e->predicted = vq_est_of(x + 2 * n, n).mean;
-    v->predicted = vq_est_of(x + 3 * n, n).mean;
+    vq_est_t pe = vq_est_of(x + 2 * n, n), pv = vq_est_of(x + 3 * n, n);
+    e->predicted = pe.mean, e->predicted_se = pe.se;
+    v->predicted = pv.mean, v->predicted_se = pv.se;
     if (law) {
       e->closed_form = se_q / (double)n, v->closed_form = sv_q / (double)n;
       e->closed_form_continuous = se_c / (double)n, v->closed_form_continuous = sv_c / (double)n;
@@ -194,16 +199,19 @@ static int billing_figures(const vq_params_t *p, const vq_data_t *d, const spot_
   r->billing.measured = e.mean, r->billing.measured_se = e.se;
   r->billing_instance.measured = ei.mean, r->billing_instance.measured_se = ei.se;
   rebill(&p->bill, s_pred, nb, p->theta, first, pm, pi);
-  r->billing.predicted = vq_est_of(pm, nb).mean;
-  r->billing_instance.predicted = vq_est_of(pi, nb).mean;
+  vq_est_t ep = vq_est_of(pm, nb), eip = vq_est_of(pi, nb);
+  r->billing.predicted = ep.mean, r->billing.predicted_se = ep.se;
+  r->billing_instance.predicted = eip.mean, r->billing_instance.predicted_se = eip.se;
   if (law) {
     vq_est_t cm, ci;
     if ((rc = vq_quant_sample_s(law, p->devices, B, p->mc_samples, p->sampler, p->seed ^ 0x5eedb111, &mc)) < 0)
       goto done;
     if ((rc = vq_bill_estimate(&p->bill, mc, p->mc_samples, p->theta, &cm, &ci)) < 0)
       goto done;
-    r->billing.closed_form = cm.mean, r->billing.closed_se = cm.se;
+    double k_n = sqrt((double)p->mc_samples / (double)nb); /* Monte Carlo se -> se of a mean over nb intervals */
+    r->billing.closed_form = cm.mean, r->billing.closed_se = cm.se, r->billing.law_se = cm.se * k_n;
     r->billing_instance.closed_form = ci.mean, r->billing_instance.closed_se = ci.se;
+    r->billing_instance.law_se = ci.se * k_n;
     if ((rc = billing_continuous(p, law, p->theta, &r->billing.closed_form_continuous,
                                  &r->billing_instance.closed_form_continuous)) < 0)
       goto done;
@@ -223,22 +231,27 @@ static int billing_figures(const vq_params_t *p, const vq_data_t *d, const spot_
   e = vq_est_of(am, nb), ei = vq_est_of(ai, nb);
   r->billing_adhoc.measured = e.mean, r->billing_adhoc.measured_se = e.se;
   r->billing_instance_adhoc.measured = ei.mean, r->billing_instance_adhoc.measured_se = ei.se;
-  r->billing_adhoc.predicted = vq_est_of(apm, nb).mean;
-  r->billing_instance_adhoc.predicted = vq_est_of(api, nb).mean;
+  ep = vq_est_of(apm, nb), eip = vq_est_of(api, nb);
+  r->billing_adhoc.predicted = ep.mean, r->billing_adhoc.predicted_se = ep.se;
+  r->billing_instance_adhoc.predicted = eip.mean, r->billing_instance_adhoc.predicted_se = eip.se;
   e = vq_est_saving(bm, am, nb), ei = vq_est_saving(bi, ai, nb);
   r->saving.measured = e.mean, r->saving.measured_se = e.se;
   r->saving_instance.measured = ei.mean, r->saving_instance.measured_se = ei.se;
-  r->saving.predicted = vq_est_saving(pm, apm, nb).mean;
-  r->saving_instance.predicted = vq_est_saving(pi, api, nb).mean;
+  ep = vq_est_saving(pm, apm, nb), eip = vq_est_saving(pi, api, nb);
+  r->saving.predicted = ep.mean, r->saving.predicted_se = ep.se;
+  r->saving_instance.predicted = eip.mean, r->saving_instance.predicted_se = eip.se;
   if (law && mc) {
     vq_est_t cm, ci, sm, si;
     if ((rc = vq_bill_estimate(&p->bill, mc, p->mc_samples, ta, &cm, &ci)) < 0 ||
         (rc = vq_bill_saving(&p->bill, mc, p->mc_samples, p->theta, ta, &sm, &si)) < 0)
       goto done;
-    r->billing_adhoc.closed_form = cm.mean, r->billing_adhoc.closed_se = cm.se;
+    double k_n = sqrt((double)p->mc_samples / (double)nb);
+    r->billing_adhoc.closed_form = cm.mean, r->billing_adhoc.closed_se = cm.se, r->billing_adhoc.law_se = cm.se * k_n;
     r->billing_instance_adhoc.closed_form = ci.mean, r->billing_instance_adhoc.closed_se = ci.se;
-    r->saving.closed_form = sm.mean, r->saving.closed_se = sm.se;
+    r->billing_instance_adhoc.law_se = ci.se * k_n;
+    r->saving.closed_form = sm.mean, r->saving.closed_se = sm.se, r->saving.law_se = sm.se * k_n;
     r->saving_instance.closed_form = si.mean, r->saving_instance.closed_se = si.se;
+    r->saving_instance.law_se = si.se * k_n;
     if ((rc = billing_continuous(p, law, ta, &r->billing_adhoc.closed_form_continuous,
                                  &r->billing_instance_adhoc.closed_form_continuous)) < 0)
       goto done;
@@ -371,8 +384,8 @@ int vq_report_compute(const vq_params_t *p, const vq_data_t *d, vq_report_t *out
   r.run_query_cpu_s = qn > 0 ? acpu / qn : NAN;
   r.run_idle_cpu_s_per_bit = ibits > 0 ? icpu / ibits : NAN;
   double share = p->cores > 0 && p->devices > p->cores ? (double)p->devices / p->cores : 1;
-  r.t_needed_s = ((double)r.q99_queries * r.query_cpu_s + fmax(p->rho - (double)r.q99_queries * B, 0) * idle_s_per_bit) *
-                 share;
+  double q99_bits = (double)r.q99_queries * B;
+  r.t_needed_s = ((double)r.q99_queries * r.query_cpu_s + fmax(p->rho - q99_bits, 0) * idle_s_per_bit) * share;
   if (!p->controlled) {
     if ((rc = fitted_figures(p, d, &r, SPOT_DIST_EXPONENTIAL, &r.fit_exp)) < 0 ||
         (rc = fitted_figures(p, d, &r, SPOT_DIST_PARETO, &r.fit_par)) < 0)

@@ -165,11 +165,14 @@ void vq_data_free(vq_data_t *d);
 /* One figure measured against predicted. */
 typedef struct vq_cmp {
   double measured, measured_se;  /* the run's mean and its standard error */
-  double predicted;              /* the model on the volumes actually drawn, with the calibrated rates */
+  double predicted, predicted_se; /* the model on the volumes actually drawn, with the calibrated rates */
   double rel_err;                /* (measured - predicted) / predicted */
   double closed_form, closed_se; /* the quantised law's value (closed_se: its Monte Carlo error, 0 when exact) */
   double closed_form_continuous; /* MODEL.md's continuous value */
-  double z;                      /* (measured - closed_form) / sqrt(measured_se^2 + closed_se^2) */
+  double law_se;                 /* the standard error the law itself gives a mean over this run's samples (NAN:
+                                    unknown); z uses it when the sample's own is smaller (a meter that never moved) */
+  double z;                      /* (measured - closed_form) / sqrt(max(measured_se, law_se)^2 + closed_se^2) */
+  double z_predicted;            /* the same for predicted: the statistics of the volumes alone, without the meter */
 } vq_cmp_t;
 
 /* A law fitted to the run's volumes (real mode) and what it predicts. */

@@ -57,11 +57,13 @@ static void jcmp(FILE *f, const char *key, const vq_cmp_t *c, int comma) {
   jnum(f, "measured", c->measured, 1);
   jnum(f, "measured_se", c->measured_se, 1);
   jnum(f, "predicted", c->predicted, 1);
+  jnum(f, "predicted_se", c->predicted_se, 1);
   jnum(f, "rel_err", c->rel_err, 1);
   jnum(f, "closed_form", c->closed_form, 1);
   jnum(f, "closed_form_se", c->closed_se, 1);
   jnum(f, "closed_form_continuous", c->closed_form_continuous, 1);
-  jnum(f, "z", c->z, 0);
+  jnum(f, "z", c->z, 1);
+  jnum(f, "z_predicted", c->z_predicted, 0);
   fputc('}', f);
   if (comma)
     fputc(',', f);
@@ -175,13 +177,17 @@ static void row(FILE *f, const char *name, const vq_cmp_t *c) {
     fprintf(f, " %+6.2f", c->z);
   else
     fprintf(f, " %6s", "-");
+  if (isfinite(c->z_predicted))
+    fprintf(f, " %+6.2f", c->z_predicted);
+  else
+    fprintf(f, " %6s", "-");
   num(f, c->closed_form_continuous, 11);
   fputc('\n', f);
 }
 
 static void header(FILE *f) {
-  fprintf(f, "  %-30s %11s %10s %11s %8s %11s %10s %6s %11s\n", "figure", "measured", "+-se", "predicted", "rel.err",
-          "closed form", "+-se", "z", "continuous");
+  fprintf(f, "  %-30s %11s %10s %11s %8s %11s %10s %6s %6s %11s\n", "figure", "measured", "+-se", "predicted",
+          "rel.err", "closed form", "+-se", "z", "z pred", "continuous");
 }
 
 static void fitted(FILE *f, const char *name, const vq_fitted_t *x) {
@@ -217,7 +223,8 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   fprintf(f, "calibration: eps_a = %.4g J/b (%.3g ms CPU per query at %g W), eps_i = %.4g J/b\n\n", r->eps_a,
           1e3 * r->query_cpu_s, p->watts, r->eps_i);
   fprintf(f, "measured against predicted (predicted: the model on the volumes drawn; closed form: the law of whole "
-             "queries,\nz = (measured - closed form) / se; continuous: MODEL.md's value for the continuous volume)\n");
+             "queries,\nz = (measured - closed form) / se, z pred the same for predicted; continuous: MODEL.md's value "
+             "for the continuous\nvolume)\n");
   header(f);
   row(f, "mean energy per interval [J]", &r->energy);
   row(f, "V+ [J^2]", &r->vplus);
@@ -232,11 +239,12 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   }
   if (p->controlled)
     fprintf(f, "  (billing closed form: %s, %zu intervals)\n", r->billing_closed_method, p->mc_samples);
-  fprintf(f, "physics: CPU per query %.4g ms during the run against %.4g ms calibrated (%+.1f%%); idle CPU per "
-             "kb %.4g ms against %.4g ms (%+.1f%%)\n",
-          1e3 * r->run_query_cpu_s, 1e3 * r->query_cpu_s, 100 * (r->run_query_cpu_s / r->query_cpu_s - 1),
-          1e6 * r->run_idle_cpu_s_per_bit, 1e6 * r->calib_idle_cpu_s_per_bit,
-          100 * (r->run_idle_cpu_s_per_bit / r->calib_idle_cpu_s_per_bit - 1));
+  fprintf(f, "physics: CPU per query %.4g ms during the run against %.4g ms calibrated (%+.1f%%)",
+          1e3 * r->run_query_cpu_s, 1e3 * r->query_cpu_s, 100 * (r->run_query_cpu_s / r->query_cpu_s - 1));
+  if (isfinite(r->run_idle_cpu_s_per_bit))
+    fprintf(f, "; idle CPU per kb %.4g ms against %.4g ms (%+.1f%%)", 1e6 * r->run_idle_cpu_s_per_bit,
+            1e6 * r->calib_idle_cpu_s_per_bit, 100 * (r->run_idle_cpu_s_per_bit / r->calib_idle_cpu_s_per_bit - 1));
+  fputc('\n', f);
   if (fabs(r->energy.rel_err) > 0.05)
     fprintf(f, "warning: measured energy differs from the model on the drawn volumes by %+.1f%%: the devices' CPU time "
                "per unit of work during the run is not what they calibrated (other work on the machine's cores, "
@@ -264,7 +272,10 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   fprintf(f, "choosing T: the 99th percentile of queries per interval is %llu; at %.3g ms each (plus idle work up to "
              "rho), with %u devices on %u cores, an interval's work takes up to %.3g s: T must exceed it%s\n",
           (unsigned long long)r->q99_queries, 1e3 * r->query_cpu_s, p->devices, p->cores, r->t_needed_s,
-          r->overruns ? " (this run's T did not: raise --interval-ms, or lower --mu or --devices)" : "");
+          !r->overruns ? ""
+          : r->t_needed_s >= p->interval_ms / 1000.0
+              ? " (this run's T did not: raise --interval-ms, or lower --mu or --devices)"
+              : " (it did: this run's overruns came from elsewhere, other programs on the cores)");
   if (d->trace)
     fprintf(f, "\ntrace of query %llu of device %u across the three nodes:\n%s", (unsigned long long)d->trace_qid,
             d->trace_device, d->trace);

@@ -212,8 +212,8 @@ static void test_nothing_ran(void) {
   CHECK_RC(vq_report_compute(&p, &d, &r), SPOT_EINVAL);
 }
 
-static const spot_test_t tests[] = {{"uniform", test_uniform},         {"exponential", test_exponential},
-                                    {"pareto", test_pareto},           {"meter_bias", test_meter_bias},
-                                    {"real_mode", test_real_mode},     {"plot", test_plot},     {"nothing_ran", test_nothing_ran},
-                                    {NULL, NULL}};
+static const spot_test_t tests[] = {{"uniform", test_uniform},     {"exponential", test_exponential},
+                                    {"pareto", test_pareto},       {"meter_bias", test_meter_bias},
+                                    {"real_mode", test_real_mode}, {"plot", test_plot},
+                                    {"nothing_ran", test_nothing_ran}, {NULL, NULL}};
 SPOT_TEST_MAIN(tests)
