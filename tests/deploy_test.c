@@ -32,8 +32,9 @@ static int build(const char *dir, const char *name, const char *src) {
   fputs(src, f);
   fclose(f);
   char out[4096], err[4096];
-  int rc = spot_test_sh(out, sizeof out, err, sizeof err, "cd %s && ${CC:-cc} -shared -fPIC -I%s/include -o %s.so %s.c",
-                        dir, env("SPOT_SRC"), name, name);
+  int rc = spot_test_sh(out, sizeof out, err, sizeof err,
+                        "cd %s && ${CC:-cc} -shared -fPIC -I%s/include -o %s.so %s.c", dir, env("SPOT_SRC"), name,
+                        name);
   if (rc != 0)
     fprintf(stderr, "  cc %s: %s%s\n", name, out, err);
   return rc;

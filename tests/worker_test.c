@@ -33,7 +33,8 @@ static int setup(const char *tag) {
   int rc = spot_test_sh(out, sizeof out, err, sizeof err,
                         "S=%s && $S init %s && $S -n %s build-handler %s/tests/handlers/test_handlers.c && "
                         "$S -n %s build-handler %s/tests/handlers/worker_handlers.c && "
-                        "$S -n %s create x --size 16 --history 100000 && $S -n %s create seen --size 8 --history 100000",
+                        "$S -n %s create x --size 16 --history 100000 && "
+                        "$S -n %s create seen --size 8 --history 100000",
                         spot_test_bin(), dir, dir, env("SPOT_SRC"), dir, env("SPOT_SRC"), dir, dir);
   if (rc != 0)
     fprintf(stderr, "  setup failed: %s%s\n", out, err);
