@@ -55,7 +55,8 @@ static int slurp(const char *path, uint8_t **bytes, size_t *len) {
 
 static const char *SEGV_SRC =
     "__attribute__((constructor)) static void boom(void) { volatile int *p = 0; *p = 1; }\n";
-static const char *ABORT_SRC = "#include <stdlib.h>\n__attribute__((constructor)) static void boom(void) { abort(); }\n";
+static const char *ABORT_SRC =
+    "#include <stdlib.h>\n__attribute__((constructor)) static void boom(void) { abort(); }\n";
 static const char *GOOD_SRC = "#include <spot/handler.h>\n"
                               "static int alpha(spot_ctx_t *c, const spot_event_t *e) { (void)c; (void)e; return 0; }\n"
                               "SPOT_HANDLER(alpha)\n";
