@@ -32,8 +32,9 @@ static int build(const char *dir, const char *name, const char *src) {
   fputs(src, f);
   fclose(f);
   char out[4096], err[4096];
-  int rc = spot_test_sh(out, sizeof out, err, sizeof err, "cd %s && ${CC:-cc} -shared -fPIC -I%s/include -o %s.so %s.c",
-                        dir, env("SPOT_SRC"), name, name);
+  int rc = spot_test_sh(out, sizeof out, err, sizeof err,
+                        "cd %s && ${CC:-cc} -shared -fPIC -I%s/include -o %s.so %s.c", dir, env("SPOT_SRC"), name,
+                        name);
   if (rc != 0)
     fprintf(stderr, "  cc %s: %s%s\n", name, out, err);
   return rc;
@@ -52,8 +53,10 @@ static int slurp(const char *path, uint8_t **bytes, size_t *len) {
   return *len ? 0 : -1;
 }
 
-static const char *SEGV_SRC = "__attribute__((constructor)) static void boom(void) { volatile int *p = 0; *p = 1; }\n";
-static const char *ABORT_SRC = "#include <stdlib.h>\n__attribute__((constructor)) static void boom(void) { abort(); }\n";
+static const char *SEGV_SRC =
+    "__attribute__((constructor)) static void boom(void) { volatile int *p = 0; *p = 1; }\n";
+static const char *ABORT_SRC =
+    "#include <stdlib.h>\n__attribute__((constructor)) static void boom(void) { abort(); }\n";
 static const char *GOOD_SRC = "#include <spot/handler.h>\n"
                               "static int alpha(spot_ctx_t *c, const spot_event_t *e) { (void)c; (void)e; return 0; }\n"
                               "SPOT_HANDLER(alpha)\n";

@@ -33,7 +33,8 @@ static int setup(const char *tag) {
   int rc = spot_test_sh(out, sizeof out, err, sizeof err,
                         "S=%s && $S init %s && $S -n %s build-handler %s/tests/handlers/test_handlers.c && "
                         "$S -n %s build-handler %s/tests/handlers/worker_handlers.c && "
-                        "$S -n %s create x --size 16 --history 100000 && $S -n %s create seen --size 8 --history 100000",
+                        "$S -n %s create x --size 16 --history 100000 && "
+                        "$S -n %s create seen --size 8 --history 100000",
                         spot_test_bin(), dir, dir, env("SPOT_SRC"), dir, env("SPOT_SRC"), dir, dir);
   if (rc != 0)
     fprintf(stderr, "  setup failed: %s%s\n", out, err);
@@ -244,7 +245,17 @@ static void test_no_fail_after_end(void) {
   spot_ns_close(ns);
 }
 
+/* The time-limit check with a run taken after the clock was read (start later than now): before, now - start
+ * wrapped to about 584 years, and the healthy worker was killed as timed out. */
+static void test_overrun_check(void) {
+  CHECK_EQ(spot__workers_overran(1000, 1001, 500), 0);
+  CHECK_EQ(spot__workers_overran(1000, 1000, 500), 0);
+  CHECK_EQ(spot__workers_overran(1000, 400, 500), 1);
+  CHECK_EQ(spot__workers_overran(1000, 500, 500), 0);
+}
+
 static const spot_test_t tests[] = {
+    {"overrun_check", test_overrun_check},
     {"replacement_finishes_at_stop", test_replacement_finishes_at_stop},
     {"program_children_left_alone", test_program_children_left_alone},
     {"shared_memory_released", test_shared_memory_released},

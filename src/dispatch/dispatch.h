@@ -98,5 +98,8 @@ int spot__node_orphans(spot_ns_t *ns, atomic_int *stop, uint64_t grace_ns);
 typedef struct spot__workers spot__workers_t;
 int spot__workers_start(spot_node_t *node, spot__workers_t **out);
 void spot__workers_stop(spot__workers_t *w);
+/* Whether a run that started at start_ns (monotonic) has overrun limit_ns at now. A worker may take a new trigger
+ * after now was read, so start_ns can be later than now: that run has not overrun anything (no unsigned wrap). */
+int spot__workers_overran(uint64_t now, uint64_t start_ns, uint64_t limit_ns);
 
 #endif

@@ -144,7 +144,8 @@ static int has_ended(spot_ns_t *ns, const spot__event_t *put, uint64_t from) {
 int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_id, int status, const char *reason,
                         uint64_t duration_ns) {
   if (put->id && has_ended(ns, put, (start_id ? start_id : put->id) + 1)) {
-    spot__life_release(ns, put->log, put->seq, put->trigger); /* it ended just before its worker died: finish what the run could not */
+    /* it ended just before its worker died: finish what the run could not */
+    spot__life_release(ns, put->log, put->seq, put->trigger);
     return 0;
   }
   spot__event_t f;
@@ -242,6 +243,7 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   if (status != 0)
     snprintf(end.reason, sizeof end.reason, "handler returned %d", status);
   rc = spot__ns_event(ns, &end, NULL);
-  spot__life_release(ns, put->log, put->seq, put->trigger); /* after the end event: a crash in between reruns the handler (at least once) */
+  /* after the end event: a crash in between reruns the handler (at least once) */
+  spot__life_release(ns, put->log, put->seq, put->trigger);
   return rc ? rc : status;
 }

@@ -81,9 +81,9 @@ static int spawn(spot__workers_t *w, unsigned i) {
   return 0;
 }
 
-/* Whether a run that started at start_ns (monotonic) has overrun limit_ns at now. A worker may take a new trigger
- * after now was read, so start_ns can be later than now: that run has not overrun anything. */
-static int overran(uint64_t now, uint64_t start_ns, uint64_t limit_ns) { return now > start_ns && now - start_ns > limit_ns; }
+int spot__workers_overran(uint64_t now, uint64_t start_ns, uint64_t limit_ns) {
+  return now > start_ns && now - start_ns > limit_ns;
+}
 
 /* A worker died: a fail event for what it ran (unless that run had ended), its queue to the others, and (unless
  * the node stops) a new worker. */
@@ -157,7 +157,7 @@ static void supervise(spot__workers_t *w) {
     if (b->pid <= 0 || w->timed_out[i] || !__atomic_load_n(&b->running, __ATOMIC_ACQUIRE))
       continue;
     uint64_t start = __atomic_load_n(&b->start_ns, __ATOMIC_ACQUIRE);
-    if (overran(spot__now_ns(), start, limit)) { /* now read after start_ns */
+    if (spot__workers_overran(spot__now_ns(), start, limit)) { /* now read after start_ns */
       w->timed_out[i] = 1;
       spot__kill(b->pid, 1);
     }

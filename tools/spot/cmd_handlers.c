@@ -3,10 +3,11 @@
  *
  * build-handler compiles a handler source file into a shared object with the C compiler ($CC, else cc) and the
  * flags of the spot pkg-config file (or, in a build tree, spot's own include directory), installs it under a new
- * name in DIR/.spot/handlers/ (so a node loads the new version next to the old one), loads it once here to learn
- * which SPOT_HANDLERs it defines, and registers each in the namespace. A ready .so (from the CMake function
- * spot_add_handler) is installed the same way without compiling. deploy builds the object the same way here and
- * sends it to a running node, which installs it (it needs the deploy right).
+ * name in DIR/.spot/handlers/ (so a node loads the new version next to the old one), loads it once in a
+ * short-lived child process to learn which SPOT_HANDLERs it defines (an object that crashes while loading is
+ * refused, and takes down only that child), and registers each in the namespace. A ready .so (from the CMake
+ * function spot_add_handler) is installed the same way without compiling. deploy builds the object the same way
+ * here and sends it to a running node, which installs it (it needs the deploy right).
  */
 #include <errno.h>
 #include <stdio.h>
