@@ -55,6 +55,7 @@ mkdir -p "$dest/library" "$dest/train"
 shopt -s nullglob
 link_all "$dest/library" "$bg"/*.jpg "$bg"/mate/nature/*.jpg
 link_all "$dest/train" "$bg"/mate/abstract/* "$bg"/mate/desktop/* "$bg"/warty-final-ubuntu.png
+rm -f "$dest/train/Elephants_3840x2160.jpg" "$dest/train/Elephants_5640x3172.jpg" # Elephants.jpg at larger sizes
 nl=$(find "$dest/library" -type l | wc -l)
 nt=$(find "$dest/train" -type l | wc -l)
 if [ "$nl" -lt 20 ] || [ "$nt" -lt 10 ]; then

@@ -24,14 +24,13 @@ static inline const char *vqt_bin(void) {
   return b && b[0] ? b : "spot-vquery";
 }
 
-/* Fills d; 0, or -1 after printing why (the photographs missing: the message names scripts/vquery-data.sh). */
-static inline int vqt_data(vqt_data_t *d) {
+/* Fills d's library_dir and train_dir (not vql); 0, or -1 after printing why (the photographs missing: the message
+ * names scripts/vquery-data.sh). */
+static inline int vqt_photos(vqt_data_t *d) {
   static char out[4096], err[8192];
-  const char *src = getenv("SPOT_SRC"), *tmp = getenv("SPOT_TEST_TMP");
+  const char *src = getenv("SPOT_SRC");
   if (!src || !src[0])
     src = ".";
-  if (!tmp || !tmp[0])
-    tmp = "/tmp";
   const char *dir = spot_test_dir("vqdata");
   int st = spot_test_sh(out, sizeof out, err, sizeof err, "VQ_DATA_NO_INSTALL=1 bash '%s/scripts/vquery-data.sh' '%s'",
                         src, dir);
@@ -41,6 +40,19 @@ static inline int vqt_data(vqt_data_t *d) {
   }
   snprintf(d->library_dir, sizeof d->library_dir, "%s/library", dir);
   snprintf(d->train_dir, sizeof d->train_dir, "%s/train", dir);
+  d->vql[0] = '\0';
+  return 0;
+}
+
+/* Fills d, building the cached library if needed; 0, or -1 after printing why. */
+static inline int vqt_data(vqt_data_t *d) {
+  static char out[4096], err[8192];
+  const char *tmp = getenv("SPOT_TEST_TMP");
+  if (!tmp || !tmp[0])
+    tmp = "/tmp";
+  if (vqt_photos(d) != 0)
+    return -1;
+  int st;
   char cache[3000];
   snprintf(cache, sizeof cache, "%s/vq-cache", tmp);
   mkdir(tmp, 0755);
