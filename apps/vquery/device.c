@@ -12,8 +12,8 @@
  *
  * Idle work is counted in units: one unit (capture a frame, detect motion against the previous one) stands for
  * --idle-unit-bits bit-equivalents; the last fraction f of a unit spends f of a unit's calibrated CPU time (a capture
- * if the budget covers it, and motion detection over the matching share of the frame's rows), so the meter charges
- * what the model charges: eps_i per idle bit-equivalent.
+ * if the budget covers it, then motion detection passes, the last over the matching share of the frame's rows), so
+ * the meter charges what the model charges: eps_i per idle bit-equivalent.
  */
 #include <math.h>
 #include <signal.h>
@@ -199,6 +199,8 @@ static int idle_work(device_t *d, double bits, uint32_t *frames, uint32_t *movin
     *frames += 1;
     budget -= cap;
   }
+  for (; budget >= mot; budget -= mot) /* a capture costlier than the budget: motion passes spend it instead */
+    motion(d, 1.0, &moved);
   motion(d, budget / mot, &moved);
   return 0;
 }
