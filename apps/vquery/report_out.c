@@ -245,6 +245,10 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
     fprintf(f, "; idle CPU per kb %.4g ms against %.4g ms (%+.1f%%)", 1e6 * r->run_idle_cpu_s_per_bit,
             1e6 * r->calib_idle_cpu_s_per_bit, 100 * (r->run_idle_cpu_s_per_bit / r->calib_idle_cpu_s_per_bit - 1));
   fputc('\n', f);
+  if (r->eps_i >= r->eps_a)
+    fprintf(f, "warning: idle work costs more per bit-equivalent than a query (eps_i >= eps_a): the model's "
+               "device idles to save energy; the devices' idle unit (spot vquery device --idle-unit-bits) stands "
+               "for too few bits\n");
   if (fabs(r->energy.rel_err) > 0.05)
     fprintf(f, "warning: measured energy differs from the model on the drawn volumes by %+.1f%%: the devices' CPU time "
                "per unit of work during the run is not what they calibrated (other work on the machine's cores, "
