@@ -183,7 +183,9 @@ static void test_concurrent_loads(void) {
   CHECK_EQ(atomic_load(&lb.right), COPIES);
 }
 
-/* ---- a deploy to a running spotd ---- */
+/* ---- a deploy to a running spotd (needs the network) ---- */
+
+#if SPOT_HAVE_NET
 
 static void test_deploy_crash_to_spotd(void) {
   char root[4200], dir[4300], url[256], endpoint[64];
@@ -278,11 +280,15 @@ static void test_deploy_then_serve(void) {
   CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+#endif
+
 static const spot_test_t tests[] = {
     {"crashing_object_refused", test_crashing_object_refused},
     {"concurrent_loads", test_concurrent_loads},
+#if SPOT_HAVE_NET
     {"deploy_crash_to_spotd", test_deploy_crash_to_spotd},
     {"deploy_then_serve", test_deploy_then_serve},
+#endif
     {NULL, NULL},
 };
 SPOT_TEST_MAIN(tests)

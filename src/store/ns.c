@@ -390,7 +390,7 @@ static int by_name(const void *a, const void *b) { return strcmp(*(char *const *
 int spot_ns_list(spot_ns_t *ns, spot_ns_list_fn fn, void *arg) {
   names_t names = {0};
   int rc = spot__dir_each(ns->dir, collect, &names);
-  if (rc == 0)
+  if (rc == 0 && names.n > 0) /* qsort must not be given NULL, even for no names */
     qsort(names.v, names.n, sizeof *names.v, by_name);
   for (size_t i = 0; i < names.n; i++) {
     if (rc == 0)
