@@ -17,9 +17,12 @@
  * second on a loaded machine) made that frame's energy a measure of the decoder. Memory is bounded: the synthetic
  * camera keeps at most CAMERA_PHOTOS photographs (a library with more shows a subset drawn from the seed, on its own
  * generator so the film of a smaller library is the same as without the bound), about 0.5 MB each; the directory
- * camera keeps at most CAMERA_FILES files (the first ones in name order), 0.3 MB each.
+ * camera keeps at most CAMERA_FILES files (the first ones in name order), 0.3 MB each. The decoded pictures are
+ * shared by the cameras of a process (reference counted, under a mutex), and up to CACHE_IDLE of them stay decoded
+ * after their last camera closed, so cameras opened together or one after another (the tests) decode each file once.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,7 @@
 #define OBJECT_RATE (1.0 / 150) /* arrivals per frame */
 #define CAMERA_PHOTOS 32     /* photographs the synthetic camera keeps decoded */
 #define CAMERA_FILES 64      /* files the directory camera keeps decoded */
+#define CACHE_IDLE 32        /* decoded pictures kept when no camera uses them */
 
 typedef struct object {
   double x, y, vx, vy;
@@ -50,7 +54,7 @@ struct vq_camera {
   int switched;
   /* synthetic */
   int synthetic, first;
-  vq_image_t *photos; /* every picture the camera can show, decoded and scaled once at open (nphotos) */
+  const vq_image_t **photos; /* every picture the camera can show, decoded and scaled at open (nphotos, shared) */
   int32_t *shows;     /* synthetic: the library index of each of photos */
   size_t nphotos;
   size_t cur;         /* synthetic: the photograph in view (index into photos) */
@@ -64,27 +68,104 @@ struct vq_camera {
   size_t npaths, next;
 };
 
-/* Decodes library photograph index and scales it so the view covers VIEW_FRACTION of it, into *out. */
-static int load_photo(const vq_camera_t *c, int32_t index, vq_image_t *out) {
-  char path[4400];
+/* The process's decoded pictures: path and kind (scaled for the pan, or QVGA) to image, reference counted. */
+typedef struct shared {
+  struct shared *next;
+  char *path;
+  int qvga, refs;
+  vq_image_t img;
+} shared_t;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static shared_t *cache;
+static size_t cache_idle;
+
+/* Decodes path: scaled so the view covers VIEW_FRACTION of it, or (qvga) resized to the frame. */
+static int decode(const char *path, int qvga, vq_image_t *out) {
   vq_image_t full = {0};
-  snprintf(path, sizeof path, "%s/%s", c->dir, vq_library_name(c->lib, (size_t)index));
   int rc = vq_image_load(path, &full);
+  if (rc < 0)
+    return rc;
+  int w = VQ_FRAME_W, h = VQ_FRAME_H;
+  if (!qvga) {
+    double s = fmax(VQ_FRAME_W / (VIEW_FRACTION * full.w), VQ_FRAME_H / (VIEW_FRACTION * full.h));
+    w = (int)ceil(full.w * s), h = (int)ceil(full.h * s);
+    if (w < VQ_FRAME_W + 1)
+      w = VQ_FRAME_W + 1;
+    if (h < VQ_FRAME_H + 1)
+      h = VQ_FRAME_H + 1;
+  }
+  rc = vq_image_resize(&full, w, h, out);
+  vq_image_free(&full);
+  return rc;
+}
+
+/* The decoded picture of path (one more reference: give it back with release), into *out; SPOT_E* from decoding. */
+static int acquire(const char *path, int qvga, const vq_image_t **out) {
+  int rc = 0;
+  pthread_mutex_lock(&cache_lock);
+  shared_t *e = cache;
+  while (e && (e->qvga != qvga || strcmp(e->path, path) != 0))
+    e = e->next;
+  if (!e) {
+    e = calloc(1, sizeof *e);
+    if (!e || !(e->path = strdup(path))) {
+      free(e);
+      rc = spot_fail(SPOT_ENOMEM, "no memory for the camera's pictures");
+      goto done;
+    }
+    rc = decode(path, qvga, &e->img);
+    if (rc < 0) {
+      free(e->path);
+      free(e);
+      goto done;
+    }
+    e->qvga = qvga;
+    e->next = cache;
+    cache = e;
+  } else if (e->refs == 0) {
+    cache_idle--;
+  }
+  e->refs++;
+  *out = &e->img;
+done:
+  pthread_mutex_unlock(&cache_lock);
+  return rc;
+}
+
+/* Gives back a picture from acquire; frees the oldest unused ones beyond CACHE_IDLE. */
+static void release(const vq_image_t *img) {
+  pthread_mutex_lock(&cache_lock);
+  for (shared_t *e = cache; e; e = e->next)
+    if (&e->img == img && --e->refs == 0)
+      cache_idle++;
+  while (cache_idle > CACHE_IDLE) {
+    shared_t **pp = &cache, **last = NULL;
+    for (; *pp; pp = &(*pp)->next)
+      if ((*pp)->refs == 0)
+        last = pp;
+    shared_t *e = *last;
+    *last = e->next;
+    vq_image_free(&e->img);
+    free(e->path);
+    free(e);
+    cache_idle--;
+  }
+  pthread_mutex_unlock(&cache_lock);
+}
+
+/* Acquires library photograph index, scaled for the pan, into *out. */
+static int load_photo(const vq_camera_t *c, int32_t index, const vq_image_t **out) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s", c->dir, vq_library_name(c->lib, (size_t)index));
+  int rc = acquire(path, 0, out);
   if (rc < 0) {
     char why[512];
     snprintf(why, sizeof why, "%s", spot_errdetail()); /* the detail buffer is about to be rewritten */
     return spot_fail(rc, "%s (the synthetic camera shows the library's photographs: give the directory the library "
                          "was built from)", why);
   }
-  double s = fmax(VQ_FRAME_W / (VIEW_FRACTION * full.w), VQ_FRAME_H / (VIEW_FRACTION * full.h));
-  int w = (int)ceil(full.w * s), h = (int)ceil(full.h * s);
-  if (w < VQ_FRAME_W + 1)
-    w = VQ_FRAME_W + 1;
-  if (h < VQ_FRAME_H + 1)
-    h = VQ_FRAME_H + 1;
-  rc = vq_image_resize(&full, w, h, out);
-  vq_image_free(&full);
-  return rc;
+  return 0;
 }
 
 /* Decodes the photographs the synthetic camera will show (all of the library's, or CAMERA_PHOTOS of them drawn
@@ -129,7 +210,7 @@ static void switch_photo(vq_camera_t *c) {
     next = (size_t)((next + 1 + vq_rng_next(&c->rng) % (n - 1)) % n);
   c->cur = next;
   c->truth = c->shows[next];
-  const vq_image_t *p = &c->photos[next];
+  const vq_image_t *p = c->photos[next];
   c->px = vq_rng_uniform(&c->rng) * (p->w - VQ_FRAME_W - 1);
   c->py = vq_rng_uniform(&c->rng) * (p->h - VQ_FRAME_H - 1);
   double a = vq_rng_uniform(&c->rng) * 2 * M_PI;
@@ -193,10 +274,10 @@ static void step_objects(vq_camera_t *c) {
 static int synthetic_next(vq_camera_t *c) {
   c->switched = c->first;
   c->first = 0;
-  const vq_image_t *p = &c->photos[c->cur];
+  const vq_image_t *p = c->photos[c->cur];
   if (c->dwell-- <= 0) {
     switch_photo(c);
-    p = &c->photos[c->cur];
+    p = c->photos[c->cur];
   } else {
     c->px += c->vx;
     c->py += c->vy;
@@ -228,7 +309,7 @@ static int synthetic_next(vq_camera_t *c) {
 }
 
 static int dir_next(vq_camera_t *c) {
-  const vq_image_t *q = &c->photos[c->next];
+  const vq_image_t *q = c->photos[c->next];
   memcpy(c->frame.px, q->px, (size_t)VQ_FRAME_W * VQ_FRAME_H * sizeof(float));
   c->truth = c->shows[c->next];
   c->switched = 1;
@@ -244,12 +325,7 @@ static int load_files(vq_camera_t *c) {
   if (!c->photos || !c->shows)
     return spot_fail(SPOT_ENOMEM, "no memory for the camera's pictures");
   for (size_t i = 0; i < m; i++) {
-    vq_image_t img;
-    int rc = vq_image_load(c->paths[i], &img);
-    if (rc < 0)
-      return rc;
-    rc = vq_image_resize(&img, VQ_FRAME_W, VQ_FRAME_H, &c->photos[i]);
-    vq_image_free(&img);
+    int rc = acquire(c->paths[i], 1, &c->photos[i]);
     if (rc < 0)
       return rc;
     c->shows[i] = c->lib ? (int32_t)vq_library_find(c->lib, vq_basename(c->paths[i])) : -1;
@@ -352,7 +428,7 @@ void vq_camera_close(vq_camera_t *cam) {
     return;
   vq_image_free(&cam->frame);
   for (size_t i = 0; i < cam->nphotos; i++)
-    vq_image_free(&cam->photos[i]);
+    release(cam->photos[i]);
   free(cam->photos);
   free(cam->shows);
   vq_image_list_free(cam->paths, cam->npaths);
