@@ -1,7 +1,10 @@
 /*
  * apps/vquery/tests/vqtest.h: what the vquery tests share (header only): the photographs, laid out by
  * scripts/vquery-data.sh without installing anything, and a library built from them with `spot vquery library build`
- * once and cached under $SPOT_TEST_TMP/vq-cache (rebuilt when spot-vquery is newer than it).
+ * once and cached under $SPOT_TEST_TMP/vq-cache (rebuilt when spot-vquery is newer than it). Concurrent test
+ * processes (ctest -j) take an exclusive flock on vq-cache/lock around the check and the build, so one builds and the
+ * others wait for it and reuse its file; the build writes a temporary file renamed into place, so a crashed build
+ * never leaves a half-written library behind.
  */
 #ifndef VQTEST_H
 #define VQTEST_H
@@ -9,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -58,11 +64,24 @@ static inline int vqt_data(vqt_data_t *d) {
   mkdir(tmp, 0755);
   mkdir(cache, 0755);
   snprintf(d->vql, sizeof d->vql, "%s/library.vql", cache);
+  char lock[3100];
+  snprintf(lock, sizeof lock, "%s/lock", cache);
+  int fd = open(lock, O_RDWR | O_CREAT, 0644);
+  if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+    fprintf(stderr, "  cannot lock %s (the shared test library's lock)\n", lock);
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
   struct stat sv, sb;
-  if (stat(d->vql, &sv) == 0 && stat(vqt_bin(), &sb) == 0 && sv.st_mtime > sb.st_mtime)
+  if (stat(d->vql, &sv) == 0 && stat(vqt_bin(), &sb) == 0 && sv.st_mtime > sb.st_mtime) {
+    close(fd); /* releases the lock */
     return 0;
-  st = spot_test_sh(out, sizeof out, err, sizeof err, "'%s' library build --train '%s' --images '%s' --out '%s'",
-                    vqt_bin(), d->train_dir, d->library_dir, d->vql);
+  }
+  st = spot_test_sh(out, sizeof out, err, sizeof err,
+                    "'%s' library build --train '%s' --images '%s' --out '%s/building.vql' && mv '%s/building.vql' '%s'",
+                    vqt_bin(), d->train_dir, d->library_dir, cache, cache, d->vql);
+  close(fd);
   if (st != 0) {
     fprintf(stderr, "  library build failed (%d): %s\n", st, err);
     return -1;
