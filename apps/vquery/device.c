@@ -213,6 +213,7 @@ static int put_local(device_t *d, const char *log, const void *rec, size_t len) 
 /* Calibration: N active frames (a query without the put), each followed by CALIB_IDLE_PER_ACTIVE idle units, on
  * the thread CPU clock. */
 #define CALIB_IDLE_PER_ACTIVE 8
+#define CALIB_WARMUP 3
 static int calibrate(device_t *d) {
   vq_calib_rec_t c;
   memset(&c, 0, sizeof c);
@@ -226,6 +227,14 @@ static int calibrate(device_t *d) {
   int rc = capture(d, &truth), moved; /* a previous frame for motion detection */
   double act_j = 0, idle_j = 0, cap_s = 0, mot_s = 0;
   vq_query_rec_t q;
+  /* warm-up, not measured: the first queries pay one-time costs (first touches of the model and of the
+   * descriptor's buffers, lazy library set-up) that no query of the run pays again */
+  for (int i = 0; rc == 0 && i < CALIB_WARMUP && !stopping; i++) {
+    rc = make_query(d, &q, &frames, &moving);
+    for (int u = 0; rc == 0 && u < CALIB_IDLE_PER_ACTIVE; u++)
+      if ((rc = capture(d, &truth)) == 0)
+        motion(d, 1.0, &moved);
+  }
   /* active frames and idle units interleaved, so that both see the same machine and the same stretch of the
    * camera's film as a run does (a query's cost depends on what the frame shows) */
   for (int64_t i = 0; rc == 0 && i < d->calibrate && !stopping; i++) {
