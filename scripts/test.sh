@@ -11,6 +11,7 @@ bash scripts/deps.sh || { echo "test.sh: installing dependencies failed"; echo "
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0
 failed=0
+skipped=0
 
 # run_build DIR LABEL [cmake options...]: configure, build and ctest one build directory.
 run_build() {
@@ -31,7 +32,9 @@ run_build() {
   ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 600 2>&1 | tee "$out"
   local p f
   p=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed' "$out")
-  f=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|Failed|Timeout|Not Run)' "$out")
+  # A test that exits 77 (SKIP_RETURN_CODE) prints "***Skipped": it said why; it is neither passed nor failed.
+  f=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|Failed|Timeout|Not Run)' "$out" | grep -cv '\*\*\*Skipped')
+  skipped=$((skipped + $(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$out")))
   if ! grep -qE '^[0-9]+% tests passed' "$out"; then
     f=$((f + 1)) # ctest itself did not finish
   fi
@@ -48,5 +51,6 @@ SPOT_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=pri
 # Without the network: the same library minus src/net and libzmq; the tests that need no network run (quick loops).
 SPOT_TEST_QUICK=1 run_build build/nonet "no network (SPOT_NET=OFF)" -DSPOT_NET=OFF
 
+[ "$skipped" -gt 0 ] && echo "($skipped skipped: each says why above)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
