@@ -275,7 +275,7 @@ static void wait_end(spot_ns_t *ns, spot_log_t *events, uint64_t *cursor, uint64
     spot_log_latest(events, &hi);
     while (*cursor < hi) {
       spot__event_t e;
-      int rc = spot__ns_event_read(ns, ++*cursor, &e);
+      int rc = spot__events_read(ns, ++*cursor, &e);
       if (rc != 0)
         die("read the event log", rc);
       if ((e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL) && e.seq == seq && strcmp(e.log, "a") == 0) {
@@ -313,7 +313,7 @@ static void scan_events(spot_ns_t *ns, spot_log_t *events, uint64_t base, scan_t
     die("memory", SPOT_ENOMEM);
   for (uint64_t id = base + 1; id <= hi; id++) {
     spot__event_t e;
-    int rc = spot__ns_event_read(ns, id, &e);
+    int rc = spot__events_read(ns, id, &e);
     if (rc != 0)
       die("read the event log (is it large enough?)", rc);
     if (e.type == SPOT__EV_PUT && strcmp(e.handler, "bench_noop") == 0) {
@@ -399,7 +399,7 @@ static void put_to_start(const char *mode) {
   spot_log_t *events = NULL;
   int rc = spot_ns_open(t.dir, NULL, &ns);
   if (rc == 0)
-    rc = spot__ns_events(ns, &events);
+    rc = spot__nsctx_events(ns, &events);
   if (rc != 0)
     die("open the namespace", rc);
   uint64_t cursor;
@@ -450,7 +450,7 @@ static void sustained_run(const char *mode, const char *name, sus_run_t *r, uint
   spot_log_t *events = NULL;
   int rc = spot_ns_open(t.dir, NULL, &ns);
   if (rc == 0)
-    rc = spot__ns_events(ns, &events);
+    rc = spot__nsctx_events(ns, &events);
   if (rc != 0)
     die("open the namespace", rc);
   spot_ns_set_busy_timeout(ns, WAIT_SECONDS * 1000u); /* a full trigger queue makes puts wait, never fail */

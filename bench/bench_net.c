@@ -243,7 +243,7 @@ static void remote_put_to_start(void) {
   spot_remote_t *r = client();
   spot_ns_t *ns;
   spot_log_t *events;
-  if (spot_ns_open(nsdir, NULL, &ns) != 0 || spot__ns_events(ns, &events) != 0)
+  if (spot_ns_open(nsdir, NULL, &ns) != 0 || spot__nsctx_events(ns, &events) != 0)
     exit(1);
   static uint64_t lat[ROUNDS];
   size_t n = 0;
@@ -265,7 +265,7 @@ static void remote_put_to_start(void) {
       int done = 0;
       for (; cursor < hi; cursor++) {
         spot__event_t e;
-        if (spot__ns_event_read(ns, cursor + 1, &e) != 0)
+        if (spot__events_read(ns, cursor + 1, &e) != 0)
           continue;
         if (e.type == SPOT__EV_PUT && e.seq == seq && strcmp(e.log, "a") == 0)
           put_ns = e.time_ns;

@@ -159,16 +159,16 @@ static void test_chain_causes(void) {
   spot_node_stop(node);
   /* walk the event log: put(a) -> start(chain_a) -> put(b) -> start(chain_b) -> put(c) */
   spot_log_t *events;
-  CHECK_OK(spot__ns_events(ns, &events));
+  CHECK_OK(spot__nsctx_events(ns, &events));
   spot_log_t *triggers;
-  CHECK_OK(spot__ns_triggers(ns, &triggers));
+  CHECK_OK(spot__nsctx_triggers(ns, &triggers));
   (void)triggers;
   uint64_t hi;
   spot_log_latest(events, &hi);
   uint64_t put_a = 0, start_a = 0, put_b = 0, start_b = 0, put_c = 0, fail_n = 0;
   for (uint64_t id = 1; id <= hi; id++) {
     spot__event_t e;
-    CHECK_OK(spot__ns_event_read(ns, id, &e));
+    CHECK_OK(spot__events_read(ns, id, &e));
     CHECK_EQ(e.node, spot_ns_node_id(ns));
     if (e.type == SPOT__EV_PUT && strcmp(e.log, "a") == 0)
       put_a = id;
@@ -204,7 +204,7 @@ static void test_orphans_and_duplicates(void) {
   spot_ns_t *ns;
   CHECK_OK(spot_ns_open(dir, NULL, &ns));
   spot__reg_entry_t h;
-  CHECK_OK(spot__ns_handler_lookup(ns, "count", &h));
+  CHECK_OK(spot__registry_lookup(ns, "count", &h));
   spot_log_t *a;
   CHECK_OK(spot__ns_log(ns, "a", &a));
   uint64_t v1 = 1 * 7, v2 = 2 * 7, seq;
@@ -219,8 +219,8 @@ static void test_orphans_and_duplicates(void) {
   put.handler_id = h.id;
   snprintf(put.log, sizeof put.log, "a");
   snprintf(put.handler, sizeof put.handler, "count");
-  CHECK_OK(spot__ns_event(ns, &put, &put.id));
-  CHECK_OK(spot__ns_trigger(ns, &put, h.id, NULL)); /* ... and a second trigger for the same element */
+  CHECK_OK(spot__events_append(ns, &put, &put.id));
+  CHECK_OK(spot__life_trigger(ns, &put, h.id, NULL)); /* ... and a second trigger for the same element */
   CHECK_OK(spot_node_start(dir, &o, &node));
   for (int i = 0; i < 10000 && (atomic_load(&runs[1]) == 0 || atomic_load(&runs[2]) == 0); i++)
     usleep(1000);

@@ -222,12 +222,12 @@ static void test_three_node_chain(void) {
     CHECK_OK(spot_ns_open(dirs[i], NULL, &ns));
     node_id[i] = spot_ns_node_id(ns);
     spot_log_t *events;
-    CHECK_OK(spot__ns_events(ns, &events));
+    CHECK_OK(spot__nsctx_events(ns, &events));
     uint64_t n;
     spot_log_latest(events, &n);
     for (uint64_t id = 1; id <= n; id++) {
       spot__event_t e;
-      if (spot__ns_event_read(ns, id, &e) != 0)
+      if (spot__events_read(ns, id, &e) != 0)
         continue;
       if (e.type == SPOT__EV_START && strcmp(e.log, "in") == 0)
         start_of[i] = id;

@@ -152,11 +152,11 @@ static unsigned count_events(uint64_t after, const char *what, uint64_t *last) {
     return 0;
   spot_log_t *events;
   uint64_t hi = 0;
-  if (spot__ns_events(ns, &events) == 0)
+  if (spot__nsctx_events(ns, &events) == 0)
     spot_log_latest(events, &hi);
   for (uint64_t id = after + 1; id <= hi; id++) {
     spot__event_t e;
-    if (spot__ns_event_read(ns, id, &e) == 0 && e.type == SPOT__EV_FAIL && strstr(e.reason, what) != NULL)
+    if (spot__events_read(ns, id, &e) == 0 && e.type == SPOT__EV_FAIL && strstr(e.reason, what) != NULL)
       n++;
   }
   if (last)
@@ -276,12 +276,12 @@ static void test_remote_ops_and_rights(void) {
   spot_ns_t *ns;
   CHECK_OK(spot_ns_open(ns_dir, NULL, &ns));
   spot_log_t *events;
-  CHECK_OK(spot__ns_events(ns, &events));
+  CHECK_OK(spot__nsctx_events(ns, &events));
   uint64_t hi, refused = 0, puts = 0;
   spot_log_latest(events, &hi);
   for (uint64_t id = 1; id <= hi; id++) {
     spot__event_t e;
-    if (spot__ns_event_read(ns, id, &e) != 0)
+    if (spot__events_read(ns, id, &e) != 0)
       continue;
     refused += e.type == SPOT__EV_FAIL && strstr(e.reason, "refused") != NULL;
     puts += e.type == SPOT__EV_PUT && e.cause_node != 0;

@@ -80,8 +80,8 @@ static int whole(const char *dir) {
   if (spot_ns_open(dir, NULL, &ns) != 0)
     return fprintf(stderr, "  open: %s\n", spot_errdetail()), 0;
   spot_log_t *l;
-  int ok = spot_ns_node_id(ns) != 0 && spot__ns_events(ns, &l) == 0 && spot__ns_triggers(ns, &l) == 0 &&
-           spot__ns_registry(ns, &l) == 0 && spot_ns_register_handler(ns, "h", "") == 0;
+  int ok = spot_ns_node_id(ns) != 0 && spot__nsctx_events(ns, &l) == 0 && spot__nsctx_triggers(ns, &l) == 0 &&
+           spot__nsctx_registry(ns, &l) == 0 && spot_ns_register_handler(ns, "h", "") == 0;
   if (!ok)
     fprintf(stderr, "  not whole: %s\n", spot_errdetail());
   spot_ns_close(ns);
@@ -97,7 +97,7 @@ static void test_init_full_disk(void) {
   for (uint64_t n = 1; n < 200; n++) {
     char dir[4300];
     snprintf(dir, sizeof dir, "%s/ns", spot_test_dir("ns-full"));
-    int rc = spot__ns_init_io(dir, faulty_io(n));
+    int rc = spot__nsctx_init_io(dir, faulty_io(n));
     if (!faulty.fired) {
       CHECK_OK(rc);
       CHECK(whole(dir));
@@ -140,14 +140,14 @@ static void test_handler_ids_survive_power_cut(void) {
     snprintf(dir, sizeof dir, "%s/ns", spot_test_dir("ns-ids"));
     spot_io_t *io = spot_io_mem_new(seed);
     CHECK(io != NULL);
-    CHECK_OK(spot__ns_init_io(dir, io));
+    CHECK_OK(spot__nsctx_init_io(dir, io));
     spot_ns_t *ns;
     CHECK_OK(spot_ns_open(dir, io, &ns));
     spot_log_config_t cfg = {.elem_size = 8, .history = 16, .sync = SPOT_SYNC_ALWAYS};
     CHECK_OK(spot_ns_create_log(ns, "x", &cfg));
     CHECK_OK(spot_ns_register_handler(ns, "a", ""));
     spot__reg_entry_t a;
-    CHECK_OK(spot__ns_handler_lookup(ns, "a", &a));
+    CHECK_OK(spot__registry_lookup(ns, "a", &a));
     uint64_t v = 7, seq;
     CHECK_OK(spot_put(ns, "x", &v, 8, "a", NULL, &seq)); /* durable: acknowledged after the sync */
     spot_io_mem_power_cut(io);
@@ -155,9 +155,9 @@ static void test_handler_ids_survive_power_cut(void) {
     CHECK_OK(spot_ns_open(dir, io, &ns));
     CHECK_OK(spot_ns_register_handler(ns, "b", ""));
     spot__reg_entry_t b, a2;
-    CHECK_OK(spot__ns_handler_lookup(ns, "b", &b));
+    CHECK_OK(spot__registry_lookup(ns, "b", &b));
     CHECK(b.id != a.id); /* before: handlers.log was never synced, and b got a's id */
-    CHECK_OK(spot__ns_handler_lookup(ns, "a", &a2));
+    CHECK_OK(spot__registry_lookup(ns, "a", &a2));
     CHECK_EQ(a2.id, a.id);
     spot_log_t *x;
     CHECK_OK(spot__ns_log(ns, "x", &x));

@@ -96,7 +96,7 @@ static void test_cut_short_while_running(void) {
   CHECK_OK(wait_runs(1, 1, 10));
   usleep(300000); /* the node's first look for interrupted puts is under way or over */
   spot__reg_entry_t h;
-  CHECK_OK(spot__ns_handler_lookup(ns, "tally", &h));
+  CHECK_OK(spot__registry_lookup(ns, "tally", &h));
   spot_log_t *a;
   CHECK_OK(spot__ns_log(ns, "a", &a));
   CHECK_OK(spot__log_append_pending(a, &v, 8, h.id, &seq)); /* a putter killed here: no put event, no trigger */
@@ -121,7 +121,7 @@ static void test_stale_trigger(void) {
   spot_ns_t *ns;
   CHECK_OK(spot_ns_open(dir, NULL, &ns));
   spot__reg_entry_t h;
-  CHECK_OK(spot__ns_handler_lookup(ns, "other", &h));
+  CHECK_OK(spot__registry_lookup(ns, "other", &h));
   /* the trigger of a put of element a#1 for `other`, whose element a power cut took */
   spot__event_t stale;
   memset(&stale, 0, sizeof stale);
@@ -130,8 +130,8 @@ static void test_stale_trigger(void) {
   stale.handler_id = h.id;
   snprintf(stale.log, sizeof stale.log, "a");
   snprintf(stale.handler, sizeof stale.handler, "other");
-  CHECK_OK(spot__ns_event(ns, &stale, &stale.id));
-  CHECK_OK(spot__ns_trigger(ns, &stale, h.id, NULL));
+  CHECK_OK(spot__events_append(ns, &stale, &stale.id));
+  CHECK_OK(spot__life_trigger(ns, &stale, h.id, NULL));
   /* a#1 again, put for `tally` */
   uint64_t v = 1, seq;
   CHECK_OK(spot_put(ns, "a", &v, 8, "tally", NULL, &seq));

@@ -98,14 +98,14 @@ static tally_t tally;
 static void count_events(spot_ns_t *ns) {
   memset(&tally, 0, sizeof tally);
   spot_log_t *events;
-  if (spot__ns_events(ns, &events) != 0)
+  if (spot__nsctx_events(ns, &events) != 0)
     return;
   uint64_t lo, hi;
   spot_log_earliest(events, &lo);
   spot_log_latest(events, &hi);
   for (uint64_t id = lo; lo && id <= hi; id++) {
     spot__event_t e;
-    if (spot__ns_event_read(ns, id, &e) != 0)
+    if (spot__events_read(ns, id, &e) != 0)
       continue;
     if (e.type == SPOT__EV_PUT && strcmp(e.log, "x") == 0)
       tally.puts++;
@@ -230,12 +230,12 @@ static void test_kill9_restart(void) {
   count_events(ns);
   uint64_t put_ids = 0;
   spot_log_t *events;
-  CHECK_OK(spot__ns_events(ns, &events));
+  CHECK_OK(spot__nsctx_events(ns, &events));
   uint64_t hi;
   spot_log_latest(events, &hi);
   for (uint64_t id = 1; id <= hi; id++) {
     spot__event_t e;
-    if (spot__ns_event_read(ns, id, &e) != 0 || e.type != SPOT__EV_PUT || strcmp(e.log, "x") != 0)
+    if (spot__events_read(ns, id, &e) != 0 || e.type != SPOT__EV_PUT || strcmp(e.log, "x") != 0)
       continue;
     put_ids++;
     CHECK(tally.ends_of[id] >= 1);       /* every handler ran */

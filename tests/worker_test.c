@@ -61,13 +61,13 @@ static tally_t count(const char *h) {
     return t;
   spot_log_t *events;
   uint64_t lo = 0, hi = 0;
-  if (spot__ns_events(ns, &events) == 0) {
+  if (spot__nsctx_events(ns, &events) == 0) {
     spot_log_earliest(events, &lo);
     spot_log_latest(events, &hi);
   }
   for (uint64_t id = lo; lo && id <= hi; id++) {
     spot__event_t e;
-    if (spot__ns_event_read(ns, id, &e) != 0 || strcmp(e.handler, h) != 0)
+    if (spot__events_read(ns, id, &e) != 0 || strcmp(e.handler, h) != 0)
       continue;
     t.starts += e.type == SPOT__EV_START;
     t.ends += e.type == SPOT__EV_END;
@@ -229,11 +229,11 @@ static void test_no_fail_after_end(void) {
   uint64_t v = 1;
   CHECK_OK(spot_put(ns, "x", &v, 8, "count", NULL, NULL));
   spot_log_t *triggers;
-  CHECK_OK(spot__ns_triggers(ns, &triggers));
+  CHECK_OK(spot__nsctx_triggers(ns, &triggers));
   uint64_t tseq;
   CHECK_OK(spot_log_latest(triggers, &tseq));
   spot__event_t put_ev;
-  CHECK_OK(spot__ns_trigger_read(ns, tseq, &put_ev));
+  CHECK_OK(spot__life_trigger_read(ns, tseq, &put_ev));
   /* the handler itself is not loaded in this program: any handler that ends will do */
   uint64_t start_id = 0;
   spot__invoke(ns, &put_ev, NULL, &start_id); /* ends with a fail event ("not loaded") */

@@ -1,6 +1,7 @@
 /*
- * dispatch/dispatch.h: what the dispatch files share: the process's handler table, the namespace registry, event
- * writing, and running one invocation.
+ * dispatch/dispatch.h: what the dispatch files share, and what the network (src/net) uses of dispatch: the state
+ * dispatch keeps with a namespace (its own logs and the registry cache), the process's handler table, the
+ * namespace's handler registry, the event log and trigger queue, and running one invocation.
  */
 #ifndef SPOT_DISPATCH_H
 #define SPOT_DISPATCH_H
@@ -8,8 +9,41 @@
 #include <stdatomic.h>
 
 #include "core/event.h"
+#include "platform/platform.h"
 #include "spot/node.h"
-#include "store/ns_impl.h"
+#include "store/store.h"
+
+/* ---- what dispatch keeps with a namespace (nsctx.c) ---- */
+
+#define SPOT__EVENTS_HISTORY_DEFAULT 65536u
+#define SPOT__REG_RECORD 256u
+
+typedef struct spot__reg_entry {
+  uint32_t id;      /* sequence number of the name's first registration */
+  char name[64];
+  char file[176];   /* object file under .spot/handlers/, "" for a handler built into the node's program */
+  uint64_t version; /* sequence number of the latest registration */
+} spot__reg_entry_t;
+
+/* Attached to the spot_ns_t (spot__ns_attach) the first time dispatch uses it; dropped by spot_ns_close. */
+typedef struct spot__nsctx {
+  spot_log_t *events;     /* .spot/events.log, the event log; opened on first use, owned by the ns's log table */
+  spot_log_t *triggers;   /* .spot/triggers.log, the trigger queue; likewise */
+  spot_log_t *registry;   /* .spot/handlers.log, the handler registry; likewise */
+  spot__mutex_t mu;       /* guards the registry cache below */
+  uint64_t registry_seen; /* registry records loaded into reg[] */
+  spot__reg_entry_t *reg;
+  size_t nreg, capreg;
+} spot__nsctx_t;
+
+/* dispatch's state of ns, made on first use. SPOT_ENOMEM. */
+int spot__nsctx_get(spot_ns_t *ns, spot__nsctx_t **out);
+/* The node's event log, trigger queue and handler registry of ns (owned by ns). SPOT_ENOTFOUND names `spot init`. */
+int spot__nsctx_events(spot_ns_t *ns, spot_log_t **out);
+int spot__nsctx_triggers(spot_ns_t *ns, spot_log_t **out);
+int spot__nsctx_registry(spot_ns_t *ns, spot_log_t **out);
+/* spot_ns_init through io (the store's spot__ns_init_io with dispatch's files): tests inject faults with it. */
+int spot__nsctx_init_io(const char *dir, spot_io_t *io);
 
 /* The process's handler called name, or NULL. */
 spot_handler_fn spot__handler_find(const char *name);
@@ -18,28 +52,28 @@ int spot__handler_each(int (*fn)(const spot_handler_def_t *, void *), void *arg)
 /* dlopens a handler object; fn is called for each SPOT_HANDLER it registers. */
 int spot__handler_load(const char *path, int (*fn)(const spot_handler_def_t *, void *), void *arg);
 
-/* Installs a handler object (the bytes of a shared object) in ns: writes it under a new name made from stem in
- * DIR/.spot/handlers/, loads it to learn its SPOT_HANDLERs, and registers each. names gets them (at most cap),
- * *n how many. A node loads the new version for the puts that follow. */
-int spot__ns_install_object(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
+/* Installs a handler object (registry.c; the contract of spot_ns_install_handlers in spot/node.h). */
+int spot__registry_install(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
                             int cap, int *n);
 
 /* The registry entry of a handler, by name (SPOT_ENOTFOUND with a detail line if unknown) or by id. */
-int spot__ns_handler_lookup(spot_ns_t *ns, const char *name, spot__reg_entry_t *out);
-int spot__ns_handler_by_id(spot_ns_t *ns, uint32_t id, spot__reg_entry_t *out);
+int spot__registry_lookup(spot_ns_t *ns, const char *name, spot__reg_entry_t *out);
+int spot__registry_by_id(spot_ns_t *ns, uint32_t id, spot__reg_entry_t *out);
+
+/* ---- the event log (events.c) and the trigger queue (life.c) ---- */
 
 /* Appends e to the node's event log (e->node is set to the namespace's node id, e->time_ns to now if 0). *id (may
  * be NULL) gets its event id. */
-int spot__ns_event(spot_ns_t *ns, spot__event_t *e, uint64_t *id);
+int spot__events_append(spot_ns_t *ns, spot__event_t *e, uint64_t *id);
 
 /* Queues put event e (e->id set) in the trigger queue, marked with handler id hid until its handler ends. */
-int spot__ns_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint64_t *slot);
+int spot__life_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint64_t *slot);
 
 /* Reads the put event queued in trigger slot tseq (e->trigger = tseq, e->id = the put's event id). */
-int spot__ns_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e);
+int spot__life_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e);
 
 /* Reads event id (SPOT_EEXPIRED, SPOT_ENOTYET as spot_log_read; SPOT_ECORRUPT if it does not decode). */
-int spot__ns_event_read(spot_ns_t *ns, uint64_t id, spot__event_t *e);
+int spot__events_read(spot_ns_t *ns, uint64_t id, spot__event_t *e);
 
 /* ---- a put's life (life.c) ---- */
 

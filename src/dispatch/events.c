@@ -1,8 +1,8 @@
 /*
- * events.c: the public reading side of a node's event log (spot/events.h), over the internal records of
- * core/event.h that dispatch writes (put.c) and the namespace's event log (store). Records are copied out field by
- * field, so the public struct and the on-disk encoding can evolve apart; the codes and the record size are the
- * same by construction (checked below).
+ * events.c: a node's event log: writing and reading its internal records (core/event.h; dispatch and the network
+ * write them) and the public reading side (spot/events.h). Records are copied out to the public struct field by
+ * field, so it and the on-disk encoding can evolve apart; the codes and the record size are the same by
+ * construction (checked below).
  */
 #include <string.h>
 
@@ -15,6 +15,32 @@ _Static_assert(SPOT_EVENT_BYTES == SPOT__EVENT_BYTES, "public and internal event
 _Static_assert(SPOT_EVENT_PUT == (int)SPOT__EV_PUT && SPOT_EVENT_START == (int)SPOT__EV_START &&
                    SPOT_EVENT_END == (int)SPOT__EV_END && SPOT_EVENT_FAIL == (int)SPOT__EV_FAIL,
                "public and internal event types differ");
+
+int spot__events_append(spot_ns_t *ns, spot__event_t *e, uint64_t *id) {
+  spot_log_t *events;
+  int rc = spot__nsctx_events(ns, &events);
+  if (rc != 0)
+    return rc;
+  e->node = spot_ns_node_id(ns);
+  if (e->time_ns == 0)
+    e->time_ns = spot__wall_ns();
+  uint8_t rec[SPOT__EVENT_BYTES];
+  spot__event_encode(e, rec);
+  return spot_log_append_async(events, rec, sizeof rec, id);
+}
+
+int spot__events_read(spot_ns_t *ns, uint64_t id, spot__event_t *e) {
+  spot_log_t *events;
+  uint8_t rec[SPOT__EVENT_BYTES];
+  int rc = spot__nsctx_events(ns, &events);
+  if (rc == 0)
+    rc = spot_log_read(events, id, rec, sizeof rec);
+  if (rc == 0 && (rc = spot__event_decode(rec, e)) != 0)
+    rc = spot__fail(rc, "event %llu of %s does not decode", (unsigned long long)id, spot_ns_dir(ns));
+  if (rc == 0)
+    e->id = id;
+  return rc;
+}
 
 static void to_public(const spot__event_t *e, spot_eventrec_t *out) {
   spot_eventrec_t r;
@@ -38,7 +64,7 @@ static void to_public(const spot__event_t *e, spot_eventrec_t *out) {
 
 int spot_events_range(spot_ns_t *ns, uint64_t *earliest, uint64_t *latest) {
   spot_log_t *log;
-  int rc = spot__ns_events(ns, &log);
+  int rc = spot__nsctx_events(ns, &log);
   uint64_t lo = 0, hi = 0; /* both 0 for an empty log */
   if (rc == 0)
     rc = spot_log_latest(log, &hi);
@@ -55,7 +81,7 @@ int spot_events_range(spot_ns_t *ns, uint64_t *earliest, uint64_t *latest) {
 
 int spot_events_read(spot_ns_t *ns, uint64_t id, spot_eventrec_t *out) {
   spot__event_t e;
-  int rc = spot__ns_event_read(ns, id, &e);
+  int rc = spot__events_read(ns, id, &e);
   if (rc == 0)
     to_public(&e, out);
   return rc;
@@ -63,7 +89,7 @@ int spot_events_read(spot_ns_t *ns, uint64_t id, spot_eventrec_t *out) {
 
 int spot_events_wait(spot_ns_t *ns, uint64_t after, uint64_t timeout_ns) {
   spot_log_t *log;
-  int rc = spot__ns_events(ns, &log);
+  int rc = spot__nsctx_events(ns, &log);
   return rc ? rc : spot_log_wait_newer(log, after, timeout_ns);
 }
 

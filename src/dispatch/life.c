@@ -23,40 +23,19 @@
 #include "dispatch/dispatch.h"
 #include "store/store.h"
 
-/* ---- the records of a put's life: events and triggers ---- */
-
-int spot__ns_event(spot_ns_t *ns, spot__event_t *e, uint64_t *id) {
-  spot_log_t *events;
-  int rc = spot__ns_events(ns, &events);
-  if (rc != 0)
-    return rc;
-  e->node = ns->node_id;
-  if (e->time_ns == 0)
-    e->time_ns = spot__wall_ns();
-  uint8_t rec[SPOT__EVENT_BYTES];
-  spot__event_encode(e, rec);
-  return spot_log_append_async(events, rec, sizeof rec, id);
-}
+/* ---- the trigger queue (the put events of the puts whose handlers have not ended) ---- */
 
 static int read_record(spot_ns_t *ns, spot_log_t *log, const char *what, uint64_t seq, spot__event_t *e) {
   uint8_t rec[SPOT__EVENT_BYTES];
   int rc = spot_log_read(log, seq, rec, sizeof rec);
   if (rc == 0 && (rc = spot__event_decode(rec, e)) != 0)
-    rc = spot__fail(rc, "%s %llu of %s does not decode", what, (unsigned long long)seq, ns->dir);
+    rc = spot__fail(rc, "%s %llu of %s does not decode", what, (unsigned long long)seq, spot_ns_dir(ns));
   return rc;
 }
 
-int spot__ns_event_read(spot_ns_t *ns, uint64_t id, spot__event_t *e) {
-  spot_log_t *events;
-  int rc = spot__ns_events(ns, &events);
-  if (rc == 0 && (rc = read_record(ns, events, "event", id, e)) == 0)
-    e->id = id;
-  return rc;
-}
-
-int spot__ns_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint64_t *slot) {
+int spot__life_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint64_t *slot) {
   spot_log_t *triggers;
-  int rc = spot__ns_triggers(ns, &triggers);
+  int rc = spot__nsctx_triggers(ns, &triggers);
   if (rc != 0)
     return rc;
   uint8_t rec[SPOT__EVENT_BYTES];
@@ -64,9 +43,9 @@ int spot__ns_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint64
   return spot__log_append_pending(triggers, rec, sizeof rec, hid, slot);
 }
 
-int spot__ns_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e) {
+int spot__life_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e) {
   spot_log_t *triggers;
-  int rc = spot__ns_triggers(ns, &triggers);
+  int rc = spot__nsctx_triggers(ns, &triggers);
   if (rc == 0 && (rc = read_record(ns, triggers, "trigger", tseq, e)) == 0)
     e->trigger = tseq;
   return rc;
@@ -78,7 +57,7 @@ void spot__life_release(spot_ns_t *ns, const char *log, uint64_t seq, uint64_t t
   spot_log_t *l, *triggers;
   if (log != NULL && seq != 0 && spot__ns_log(ns, log, &l) == 0)
     spot__log_release(l, seq);
-  if (trigger != 0 && spot__ns_triggers(ns, &triggers) == 0)
+  if (trigger != 0 && spot__nsctx_triggers(ns, &triggers) == 0)
     spot__log_release(triggers, trigger);
 }
 
@@ -109,8 +88,8 @@ int spot__life_put(spot_ns_t *ns, spot_log_t *l, const char *log, const void *da
   snprintf(e.log, sizeof e.log, "%s", log);
   if (handler)
     snprintf(e.handler, sizeof e.handler, "%s", handler);
-  if ((rc = spot__ns_event(ns, &e, &e.id)) == 0 && hid != 0)
-    rc = spot__ns_trigger(ns, &e, hid, NULL);
+  if ((rc = spot__events_append(ns, &e, &e.id)) == 0 && hid != 0)
+    rc = spot__life_trigger(ns, &e, hid, NULL);
   if (rc != 0)
     spot__clear_detail(); /* the put happened: its marked element is recovered by the node (put.c) */
   if (seq)
@@ -126,7 +105,7 @@ int spot__life_put(spot_ns_t *ns, spot_log_t *l, const char *log, const void *da
 static int has_ended(spot_ns_t *ns, const spot__event_t *put, uint64_t from) {
   spot_log_t *events;
   uint64_t lo, hi;
-  if (spot__ns_events(ns, &events) != 0 || spot_log_earliest(events, &lo) != 0 || spot_log_latest(events, &hi) != 0)
+  if (spot__nsctx_events(ns, &events) != 0 || spot_log_earliest(events, &lo) != 0 || spot_log_latest(events, &hi) != 0)
     return 0;
   if (from < lo)
     from = lo;
@@ -134,7 +113,7 @@ static int has_ended(spot_ns_t *ns, const spot__event_t *put, uint64_t from) {
     from = hi - ENDED_SCAN_MAX;
   for (uint64_t id = from; lo && id <= hi; id++) {
     spot__event_t e;
-    if (spot__ns_event_read(ns, id, &e) == 0 && (e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL) &&
+    if (spot__events_read(ns, id, &e) == 0 && (e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL) &&
         e.ref == put->id && e.seq == put->seq && strcmp(e.log, put->log) == 0)
       return 1;
   }
@@ -152,7 +131,7 @@ int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_
   memset(&f, 0, sizeof f);
   f.type = SPOT__EV_FAIL;
   f.status = status;
-  f.cause_node = ns->node_id;
+  f.cause_node = spot_ns_node_id(ns);
   f.cause_id = start_id ? start_id : put->id;
   f.ref = put->id;
   f.seq = put->seq;
@@ -162,7 +141,7 @@ int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_
   memcpy(f.log, put->log, sizeof f.log);
   memcpy(f.handler, put->handler, sizeof f.handler);
   snprintf(f.reason, sizeof f.reason, "%s", reason);
-  int rc = spot__ns_event(ns, &f, NULL);
+  int rc = spot__events_append(ns, &f, NULL);
   spot__life_release(ns, put->log, put->seq, put->trigger);
   return rc ? rc : 1;
 }
@@ -196,7 +175,7 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   memcpy(st.log, put->log, sizeof st.log);
   memcpy(st.handler, put->handler, sizeof st.handler);
   uint64_t start_id = 0;
-  int rc = spot__ns_event(ns, &st, &start_id);
+  int rc = spot__events_append(ns, &st, &start_id);
   if (rc != 0)
     return rc; /* the event log refuses writes: leave the put pending for the next start */
   if (start_id_out)
@@ -221,9 +200,9 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
       free(buf);
     return spot__invoke_failed(ns, put, start_id, rc, "cannot read the element", 0), rc;
   }
-  struct spot_ctx ctx = {.ns = ns, .cause = {ns->node_id, start_id}, .handler = put->handler};
+  struct spot_ctx ctx = {.ns = ns, .cause = {spot_ns_node_id(ns), start_id}, .handler = put->handler};
   spot_event_t ev = {.log = put->log, .seq = put->seq, .data = buf, .size = info.elem_size,
-                     .handler = put->handler, .node = ns->node_id, .event_id = start_id, .put_id = put->id};
+                     .handler = put->handler, .node = spot_ns_node_id(ns), .event_id = start_id, .put_id = put->id};
   int status = fn(&ctx, &ev);
   if (buf != small)
     free(buf);
@@ -231,7 +210,7 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   memset(&end, 0, sizeof end);
   end.type = status == 0 ? SPOT__EV_END : SPOT__EV_FAIL;
   end.status = status;
-  end.cause_node = ns->node_id;
+  end.cause_node = spot_ns_node_id(ns);
   end.cause_id = start_id;
   end.ref = put->id;
   end.seq = put->seq;
@@ -242,7 +221,7 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   memcpy(end.handler, put->handler, sizeof end.handler);
   if (status != 0)
     snprintf(end.reason, sizeof end.reason, "handler returned %d", status);
-  rc = spot__ns_event(ns, &end, NULL);
+  rc = spot__events_append(ns, &end, NULL);
   /* after the end event: a crash in between reruns the handler (at least once) */
   spot__life_release(ns, put->log, put->seq, put->trigger);
   return rc ? rc : status;

@@ -49,7 +49,7 @@ int spot__node_load_handlers(spot_ns_t *ns, uint64_t *loaded_upto) {
 
 static int load_locked(spot_ns_t *ns, uint64_t *loaded_upto) {
   spot_log_t *reg;
-  int rc = spot__ns_registry(ns, &reg);
+  int rc = spot__nsctx_registry(ns, &reg);
   if (rc != 0)
     return rc;
   uint64_t hi;
@@ -59,13 +59,16 @@ static int load_locked(spot_ns_t *ns, uint64_t *loaded_upto) {
   spot__reg_entry_t *copy = NULL;
   size_t n = 0;
   spot__reg_entry_t probe;
-  (void)spot__ns_handler_by_id(ns, 0, &probe); /* refresh the registry cache */
-  spot__mutex_lock(&ns->mu);
-  n = ns->nreg;
+  spot__nsctx_t *c;
+  if ((rc = spot__nsctx_get(ns, &c)) != 0)
+    return rc;
+  (void)spot__registry_by_id(ns, 0, &probe); /* refresh the registry cache */
+  spot__mutex_lock(&c->mu);
+  n = c->nreg;
   copy = n ? malloc(n * sizeof *copy) : NULL;
   if (copy)
-    memcpy(copy, ns->reg, n * sizeof *copy);
-  spot__mutex_unlock(&ns->mu);
+    memcpy(copy, c->reg, n * sizeof *copy);
+  spot__mutex_unlock(&c->mu);
   if (n && copy == NULL)
     return SPOT_ENOMEM;
   for (size_t i = 0; i < n; i++) {
@@ -87,7 +90,7 @@ static int load_locked(spot_ns_t *ns, uint64_t *loaded_upto) {
 spot_handler_fn spot__node_handler(spot_ns_t *ns, const spot__event_t *e, uint64_t *loaded_upto) {
   spot_log_t *reg;
   uint64_t hi = 0;
-  if (spot__ns_registry(ns, &reg) == 0)
+  if (spot__nsctx_registry(ns, &reg) == 0)
     spot_log_latest(reg, &hi);
   if (hi > __atomic_load_n(loaded_upto, __ATOMIC_ACQUIRE))
     spot__node_load_handlers(ns, loaded_upto); /* a new handler or version was deployed */
@@ -98,7 +101,7 @@ spot_handler_fn spot__node_handler(spot_ns_t *ns, const spot__event_t *e, uint64
 
 static void run_put(spot_node_t *node, uint64_t tseq) {
   spot__event_t e;
-  if (spot__ns_trigger_read(node->ns, tseq, &e) != 0 || e.type != SPOT__EV_PUT)
+  if (spot__life_trigger_read(node->ns, tseq, &e) != 0 || e.type != SPOT__EV_PUT)
     return;
   spot_handler_fn fn = spot__node_handler(node->ns, &e, &node->loaded_upto);
   atomic_fetch_add(&node->started, 1);
@@ -178,7 +181,7 @@ static int lock_namespace(spot_node_t *node) {
 static int register_builtin(const spot_handler_def_t *def, void *arg) {
   spot_ns_t *ns = arg;
   spot__reg_entry_t cur;
-  if (spot__ns_handler_lookup(ns, def->name, &cur) == 0)
+  if (spot__registry_lookup(ns, def->name, &cur) == 0)
     return 0; /* known already (maybe as an object): keep it */
   return spot_ns_register_handler(ns, def->name, "");
 }
@@ -200,7 +203,7 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
   }
   rc = lock_namespace(node);
   if (rc == 0)
-    rc = spot__ns_triggers(node->ns, &node->triggers);
+    rc = spot__nsctx_triggers(node->ns, &node->triggers);
   if (rc == 0)
     rc = spot__handler_each(register_builtin, node->ns);
   if (rc == 0 && node->opts.mode != SPOT_MODE_WORKER) /* worker mode: objects are loaded by the workers only */

@@ -92,7 +92,7 @@ static int key_add_triggers(spot_ns_t *ns, keyset_t *k, uint64_t from, uint64_t 
   int rc = 0;
   for (uint64_t t = from; from && t <= to && rc == 0; t++) {
     spot__event_t e;
-    if (spot__ns_trigger_read(ns, t, &e) == 0)
+    if (spot__life_trigger_read(ns, t, &e) == 0)
       rc = key_push(k, e.log, e.seq);
   }
   if (rc == 0 && k->n)
@@ -133,7 +133,7 @@ static int scan_log(const char *name, void *arg) {
 /* The marked elements that no trigger in the queue's current window names. */
 static int find_orphans(spot_ns_t *ns, keyset_t *out) {
   spot_log_t *triggers;
-  int rc = spot__ns_triggers(ns, &triggers);
+  int rc = spot__nsctx_triggers(ns, &triggers);
   if (rc != 0)
     return rc;
   uint64_t tlo, thi;
@@ -171,7 +171,7 @@ int spot__node_orphans(spot_ns_t *ns, atomic_int *stop, uint64_t grace_ns) {
     spot__reg_entry_t h;
     if (hid == 0)
       continue;
-    if (spot__ns_handler_by_id(ns, hid, &h) != 0) {
+    if (spot__registry_by_id(ns, hid, &h) != 0) {
       spot__life_release(ns, log, seq, 0); /* a handler id the registry does not know: nothing can run it */
       continue;
     }
@@ -183,9 +183,9 @@ int spot__node_orphans(spot_ns_t *ns, atomic_int *stop, uint64_t grace_ns) {
     snprintf(put.log, sizeof put.log, "%s", log);
     snprintf(put.handler, sizeof put.handler, "%s", h.name);
     snprintf(put.reason, sizeof put.reason, "put recovered by the node");
-    rc = spot__ns_event(ns, &put, &put.id);
+    rc = spot__events_append(ns, &put, &put.id);
     if (rc == 0)
-      rc = spot__ns_trigger(ns, &put, hid, NULL);
+      rc = spot__life_trigger(ns, &put, hid, NULL);
   }
   free(before.v);
   free(after.v);
@@ -194,9 +194,9 @@ int spot__node_orphans(spot_ns_t *ns, atomic_int *stop, uint64_t grace_ns) {
 
 int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scanned_upto) {
   spot_log_t *events, *triggers;
-  int rc = spot__ns_events(ns, &events);
+  int rc = spot__nsctx_events(ns, &events);
   if (rc == 0)
-    rc = spot__ns_triggers(ns, &triggers);
+    rc = spot__nsctx_triggers(ns, &triggers);
   if (rc != 0)
     return rc;
   uint64_t tlo, thi, lo, hi;
@@ -210,14 +210,14 @@ int spot__node_pending(spot_ns_t *ns, uint64_t **ids, size_t *n, uint64_t *scann
   spot_log_latest(events, &hi);
   for (uint64_t id = lo; lo && id <= hi && rc == 0 && marked.n; id++) {
     spot__event_t e;
-    if (spot__ns_event_read(ns, id, &e) == 0 && (e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL))
+    if (spot__events_read(ns, id, &e) == 0 && (e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL))
       rc = push(&ended, e.ref);
   }
   if (rc == 0 && ended.n)
     qsort(ended.v, ended.n, sizeof *ended.v, cmp_u64);
   for (size_t i = 0; rc == 0 && i < marked.n; i++) {
     spot__event_t e;
-    if (spot__ns_trigger_read(ns, marked.v[i], &e) != 0)
+    if (spot__life_trigger_read(ns, marked.v[i], &e) != 0)
       continue;
     if (!has(&ended, e.id)) {
       rc = push(&run, marked.v[i]);

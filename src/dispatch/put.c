@@ -23,11 +23,11 @@ int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, cons
               const spot_cause_t *cause, uint64_t *seq) {
   spot__reg_entry_t h = {0};
   int rc = 0;
-  if (handler != NULL && (rc = spot__ns_handler_lookup(ns, handler, &h)) != 0)
+  if (handler != NULL && (rc = spot__registry_lookup(ns, handler, &h)) != 0)
     return rc;
   spot_log_t *l, *internal;
-  if ((rc = spot__ns_log(ns, log, &l)) != 0 || (rc = spot__ns_events(ns, &internal)) != 0 ||
-      (h.id != 0 && (rc = spot__ns_triggers(ns, &internal)) != 0))
+  if ((rc = spot__ns_log(ns, log, &l)) != 0 || (rc = spot__nsctx_events(ns, &internal)) != 0 ||
+      (h.id != 0 && (rc = spot__nsctx_triggers(ns, &internal)) != 0))
     return rc; /* before anything is written */
   return spot__life_put(ns, l, log, data, len, h.id, handler, cause, seq);
 }
@@ -60,7 +60,7 @@ static int remote_put(spot_ctx_t *ctx, const char *url, const void *data, size_t
   snprintf(e.log, sizeof e.log, "%s", url);
   if (handler)
     snprintf(e.handler, sizeof e.handler, "%s", handler);
-  spot__ns_event(ctx->ns, &e, NULL); /* the put happened: a failure to record it does not undo it */
+  spot__events_append(ctx->ns, &e, NULL); /* the put happened: a failure to record it does not undo it */
   if (seq)
     *seq = s;
   return 0;

@@ -14,7 +14,6 @@
 #include "core/error.h"
 #include "core/name.h"
 #include "dispatch/dispatch.h"
-#include "store/ns_impl.h"
 
 /* ---- the process's table ---- */
 
@@ -112,15 +111,15 @@ typedef struct record {
                   written before ids were kept: then the id is the sequence number of the first record seen */
 } record_t;
 
-/* Loads registry records newer than what ns has seen. Caller holds ns->mu. */
-static int refresh(spot_ns_t *ns, spot_log_t *reg) {
+/* Loads registry records newer than what c has seen. Caller holds c->mu. */
+static int refresh(spot__nsctx_t *c, spot_log_t *reg) {
   uint64_t hi, lo;
   spot_log_latest(reg, &hi);
-  if (hi == ns->registry_seen)
+  if (hi == c->registry_seen)
     return 0;
   spot_log_earliest(reg, &lo);
   uint8_t buf[SPOT__REG_RECORD];
-  for (uint64_t s = ns->registry_seen + 1; s <= hi; s++) {
+  for (uint64_t s = c->registry_seen + 1; s <= hi; s++) {
     if (s < lo)
       continue;
     int rc = spot_log_read(reg, s, buf, sizeof buf);
@@ -130,73 +129,77 @@ static int refresh(spot_ns_t *ns, spot_log_t *reg) {
     memcpy(&r, buf, sizeof r);
     r.name[63] = r.file[175] = '\0';
     size_t i;
-    for (i = 0; i < ns->nreg && strcmp(ns->reg[i].name, r.name) != 0; i++) {
+    for (i = 0; i < c->nreg && strcmp(c->reg[i].name, r.name) != 0; i++) {
     }
-    if (i == ns->nreg) {
-      if (ns->nreg == ns->capreg) {
-        size_t cap = ns->capreg ? ns->capreg * 2 : 16;
-        spot__reg_entry_t *v = realloc(ns->reg, cap * sizeof *v);
+    if (i == c->nreg) {
+      if (c->nreg == c->capreg) {
+        size_t cap = c->capreg ? c->capreg * 2 : 16;
+        spot__reg_entry_t *v = realloc(c->reg, cap * sizeof *v);
         if (v == NULL)
           return SPOT_ENOMEM;
-        ns->reg = v;
-        ns->capreg = cap;
+        c->reg = v;
+        c->capreg = cap;
       }
-      memset(&ns->reg[i], 0, sizeof ns->reg[i]);
-      ns->reg[i].id = r.id ? r.id : (uint32_t)s;
-      memcpy(ns->reg[i].name, r.name, sizeof r.name);
-      ns->nreg++;
+      memset(&c->reg[i], 0, sizeof c->reg[i]);
+      c->reg[i].id = r.id ? r.id : (uint32_t)s;
+      memcpy(c->reg[i].name, r.name, sizeof r.name);
+      c->nreg++;
     }
-    memcpy(ns->reg[i].file, r.file, sizeof r.file);
-    ns->reg[i].version = s;
+    memcpy(c->reg[i].file, r.file, sizeof r.file);
+    c->reg[i].version = s;
   }
   /* on disk before any id read here can mark an element: an id that a power cut could hand out again would run
    * a durable put's handler by the wrong name (whatever the log's sync setting: older namespaces made it none) */
   int rc = spot_log_wait_durable(reg, hi);
   if (rc != 0)
     return rc;
-  ns->registry_seen = hi;
+  c->registry_seen = hi;
   return 0;
 }
 
-int spot__ns_handler_lookup(spot_ns_t *ns, const char *name, spot__reg_entry_t *out) {
+int spot__registry_lookup(spot_ns_t *ns, const char *name, spot__reg_entry_t *out) {
   int rc = spot__name_check(name, "handler");
   if (rc != 0)
     return rc;
   spot_log_t *reg;
-  if ((rc = spot__ns_registry(ns, &reg)) != 0)
+  spot__nsctx_t *c;
+  if ((rc = spot__nsctx_registry(ns, &reg)) != 0 || (rc = spot__nsctx_get(ns, &c)) != 0)
     return rc;
-  spot__mutex_lock(&ns->mu);
-  rc = refresh(ns, reg);
+  spot__mutex_lock(&c->mu);
+  rc = refresh(c, reg);
   size_t i = 0;
-  for (; rc == 0 && i < ns->nreg; i++)
-    if (strcmp(ns->reg[i].name, name) == 0) {
-      *out = ns->reg[i];
+  for (; rc == 0 && i < c->nreg; i++)
+    if (strcmp(c->reg[i].name, name) == 0) {
+      *out = c->reg[i];
       break;
     }
-  if (rc == 0 && i == ns->nreg)
+  if (rc == 0 && i == c->nreg)
     rc = spot__fail(SPOT_ENOTFOUND,
                     "handler %s is not registered in %s (see `spot handlers`; build one with `spot build-handler`)",
-                    name, ns->dir);
-  spot__mutex_unlock(&ns->mu);
+                    name, spot_ns_dir(ns));
+  spot__mutex_unlock(&c->mu);
   return rc;
 }
 
-int spot__ns_handler_by_id(spot_ns_t *ns, uint32_t id, spot__reg_entry_t *out) {
+int spot__registry_by_id(spot_ns_t *ns, uint32_t id, spot__reg_entry_t *out) {
   spot_log_t *reg;
-  int rc = spot__ns_registry(ns, &reg);
+  spot__nsctx_t *c;
+  int rc = spot__nsctx_registry(ns, &reg);
+  if (rc == 0)
+    rc = spot__nsctx_get(ns, &c);
   if (rc != 0)
     return rc;
-  spot__mutex_lock(&ns->mu);
-  rc = refresh(ns, reg);
+  spot__mutex_lock(&c->mu);
+  rc = refresh(c, reg);
   size_t i = 0;
-  for (; rc == 0 && i < ns->nreg; i++)
-    if (ns->reg[i].id == id) {
-      *out = ns->reg[i];
+  for (; rc == 0 && i < c->nreg; i++)
+    if (c->reg[i].id == id) {
+      *out = c->reg[i];
       break;
     }
-  if (rc == 0 && i == ns->nreg)
-    rc = spot__fail(SPOT_ENOTFOUND, "no handler with id %u in %s", id, ns->dir);
-  spot__mutex_unlock(&ns->mu);
+  if (rc == 0 && i == c->nreg)
+    rc = spot__fail(SPOT_ENOTFOUND, "no handler with id %u in %s", id, spot_ns_dir(ns));
+  spot__mutex_unlock(&c->mu);
   return rc;
 }
 
@@ -209,11 +212,11 @@ int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file) 
   if (strlen(file) >= 176 || strchr(file, '/'))
     return spot__fail(SPOT_EINVAL, "handler object name '%s' must be a plain file name under .spot/handlers", file);
   spot__reg_entry_t cur;
-  int known = spot__ns_handler_lookup(ns, name, &cur) == 0;
+  int known = spot__registry_lookup(ns, name, &cur) == 0;
   if (known && strcmp(cur.file, file) == 0)
     return 0; /* already registered with this object */
   spot_log_t *reg;
-  if ((rc = spot__ns_registry(ns, &reg)) != 0)
+  if ((rc = spot__nsctx_registry(ns, &reg)) != 0)
     return rc;
   record_t r;
   memset(&r, 0, sizeof r);
@@ -231,18 +234,21 @@ int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file) 
 
 int spot_ns_handlers(spot_ns_t *ns, spot_ns_handler_fn fn, void *arg) {
   spot_log_t *reg;
-  int rc = spot__ns_registry(ns, &reg);
+  spot__nsctx_t *c;
+  int rc = spot__nsctx_registry(ns, &reg);
+  if (rc == 0)
+    rc = spot__nsctx_get(ns, &c);
   if (rc != 0)
     return rc;
-  spot__mutex_lock(&ns->mu);
-  rc = refresh(ns, reg);
-  size_t n = ns->nreg;
+  spot__mutex_lock(&c->mu);
+  rc = refresh(c, reg);
+  size_t n = c->nreg;
   spot__reg_entry_t *copy = n ? malloc(n * sizeof *copy) : NULL;
   if (rc == 0 && n && copy == NULL)
     rc = SPOT_ENOMEM;
   if (rc == 0 && n)
-    memcpy(copy, ns->reg, n * sizeof *copy);
-  spot__mutex_unlock(&ns->mu);
+    memcpy(copy, c->reg, n * sizeof *copy);
+  spot__mutex_unlock(&c->mu);
   for (size_t i = 0; rc == 0 && i < n; i++) {
     spot_handler_info_t info;
     memset(&info, 0, sizeof info);
@@ -331,7 +337,7 @@ static int probe_object(const char *path, const char *shown, char (*names)[64], 
   return rc;
 }
 
-int spot__ns_install_object(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
+int spot__registry_install(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
                             int cap, int *n) {
   char file[128], rel[160], path[4096], tmp[4200];
   uint64_t unique;

@@ -102,7 +102,7 @@ static void worker_died(spot__workers_t *w, unsigned i, int sig, int status) {
       snprintf(reason, sizeof reason, "worker exited with status %d", status);
     uint64_t now = spot__now_ns(), start = __atomic_load_n(&b->start_ns, __ATOMIC_ACQUIRE);
     uint64_t ran = now > start ? now - start : 0;
-    if (spot__ns_trigger_read(node->ns, running, &put) == 0) {
+    if (spot__life_trigger_read(node->ns, running, &put) == 0) {
       int wrote = spot__invoke_failed(node->ns, &put, __atomic_load_n(&b->start_id, __ATOMIC_ACQUIRE),
                                       w->timed_out[i] ? SPOT_ETIMEDOUT : SPOT_EIO, reason, ran);
       if (wrote == 1) {
@@ -367,7 +367,7 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
     __atomic_store_n(&b->running, trig, __ATOMIC_RELEASE); /* before head moves: never lost between the two */
     store32(&b->head, ++head);
     spot__event_t put;
-    if (spot__ns_trigger_read(ns, trig, &put) == 0 && put.type == SPOT__EV_PUT) {
+    if (spot__life_trigger_read(ns, trig, &put) == 0 && put.type == SPOT__EV_PUT) {
       spot_handler_fn fn = spot__node_handler(ns, &put, &loaded);
       spot__invoke(ns, &put, fn, &b->start_id);
       if (capturing) {

@@ -91,7 +91,7 @@ static void report_suppressed(spot_server_t *s) {
   e.type = SPOT__EV_FAIL;
   e.status = SPOT_EPERM;
   snprintf(e.reason, sizeof e.reason, "%llu refusals not recorded", (unsigned long long)n);
-  spot__ns_event(s->ns, &e, NULL);
+  spot__events_append(s->ns, &e, NULL);
   fprintf(stderr, "spotd: %llu more refusals in the last %llu s were not recorded one by one (rate limit)\n",
           (unsigned long long)n, (unsigned long long)(SPOT__RL_PERIOD_NS / 1000000000u));
 }
@@ -111,7 +111,7 @@ static void record_refusal(spot_server_t *s, const char *what, const char *log, 
   e.cause_node = client[0] ? client_node_id(client) : 0;
   snprintf(e.log, sizeof e.log, "%s", log);
   snprintf(e.reason, sizeof e.reason, "refused %s from %.12s", what, client[0] ? client : source);
-  spot__ns_event(s->ns, &e, NULL);
+  spot__events_append(s->ns, &e, NULL);
   fprintf(stderr, "spotd: refused %s from key %s%s%s%s: %s\n", what, client[0] ? client : "?",
           strcmp(source, client) ? " (" : "", strcmp(source, client) ? source : "", strcmp(source, client) ? ")" : "",
           detail);
@@ -199,7 +199,7 @@ static unsigned right_of(int type) {
 
 static int do_events(spot_server_t *s, const spot__msg_t *req, spot__msg_t *rep) {
   spot_log_t *events;
-  int rc = spot__ns_events(s->ns, &events);
+  int rc = spot__nsctx_events(s->ns, &events);
   if (rc != 0)
     return rc;
   uint64_t lo, hi, from = req->from;
@@ -212,7 +212,7 @@ static int do_events(spot_server_t *s, const spot__msg_t *req, spot__msg_t *rep)
   uint32_t n = 0;
   for (uint64_t id = from; lo && id <= hi && n < max; id++) {
     spot__event_t e;
-    if (spot__ns_event_read(s->ns, id, &e) != 0)
+    if (spot__events_read(s->ns, id, &e) != 0)
       continue; /* expired meanwhile */
     spot__event_encode(&e, recs + (size_t)n * SPOT__EVENT_BYTES);
     n++;
@@ -310,7 +310,7 @@ static int execute(spot_server_t *s, const spot__msg_t *req, const char *client,
     int n = 0;
     if ((rc = spot__wire_copy(req->object, object, sizeof object)) != 0)
       return rc;
-    rc = spot__ns_install_object(s->ns, object, req->data, req->data_len, names, 64, &n);
+    rc = spot__registry_install(s->ns, object, req->data, req->data_len, names, 64, &n);
     if (rc == 0)
       fprintf(stderr, "spotd: deployed %s from key %.12s...: %d handler(s), first %s\n", object, client, n, names[0]);
     return rc;
@@ -418,7 +418,7 @@ int spot_server_start(const char *dir, const char *listen, const char *key_file,
     rc = spot__net_ns_name(dir, s->ns_name, sizeof s->ns_name);
   spot_log_t *events;
   if (rc == 0)
-    rc = spot__ns_events(s->ns, &events); /* opened here, before the two threads may record refusals */
+    rc = spot__nsctx_events(s->ns, &events); /* opened here, before the two threads may record refusals */
   if (rc == 0 && (s->out = malloc(SPOT__WIRE_MAX)) == NULL)
     rc = SPOT_ENOMEM;
   if (rc == 0 && (s->elem = malloc(SPOT__WIRE_MAX_DATA)) == NULL)

@@ -1,8 +1,10 @@
 /*
  * ns.c: namespaces, directories of logs (spot/ns.h). Log NAME is the file DIR/NAME.log; a marker file
- * DIR/.spot-namespace tells a namespace from any other directory; DIR/.spot/ holds the node's own files (see
- * store/ns_impl.h). Names are checked before they touch a path. An open namespace caches the handles of the logs
- * used through it (for puts and handlers), so a log is opened once per process, not once per put.
+ * DIR/.spot-namespace tells a namespace from any other directory; DIR/.spot/ holds the node's identity (node) and
+ * the files its user asks init to make (dispatch's event log, trigger queue and registry: the store does not know
+ * what they are for). Names are checked before they touch a path. An open namespace keeps a table of the log
+ * handles used through it (DIR/NAME.log and .spot/ logs alike), so a log is opened once per process, not once per
+ * put, and one opaque attachment (dispatch's per-namespace state, store/store.h), dropped at spot_ns_close.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +13,26 @@
 #include "core/error.h"
 #include "core/name.h"
 #include "platform/platform.h"
-#include "store/ns_impl.h"
+#include "store/store.h"
 
 #define MARKER ".spot-namespace"
 #define SUFFIX ".log"
 
-/* The node's own logs, made by init. handlers.log is durable (`always`): a handler's id is a sequence number of
- * it, and marked elements of durable logs name that id across a power cut, so an id must never be handed out
- * twice. The event log and the trigger queue are `none`: after a power cut, a durable put whose trigger was lost
- * is found by its mark and recovered (pending.c), and a stale trigger whose handler id does not match the mark of
- * the element it names is dropped (put.c). */
-static const struct internal_log {
-  const char *rel;
-  uint32_t size;
-  uint64_t history;
-  spot_sync_t sync;
-} internal_logs[] = {
-    {"events.log", 256, SPOT__EVENTS_HISTORY_DEFAULT, SPOT_SYNC_NONE},
-    {"triggers.log", 256, SPOT__EVENTS_HISTORY_DEFAULT, SPOT_SYNC_NONE},
-    {"handlers.log", SPOT__REG_RECORD, 4096, SPOT_SYNC_ALWAYS},
+typedef struct log_entry {
+  char name[64]; /* a log name, or ".spot/REL" for a log of the node's own files (names never hold a '.') */
+  spot_log_t *log;
+} log_entry_t;
+
+struct spot_ns {
+  char *dir;
+  spot_io_t *io;
+  uint64_t node_id;
+  uint32_t busy_ms;     /* backpressure limit given to the logs opened here (0: the default) */
+  spot__mutex_t mu;     /* guards the table and the attachment */
+  log_entry_t *logs;    /* logs opened through spot__ns_log and spot__ns_own_log, open until spot_ns_close */
+  size_t nlogs, caplogs;
+  void *attached;       /* spot__ns_attach: its maker's, dropped with attached_drop at spot_ns_close */
+  void (*attached_drop)(void *);
 };
 
 /* (The POSIX table opens files for writing; the marker and node files of a read-only namespace must still read.) */
@@ -112,24 +115,28 @@ static int read_node_id(spot_io_t *io, const char *dir, uint64_t *out) {
 
 /* Makes .spot/<rel> a whole log unless it is one. When the namespace is not complete yet, a file that does not
  * open as a log (cut short by a full disk or a crash during an earlier init) is made again. */
-static int ensure_log(spot_io_t *io, const char *dir, const struct internal_log *il, int complete) {
+static int ensure_log(spot_io_t *io, const char *dir, const spot__ns_file_t *il, int complete) {
   char path[4096];
   if (snprintf(path, sizeof path, "%s/.spot/%s", dir, il->rel) >= (int)sizeof path)
     return spot__fail(SPOT_ERANGE, "namespace path is too long");
+  if (il->elem_size == 0) { /* a directory */
+    int rc = spot__mkdir(path);
+    return rc ? spot__fail(rc, "cannot create directory %s: %s", path, spot_strerror(rc)) : 0;
+  }
   if (exists(io, path)) {
     if (complete)
       return 0;
     spot_log_t *l;
     if (spot_log_open(path, 0, io, &l, NULL) == 0) {
       spot_log_info_t info;
-      int ok = spot_log_info(l, &info) == 0 && info.elem_size == il->size;
+      int ok = spot_log_info(l, &info) == 0 && info.elem_size == il->elem_size;
       spot_log_close(l);
       if (ok)
         return 0;
     }
     io->remove(io, path); /* half-made, and nothing ever used it: make it again */
   }
-  spot_log_config_t cfg = {.elem_size = il->size, .history = il->history, .sync = il->sync};
+  spot_log_config_t cfg = {.elem_size = il->elem_size, .history = il->history, .sync = il->sync};
   int rc = spot_log_create(path, &cfg, io);
   return rc == SPOT_EEXIST ? 0 : rc;
 }
@@ -150,7 +157,7 @@ static int sweep_tmp(const char *name, void *arg) {
   return 0;
 }
 
-int spot__ns_init_io(const char *dir, spot_io_t *io) {
+int spot__ns_init_io(const char *dir, spot_io_t *io, const spot__ns_file_t *files, size_t nfiles) {
   char marker[4096], sub[4096];
   if (dir == NULL || dir[0] == '\0')
     return spot__fail(SPOT_EINVAL, "no namespace directory given (use -n DIR or set SPOT_DIR)");
@@ -160,9 +167,6 @@ int spot__ns_init_io(const char *dir, spot_io_t *io) {
   if (rc != 0)
     return spot__fail(rc, "cannot create directory %s: %s", dir, spot_strerror(rc));
   snprintf(sub, sizeof sub, "%s/.spot", dir);
-  if ((rc = spot__mkdir(sub)) != 0)
-    return spot__fail(rc, "cannot create directory %s: %s", sub, spot_strerror(rc));
-  snprintf(sub, sizeof sub, "%s/.spot/handlers", dir);
   if ((rc = spot__mkdir(sub)) != 0)
     return spot__fail(rc, "cannot create directory %s: %s", sub, spot_strerror(rc));
   /* a namespace is whole once its marker exists; until then nothing has used its files, and init may remake them */
@@ -186,8 +190,8 @@ int spot__ns_init_io(const char *dir, spot_io_t *io) {
       return spot__fail(rc, "cannot write %s: %s; free space and run `spot init %s` again", path, spot_strerror(rc),
                         dir);
   }
-  for (size_t i = 0; i < sizeof internal_logs / sizeof internal_logs[0]; i++)
-    if ((rc = ensure_log(io, dir, &internal_logs[i], complete)) != 0)
+  for (size_t i = 0; i < nfiles; i++)
+    if ((rc = ensure_log(io, dir, &files[i], complete)) != 0)
       return spot__fail(rc, "cannot make %s a namespace: %s; free space and run `spot init %s` again", dir,
                         spot_errdetail(), dir);
   if (!complete && (rc = write_small(io, marker, "spot namespace\n")) != 0) /* last */
@@ -195,8 +199,6 @@ int spot__ns_init_io(const char *dir, spot_io_t *io) {
                       dir);
   return 0;
 }
-
-int spot_ns_init(const char *dir) { return spot__ns_init_io(dir, spot_io_posix()); }
 
 int spot_ns_open(const char *dir, spot_io_t *io, spot_ns_t **out) {
   char marker[4096];
@@ -232,14 +234,12 @@ int spot_ns_open(const char *dir, spot_io_t *io, spot_ns_t **out) {
 void spot_ns_close(spot_ns_t *ns) {
   if (ns == NULL)
     return;
+  if (ns->attached_drop)
+    ns->attached_drop(ns->attached); /* before the logs it may point at */
   for (size_t i = 0; i < ns->nlogs; i++)
     spot_log_close(ns->logs[i].log);
-  spot_log_close(ns->events);
-  spot_log_close(ns->triggers);
-  spot_log_close(ns->registry);
   spot__mutex_destroy(&ns->mu);
   free(ns->logs);
-  free(ns->reg);
   free(ns->dir);
   free(ns);
 }
@@ -251,8 +251,6 @@ void spot_ns_set_busy_timeout(spot_ns_t *ns, uint32_t ms) {
   ns->busy_ms = ms;
   for (size_t i = 0; i < ns->nlogs; i++)
     spot_log_set_busy_timeout(ns->logs[i].log, ms);
-  if (ns->triggers)
-    spot_log_set_busy_timeout(ns->triggers, ms);
   spot__mutex_unlock(&ns->mu);
 }
 
@@ -262,59 +260,78 @@ int spot__ns_path(const spot_ns_t *ns, const char *rel, char *buf, size_t cap) {
   return 0;
 }
 
-static int open_internal(spot_ns_t *ns, const char *rel, spot_log_t **slot, spot_log_t **out) {
+int spot__ns_attach(spot_ns_t *ns, int (*make)(spot_ns_t *, void **), void (*drop)(void *), void **out) {
+  void *got = __atomic_load_n(&ns->attached, __ATOMIC_ACQUIRE);
+  if (got != NULL && ns->attached_drop == drop) {
+    *out = got;
+    return 0;
+  }
   int rc = 0;
   spot__mutex_lock(&ns->mu);
-  if (*slot == NULL) {
-    char path[4096];
-    rc = spot__ns_path(ns, rel, path, sizeof path);
-    if (rc == 0)
-      rc = spot_log_open(path, 0, ns->io, slot, NULL);
-    if (rc == 0 && ns->busy_ms)
-      spot_log_set_busy_timeout(*slot, ns->busy_ms);
-    if (rc == SPOT_ENOTFOUND)
-      rc = spot__fail(rc, "namespace %s has no %s; run `spot init %s`", ns->dir, rel, ns->dir);
+  if (ns->attached == NULL) {
+    void *made = NULL;
+    if ((rc = make(ns, &made)) == 0) {
+      ns->attached_drop = drop;
+      __atomic_store_n(&ns->attached, made, __ATOMIC_RELEASE);
+    }
+  } else if (ns->attached_drop != drop) {
+    rc = spot__fail(SPOT_EINVAL, "namespace %s already carries another module's state", ns->dir);
   }
-  *out = *slot;
+  if (rc == 0)
+    *out = ns->attached;
   spot__mutex_unlock(&ns->mu);
   return rc;
 }
 
-int spot__ns_events(spot_ns_t *ns, spot_log_t **out) { return open_internal(ns, "events.log", &ns->events, out); }
-int spot__ns_triggers(spot_ns_t *ns, spot_log_t **out) {
-  return open_internal(ns, "triggers.log", &ns->triggers, out);
-}
-int spot__ns_registry(spot_ns_t *ns, spot_log_t **out) {
-  return open_internal(ns, "handlers.log", &ns->registry, out);
+/* The handle of log `key` in the table, opening it at path on first use (caller holds ns->mu). */
+static int table_log(spot_ns_t *ns, const char *key, const char *name, int own, spot_log_t **out) {
+  for (size_t i = 0; i < ns->nlogs; i++)
+    if (strcmp(ns->logs[i].name, key) == 0) {
+      *out = ns->logs[i].log;
+      return 0;
+    }
+  if (ns->nlogs == ns->caplogs) {
+    size_t cap = ns->caplogs ? ns->caplogs * 2 : 8;
+    log_entry_t *v = realloc(ns->logs, cap * sizeof *v);
+    if (v == NULL)
+      return SPOT_ENOMEM;
+    ns->logs = v, ns->caplogs = cap;
+  }
+  spot_log_t *log = NULL;
+  int rc;
+  if (own) {
+    char path[4096];
+    rc = spot__ns_path(ns, name, path, sizeof path);
+    if (rc == 0)
+      rc = spot_log_open(path, 0, ns->io, &log, NULL);
+    if (rc == SPOT_ENOTFOUND)
+      rc = spot__fail(rc, "namespace %s has no %s; run `spot init %s`", ns->dir, name, ns->dir);
+  } else {
+    rc = spot_ns_open_log(ns, name, 0, &log, NULL);
+  }
+  if (rc != 0)
+    return rc;
+  if (ns->busy_ms)
+    spot_log_set_busy_timeout(log, ns->busy_ms);
+  snprintf(ns->logs[ns->nlogs].name, sizeof ns->logs[ns->nlogs].name, "%s", key);
+  ns->logs[ns->nlogs++].log = log;
+  *out = log;
+  return 0;
 }
 
 int spot__ns_log(spot_ns_t *ns, const char *name, spot_log_t **out) {
   spot__mutex_lock(&ns->mu);
-  for (size_t i = 0; i < ns->nlogs; i++)
-    if (strcmp(ns->logs[i].name, name) == 0) {
-      *out = ns->logs[i].log;
-      spot__mutex_unlock(&ns->mu);
-      return 0;
-    }
-  int rc = 0;
-  if (ns->nlogs == ns->caplogs) {
-    size_t cap = ns->caplogs ? ns->caplogs * 2 : 8;
-    spot__log_cache_t *v = realloc(ns->logs, cap * sizeof *v);
-    if (v == NULL)
-      rc = SPOT_ENOMEM;
-    else
-      ns->logs = v, ns->caplogs = cap;
-  }
-  spot_log_t *log = NULL;
-  if (rc == 0)
-    rc = spot_ns_open_log(ns, name, 0, &log, NULL);
-  if (rc == 0) {
-    if (ns->busy_ms)
-      spot_log_set_busy_timeout(log, ns->busy_ms);
-    snprintf(ns->logs[ns->nlogs].name, sizeof ns->logs[ns->nlogs].name, "%s", name);
-    ns->logs[ns->nlogs++].log = log;
-    *out = log;
-  }
+  int rc = table_log(ns, name, name, 0, out);
+  spot__mutex_unlock(&ns->mu);
+  return rc;
+}
+
+int spot__ns_own_log(spot_ns_t *ns, const char *rel, spot_log_t **out) {
+  char key[64];
+  if ((size_t)snprintf(key, sizeof key, ".spot/%s", rel) >= sizeof key || strchr(rel, '/') != NULL)
+    return spot__fail(SPOT_EINVAL, "%s is not a file name for the node's own logs", rel);
+  spot__mutex_lock(&ns->mu);
+  int rc = table_log(ns, key, rel, 1, out);
   spot__mutex_unlock(&ns->mu);
   return rc;
 }

@@ -1,6 +1,9 @@
 /*
- * store/store.h: what the store offers the rest of spot beyond the public API (the dispatcher uses it): appends
- * that mark their element as waiting for a handler, and the release of that mark.
+ * store/store.h: what the store offers the rest of spot beyond the public API (dispatch and the network use it):
+ * appends that mark their element as waiting for a handler and the release of that mark (log.c); a namespace's
+ * table of open logs, the logs of its .spot/ directory, the files init makes there, and one attachment through which
+ * the namespace's user (dispatch) keeps its own state with the namespace (ns.c). The store does not know what the
+ * .spot/ logs or the attachment are for.
  */
 #ifndef SPOT_STORE_STORE_H
 #define SPOT_STORE_STORE_H
@@ -8,6 +11,7 @@
 #include <stdint.h>
 
 #include "spot/log.h"
+#include "spot/ns.h"
 
 /* Like spot_log_append_async, and marks the element with `pending` (a handler id, non-zero): until
  * spot__log_release(), the ring will not overwrite it (appends wait, then fail with SPOT_EBUSY). */
@@ -29,5 +33,39 @@ int spot__log_claim(spot_log_t *log, uint64_t seq);
 
 /* Clears the SPOT__MARK_RUNNING bit of element seq (a node starting: nothing of an earlier run is running). */
 void spot__log_unclaim(spot_log_t *log, uint64_t seq);
+
+/* ---- namespaces (ns.c) ---- */
+
+/* The open handle of log `name` (DIR/NAME.log), opened on first use, owned by ns until spot_ns_close (callers
+ * never close it). SPOT_EBADNAME, SPOT_ENOTFOUND with a detail line, or spot_log_open's errors. */
+int spot__ns_log(spot_ns_t *ns, const char *name, spot_log_t **out);
+
+/* The same for a log of the node's own files, DIR/.spot/<rel> (rel a plain file name made by init). SPOT_ENOTFOUND
+ * names `spot init`. */
+int spot__ns_own_log(spot_ns_t *ns, const char *rel, spot_log_t **out);
+
+/* What init makes in DIR/.spot/ besides the node file: a log (elem_size > 0) or a directory (elem_size 0). */
+typedef struct spot__ns_file {
+  const char *rel;
+  uint32_t elem_size;
+  uint64_t history;
+  spot_sync_t sync;
+} spot__ns_file_t;
+
+/* Makes dir a namespace with every file written through io (directories are made in the file system): the
+ * directory, .spot/, the node file (a random id), files[0..n), then the marker. Idempotent and complete: until the
+ * marker exists (written last, through a temporary name), init may remake what an interrupted init left (a damaged
+ * node file, a log that does not open, temporary files), so a second init after a failure finishes the namespace.
+ * Once the marker exists, only missing files are added. (spot_ns_init, in dispatch, gives the node's files.) */
+int spot__ns_init_io(const char *dir, spot_io_t *io, const spot__ns_file_t *files, size_t n);
+
+/* Writes the path of DIR/.spot/<rel> into buf. SPOT_ERANGE if it does not fit. */
+int spot__ns_path(const spot_ns_t *ns, const char *rel, char *buf, size_t cap);
+
+/* The state a module keeps with ns (one module per namespace: dispatch). The first call makes it with make(ns,
+ * &state), under the namespace's lock (make must not call back into ns); later calls return it without a lock.
+ * drop(state) is called by spot_ns_close, before the logs of the table are closed. SPOT_EINVAL if another drop
+ * function attached first; make's error otherwise. */
+int spot__ns_attach(spot_ns_t *ns, int (*make)(spot_ns_t *, void **), void (*drop)(void *), void **out);
 
 #endif

@@ -151,7 +151,7 @@ int spot_cli_build_handler(int argc, char **argv, const char *ns_dir) {
   stem_of(argv[1], stem, sizeof stem);
   rc = spot_cli_handler_object(argv[1], &bytes, &len);
   if (rc == 0)
-    rc = spot__ns_install_object(ns, stem, bytes, len, names, 64, &n);
+    rc = spot__registry_install(ns, stem, bytes, len, names, 64, &n);
   free(bytes);
   spot_ns_close(ns);
   if (rc != 0)
