@@ -41,8 +41,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/event.h"
-#include "dispatch/dispatch.h"
 #include "spot.h"
 #include "spot/handler.h"
 #include "spot/node.h"
@@ -144,7 +142,7 @@ static void make_ns(const char *tag, uint64_t events_history, char *dir, size_t 
     if (mkdir(dir, 0755) != 0 || mkdir(sub, 0755) != 0)
       die("mkdir namespace", SPOT_EIO);
     snprintf(path, sizeof path, "%s/events.log", sub);
-    spot_log_config_t c = {.elem_size = SPOT__EVENT_BYTES, .history = events_history, .sync = SPOT_SYNC_NONE};
+    spot_log_config_t c = {.elem_size = SPOT_EVENT_BYTES, .history = events_history, .sync = SPOT_SYNC_NONE};
     if ((rc = spot_log_create(path, &c, NULL)) != 0)
       die("create the event log", rc);
   }
@@ -268,25 +266,25 @@ static void check_spotd(void) {
 
 /* Reads events after *cursor until the handler of element seq of log "a" has ended (or failed), sleeping on the
  * event log between reads. *cursor ends at the last event read. */
-static void wait_end(spot_ns_t *ns, spot_log_t *events, uint64_t *cursor, uint64_t seq) {
+static void wait_end(spot_ns_t *ns, uint64_t *cursor, uint64_t seq) {
   uint64_t deadline = now_ns() + (uint64_t)WAIT_SECONDS * 1000000000ull;
   for (;;) {
     uint64_t hi;
-    spot_log_latest(events, &hi);
+    spot_events_range(ns, NULL, &hi);
     while (*cursor < hi) {
-      spot__event_t e;
-      int rc = spot__events_read(ns, ++*cursor, &e);
+      spot_eventrec_t e;
+      int rc = spot_events_read(ns, ++*cursor, &e);
       if (rc != 0)
         die("read the event log", rc);
-      if ((e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL) && e.seq == seq && strcmp(e.log, "a") == 0) {
-        if (e.type == SPOT__EV_FAIL) {
+      if ((e.type == SPOT_EVENT_END || e.type == SPOT_EVENT_FAIL) && e.seq == seq && strcmp(e.log, "a") == 0) {
+        if (e.type == SPOT_EVENT_FAIL) {
           fprintf(stderr, "bench_dispatch: handler failed: %s (status %d)\n", e.reason, (int)e.status);
           bail();
         }
         return;
       }
     }
-    if (spot_log_wait_newer(events, hi, 100000000ull) == SPOT_ETIMEDOUT) {
+    if (spot_events_wait(ns, hi, 100000000ull) == SPOT_ETIMEDOUT) {
       check_spotd();
       if (now_ns() > deadline)
         die("waiting for a handler to end", SPOT_ETIMEDOUT);
@@ -302,21 +300,21 @@ typedef struct scan {
   uint64_t *lat; /* put to start, ns, one per matched start, sorted */
 } scan_t;
 
-static void scan_events(spot_ns_t *ns, spot_log_t *events, uint64_t base, scan_t *s) {
+static void scan_events(spot_ns_t *ns, uint64_t base, scan_t *s) {
   memset(s, 0, sizeof *s);
   uint64_t hi;
-  spot_log_latest(events, &hi);
+  spot_events_range(ns, NULL, &hi);
   uint64_t span = hi > base ? hi - base : 0;
   uint64_t *put_ns = calloc(span + 1, sizeof *put_ns);
   s->lat = malloc((span + 1) * sizeof *s->lat);
   if (put_ns == NULL || s->lat == NULL)
     die("memory", SPOT_ENOMEM);
   for (uint64_t id = base + 1; id <= hi; id++) {
-    spot__event_t e;
-    int rc = spot__events_read(ns, id, &e);
+    spot_eventrec_t e;
+    int rc = spot_events_read(ns, id, &e);
     if (rc != 0)
       die("read the event log (is it large enough?)", rc);
-    if (e.type == SPOT__EV_PUT && strcmp(e.handler, "bench_noop") == 0) {
+    if (e.type == SPOT_EVENT_PUT && strcmp(e.handler, "bench_noop") == 0) {
       s->puts++;
       put_ns[id - base] = e.time_ns;
       if (s->first_put_ns == 0 || e.time_ns < s->first_put_ns)
@@ -324,15 +322,15 @@ static void scan_events(spot_ns_t *ns, spot_log_t *events, uint64_t base, scan_t
       if (e.time_ns > s->last_put_ns)
         s->last_put_ns = e.time_ns;
       s->ends_after_puts = 0; /* counts the ends logged after the last put */
-    } else if (e.type == SPOT__EV_START && e.ref > base && e.ref <= hi && put_ns[e.ref - base]) {
+    } else if (e.type == SPOT_EVENT_START && e.ref > base && e.ref <= hi && put_ns[e.ref - base]) {
       s->starts++;
       uint64_t p = put_ns[e.ref - base];
       if (e.time_ns < p)
         s->skew++; /* the wall clock stepped back: count it, record 0 */
       s->lat[s->matched++] = e.time_ns > p ? e.time_ns - p : 0;
-    } else if ((e.type == SPOT__EV_END || e.type == SPOT__EV_FAIL) && e.ref > base && e.ref <= hi &&
+    } else if ((e.type == SPOT_EVENT_END || e.type == SPOT_EVENT_FAIL) && e.ref > base && e.ref <= hi &&
                put_ns[e.ref - base]) {
-      if (e.type == SPOT__EV_END)
+      if (e.type == SPOT_EVENT_END)
         s->ends++, s->ends_after_puts++;
       else
         s->fails++;
@@ -376,13 +374,13 @@ static void target_stop(target_t *t) {
 }
 
 /* Puts one element naming bench_noop and waits for its handler to end, n times. */
-static void sequential_puts(spot_ns_t *ns, spot_log_t *events, uint64_t *cursor, uint64_t n) {
+static void sequential_puts(spot_ns_t *ns, uint64_t *cursor, uint64_t n) {
   for (uint64_t i = 0; i < n; i++) {
     uint64_t v = i, seq;
     int rc = spot_put(ns, "a", &v, sizeof v, "bench_noop", NULL, &seq);
     if (rc != 0)
       die("spot_put", rc);
-    wait_end(ns, events, cursor, seq);
+    wait_end(ns, cursor, seq);
   }
 }
 
@@ -396,22 +394,21 @@ static void put_to_start(const char *mode) {
   target_t t;
   target_start(&t, mode, name, 0);
   spot_ns_t *ns;
-  spot_log_t *events = NULL;
   int rc = spot_ns_open(t.dir, NULL, &ns);
   if (rc == 0)
-    rc = spot__nsctx_events(ns, &events);
+    rc = spot_events_range(ns, NULL, NULL); /* the namespace has an event log */
   if (rc != 0)
     die("open the namespace", rc);
   uint64_t cursor;
-  spot_log_latest(events, &cursor);
-  sequential_puts(ns, events, &cursor, WARMUP); /* also: spotd is up and its workers have loaded the handler */
+  spot_events_range(ns, NULL, &cursor);
+  sequential_puts(ns, &cursor, WARMUP); /* also: spotd is up and its workers have loaded the handler */
   uint64_t base;
-  spot_log_latest(events, &base);
+  spot_events_range(ns, NULL, &base);
   uint64_t t0 = now_ns();
-  sequential_puts(ns, events, &cursor, g_lat_n);
+  sequential_puts(ns, &cursor, g_lat_n);
   uint64_t t1 = now_ns();
   scan_t s;
-  scan_events(ns, events, base, &s);
+  scan_events(ns, base, &s);
   spot_ns_close(ns);
   target_stop(&t);
   double secs = (double)(t1 - t0) / 1e9;
@@ -447,18 +444,17 @@ static void sustained_run(const char *mode, const char *name, sus_run_t *r, uint
   target_start(&t, mode, name, SUSTAINED_EVENTS);
   *build = t.build;
   spot_ns_t *ns;
-  spot_log_t *events = NULL;
   int rc = spot_ns_open(t.dir, NULL, &ns);
   if (rc == 0)
-    rc = spot__nsctx_events(ns, &events);
+    rc = spot_events_range(ns, NULL, NULL); /* the namespace has an event log */
   if (rc != 0)
     die("open the namespace", rc);
   spot_ns_set_busy_timeout(ns, WAIT_SECONDS * 1000u); /* a full trigger queue makes puts wait, never fail */
   uint64_t cursor;
-  spot_log_latest(events, &cursor);
-  sequential_puts(ns, events, &cursor, 100); /* spotd is up, its workers have loaded the handler */
+  spot_events_range(ns, NULL, &cursor);
+  sequential_puts(ns, &cursor, 100); /* spotd is up, its workers have loaded the handler */
   uint64_t base;
-  spot_log_latest(events, &base);
+  spot_events_range(ns, NULL, &base);
   uint64_t t0 = now_ns();
   for (uint64_t i = 0; i < g_sus_n; i++) {
     uint64_t v = i;
@@ -469,7 +465,7 @@ static void sustained_run(const char *mode, const char *name, sus_run_t *r, uint
   /* wait (bounded) until every put has its start and its end or fail: 3 events each */
   uint64_t want = base + 3 * g_sus_n, hi = 0, last_hi = 0, last_progress = now_ns();
   for (;;) {
-    spot_log_latest(events, &hi);
+    spot_events_range(ns, NULL, &hi);
     if (hi >= want)
       break;
     if (hi != last_hi)
@@ -489,7 +485,7 @@ static void sustained_run(const char *mode, const char *name, sus_run_t *r, uint
     r->node_failed = st.failed;
   }
   scan_t s;
-  scan_events(ns, events, base, &s);
+  scan_events(ns, base, &s);
   spot_ns_close(ns);
   target_stop(&t);
   r->secs = s.last_end_ns > s.first_put_ns ? (double)(s.last_end_ns - s.first_put_ns) / 1e9 : 1e-9;

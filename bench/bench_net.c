@@ -29,8 +29,6 @@
 #include <pthread.h>
 #include <zmq.h>
 
-#include "core/event.h"
-#include "dispatch/dispatch.h"
 #include "spot.h"
 #include "spot/net.h"
 
@@ -242,13 +240,12 @@ static void remote_put_rtt(void) {
 static void remote_put_to_start(void) {
   spot_remote_t *r = client();
   spot_ns_t *ns;
-  spot_log_t *events;
-  if (spot_ns_open(nsdir, NULL, &ns) != 0 || spot__nsctx_events(ns, &events) != 0)
+  if (spot_ns_open(nsdir, NULL, &ns) != 0 || spot_events_range(ns, NULL, NULL) != 0)
     exit(1);
   static uint64_t lat[ROUNDS];
   size_t n = 0;
   uint64_t start = now_ns(), cursor;
-  spot_log_latest(events, &cursor);
+  spot_events_range(ns, NULL, &cursor);
   for (int i = 0; i < WARMUP / 4 + ROUNDS; i++) {
     uint64_t seq, put_ns = 0;
     struct timespec wall;
@@ -261,15 +258,15 @@ static void remote_put_to_start(void) {
     /* the put event and the start event, both stamped by the node */
     for (int spins = 0; spins < 100000; spins++) {
       uint64_t hi;
-      spot_log_latest(events, &hi);
+      spot_events_range(ns, NULL, &hi);
       int done = 0;
       for (; cursor < hi; cursor++) {
-        spot__event_t e;
-        if (spot__events_read(ns, cursor + 1, &e) != 0)
+        spot_eventrec_t e;
+        if (spot_events_read(ns, cursor + 1, &e) != 0)
           continue;
-        if (e.type == SPOT__EV_PUT && e.seq == seq && strcmp(e.log, "a") == 0)
+        if (e.type == SPOT_EVENT_PUT && e.seq == seq && strcmp(e.log, "a") == 0)
           put_ns = e.time_ns;
-        if (e.type == SPOT__EV_START && e.seq == seq && put_ns) {
+        if (e.type == SPOT_EVENT_START && e.seq == seq && put_ns) {
           if (i >= WARMUP / 4 && n < ROUNDS)
             lat[n++] = e.time_ns > call_ns ? e.time_ns - call_ns : 0;
           done = 1;
@@ -277,7 +274,7 @@ static void remote_put_to_start(void) {
       }
       if (done)
         break;
-      spot_log_wait_newer(events, hi, 10000000ull);
+      spot_events_wait(ns, hi, 10000000ull);
     }
     if (i == WARMUP / 4 - 1)
       start = now_ns();

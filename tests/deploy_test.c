@@ -94,7 +94,7 @@ static void test_crashing_object_refused(void) {
     char names[8][64];
     int n = -1;
     /* before the fix this loaded the object here, and the test process died with it */
-    int rc = spot__registry_install(ns, objs[k], bytes, len, names, 8, &n);
+    int rc = spot_ns_install_handlers(ns, objs[k], bytes, len, names, 8, &n);
     free(bytes);
     CHECK_RC(rc, SPOT_EINVAL);
     CHECK(strstr(spot_errdetail(), "was not installed") != NULL);
@@ -113,7 +113,7 @@ static void test_crashing_object_refused(void) {
   CHECK_OK(slurp(path, &bytes, &len));
   char names[8][64];
   int n = 0;
-  CHECK_OK(spot__registry_install(ns, "good", bytes, len, names, 8, &n));
+  CHECK_OK(spot_ns_install_handlers(ns, "good", bytes, len, names, 8, &n));
   free(bytes);
   CHECK_EQ(n, 1);
   CHECK(strcmp(names[0], "alpha") == 0);

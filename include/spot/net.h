@@ -91,6 +91,17 @@ int spot_remote_events(spot_remote_t *r, const char *url, uint64_t from, uint32_
  * SPOT_HANDLER in it and runs the new version for the puts that follow. */
 int spot_remote_deploy(spot_remote_t *r, const char *url, const char *object, const void *bytes, size_t len);
 
+/* ---- keys ---- */
+
+#define SPOT_KEY_TEXT 41 /* a public key as text: 40 Z85 characters and a NUL */
+
+/* Makes a new CURVE key pair and writes it as DIR/NAME.key (both keys, mode 0600, synced: the node's or client's
+ * secret, for --key) and DIR/NAME.pub (the public key, for access files, known_nodes and --node-key), as `spot keygen`
+ * does. pub (may be NULL) gets the public key. name must be a spot name (SPOT_EBADNAME). Never overwrites: SPOT_EEXIST
+ * if either file exists, and nothing is written. SPOT_ENOTFOUND if DIR is not a directory; SPOT_EPERM, SPOT_ENOSPC,
+ * SPOT_EIO; SPOT_EINVAL when libzmq was built without CURVE. The secret key is wiped from memory before return. */
+int spot_keygen(const char *dir, const char *name, char pub[SPOT_KEY_TEXT]);
+
 /* ---- the server ---- */
 
 typedef struct spot_server spot_server_t;

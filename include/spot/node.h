@@ -50,6 +50,14 @@ typedef struct spot_handler_info {
  * DIR/.spot/handlers/, or "" for a handler compiled into the program that runs the node. */
 int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file);
 
+/* Installs a handler object (object: len bytes of a shared object built against spot/handler.h) in ns: writes it
+ * synced under a new name made from stem (its file name, e.g. "frost.so") in DIR/.spot/handlers/, loads it in a
+ * short-lived child process to learn which SPOT_HANDLERs it defines (an object whose constructors crash, hang or
+ * exit is refused and removed: SPOT_EINVAL naming why), and registers each. names gets their names (at most cap),
+ * *n how many (written only on success). A running node loads the new version for the puts that follow. */
+int spot_ns_install_handlers(spot_ns_t *ns, const char *stem, const void *object, size_t len, char (*names)[64],
+                             int cap, int *n);
+
 /* Calls fn for every registered handler, in id order; a non-zero return stops and is returned. */
 typedef int (*spot_ns_handler_fn)(const spot_handler_info_t *info, void *arg);
 int spot_ns_handlers(spot_ns_t *ns, spot_ns_handler_fn fn, void *arg);

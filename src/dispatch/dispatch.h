@@ -52,10 +52,6 @@ int spot__handler_each(int (*fn)(const spot_handler_def_t *, void *), void *arg)
 /* dlopens a handler object; fn is called for each SPOT_HANDLER it registers. */
 int spot__handler_load(const char *path, int (*fn)(const spot_handler_def_t *, void *), void *arg);
 
-/* Installs a handler object (registry.c; the contract of spot_ns_install_handlers in spot/node.h). */
-int spot__registry_install(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
-                            int cap, int *n);
-
 /* The registry entry of a handler, by name (SPOT_ENOTFOUND with a detail line if unknown) or by id. */
 int spot__registry_lookup(spot_ns_t *ns, const char *name, spot__reg_entry_t *out);
 int spot__registry_by_id(spot_ns_t *ns, uint32_t id, spot__reg_entry_t *out);

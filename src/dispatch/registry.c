@@ -337,8 +337,8 @@ static int probe_object(const char *path, const char *shown, char (*names)[64], 
   return rc;
 }
 
-int spot__registry_install(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
-                            int cap, int *n) {
+int spot_ns_install_handlers(spot_ns_t *ns, const char *stem, const void *bytes, size_t len, char (*names)[64],
+                             int cap, int *n) {
   char file[128], rel[160], path[4096], tmp[4200];
   uint64_t unique;
   spot__random(&unique, sizeof unique);

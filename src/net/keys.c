@@ -16,6 +16,9 @@
 #include "core/error.h"
 #include "core/name.h"
 #include "platform/platform.h"
+#include "spot/net.h"
+
+_Static_assert(SPOT_KEY_TEXT == SPOT__KEY_Z85_LEN + 1, "public and internal key text sizes differ");
 
 #define KEYFILE_MAX 4096
 
@@ -424,4 +427,15 @@ int spot__keys_known_find(const spot__known_nodes_t *k, const char *hostport, sp
                     "no key for node %s in %s; add a line `%s KEY` with the node's public key (its NAME.pub), or "
                     "name it with --node-key",
                     hostport, k->path && k->path[0] ? k->path : "known_nodes", hostport);
+}
+
+int spot_keygen(const char *dir, const char *name, char pub[SPOT_KEY_TEXT]) {
+  spot__keypair_t kp;
+  int rc = spot__keys_generate(&kp);
+  if (rc == 0)
+    rc = spot__keys_write(&kp, dir, name);
+  if (rc == 0 && pub != NULL)
+    memcpy(pub, kp.pub.z85, SPOT_KEY_TEXT);
+  spot__keys_wipe(&kp);
+  return rc;
 }

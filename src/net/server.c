@@ -310,7 +310,7 @@ static int execute(spot_server_t *s, const spot__msg_t *req, const char *client,
     int n = 0;
     if ((rc = spot__wire_copy(req->object, object, sizeof object)) != 0)
       return rc;
-    rc = spot__registry_install(s->ns, object, req->data, req->data_len, names, 64, &n);
+    rc = spot_ns_install_handlers(s->ns, object, req->data, req->data_len, names, 64, &n);
     if (rc == 0)
       fprintf(stderr, "spotd: deployed %s from key %.12s...: %d handler(s), first %s\n", object, client, n, names[0]);
     return rc;

@@ -18,8 +18,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "core/error.h"
-#include "dispatch/dispatch.h"
 #include "spot.h"
 #if SPOT_HAVE_NET
 #include "spot/net.h"
@@ -64,7 +62,7 @@ static void spot_cflags(char *buf, size_t cap) {
 static int read_file(const char *path, size_t max, uint8_t **out, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (f == NULL)
-    return spot__fail(SPOT_ENOTFOUND, "cannot read %s: %s", path, strerror(errno));
+    return spot_fail(SPOT_ENOTFOUND, "cannot read %s: %s", path, strerror(errno));
   size_t cap = 1 << 16, n = 0;
   uint8_t *buf = malloc(cap);
   while (buf) {
@@ -72,7 +70,7 @@ static int read_file(const char *path, size_t max, uint8_t **out, size_t *len) {
       if (cap > max) {
         free(buf);
         fclose(f);
-        return spot__fail(SPOT_ETOOBIG, "%s is larger than %zu bytes", path, max);
+        return spot_fail(SPOT_ETOOBIG, "%s is larger than %zu bytes", path, max);
       }
       uint8_t *b = realloc(buf, cap * 2);
       if (b == NULL)
@@ -97,15 +95,15 @@ int spot_cli_handler_object(const char *src, uint8_t **bytes, size_t *len) {
   size_t n = strlen(src);
   int is_so = n > 3 && strcmp(src + n - 3, ".so") == 0;
   if (!is_so && !(n > 2 && strcmp(src + n - 2, ".c") == 0))
-    return spot__fail(SPOT_EINVAL, "%s is neither a C source file (.c) nor a shared object (.so)", src);
+    return spot_fail(SPOT_EINVAL, "%s is neither a C source file (.c) nor a shared object (.so)", src);
   if (access(src, R_OK) != 0)
-    return spot__fail(SPOT_ENOTFOUND, "cannot read %s: %s", src, strerror(errno));
+    return spot_fail(SPOT_ENOTFOUND, "cannot read %s: %s", src, strerror(errno));
   if (is_so)
     return read_file(src, 64u << 20, bytes, len);
   char out[] = "/tmp/spot-handler-XXXXXX";
   int fd = mkstemp(out);
   if (fd < 0)
-    return spot__fail(SPOT_EIO, "cannot make a temporary file: %s", strerror(errno));
+    return spot_fail(SPOT_EIO, "cannot make a temporary file: %s", strerror(errno));
   close(fd);
   const char *cc = getenv("CC");
   char cflags[1024];
@@ -125,7 +123,7 @@ int spot_cli_handler_object(const char *src, uint8_t **bytes, size_t *len) {
   cargv[k++] = out;
   cargv[k] = NULL;
   int rc = run(cargv) == 0 ? read_file(out, 64u << 20, bytes, len)
-                           : spot__fail(SPOT_EINVAL, "compiling %s failed (the compiler's messages are above)", src);
+                           : spot_fail(SPOT_EINVAL, "compiling %s failed (the compiler's messages are above)", src);
   unlink(out);
   return rc;
 }
@@ -151,7 +149,7 @@ int spot_cli_build_handler(int argc, char **argv, const char *ns_dir) {
   stem_of(argv[1], stem, sizeof stem);
   rc = spot_cli_handler_object(argv[1], &bytes, &len);
   if (rc == 0)
-    rc = spot__registry_install(ns, stem, bytes, len, names, 64, &n);
+    rc = spot_ns_install_handlers(ns, stem, bytes, len, names, 64, &n);
   free(bytes);
   spot_ns_close(ns);
   if (rc != 0)

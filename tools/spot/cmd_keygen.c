@@ -9,8 +9,8 @@
 
 #include "cli.h"
 #include "keygen.h"
-#include "net/keys.h"
 #include "spot.h"
+#include "spot/net.h"
 
 int spot_cli_keygen(int argc, char **argv, const char *ns_dir) {
   const char *name = NULL, *dir = ".";
@@ -40,15 +40,10 @@ int spot_cli_keygen(int argc, char **argv, const char *ns_dir) {
   }
   if (name == NULL)
     return spot_cli_fail(0, "keygen: which name? (usage: spot keygen NAME [--dir DIR])");
-  spot__keypair_t kp;
-  int rc = spot__keys_generate(&kp);
-  if (rc == 0)
-    rc = spot__keys_write(&kp, dir, name);
-  if (rc != 0) {
-    spot__keys_wipe(&kp);
+  char pub[SPOT_KEY_TEXT];
+  int rc = spot_keygen(dir, name, pub);
+  if (rc != 0)
     return spot_cli_fail(rc, "keygen %s", name);
-  }
-  printf("%s\n", kp.pub.z85);
-  spot__keys_wipe(&kp);
+  printf("%s\n", pub);
   return 0;
 }
