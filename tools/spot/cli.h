@@ -54,6 +54,10 @@ int spot_cli_remote_create(const char *url, const struct spot_log_config *cfg);
 int spot_cli_build_handler(int argc, char **argv, const char *ns_dir);
 int spot_cli_handlers(int argc, char **argv, const char *ns_dir);
 int spot_cli_deploy(int argc, char **argv, const char *ns_dir);
+/* The compiler flag for spot's headers (headers.c): -I<dir> of this program's own install prefix, of the source
+ * tree when it runs from its build tree, else `pkg-config --cflags spot`. *from (static) says which. 0, or
+ * SPOT_ENOTFOUND with a detail line; flags is written only on success. */
+int spot_cli_include_flags(char *flags, size_t cap, const char **from);
 /* The bytes of a handler object: FILE.so as it is, FILE.c compiled (malloc'ed, the caller frees). */
 int spot_cli_handler_object(const char *src, uint8_t **bytes, size_t *len);
 

@@ -193,6 +193,9 @@ int main(int argc, char **argv) {
       key = argv[++i];
     } else if (strcmp(a, "--quiet") == 0) {
       opts.quiet = 1;
+    } else if (strcmp(a, "--version") == 0) {
+      printf("spotd %s\n", SPOT_VERSION);
+      return 0;
     } else {
       return usage();
     }
