@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "help.h"
 #include "spot.h"
 #if SPOT_HAVE_NET
 #include "spot/net.h"
@@ -42,7 +43,8 @@ static void on_signal(int sig) {
 
 static int usage(void) {
   fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
-                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key]\n");
+                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key]\n"
+                  "  (spotd --help says more)\n");
   return 2;
 }
 
@@ -193,6 +195,9 @@ int main(int argc, char **argv) {
       key = argv[++i];
     } else if (strcmp(a, "--quiet") == 0) {
       opts.quiet = 1;
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      spot_help_print(spot_help_find("spotd"), stdout);
+      return 0;
     } else if (strcmp(a, "--version") == 0) {
       printf("spotd %s\n", SPOT_VERSION);
       return 0;
