@@ -103,6 +103,18 @@ int spot_help_takes_value(const spot_help_t *h, const char *opt) {
   return 0;
 }
 
+int spot_help_own_n(const spot_help_t *h) {
+  if (h == NULL || h->options == NULL)
+    return 0;
+  for (const char *l = h->options; *l;) {
+    if (strncmp(l, "-n ", 3) == 0 && strncmp(l, "-n DIR", 6) != 0)
+      return 1;
+    l += strcspn(l, "\n");
+    l += *l == '\n';
+  }
+  return 0;
+}
+
 void spot_help_print_options(const spot_help_t *h, FILE *out) {
   for (const char *l = h->options ? h->options : ""; *l;) {
     size_t n = strcspn(l, " \t\n");

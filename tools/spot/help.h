@@ -34,6 +34,9 @@ int spot_help_takes_value(const spot_help_t *h, const char *opt);
  * the command table, NULL-terminated. 0, or -1 with a line on stderr. */
 int spot_help_write_man(const char *dir, const char *const *verbs);
 
+/* 1 if page h (may be NULL) has its own -n option ("-n N", as tail), which then is not the namespace's. */
+int spot_help_own_n(const spot_help_t *h);
+
 /* The option names of page h, one per line (for completion). */
 void spot_help_print_options(const spot_help_t *h, FILE *out);
 

@@ -51,6 +51,27 @@ static const spot_help_t pages[] = {
      "included (spot tail --format text strips it). Fails if the element has expired or is not written yet. LOG "
      "may be a remote name (the get right).\n",
      NS_OPT KEY_OPTS, "spot get temp 1\nspot get temp latest | od -c\n", NULL},
+    {"tail", "spot tail LOG [-n N] [--follow] [--from SEQ] [--to SEQ] [--count N] [--format raw|text|hex|json]\n",
+     "print a log's elements as a stream",
+     "Prints the last N elements (default 10) of LOG, or of the range --from..--to, oldest first; with --follow it "
+     "then prints each new element as it is appended, until SIGINT or SIGTERM, --to, or --count elements. An element "
+     "that expires before it is read (a fast writer on a small ring) is skipped with a line on stderr. LOG may be a "
+     "remote name (the get right).\n\n"
+     "Formats: text (the default) strips the zero padding and ends each element with a newline; raw writes every "
+     "element's bytes as they are; hex writes SEQ and the element in hex; json writes one object per line with "
+     "seqno, time (the put's time from the node's event log, null when it does not hold it, and for remote logs) "
+     "and data: the text without padding when it is printable UTF-8, else the whole element in base64 with "
+     "\"encoding\":\"base64\".\n",
+     "-n N\tthe last N elements of the range (default 10; with --from or --to alone, the whole range)\n"
+     "--follow\tkeep printing new elements (-f)\n"
+     "--from SEQ\tstart at element SEQ\n"
+     "--to SEQ\tstop after element SEQ\n"
+     "--count N\tstop after N elements in all\n"
+     "--format FMT\ttext, raw, hex or json\n"
+     "--namespace DIR\tthe namespace (default $SPOT_DIR; or -n DIR before the verb)\n" KEY_OPTS,
+     "spot tail temp\nspot tail temp -n 100 --format json\nspot tail temp --follow\n"
+     "spot tail spot://127.0.0.1:7401/cloud/readings --from 1 --to 50 --format hex\n",
+     NULL},
     {"latest", "spot latest LOG\n", "print a log's newest sequence number",
      "Prints the newest sequence number of LOG, 0 when it is empty. LOG may be a remote name.\n", NS_OPT KEY_OPTS,
      "spot latest temp\n", NULL},

@@ -31,6 +31,7 @@ static const command_t commands[] = {
     {"create", spot_cli_create},
     {"put", spot_cli_put},
     {"get", spot_cli_get},
+    {"tail", spot_cli_tail},
     {"latest", spot_cli_latest},
     {"ls", spot_cli_ls},
     {"info", spot_cli_info},
@@ -174,9 +175,15 @@ int main(int argc, char **argv) {
   const char *ns_dir = getenv("SPOT_DIR");
   if (ns_dir && ns_dir[0] == '\0')
     ns_dir = NULL;
-  /* Take -n DIR / --namespace DIR out of argv wherever it stands. */
+  /* Take -n DIR / --namespace DIR out of argv wherever it stands, except -n after a verb that has its own -n
+   * (tail -n N: its page lists "-n N"; its namespace is -n before the verb, or --namespace). */
   int n = 1;
+  const char *verb = NULL;
   for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "-n") == 0 && verb && spot_help_own_n(spot_help_find(verb))) {
+      argv[n++] = argv[i];
+      continue;
+    }
     if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--namespace") == 0) {
       if (i + 1 >= argc)
         return spot_cli_fail(0, "%s needs a directory", argv[i]);
@@ -190,6 +197,8 @@ int main(int argc, char **argv) {
       i++;
       continue;
     }
+    if (verb == NULL && argv[i][0] != '-')
+      verb = argv[i];
     argv[n++] = argv[i];
   }
   argc = n;
