@@ -4,7 +4,8 @@
 #   - the installed spot and spotd run from there with no LD_LIBRARY_PATH (RUNPATH $ORIGIN);
 #   - `spot build-handler -v` compiles against the prefix's own headers, and the installed spotd runs the handler;
 #   - pkg-config (spot.pc via ${pcfiledir}) gives the moved prefix's paths and builds an outside program;
-#   - find_package(spot CONFIG) gives spot::spot and spot_add_handler() to an outside CMake project.
+#   - find_package(spot CONFIG) gives spot::spot and spot_add_handler() to an outside CMake project;
+#   - the man pages, bash completion, spotd@.service (which systemd-analyze verify accepts) and sysusers.d file.
 #   install_test.sh BUILD_DIR SOURCE_DIR C_COMPILER LIBDIR SANITIZE
 set -euo pipefail
 build=$1 src=$2 cc=$3 libdir=$4 sanitize=${5:-OFF}
@@ -24,6 +25,27 @@ trap cleanup EXIT
 fail() { echo "install_test: FAIL: $*"; exit 1; }
 
 cmake --install "$build" --prefix "$tmp/first" >"$tmp/install.log" || { cat "$tmp/install.log"; fail "install"; }
+# What the install lays out besides the programs: man pages, bash completion, the systemd unit (for the prefix
+# installed to: systemd needs absolute paths) and the user it runs as.
+F=$tmp/first
+for f in share/man/man1/spot.1 share/man/man8/spotd.8 share/man/man7/spot-handler.7 \
+  share/bash-completion/completions/spot share/bash-completion/completions/spotd lib/sysusers.d/spot.conf \
+  lib/systemd/system/spotd@.service; do
+  [ -s "$F/$f" ] || fail "the install has no $f"
+done
+unit=$F/lib/systemd/system/spotd@.service
+for line in "Type=notify" "User=spot" "NoNewPrivileges=yes" "ProtectSystem=strict" "StateDirectory=spot/%i" \
+  "ExecStart=$F/bin/spotd -n /var/lib/spot/%i \$SPOTD_OPTS"; do
+  grep -qxF "$line" "$unit" || fail "spotd@.service has no line '$line'"
+done
+if command -v systemd-analyze >/dev/null; then
+  mkdir "$tmp/units"
+  cp "$unit" "$tmp/units/spotd@home.service"
+  MANPATH=$F/share/man systemd-analyze verify "$tmp/units/spotd@home.service" ||
+    fail "systemd-analyze verify spotd@home.service"
+else
+  echo "install_test: no systemd-analyze here: the unit's syntax is not verified"
+fi
 mv "$tmp/first" "$tmp/moved"
 P=$tmp/moved
 export -n LD_LIBRARY_PATH 2>/dev/null || true
