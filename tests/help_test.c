@@ -4,7 +4,8 @@
  * exit 0 with a page on stdout, run in an empty scratch directory with $SPOT_DIR naming a real namespace, and
  * create nothing (the directory stays empty) and open nothing there (under strace: no file call names the
  * namespace). Also: spotd --help/--version, --version on every verb, an option's value that looks like -h is not a
- * help request, the man pages written from the same pages, and the bash completion.
+ * help request, the man pages written from the same pages, and the bash completion. It runs in builds with and
+ * without the network (SPOT_HAVE_NET either way): the pages are the same, only the verbs' behaviour differs.
  */
 #include <stdio.h>
 #include <stdlib.h>
