@@ -116,6 +116,15 @@ static int asks_help(const char *verb, int argc, char **argv) {
   return 0;
 }
 
+/* Prints the page of verb (exit status 0), or says that it has none (1: a verb added without a page). */
+static int print_page(const char *verb) {
+  const spot_help_t *h = spot_help_find(verb);
+  if (h == NULL)
+    return spot_cli_fail(0, "no help page for %s (add one to tools/spot/help_text.c)", verb);
+  spot_help_print(h, stdout);
+  return 0;
+}
+
 /* `spot help [VERB]`, and the lists the completion and the man pages are made from (help.h). */
 static int help(int argc, char **argv, const char *ns_dir) {
   if (argc < 2) {
@@ -154,14 +163,10 @@ static int help(int argc, char **argv, const char *ns_dir) {
   else if (a[0] == '-')
     return spot_cli_fail(0, "help: unknown option %s (spot help [VERB])", a);
   for (size_t i = 0; i < NCOMMANDS; i++)
-    if (strcmp(a, commands[i].name) == 0) {
-      spot_help_print(spot_help_find(a), stdout);
-      return 0;
-    }
-  if (strcmp(a, "spotd") == 0 || strcmp(a, "spot-handler") == 0) {
-    spot_help_print(spot_help_find(a), stdout);
-    return 0;
-  }
+    if (strcmp(a, commands[i].name) == 0)
+      return print_page(a);
+  if (strcmp(a, "spotd") == 0 || strcmp(a, "spot-handler") == 0)
+    return print_page(a);
   /* an application's verb (spot vquery): its own --help */
   char *ext[] = {argv[1], "--help", NULL};
   int rc = run_external(ext, ns_dir);
@@ -220,10 +225,8 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < NCOMMANDS; i++)
     if (strcmp(argv[1], commands[i].name) == 0) {
       int asked = asks_help(commands[i].name, argc - 1, argv + 1);
-      if (asked == 'h') {
-        spot_help_print(spot_help_find(commands[i].name), stdout);
-        return 0;
-      }
+      if (asked == 'h')
+        return print_page(commands[i].name);
       if (asked == 'v') {
         printf("spot %s\n", SPOT_VERSION);
         return 0;
