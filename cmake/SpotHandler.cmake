@@ -1,15 +1,17 @@
 # spot_add_handler(NAME SOURCES...): builds a spot handler object NAME.so from C sources (a MODULE library with no
 # "lib" prefix), for projects that use CMake. Install it into a namespace with `spot build-handler NAME.so -n DIR`.
-# SPOT_INCLUDE_DIR may point at spot's headers; by default, spot's installed headers (or this source tree's).
-if(NOT DEFINED SPOT_INCLUDE_DIR)
-  get_filename_component(SPOT_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../include" ABSOLUTE)
-  if(NOT EXISTS "${SPOT_INCLUDE_DIR}/spot/handler.h")
-    get_filename_component(SPOT_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../../../include" ABSOLUTE)
-  endif()
-endif()
-
+# The object is compiled against the headers of the target spot::spot (find_package(spot CONFIG) defines it; spot's
+# own build defines it as an alias) and does not link libspot: spotd, which loads it, has libspot already.
+# SPOT_INCLUDE_DIR, when set, names spot's include directory instead.
 function(spot_add_handler name)
   add_library(${name} MODULE ${ARGN})
   set_target_properties(${name} PROPERTIES PREFIX "" C_STANDARD 11 POSITION_INDEPENDENT_CODE ON)
-  target_include_directories(${name} PRIVATE ${SPOT_INCLUDE_DIR})
+  if(DEFINED SPOT_INCLUDE_DIR)
+    target_include_directories(${name} PRIVATE ${SPOT_INCLUDE_DIR})
+  elseif(TARGET spot::spot)
+    target_include_directories(${name} PRIVATE $<TARGET_PROPERTY:spot::spot,INTERFACE_INCLUDE_DIRECTORIES>)
+  else()
+    message(FATAL_ERROR "spot_add_handler(${name}): no target spot::spot: call find_package(spot CONFIG REQUIRED) "
+                        "first, or set SPOT_INCLUDE_DIR to spot's include directory")
+  endif()
 endfunction()

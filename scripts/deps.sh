@@ -2,7 +2,7 @@
 # deps.sh: installs, with apt, the Debian 12 packages spot needs to build and test, skipping those already there.
 # Run as root (CI and a fresh machine are). Quiet unless something is installed.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libgsl-dev gnuplot-nox procps libzmq3-dev libsodium-dev
+pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libgsl-dev gnuplot-nox procps strace libzmq3-dev libsodium-dev
   libvlfeat-dev libopenblas-dev libstb-dev
   mate-backgrounds lomiri-wallpapers) # the last two: the vquery tests' photographs (scripts/vquery-data.sh lays them out)
 missing=()

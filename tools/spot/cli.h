@@ -32,6 +32,8 @@ int spot_cli_latest(int argc, char **argv, const char *ns_dir);
 int spot_cli_ls(int argc, char **argv, const char *ns_dir);
 int spot_cli_info(int argc, char **argv, const char *ns_dir);
 int spot_cli_check(int argc, char **argv, const char *ns_dir);
+/* `spot tail`: a log as a stream, local or remote (cmd_tail.c). */
+int spot_cli_tail(int argc, char **argv, const char *ns_dir);
 
 /* SPOT_HAVE_NET (set by the build): 1 with the network, 0 for -DSPOT_NET=OFF. */
 #ifndef SPOT_HAVE_NET
@@ -54,6 +56,10 @@ int spot_cli_remote_create(const char *url, const struct spot_log_config *cfg);
 int spot_cli_build_handler(int argc, char **argv, const char *ns_dir);
 int spot_cli_handlers(int argc, char **argv, const char *ns_dir);
 int spot_cli_deploy(int argc, char **argv, const char *ns_dir);
+/* The compiler flag for spot's headers (headers.c): -I<dir> of this program's own install prefix, of the source
+ * tree when it runs from its build tree, else `pkg-config --cflags spot`. *from (static) says which. 0, or
+ * SPOT_ENOTFOUND with a detail line; flags is written only on success. */
+int spot_cli_include_flags(char *flags, size_t cap, const char **from);
 /* The bytes of a handler object: FILE.so as it is, FILE.c compiled (malloc'ed, the caller frees). */
 int spot_cli_handler_object(const char *src, uint8_t **bytes, size_t *len);
 

@@ -2,7 +2,7 @@
  * cmd_handlers.c: `spot build-handler`, `spot deploy` and `spot handlers`.
  *
  * build-handler compiles a handler source file into a shared object with the C compiler ($CC, else cc) and the
- * flags of the spot pkg-config file (or, in a build tree, spot's own include directory), installs it under a new
+ * headers of this spot's own install prefix (headers.c: or this build tree's), installs it under a new
  * name in DIR/.spot/handlers/ (so a node loads the new version next to the old one), loads it once in a
  * short-lived child process to learn which SPOT_HANDLERs it defines (an object that crashes while loading is
  * refused, and takes down only that child), and registers each in the namespace. A ready .so (from the CMake
@@ -23,9 +23,8 @@
 #include "spot/net.h"
 #endif
 
-#ifndef SPOT_BUILD_INCLUDE_DIR
-#define SPOT_BUILD_INCLUDE_DIR ""
-#endif
+/* build-handler -v: print the compiler's command line and where spot's headers came from. */
+static int verbose;
 
 /* Runs argv, waits; returns its exit status (-1 if it could not run). */
 static int run(char *const argv[]) {
@@ -41,21 +40,6 @@ static int run(char *const argv[]) {
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The include flag for spot's headers: from `pkg-config --cflags spot`, else the build tree's include dir. */
-static void spot_cflags(char *buf, size_t cap) {
-  buf[0] = '\0';
-  FILE *p = popen("pkg-config --cflags spot 2>/dev/null", "r");
-  if (p) {
-    if (fgets(buf, (int)cap, p) == NULL)
-      buf[0] = '\0';
-    int st = pclose(p);
-    buf[strcspn(buf, "\n")] = '\0';
-    if (st == 0 && buf[0])
-      return;
-  }
-  snprintf(buf, cap, "-I%s", SPOT_BUILD_INCLUDE_DIR);
 }
 
 /* Reads a whole file (at most max bytes). */
@@ -105,9 +89,13 @@ int spot_cli_handler_object(const char *src, uint8_t **bytes, size_t *len) {
   if (fd < 0)
     return spot_fail(SPOT_EIO, "cannot make a temporary file: %s", strerror(errno));
   close(fd);
-  const char *cc = getenv("CC");
-  char cflags[1024];
-  spot_cflags(cflags, sizeof cflags);
+  const char *cc = getenv("CC"), *from = "";
+  char cflags[4200];
+  int hrc = spot_cli_include_flags(cflags, sizeof cflags, &from);
+  if (hrc != 0) {
+    unlink(out);
+    return hrc;
+  }
   char *cargv[32];
   int k = 0;
   cargv[k++] = (char *)(cc && cc[0] ? cc : "cc");
@@ -116,12 +104,21 @@ int spot_cli_handler_object(const char *src, uint8_t **bytes, size_t *len) {
   cargv[k++] = "-O2";
   cargv[k++] = "-std=c11";
   cargv[k++] = "-Wall";
-  for (char *tok = strtok(cflags, " "); tok && k < 26; tok = strtok(NULL, " "))
-    cargv[k++] = tok;
+  if (strcmp(from, "pkg-config") != 0)
+    cargv[k++] = cflags; /* one -I<dir>, which may hold spaces */
+  else
+    for (char *tok = strtok(cflags, " "); tok && k < 26; tok = strtok(NULL, " "))
+      cargv[k++] = tok;
   cargv[k++] = (char *)src;
   cargv[k++] = "-o";
   cargv[k++] = out;
   cargv[k] = NULL;
+  if (verbose) {
+    fprintf(stderr, "spot: headers from %s:", from);
+    for (int i = 0; i < k; i++)
+      fprintf(stderr, " %s", cargv[i]);
+    fputc('\n', stderr);
+  }
   int rc = run(cargv) == 0 ? read_file(out, 64u << 20, bytes, len)
                            : spot_fail(SPOT_EINVAL, "compiling %s failed (the compiler's messages are above)", src);
   unlink(out);
@@ -136,8 +133,10 @@ static void stem_of(const char *src, char *out, size_t cap) {
 }
 
 int spot_cli_build_handler(int argc, char **argv, const char *ns_dir) {
+  if (argc == 3 && strcmp(argv[1], "-v") == 0)
+    verbose = 1, argv[1] = argv[2], argc = 2;
   if (argc != 2)
-    return spot_cli_fail(0, "usage: spot build-handler FILE.c|FILE.so [-n DIR]");
+    return spot_cli_fail(0, "usage: spot build-handler [-v] FILE.c|FILE.so [-n DIR]");
   spot_ns_t *ns;
   int rc = spot_ns_open(ns_dir, NULL, &ns);
   if (rc != 0)

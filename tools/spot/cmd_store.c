@@ -185,9 +185,14 @@ static int slurp(FILE *fp, size_t max, uint8_t **out, size_t *n) {
   return 0;
 }
 
+/* The length of text without one trailing newline ("22.0\n" from echo is the element "22.0"). */
+static size_t drop_newline(const uint8_t *buf, size_t len) {
+  return len > 0 && buf[len - 1] == '\n' ? len - 1 : len;
+}
+
 int spot_cli_put(int argc, char **argv, const char *ns_dir) {
   const char *name = NULL, *data = NULL, *file = NULL, *handler = NULL;
-  int from_stdin = 0;
+  int from_stdin = 0, binary = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--handler") == 0 && i + 1 < argc)
       handler = argv[++i];
@@ -197,6 +202,8 @@ int spot_cli_put(int argc, char **argv, const char *ns_dir) {
       file = argv[++i];
     else if (strcmp(argv[i], "-") == 0)
       from_stdin = 1;
+    else if (strcmp(argv[i], "--binary") == 0)
+      binary = 1;
     else if (argv[i][0] == '-')
       return spot_cli_fail(0, "put: unknown option %s (or missing value)", argv[i]);
     else if (name == NULL)
@@ -205,7 +212,9 @@ int spot_cli_put(int argc, char **argv, const char *ns_dir) {
       return spot_cli_fail(0, "put: unexpected argument %s", argv[i]);
   }
   if (name == NULL || (data != NULL) + (file != NULL) + from_stdin > 1)
-    return spot_cli_fail(0, "usage: spot put LOG [--handler NAME] [--data STRING | --file PATH | -]");
+    return spot_cli_fail(0, "usage: spot put LOG [--handler NAME] [--data STRING | --file PATH | - [--binary]]");
+  /* stdin is text unless --binary: one trailing newline is dropped (read one byte more than fits, for it) */
+  int text_in = !binary && data == NULL && file == NULL;
   if (spot_is_remote(name)) {
     uint8_t *rbuf = NULL;
     size_t rlen = 0;
@@ -217,9 +226,11 @@ int spot_cli_put(int argc, char **argv, const char *ns_dir) {
       FILE *fp = file ? fopen(file, "rb") : stdin;
       if (fp == NULL)
         return spot_cli_fail(0, "cannot read %s: %s", file, strerror(errno));
-      rrc = slurp(fp, SPOT_ELEM_MAX, &rbuf, &rlen);
+      rrc = slurp(fp, SPOT_ELEM_MAX + (size_t)text_in, &rbuf, &rlen);
       if (file)
         fclose(fp);
+      if (rrc == 0 && text_in)
+        rlen = drop_newline(rbuf, rlen);
     }
     if (rrc != 0 || (rbuf == NULL && rlen > 0)) {
       free(rbuf);
@@ -255,9 +266,11 @@ int spot_cli_put(int argc, char **argv, const char *ns_dir) {
       spot_ns_close(ns);
       return spot_cli_fail(0, "cannot read %s: %s", file, strerror(errno));
     }
-    rc = slurp(fp, info.elem_size, &buf, &len);
+    rc = slurp(fp, info.elem_size + (size_t)text_in, &buf, &len);
     if (file)
       fclose(fp);
+    if (rc == 0 && text_in && (len = drop_newline(buf, len)) > info.elem_size)
+      rc = SPOT_ETOOBIG;
   }
   if (rc == SPOT_ETOOBIG) {
     spot_ns_close(ns);

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "events.h"
+#include "help.h"
 #include "keygen.h"
 #include "plan.h"
 #include "spot.h"
@@ -22,37 +23,41 @@
 typedef struct command {
   const char *name;
   spot_cli_cmd_fn fn;
-  const char *usage;
 } command_t;
 
+/* The verbs. Each has a page of the same name in help_text.c (the help test checks it). */
 static const command_t commands[] = {
-    {"init", spot_cli_init, "init [DIR]                          make DIR (or the -n namespace) a namespace"},
-    {"create", spot_cli_create,
-     "create LOG --size BYTES --history N [--sync none|batch|always] [--batch-us US]"},
-    {"put", spot_cli_put, "put LOG [--handler NAME] [--data STRING | --file PATH | -]  append; prints the seqno"},
-    {"get", spot_cli_get, "get LOG SEQNO|latest               element bytes to stdout"},
-    {"latest", spot_cli_latest, "latest LOG                          newest sequence number (0 if empty)"},
-    {"ls", spot_cli_ls, "ls                                  logs with size, history, latest"},
-    {"info", spot_cli_info, "info LOG [--json]                   a log's geometry and state"},
-    {"check", spot_cli_check, "check LOG [--fix]                   verify (and repair) a log"},
-    {"build-handler", spot_cli_build_handler, "build-handler FILE.c|FILE.so       compile, install, register"},
-    {"handlers", spot_cli_handlers, "handlers                            the registered handlers"},
-    {"deploy", spot_cli_deploy, "deploy FILE.c|FILE.so spot://HOST:PORT/NS   install a handler on a running node"},
-    {"events", spot_cli_events, "events [spot://H:P/NS] [--follow] [--json]  a node's event log"},
-    {"trace", spot_cli_trace, "trace LOG SEQNO [--json|--dot]      the causal tree of an element"},
-    {"plan", spot_cli_plan, "plan VERB [...]                     energy/billing planner (spot plan --help)"},
-    {"keygen", spot_cli_keygen, "keygen NAME [--dir DIR]             CURVE key pair: NAME.key (0600), NAME.pub"},
+    {"init", spot_cli_init},
+    {"create", spot_cli_create},
+    {"put", spot_cli_put},
+    {"get", spot_cli_get},
+    {"tail", spot_cli_tail},
+    {"latest", spot_cli_latest},
+    {"ls", spot_cli_ls},
+    {"info", spot_cli_info},
+    {"check", spot_cli_check},
+    {"build-handler", spot_cli_build_handler},
+    {"handlers", spot_cli_handlers},
+    {"deploy", spot_cli_deploy},
+    {"events", spot_cli_events},
+    {"trace", spot_cli_trace},
+    {"plan", spot_cli_plan},
+    {"keygen", spot_cli_keygen},
+    {"help", NULL},
 };
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out) {
   fprintf(out, "usage: spot [-n DIR] [--key FILE] [--node-key FILE|KEY] COMMAND [ARGS]\n"
-               "  the namespace is -n DIR, else $SPOT_DIR; put, get, latest, info and create also take remote\n"
-               "  names spot://HOST:PORT/NAMESPACE/LOG (keys: --key/$SPOT_KEY, --node-key/$SPOT_NODE_KEY)\n\n"
-               "commands:\n");
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(out, "  spot %s\n", commands[i].usage);
-  fprintf(out, "  spot vquery VERB [...]              the media-query application (spot vquery --help)\n"
-               "  spot VERB ...                       otherwise runs spot-VERB, beside spot or on PATH\n");
+               "  the namespace is -n DIR, else $SPOT_DIR; commands that take LOG also take remote names\n"
+               "  spot://HOST:PORT/NAMESPACE/LOG (keys: --key/$SPOT_KEY, --node-key/$SPOT_NODE_KEY)\n\n"
+               "commands (spot help COMMAND, or spot COMMAND --help, for each):\n");
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    const spot_help_t *h = spot_help_find(commands[i].name);
+    fprintf(out, "  %-14s %s\n", commands[i].name, h ? h->summary : "");
+  }
+  fprintf(out, "  %-14s %s\n  %-14s %s\n", "vquery", "the media-query application (spot vquery --help)", "VERB",
+          "otherwise runs spot-VERB, beside spot or on PATH");
 }
 
 const char *spot_cli_key, *spot_cli_node_key;
@@ -94,13 +99,96 @@ static int run_external(char **argv, const char *ns_dir) {
   return errno == ENOENT ? -1 : 1;
 }
 
+/* 'h' if a verb's arguments ask for help (--help or -h anywhere, but not as the value of an option that takes
+ * one, such as --data -h), 'v' for --version, else 0: the verb then prints and does nothing else. */
+static int asks_help(const char *verb, int argc, char **argv) {
+  const spot_help_t *h = spot_help_find(verb);
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0)
+      break;
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+      return 'h';
+    if (strcmp(argv[i], "--version") == 0)
+      return 'v';
+    if (h && argv[i][0] == '-' && spot_help_takes_value(h, argv[i]))
+      i++;
+  }
+  return 0;
+}
+
+/* Prints the page of verb (exit status 0), or says that it has none (1: a verb added without a page). */
+static int print_page(const char *verb) {
+  const spot_help_t *h = spot_help_find(verb);
+  if (h == NULL)
+    return spot_cli_fail(0, "no help page for %s (add one to tools/spot/help_text.c)", verb);
+  spot_help_print(h, stdout);
+  return 0;
+}
+
+/* `spot help [VERB]`, and the lists the completion and the man pages are made from (help.h). */
+static int help(int argc, char **argv, const char *ns_dir) {
+  if (argc < 2) {
+    usage(stdout);
+    return 0;
+  }
+  const char *a = argv[1];
+  if (strcmp(a, "--verbs") == 0) {
+    for (size_t i = 0; i < NCOMMANDS; i++)
+      printf("%s\n", commands[i].name);
+    return 0;
+  }
+  if (strcmp(a, "--man") == 0) {
+    const char *verbs[NCOMMANDS + 1];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+      verbs[i] = commands[i].name;
+    verbs[NCOMMANDS] = NULL;
+    if (argc != 3)
+      return spot_cli_fail(0, "usage: spot help --man DIR");
+    if (spot_help_write_man(argv[2], verbs) != 0)
+      return spot_cli_fail(0, "cannot write the man pages in %s", argv[2]);
+    return 0;
+  }
+  if (strcmp(a, "--options") == 0 || strcmp(a, "--args") == 0) {
+    const spot_help_t *h = argc == 3 ? spot_help_find(argv[2]) : NULL;
+    if (h == NULL)
+      return 0; /* an unknown verb has no options to complete */
+    if (a[2] == 'o')
+      spot_help_print_options(h, stdout);
+    else
+      printf("%s\n", spot_help_first_arg(h));
+    return 0;
+  }
+  if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+    a = "help";
+  else if (a[0] == '-')
+    return spot_cli_fail(0, "help: unknown option %s (spot help [VERB])", a);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(a, commands[i].name) == 0)
+      return print_page(a);
+  if (strcmp(a, "spotd") == 0 || strcmp(a, "spot-handler") == 0)
+    return print_page(a);
+  /* an application's verb (spot vquery): its own --help */
+  char *ext[] = {argv[1], "--help", NULL};
+  int rc = run_external(ext, ns_dir);
+  if (rc >= 0)
+    return rc;
+  fprintf(stderr, "spot: no help for '%s': it is not a command (run `spot help` for the list)\n", a);
+  return 2;
+}
+
 int main(int argc, char **argv) {
   const char *ns_dir = getenv("SPOT_DIR");
   if (ns_dir && ns_dir[0] == '\0')
     ns_dir = NULL;
-  /* Take -n DIR / --namespace DIR out of argv wherever it stands. */
+  /* Take -n DIR / --namespace DIR out of argv wherever it stands, except -n after a verb that has its own -n
+   * (tail -n N: its page lists "-n N"; its namespace is -n before the verb, or --namespace). */
   int n = 1;
+  const char *verb = NULL;
   for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "-n") == 0 && verb && spot_help_own_n(spot_help_find(verb))) {
+      argv[n++] = argv[i];
+      continue;
+    }
     if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--namespace") == 0) {
       if (i + 1 >= argc)
         return spot_cli_fail(0, "%s needs a directory", argv[i]);
@@ -114,6 +202,8 @@ int main(int argc, char **argv) {
       i++;
       continue;
     }
+    if (verb == NULL && argv[i][0] != '-')
+      verb = argv[i];
     argv[n++] = argv[i];
   }
   argc = n;
@@ -122,7 +212,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
     usage(stdout);
     return 0;
   }
@@ -130,9 +220,19 @@ int main(int argc, char **argv) {
     printf("spot %s\n", SPOT_VERSION);
     return 0;
   }
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (strcmp(argv[1], commands[i].name) == 0)
+  if (strcmp(argv[1], "help") == 0)
+    return help(argc - 1, argv + 1, ns_dir);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) {
+      int asked = asks_help(commands[i].name, argc - 1, argv + 1);
+      if (asked == 'h')
+        return print_page(commands[i].name);
+      if (asked == 'v') {
+        printf("spot %s\n", SPOT_VERSION);
+        return 0;
+      }
       return commands[i].fn(argc - 1, argv + 1, ns_dir);
+    }
   int rc = run_external(argv + 1, ns_dir);
   if (rc >= 0)
     return rc;

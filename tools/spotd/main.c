@@ -15,7 +15,8 @@
  * node lock is taken before the pid file is written, so a second spotd fails with "already served" and leaves the
  * first one's pid file alone; the pid file is written whole (a temporary file renamed into place) and removed at
  * exit only while it still names this process. With --daemon, the starting process waits until the detached one
- * is serving (or has failed, printing why) and exits with its status.
+ * is serving (or has failed, printing why) and exits with its status. Under systemd (Type=notify,
+ * packaging/spotd@.service) it sends READY=1 at the same point, and STOPPING=1 when a stop signal comes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "help.h"
+#include "notify.h"
 #include "spot.h"
 #if SPOT_HAVE_NET
 #include "spot/net.h"
@@ -42,7 +45,8 @@ static void on_signal(int sig) {
 
 static int usage(void) {
   fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
-                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key]\n");
+                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key]\n"
+                  "  (spotd --help says more)\n");
   return 2;
 }
 
@@ -193,6 +197,12 @@ int main(int argc, char **argv) {
       key = argv[++i];
     } else if (strcmp(a, "--quiet") == 0) {
       opts.quiet = 1;
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      spot_help_print(spot_help_find("spotd"), stdout);
+      return 0;
+    } else if (strcmp(a, "--version") == 0) {
+      printf("spotd %s\n", SPOT_VERSION);
+      return 0;
     } else {
       return usage();
     }
@@ -253,8 +263,14 @@ int main(int argc, char **argv) {
             opts.mode == SPOT_MODE_WORKER ? "worker processes" : "threads", (int)getpid());
   if (ready_fd >= 0)
     detached_ready(ready_fd);
+  /* under systemd (Type=notify): ready now that the node lock is held, the pid file written and the network up */
+  char ready[4300];
+  snprintf(ready, sizeof ready, "READY=1\nMAINPID=%d\nSTATUS=serving %s", (int)getpid(), dir);
+  if (spotd_notify(ready) < 0 && !opts.quiet)
+    fprintf(stderr, "spotd: cannot tell systemd it is ready ($NOTIFY_SOCKET): %s\n", strerror(errno));
   while (!stopping)
     sigsuspend(&wait_mask); /* opens the stop signals and sleeps in one step: none is missed */
+  spotd_notify("STOPPING=1");
 #if SPOT_HAVE_NET
   spot_server_stop(server);
 #endif
