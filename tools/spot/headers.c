@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "core/error.h"
 #include "spot.h"
 
 #ifndef SPOT_BUILD_INCLUDE_DIR
@@ -78,8 +77,8 @@ int spot_cli_include_flags(char *flags, size_t cap, const char **from) {
       return 0;
     }
   }
-  return spot__fail(SPOT_ENOTFOUND,
-                    "cannot find spot's headers: not beside this program (%s/spot/handler.h), and `pkg-config "
-                    "--cflags spot` found none: install spot (cmake --install) or set PKG_CONFIG_PATH",
-                    SPOT_BIN_TO_INCLUDE);
+  return spot_fail(SPOT_ENOTFOUND,
+                   "cannot find spot's headers: not beside this program (%s/spot/handler.h), and `pkg-config "
+                   "--cflags spot` found none: install spot (cmake --install) or set PKG_CONFIG_PATH",
+                   SPOT_BIN_TO_INCLUDE);
 }
