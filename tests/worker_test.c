@@ -236,7 +236,7 @@ static void test_no_fail_after_end(void) {
   CHECK_OK(spot__life_trigger_read(ns, tseq, &put_ev));
   /* the handler itself is not loaded in this program: any handler that ends will do */
   uint64_t start_id = 0;
-  spot__invoke(ns, &put_ev, NULL, &start_id); /* ends with a fail event ("not loaded") */
+  spot__invoke(ns, &put_ev, NULL, &start_id, NULL); /* ends with a fail event ("not loaded") */
   tally_t before = count("count");
   CHECK_EQ(before.fails, 1);
   CHECK_EQ(spot__invoke_failed(ns, &put_ev, start_id, SPOT_EIO, "worker killed by SIGKILL", 0), 0);

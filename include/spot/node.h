@@ -71,7 +71,12 @@ typedef enum spot_mode { SPOT_MODE_THREAD = 0, SPOT_MODE_WORKER = 1 } spot_mode_
 typedef struct spot_node_opts {
   spot_mode_t mode;    /* SPOT_MODE_WORKER needs worker_exe */
   unsigned workers;    /* threads or worker processes; 0 means 2 */
-  uint32_t timeout_ms; /* worker mode: a handler running longer is killed (0: no limit) */
+  uint32_t timeout_ms; /* a handler running longer fails with a fail event "timed out after N ms" (0: no limit).
+                          Worker mode kills its worker. Thread mode cannot stop a thread safely: the run is
+                          recorded as failed and its element released, its thread is abandoned (the handler keeps
+                          running until it returns; its puts still happen, its return value is ignored) and a new
+                          thread takes its place; spot_node_stop waits one more time limit for it, then leaves it
+                          running with the node's namespace handle open until it returns */
   const char *worker_exe; /* worker mode: the program to start as `worker_exe --worker FD INDEX DIR` (spotd) */
   int quiet;           /* 1: no lines on stderr about the node's life */
 } spot_node_opts_t;
@@ -81,8 +86,10 @@ typedef struct spot_node_opts {
  * or running when a node died), then follows the event log. *out is the caller's until spot_node_stop(). */
 int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t **out);
 
-/* Stops taking new events, waits for running handlers to end, and frees the node. Handlers whose puts arrive
- * meanwhile stay pending and run at the next start. */
+/* Stops taking new events, waits for running handlers to end (or, with a time limit, to be timed out), and frees
+ * the node. Handlers whose puts arrive meanwhile stay pending and run at the next start. In thread mode, a handler
+ * that overran its time limit and has still not returned one time limit later is left running on its own thread:
+ * the node's memory and namespace handle are freed when it returns (the process may also exit before). */
 int spot_node_stop(spot_node_t *node);
 
 /* Counters of a running node. */

@@ -78,7 +78,30 @@ struct spot_ctx {
   spot_ns_t *ns;
   spot_cause_t cause; /* this invocation's start event */
   const char *handler;
+  size_t printed;     /* bytes spot_print wrote in this run (at most SPOT__PRINT_LIMIT; then one note) */
+  int print_cut;      /* the note was written */
 };
+
+/* Bytes of spot_print output one run may write (both modes; worker mode also bounds stdout and stderr). */
+#define SPOT__PRINT_LIMIT 65536u
+
+/* A run that another thread may time out (thread mode's watchdog, node.c). state is (run number << 2 | phase):
+ * spot__invoke starts a new run number in phase SPOT__RUN_HANDLER (with put, start_id and start_ns written before)
+ * while the handler function runs, and moves it to SPOT__RUN_IDLE when the function returns, by compare-and-swap:
+ * if spot__watch_expire took that run first (SPOT__RUN_TIMED_OUT), the fail event and the release of the marks were
+ * its, and spot__invoke writes nothing more. The run number keeps a watchdog from taking a later run by mistake. */
+enum { SPOT__RUN_IDLE = 0, SPOT__RUN_HANDLER = 1, SPOT__RUN_TIMED_OUT = 2 };
+typedef struct spot__watch {
+  _Atomic uint64_t state;
+  _Atomic uint64_t start_ns; /* monotonic, when the handler function was called */
+  uint64_t start_id;         /* the run's start event */
+  spot__event_t put;         /* the run's put, read by the watchdog only after it took the run */
+} spot__watch_t;
+
+/* If w's handler has run longer than limit_ns at now (monotonic, read after w's start), takes the run: writes its
+ * fail event ("timed out after timeout_ms ms", status SPOT_ETIMEDOUT) and releases its marks. 1 if it took the run,
+ * 0 if not (not running, not overrun, or it ended first). The handler's thread is not stopped. */
+int spot__watch_expire(spot_ns_t *ns, spot__watch_t *w, uint64_t now, uint64_t limit_ns, uint32_t timeout_ms);
 
 /* Appends the element of a put to l (log `log` of ns), marked with handler id hid (0: no handler, no mark, no
  * trigger); waits for the log's durability; writes the put event (cause may be NULL) and queues the trigger. *seq
@@ -98,8 +121,10 @@ int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, cons
 /* Runs the handler of put event `put` (already read) on this thread: writes the start event, calls the handler,
  * writes the end or fail event, then releases the element and the put event. fn NULL: the handler is not loaded in
  * this process (a fail event says so). *start_id (may be NULL) gets the start event's id as soon as it is written.
- * Returns the handler's status. */
-int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id);
+ * watch (may be NULL) lets a watchdog time the handler out (above): then SPOT_ETIMEDOUT is returned when the
+ * handler finally returns, and nothing more is written. Returns the handler's status. */
+int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id,
+                 spot__watch_t *watch);
 
 /* Writes a fail event for put event `put` whose handler could not run or did not finish (reason in words, and how
  * long it had run), and releases the element and the trigger. If the event log already has an end or fail event

@@ -15,6 +15,7 @@
  * What a crash interrupts is finished by pending.c: marked triggers are rerun, marked elements without a
  * trigger (orphans) get one.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,21 @@ int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_
   return rc ? rc : 1;
 }
 
+int spot__watch_expire(spot_ns_t *ns, spot__watch_t *w, uint64_t now, uint64_t limit_ns, uint32_t timeout_ms) {
+  uint64_t state = atomic_load(&w->state);
+  if ((state & 3u) != SPOT__RUN_HANDLER)
+    return 0;
+  uint64_t start = atomic_load(&w->start_ns); /* this run's, or a later one's (then the CAS below fails) */
+  if (!spot__workers_overran(now, start, limit_ns))
+    return 0;
+  if (!atomic_compare_exchange_strong(&w->state, &state, (state & ~(uint64_t)3u) | SPOT__RUN_TIMED_OUT))
+    return 0; /* it returned just now */
+  char reason[48];
+  snprintf(reason, sizeof reason, "timed out after %u ms (thread abandoned)", timeout_ms);
+  spot__invoke_failed(ns, &w->put, w->start_id, SPOT_ETIMEDOUT, reason, now - start);
+  return 1;
+}
+
 /* Claims the element of put for this run. 0: run it. Otherwise it ended already or runs elsewhere (a second trigger
  * for the same element, as a node restart may make): this trigger is released and nothing runs. */
 static int claim(spot_ns_t *ns, const spot__event_t *put) {
@@ -161,7 +177,8 @@ static int claim(spot_ns_t *ns, const spot__event_t *put) {
   return rc;
 }
 
-int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id_out) {
+int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id_out,
+                 spot__watch_t *watch) {
   if (claim(ns, put) != 0)
     return 0;
   spot__event_t st;
@@ -203,9 +220,20 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   struct spot_ctx ctx = {.ns = ns, .cause = {spot_ns_node_id(ns), start_id}, .handler = put->handler};
   spot_event_t ev = {.log = put->log, .seq = put->seq, .data = buf, .size = info.elem_size,
                      .handler = put->handler, .node = spot_ns_node_id(ns), .event_id = start_id, .put_id = put->id};
+  uint64_t run = 0;
+  if (watch) {
+    run = ((atomic_load(&watch->state) >> 2) + 1) << 2;
+    watch->put = *put;
+    watch->start_id = start_id;
+    atomic_store(&watch->start_ns, spot__now_ns());
+    atomic_store(&watch->state, run | SPOT__RUN_HANDLER);
+  }
   int status = fn(&ctx, &ev);
   if (buf != small)
     free(buf);
+  uint64_t running = run | SPOT__RUN_HANDLER;
+  if (watch && !atomic_compare_exchange_strong(&watch->state, &running, run | SPOT__RUN_IDLE))
+    return SPOT_ETIMEDOUT; /* the watchdog wrote its fail event and released the marks: this run is over */
   spot__event_t end;
   memset(&end, 0, sizeof end);
   end.type = status == 0 ? SPOT__EV_END : SPOT__EV_FAIL;

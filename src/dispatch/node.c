@@ -4,7 +4,9 @@
  *
  * Thread mode: N threads share one cursor over the trigger queue. A thread claims the next slot with an atomic
  * add, sleeps on the queue's futex until that slot is written, and runs its handler if the trigger is still marked.
- * Each slot is claimed once, so each handler runs once while the node is up. Worker mode (workers.c) replaces the threads with one dispatcher
+ * Each slot is claimed once, so each handler runs once while the node is up. With a time limit, a watchdog thread
+ * fails runs that overrun it and replaces their threads (which cannot be stopped: they are abandoned and end when
+ * their handlers return). Worker mode (workers.c) replaces the threads with one dispatcher
  * thread and worker processes.
  */
 #include <stdio.h>
@@ -99,34 +101,166 @@ spot_handler_fn spot__node_handler(spot_ns_t *ns, const spot__event_t *e, uint64
 
 /* ---- thread mode ---- */
 
-static void run_put(spot_node_t *node, uint64_t tseq) {
+/* Runs the handler of trigger tseq on this slot's thread. 1 if the watchdog failed the run for overrunning its time
+ * limit (the handler has returned since: the thread is abandoned and must end), else 0. */
+static int run_put(spot_node_t *node, spot__slot_t *slot, uint64_t tseq) {
   spot__event_t e;
   if (spot__life_trigger_read(node->ns, tseq, &e) != 0 || e.type != SPOT__EV_PUT)
-    return;
+    return 0;
   spot_handler_fn fn = spot__node_handler(node->ns, &e, &node->loaded_upto);
   atomic_fetch_add(&node->started, 1);
-  int rc = spot__invoke(node->ns, &e, fn, NULL);
+  int rc = spot__invoke(node->ns, &e, fn, NULL, node->opts.timeout_ms ? &slot->watch : NULL);
+  if (rc == SPOT_ETIMEDOUT && (atomic_load(&slot->watch.state) & 3u) == SPOT__RUN_TIMED_OUT)
+    return 1; /* counted as failed by the watchdog */
   atomic_fetch_add(rc == 0 ? &node->ended : &node->failed, 1);
+  return 0;
+}
+
+/* Drops a reference to node; the last one frees it (its namespace handle stays open until then). */
+static void node_unref(spot_node_t *node) {
+  if (atomic_fetch_sub(&node->refs, 1) != 1)
+    return;
+  spot_ns_close(node->ns);
+  spot__mutex_destroy(&node->slots_mu);
+  free(node->rerun);
+  free(node);
 }
 
 static void *thread_main(void *arg) {
-  spot_node_t *node = arg;
+  spot__slot_t *slot = arg;
+  spot_node_t *node = slot->node;
+  int abandoned = 0;
   for (;;) {
     size_t r = atomic_fetch_add(&node->rerun_next, 1);
-    if (r >= node->nrerun)
+    if (r >= node->nrerun || (abandoned = run_put(node, slot, node->rerun[r])))
       break;
-    run_put(node, node->rerun[r]);
   }
-  while (!atomic_load(&node->stop)) {
+  while (!abandoned && !atomic_load(&node->stop)) {
     uint64_t t = atomic_fetch_add(&node->cursor, 1);
-    while (spot_log_wait_newer(node->triggers, t - 1, 50000000ull) == SPOT_ETIMEDOUT) {
-      if (atomic_load(&node->stop))
-        return NULL; /* t stays unclaimed: still marked, it runs at the next start */
-    }
+    int stopped = 0;
+    while (spot_log_wait_newer(node->triggers, t - 1, 50000000ull) == SPOT_ETIMEDOUT)
+      if ((stopped = atomic_load(&node->stop)) != 0)
+        break; /* t stays unclaimed: still marked, it runs at the next start */
+    if (stopped)
+      break;
     if (spot__log_pending(node->triggers, t) != 0)
-      run_put(node, t);
+      abandoned = run_put(node, slot, t);
+  }
+  if (abandoned && !node->opts.quiet)
+    fprintf(stderr, "spot: handler %s on %s #%llu returned after its time limit; its result is ignored and its "
+            "thread ends\n", slot->watch.put.handler, slot->watch.put.log, (unsigned long long)slot->watch.put.seq);
+  atomic_store(&slot->phase, SPOT__SLOT_EXITED); /* the last touch of the slot */
+  if (abandoned)
+    node_unref(node);
+  return NULL;
+}
+
+/* Starts a thread in a free slot. Caller holds slots_mu. 0, SPOT_EBUSY when every slot is taken, SPOT_ENOMEM. */
+static int start_thread(spot_node_t *node) {
+  for (unsigned i = 0; i < SPOT__MAX_THREADS; i++) {
+    spot__slot_t *slot = &node->slots[i];
+    if (atomic_load(&slot->phase) != SPOT__SLOT_FREE)
+      continue;
+    slot->node = node;
+    atomic_store(&slot->watch.state, (atomic_load(&slot->watch.state) >> 2) << 2); /* idle, same run number */
+    atomic_store(&slot->phase, SPOT__SLOT_LIVE);
+    int rc = spot__thread_start(&slot->thread, thread_main, slot);
+    if (rc != 0)
+      atomic_store(&slot->phase, SPOT__SLOT_FREE);
+    return rc;
+  }
+  return SPOT_EBUSY;
+}
+
+/* Joins the threads that have ended and counts those in phase `phase`. Caller holds slots_mu. */
+static unsigned reap_threads(spot_node_t *node, int phase) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < SPOT__MAX_THREADS; i++) {
+    spot__slot_t *slot = &node->slots[i];
+    int p = atomic_load(&slot->phase);
+    if (p == SPOT__SLOT_EXITED) {
+      spot__thread_join(&slot->thread);
+      atomic_store(&slot->phase, SPOT__SLOT_FREE);
+    } else if (p == phase) {
+      n++;
+    }
+  }
+  return n;
+}
+
+/* Thread mode with a time limit: a run whose handler overruns it gets its fail event and its marks released
+ * (spot__watch_expire); its thread cannot be stopped safely, so it is abandoned (it ends when the handler returns;
+ * what the handler does meanwhile, its puts, still happens) and a new thread takes its place. */
+static void *watchdog_main(void *arg) {
+  spot_node_t *node = arg;
+  uint64_t limit = (uint64_t)node->opts.timeout_ms * 1000000u;
+  while (!atomic_load(&node->watchdog_stop)) {
+    for (unsigned i = 0; i < SPOT__MAX_THREADS; i++) {
+      spot__slot_t *slot = &node->slots[i];
+      if (atomic_load(&slot->phase) != SPOT__SLOT_LIVE)
+        continue;
+      atomic_fetch_add(&node->refs, 1); /* the thread's, should it be abandoned (it may end at once) */
+      if (!spot__watch_expire(node->ns, &slot->watch, spot__now_ns(), limit, node->opts.timeout_ms)) {
+        atomic_fetch_sub(&node->refs, 1); /* never the last: the owner holds one while this thread runs */
+        continue;
+      }
+      atomic_fetch_add(&node->failed, 1);
+      int live = SPOT__SLOT_LIVE;
+      atomic_compare_exchange_strong(&slot->phase, &live, SPOT__SLOT_ABANDONED);
+      spot__mutex_lock(&node->slots_mu);
+      int rc = atomic_load(&node->stop) ? 0 : start_thread(node);
+      spot__mutex_unlock(&node->slots_mu);
+      if (!node->opts.quiet)
+        fprintf(stderr, "spot: handler %s on %s #%llu timed out after %u ms; a thread cannot be stopped, so it is "
+                "left to finish (its result will be ignored)%s\n", slot->watch.put.handler, slot->watch.put.log,
+                (unsigned long long)slot->watch.put.seq, node->opts.timeout_ms,
+                rc == 0 ? " and a new thread takes its place" : "; no thread could replace it");
+    }
+    spot__mutex_lock(&node->slots_mu);
+    reap_threads(node, SPOT__SLOT_FREE);
+    spot__mutex_unlock(&node->slots_mu);
+    spot__sleep_ns(limit < 40000000u ? limit / 4 + 1 : 10000000u);
   }
   return NULL;
+}
+
+/* Stops thread mode: live threads finish their runs (the watchdog fails those that overrun), abandoned ones get one
+ * more time limit to return; those still running then are detached, each keeping the node (and its namespace
+ * handle) alive until its handler returns. */
+static void stop_threads(spot_node_t *node) {
+  for (;;) {
+    spot__mutex_lock(&node->slots_mu);
+    unsigned live = reap_threads(node, SPOT__SLOT_LIVE);
+    spot__mutex_unlock(&node->slots_mu);
+    if (live == 0)
+      break;
+    spot__sleep_ns(1000000);
+  }
+  uint64_t until = spot__now_ns() + (uint64_t)node->opts.timeout_ms * 1000000u;
+  unsigned left = 0;
+  for (;;) {
+    spot__mutex_lock(&node->slots_mu);
+    left = reap_threads(node, SPOT__SLOT_ABANDONED);
+    spot__mutex_unlock(&node->slots_mu);
+    if (left == 0 || spot__now_ns() > until)
+      break;
+    spot__sleep_ns(1000000);
+  }
+  if (node->watchdog_started) {
+    atomic_store(&node->watchdog_stop, 1);
+    spot__thread_join(&node->watchdog);
+    node->watchdog_started = 0;
+  }
+  spot__mutex_lock(&node->slots_mu);
+  left = reap_threads(node, SPOT__SLOT_ABANDONED);
+  for (unsigned i = 0; i < SPOT__MAX_THREADS; i++)
+    if (atomic_load(&node->slots[i].phase) == SPOT__SLOT_ABANDONED)
+      spot__thread_detach(&node->slots[i].thread);
+  spot__mutex_unlock(&node->slots_mu);
+  if (left && !node->opts.quiet)
+    fprintf(stderr, "spot: node %016llx stopped; %u handler(s) that overran their time limit still run on abandoned "
+            "threads (their failures are recorded; the namespace stays open for them until they return)\n",
+            (unsigned long long)spot_ns_node_id(node->ns), left);
 }
 
 /* ---- start and stop ---- */
@@ -201,6 +335,8 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
     free(node);
     return rc;
   }
+  atomic_store(&node->refs, 1);
+  spot__mutex_init(&node->slots_mu);
   rc = lock_namespace(node);
   if (rc == 0)
     rc = spot__nsctx_triggers(node->ns, &node->triggers);
@@ -214,8 +350,7 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
   if (rc != 0) {
     if (node->lock)
       spot_io_posix()->close(node->lock);
-    spot_ns_close(node->ns);
-    free(node);
+    node_unref(node);
     return rc;
   }
   atomic_store(&node->rerun_total, node->nrerun);
@@ -226,11 +361,12 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
   if (node->opts.mode == SPOT_MODE_WORKER) {
     rc = spot__workers_start(node, &node->workers);
   } else {
-    for (unsigned i = 0; i < node->opts.workers && rc == 0; i++) {
-      rc = spot__thread_start(&node->threads[i], thread_main, node);
-      if (rc == 0)
-        node->nthreads++;
-    }
+    spot__mutex_lock(&node->slots_mu);
+    for (unsigned i = 0; i < node->opts.workers && rc == 0; i++)
+      rc = start_thread(node);
+    spot__mutex_unlock(&node->slots_mu);
+    if (rc == 0 && node->opts.timeout_ms)
+      node->watchdog_started = (rc = spot__thread_start(&node->watchdog, watchdog_main, node)) == 0;
   }
   if (rc == 0)
     rc = spot__thread_start(&node->janitor, janitor_main, node);
@@ -247,17 +383,14 @@ int spot_node_stop(spot_node_t *node) {
   if (node == NULL)
     return 0;
   atomic_store(&node->stop, 1);
-  for (unsigned i = 0; i < node->nthreads; i++)
-    spot__thread_join(&node->threads[i]);
+  stop_threads(node);
   if (node->janitor_started)
     spot__thread_join(&node->janitor);
   if (node->workers)
     spot__workers_stop(node->workers);
   if (node->lock)
     spot_io_posix()->close(node->lock);
-  spot_ns_close(node->ns);
-  free(node->rerun);
-  free(node);
+  node_unref(node);
   return 0;
 }
 

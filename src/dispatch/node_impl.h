@@ -9,6 +9,18 @@
 #include "dispatch/dispatch.h"
 
 #define SPOT__MAX_WORKERS 64
+#define SPOT__MAX_THREADS (2 * SPOT__MAX_WORKERS) /* thread mode: live threads and abandoned ones */
+
+/* A thread of thread mode: FREE -> LIVE (started) -> EXITED (returned, to be joined) -> FREE; or LIVE -> ABANDONED
+ * when the watchdog failed its run for overrunning the time limit (the thread cannot be stopped: it ends, EXITED,
+ * when its handler returns). Phases move under the node's slots_mu, except the thread's own store of EXITED. */
+enum { SPOT__SLOT_FREE = 0, SPOT__SLOT_LIVE, SPOT__SLOT_ABANDONED, SPOT__SLOT_EXITED };
+typedef struct spot__slot {
+  spot__thread_t thread;
+  atomic_int phase;
+  spot__watch_t watch; /* its current run, for the watchdog */
+  struct spot_node *node;
+} spot__slot_t;
 
 struct spot_node {
   spot_ns_t *ns;
@@ -20,8 +32,13 @@ struct spot_node {
   uint64_t *rerun;             /* trigger slots left pending by an earlier run */
   size_t nrerun;
   atomic_size_t rerun_next;
-  spot__thread_t threads[SPOT__MAX_WORKERS];
-  unsigned nthreads;
+  spot__slot_t slots[SPOT__MAX_THREADS]; /* thread mode */
+  spot__mutex_t slots_mu;
+  spot__thread_t watchdog;     /* thread mode with a time limit: fails overrunning runs (node.c) */
+  int watchdog_started;
+  atomic_int watchdog_stop;
+  atomic_uint refs;            /* 1 for the owner until spot_node_stop, plus 1 per abandoned thread still running:
+                                  the last one frees the node and closes its namespace */
   spot__workers_t *workers;    /* worker mode */
   spot__thread_t janitor;      /* recovers orphaned puts after the start (pending.c) */
   int janitor_started;

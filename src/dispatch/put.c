@@ -89,13 +89,26 @@ int spot_ctx_latest(spot_ctx_t *ctx, const char *log, uint64_t *seq) {
   return rc ? rc : spot_log_latest(l, seq);
 }
 
+/* One run prints at most SPOT__PRINT_LIMIT bytes through here, in either mode (a thread-mode handler shares the
+ * node's stderr, which cannot be bounded per thread; what it writes with printf is not counted); past the limit,
+ * one note says what was dropped. */
 void spot_print(spot_ctx_t *ctx, const char *fmt, ...) {
   char line[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "[%s #%llu] %s\n", ctx->handler, (unsigned long long)ctx->cause.event, line);
+  char out[1200];
+  int n = snprintf(out, sizeof out, "[%s #%llu] %s\n", ctx->handler, (unsigned long long)ctx->cause.event, line);
+  size_t len = n < 0 ? 0 : (size_t)n < sizeof out ? (size_t)n : sizeof out - 1;
+  if (ctx->printed + len > SPOT__PRINT_LIMIT) {
+    if (!ctx->print_cut)
+      fprintf(stderr, "[%s #%llu] [spot: this run printed %zu bytes; the rest of its spot_print output (limit %u "
+              "bytes per run) is dropped]\n", ctx->handler, (unsigned long long)ctx->cause.event, ctx->printed,
+              SPOT__PRINT_LIMIT);
+    ctx->print_cut = 1;
+    return;
+  }
+  ctx->printed += len;
+  fputs(out, stderr);
 }
-
-/* Releases the element and the trigger of an invocation that has ended. */

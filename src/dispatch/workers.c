@@ -369,7 +369,7 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
     spot__event_t put;
     if (spot__life_trigger_read(ns, trig, &put) == 0 && put.type == SPOT__EV_PUT) {
       spot_handler_fn fn = spot__node_handler(ns, &put, &loaded);
-      spot__invoke(ns, &put, fn, &b->start_id);
+      spot__invoke(ns, &put, fn, &b->start_id, NULL);
       if (capturing) {
         char note[2][400];
         for (int k = 0; k < 2; k++)

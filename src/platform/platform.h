@@ -50,6 +50,10 @@ typedef struct spot__thread {
 int spot__thread_start(spot__thread_t *t, void *(*fn)(void *), void *arg);
 /* Waits for the thread to return. */
 void spot__thread_join(spot__thread_t *t);
+/* Lets the thread end on its own: its resources are freed when it returns, and it is never joined. For a thread
+ * that cannot be stopped (thread mode's handler that overran its time limit). A port without threads never starts
+ * one, so it never gets here. */
+void spot__thread_detach(spot__thread_t *t);
 
 /* ---- process-local mutex and condition variable ---- */
 

@@ -59,3 +59,5 @@ int spot__thread_start(spot__thread_t *t, void *(*fn)(void *), void *arg) {
 }
 
 void spot__thread_join(spot__thread_t *t) { pthread_join(*(pthread_t *)t->opaque, NULL); }
+
+void spot__thread_detach(spot__thread_t *t) { pthread_detach(*(pthread_t *)t->opaque); }
