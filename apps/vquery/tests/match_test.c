@@ -17,6 +17,7 @@
 #include "perturb.h"
 #include "support.h"
 #include "test.h"
+#include "vqtest.h"
 #include "vquery.h"
 
 #define N_ENTRIES 12000 /* above VQ_IVF_MIN_ENTRIES: the automatic index applies */
@@ -158,6 +159,14 @@ static void test_file(void) {
     CHECK(hits[i * K].index >= 0 && strcmp(vq_library_name(l, (size_t)hits[i * K].index), want) == 0);
   }
   vq_library_close(l);
+  /* the command line takes --exact and --nprobe N (a missing image is still named; a bad N is a usage error) */
+  char out[4096], err[4096];
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "'%s' match '%s' '%s.none.jpg' --exact", vqt_bin(), path,
+                        path), 1);
+  CHECK(strstr(err, "none.jpg") != NULL);
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "'%s' match '%s' x.jpg --nprobe 0", vqt_bin(), path), 2);
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "'%s' match --help", vqt_bin()), 0);
+  CHECK(strstr(out, "--exact") != NULL && strstr(out, "--nprobe") != NULL);
   /* a small library has no index and keeps its name order */
   CHECK_OK(vq_library_write(path, &m, names_of(50), lib, 50));
   CHECK_OK(vq_library_open(path, &l));
