@@ -6,8 +6,15 @@
  *   model_off           vq_model_t
  *   names_off           count x VQ_NAME_MAX bytes, each a NUL-terminated image name
  *   desc_off            count x VQ_DIM floats, 64-byte aligned, one unit-length descriptor per name
+ *   cent_off            nlist x VQ_DIM floats, 64-byte aligned: the coarse quantiser's unit centres (match_index.h)
+ *   lists_off           nlist + 1 uint32: list l holds entries [lists[l], lists[l + 1]); lists[nlist] = count
  *   file_size           end; payload_crc is the CRC32C of bytes [VQ_LIB_HEADER, file_size), header_crc that of the
  *                       header with header_crc set to 0
+ * With nlist = 0 (libraries below VQ_IVF_MIN_ENTRIES) there are no centres and lists holds one 0. With nlist > 0 the
+ * entries (names and descriptors alike) are stored grouped by list, in name order within a list.
+ *
+ * Version 2 added the coarse quantiser (cent_off, lists_off, nlist, nprobe); a version 1 file is refused with the
+ * command that rebuilds it.
  */
 #ifndef VQUERY_LIBRARY_H
 #define VQUERY_LIBRARY_H
@@ -16,7 +23,7 @@
 #include <stdint.h>
 
 #define VQ_LIB_MAGIC "SPOTVQL"  /* 8 bytes with its NUL */
-#define VQ_LIB_VERSION 1u
+#define VQ_LIB_VERSION 2u
 #define VQ_LIB_BOM 0x01020304u
 #define VQ_LIB_HEADER 128
 
@@ -26,7 +33,9 @@ typedef struct vq_lib_header {
   uint32_t header_size, dim, pca_dim, centres, name_max, model_size;
   uint64_t count, model_off, names_off, desc_off, file_size;
   uint32_t payload_crc, header_crc;
-  uint8_t pad[VQ_LIB_HEADER - 88];
+  uint32_t nlist, nprobe; /* lists of the coarse quantiser (0: none) and lists probed by default */
+  uint64_t cent_off, lists_off;
+  uint8_t pad[VQ_LIB_HEADER - 112];
 } vq_lib_header_t;
 
 _Static_assert(sizeof(vq_lib_header_t) == VQ_LIB_HEADER, "vql header layout");

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "match_index.h"
 #include "vquery.h"
 
 static const char build_usage[] =
@@ -21,10 +22,13 @@ static const char build_usage[] =
     "  training (then --train is not needed). The training images must not be in the library.\n";
 
 static const char match_usage[] =
-    "usage: spot vquery match FILE.vql IMAGE... [--top K] [--json]\n"
+    "usage: spot vquery match FILE.vql IMAGE... [--top K] [--json] [--exact | --nprobe N]\n"
     "  Describes each image and prints its best library match and score (inner product of unit descriptors,\n"
     "  1 = identical), one line per image; --top K prints the K best; --json prints\n"
-    "  {\"image\":...,\"match\":...,\"score\":...} lines (with \"top\":[...] when K > 1).\n";
+    "  {\"image\":...,\"match\":...,\"score\":...} lines (with \"top\":[...] when K > 1).\n"
+    "  A library of 10,000 images or more is searched in two stages (the lists of a coarse quantiser nearest to\n"
+    "  the query, then exact scores over their entries); --exact scores every entry instead, --nprobe N sets the\n"
+    "  lists searched (more: closer to --exact, slower). Smaller libraries are always searched exactly.\n";
 
 static double now_s(void) {
   struct timespec ts;
@@ -219,6 +223,8 @@ int vq_cmd_match(int argc, char **argv) {
   size_t n = 0;
   unsigned long long top = 1;
   int json = 0, status = 2;
+  vq_match_opts_t opts = {0};
+  unsigned long long nprobe = 0;
   vq_library_t *lib = NULL;
   float *q = NULL;
   vq_hit_t *hits = NULL;
@@ -239,6 +245,15 @@ int vq_cmd_match(int argc, char **argv) {
         fprintf(stderr, "spot vquery match: --top wants a number from 1 to 1000\n");
         goto done;
       }
+      i++;
+    } else if (!strcmp(a, "--exact")) {
+      opts.exact = 1;
+    } else if (!strcmp(a, "--nprobe")) {
+      if (i + 1 >= argc || parse_u64(argv[i + 1], &nprobe) < 0 || nprobe == 0 || nprobe > UINT32_MAX) {
+        fprintf(stderr, "spot vquery match: --nprobe wants a positive number of lists\n");
+        goto done;
+      }
+      opts.nprobe = (uint32_t)nprobe;
       i++;
     } else if (a[0] == '-' && a[1] == '-') {
       fprintf(stderr, "spot vquery match: unknown option '%s'\n%s", a, match_usage);
@@ -278,7 +293,13 @@ int vq_cmd_match(int argc, char **argv) {
       goto done;
     }
   }
-  if ((rc = vq_match_batch(lib, q, n, (size_t)top, hits)) < 0) {
+  if (opts.nprobe > 0 && vq_library_index(lib)->nlist == 0)
+    fprintf(stderr, "spot vquery match: %s has fewer than %u entries and no lists: every search is exact\n", libpath,
+            VQ_IVF_MIN_ENTRIES);
+  else if (opts.nprobe > vq_library_index(lib)->nlist && !opts.exact)
+    fprintf(stderr, "spot vquery match: %s has %u lists; --nprobe %u searches them all\n", libpath,
+            vq_library_index(lib)->nlist, opts.nprobe);
+  if ((rc = vq_match_library(lib, q, n, (size_t)top, &opts, hits)) < 0) {
     fail_line("match", rc);
     goto done;
   }

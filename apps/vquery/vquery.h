@@ -91,6 +91,8 @@ long vq_library_find(const vq_library_t *lib, const char *name);
 /* The count x VQ_DIM descriptors, row-major, 64-byte aligned, inside the mapping (valid until close). */
 const float *vq_library_descriptors(const vq_library_t *lib);
 /* Writes a library file: the model, count names (each shorter than VQ_NAME_MAX) and count x VQ_DIM descriptors.
+ * A library of VQ_IVF_MIN_ENTRIES entries or more also gets the coarse quantiser of the two-stage search
+ * (match_index.h), and its entries are then stored grouped by list, not in the order given.
  * Written to a temporary file beside path, synced and renamed over path, so readers never see half a file.
  * SPOT_EINVAL (a name too long), SPOT_EIO / SPOT_ENOSPC naming the file. The caller keeps its buffers. */
 int vq_library_write(const char *path, const vq_model_t *model, const char *const *names, const float *desc,
@@ -103,8 +105,10 @@ typedef struct vq_hit {
   float score;   /* inner product of the two unit vectors: 1 is identical */
 } vq_hit_t;
 
-/* Matches nq queries (nq x VQ_DIM floats, row-major) against the whole library in one batched sgemm (OpenBLAS),
- * and writes the k best hits of each query, best first, to hits[q * k + j]. */
+/* Matches nq queries (nq x VQ_DIM floats, row-major) against the library with batched sgemm (OpenBLAS), and writes
+ * the k best hits of each query, best first, to hits[q * k + j]. A library with a coarse quantiser is searched in
+ * two stages (match_index.h: exact scores over the lists each query probes); others exhaustively.
+ * vq_match_library (match_index.h) chooses. */
 int vq_match_batch(const vq_library_t *lib, const float *queries, size_t nq, size_t k, vq_hit_t *hits);
 /* The same over n descriptors in memory (lib: n x VQ_DIM floats). Ties keep the lower index first. SPOT_EINVAL
  * (k == 0), SPOT_ENOMEM. OpenBLAS decides its threads (OPENBLAS_NUM_THREADS). */
