@@ -263,7 +263,8 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   if (fabs(r->energy.rel_err) > 0.05)
     fprintf(f, "warning: measured energy differs from the model on the drawn volumes by %+.1f%%: the devices' CPU time "
                "per unit of work during the run is not what they calibrated (other work on the machine's cores, "
-               "frames of other content); calibrate longer (--calibrate) on a quiet machine, or use --rapl\n",
+               "frames of other content: a still camera, --camera DIR with one photograph, holds them equal); calibrate "
+               "longer (--calibrate) on a quiet machine, or use --rapl\n",
             100 * r->energy.rel_err);
   if (!p->controlled) {
     fitted(f, "exponential", &r->fit_exp);
@@ -285,10 +286,12 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
             r->volume_mismatch);
   fprintf(f, "overruns: %u of %u device intervals ended after their interval\n", r->overruns, r->device_intervals);
   fprintf(f, "choosing T: the 99th percentile of queries per interval is %llu; at %.3g ms each (plus idle work up to "
-             "rho), with %u devices on %u cores, an interval's work takes up to %.3g s: T must exceed it%s\n",
+             "rho), with %u devices on %u cores, an interval's work takes up to %.3g s: T/2 must exceed it (the "
+             "aggregator uploads an interval's queries at half the next one; later ones are billed with the next "
+             "interval)%s\n",
           (unsigned long long)r->q99_queries, 1e3 * r->query_cpu_s, p->devices, p->cores, r->t_needed_s,
-          !r->overruns ? ""
-          : r->t_needed_s >= p->interval_ms / 1000.0
+          !r->overruns && r->volume_mismatch <= 0 ? ""
+          : r->t_needed_s >= p->interval_ms / 2000.0
               ? " (this run's T did not: raise --interval-ms, or lower --mu or --devices)"
               : " (it did: this run's overruns came from elsewhere, other programs on the cores)");
   if (d->trace)
