@@ -141,7 +141,7 @@ static void check_law(const char *dist) {
   char extra[4600];
   snprintf(extra, sizeof extra, "--dist %s %s --quota compare --seed 7 --camera %s", dist,
            strcmp(dist, "pareto") == 0 ? "--alpha 5" : "", still);
-  CHECK_EQ(run(extra, quick() ? 5 : 12), 0);
+  CHECK_EQ(run(extra, quick() ? 5 : 10), 0);
   const char *figs[] = {"energy_mean_j", "variability_j2", "billing_usd", "saving_fraction"};
   for (int i = 0; i < 4; i++)
     show(dist, figs[i]);
