@@ -33,11 +33,27 @@
 /* ---- the handlers (this process's node) ---- */
 
 static char inbox_url[VQ_URL_MAX]; /* the aggregator's inbox, set before the node starts */
+static volatile int stopping;      /* SIGTERM, or the device ending: handlers give up their retries */
 
+/* Forwards a query to the aggregator. The query is durable in `queries` once put, and the device waits for its
+ * answer, so an aggregator that does not answer (down, restarting, its inbox full) is retried with back-off (50 ms
+ * doubling to 2 s) for as long as the device runs, not given up after a few timeouts; only another error, or the
+ * device stopping, ends the handler with a failure (the query then counts as unanswered). A put that timed out may
+ * still have arrived: the aggregator can get a query twice, and the report keeps the first answer. */
+#define FORWARD_BACKOFF_MAX_MS 2000
 static int vq_forward(spot_ctx_t *ctx, const spot_event_t *ev) {
-  int rc = SPOT_ETIMEDOUT;
-  for (int attempt = 0; attempt < 3 && rc == SPOT_ETIMEDOUT; attempt++)
+  int64_t backoff_ms = 50;
+  int rc;
+  for (int attempt = 1;; attempt++) {
     rc = spot_ctx_put(ctx, inbox_url, ev->data, ev->size, NULL, NULL);
+    if (rc == 0 || (rc != SPOT_ETIMEDOUT && rc != SPOT_EBUSY) || stopping)
+      break;
+    if (attempt == 3)
+      spot_print(ctx, "query %llu: %s did not take it after 3 attempts (%s); retrying until it does",
+                 (unsigned long long)ev->seq, inbox_url, spot_strerror(rc));
+    vq_sleep_until(vq_now_ns() + backoff_ms * 1000000, &stopping);
+    backoff_ms = backoff_ms * 2 > FORWARD_BACKOFF_MAX_MS ? FORWARD_BACKOFF_MAX_MS : backoff_ms * 2;
+  }
   if (rc != 0)
     spot_print(ctx, "query %llu not forwarded to %s: %s %s", (unsigned long long)ev->seq, inbox_url,
                spot_strerror(rc), spot_errdetail());
@@ -68,8 +84,6 @@ static int vq_answer(spot_ctx_t *ctx, const spot_event_t *ev) {
 SPOT_HANDLER(vq_answer)
 
 /* ---- the device ---- */
-
-static volatile int stopping;
 
 static void on_signal(int sig) {
   (void)sig;
@@ -621,6 +635,7 @@ int vq_cmd_device(int argc, char **argv) {
             d.calib.eps_a, d.calib.eps_i);
   status = 0;
 out:
+  stopping = 1; /* a forward still retrying gives up: the node can stop */
   spot_server_stop(server);
   if (node)
     spot_node_stop(node);
