@@ -33,11 +33,27 @@
 /* ---- the handlers (this process's node) ---- */
 
 static char inbox_url[VQ_URL_MAX]; /* the aggregator's inbox, set before the node starts */
+static volatile int stopping;      /* SIGTERM, or the device ending: handlers give up their retries */
 
+/* Forwards a query to the aggregator. The query is durable in `queries` once put, and the device waits for its
+ * answer, so an aggregator that does not answer (down, restarting, its inbox full) is retried with back-off (50 ms
+ * doubling to 2 s) for as long as the device runs, not given up after a few timeouts; only another error, or the
+ * device stopping, ends the handler with a failure (the query then counts as unanswered). A put that timed out may
+ * still have arrived: the aggregator can get a query twice, and the report keeps the first answer. */
+#define FORWARD_BACKOFF_MAX_MS 2000
 static int vq_forward(spot_ctx_t *ctx, const spot_event_t *ev) {
-  int rc = SPOT_ETIMEDOUT;
-  for (int attempt = 0; attempt < 3 && rc == SPOT_ETIMEDOUT; attempt++)
+  int64_t backoff_ms = 50;
+  int rc;
+  for (int attempt = 1;; attempt++) {
     rc = spot_ctx_put(ctx, inbox_url, ev->data, ev->size, NULL, NULL);
+    if (rc == 0 || (rc != SPOT_ETIMEDOUT && rc != SPOT_EBUSY) || stopping)
+      break;
+    if (attempt == 3)
+      spot_print(ctx, "query %llu: %s did not take it after 3 attempts (%s); retrying until it does",
+                 (unsigned long long)ev->seq, inbox_url, spot_strerror(rc));
+    vq_sleep_until(vq_now_ns() + backoff_ms * 1000000, &stopping);
+    backoff_ms = backoff_ms * 2 > FORWARD_BACKOFF_MAX_MS ? FORWARD_BACKOFF_MAX_MS : backoff_ms * 2;
+  }
   if (rc != 0)
     spot_print(ctx, "query %llu not forwarded to %s: %s %s", (unsigned long long)ev->seq, inbox_url,
                spot_strerror(rc), spot_errdetail());
@@ -68,8 +84,6 @@ static int vq_answer(spot_ctx_t *ctx, const spot_event_t *ev) {
 SPOT_HANDLER(vq_answer)
 
 /* ---- the device ---- */
-
-static volatile int stopping;
 
 static void on_signal(int sig) {
   (void)sig;
@@ -210,8 +224,11 @@ static int put_local(device_t *d, const char *log, const void *rec, size_t len) 
   return rc ? vq_tiers_spot_fail(rc, log) : 0;
 }
 
-/* Calibration: N active frames (a query without the put), each followed by CALIB_IDLE_PER_ACTIVE idle units, on
- * the thread CPU clock. */
+/* Calibration: N active units and, after each, CALIB_IDLE_PER_ACTIVE idle units, on the thread CPU clock. An
+ * active unit is what a query of the run is, put included: capture, motion, SIFT, VLAD, and the put of the record
+ * into a log of the same kind as `queries` (VQ_LOG_REHEARSAL, no handler: nothing is sent). The rates are the means
+ * over the units (the model's eps_a and eps_i are mean rates; a median would miss the costly frames), and the
+ * record keeps the spread of one unit, which says how much a short run's mean may stray from them. */
 #define CALIB_IDLE_PER_ACTIVE 8
 #define CALIB_WARMUP 3
 static int calibrate(device_t *d) {
@@ -225,12 +242,13 @@ static int calibrate(device_t *d) {
   uint32_t frames = 0, moving = 0;
   int32_t truth;
   int rc = capture(d, &truth), moved; /* a previous frame for motion detection */
-  double act_j = 0, idle_j = 0, cap_s = 0, mot_s = 0;
+  double act_j = 0, idle_j = 0, cap_s = 0, mot_s = 0, act_s2 = 0, idle_s = 0, idle_s2 = 0;
   vq_query_rec_t q;
   /* warm-up, not measured: the first queries pay one-time costs (first touches of the model and of the
-   * descriptor's buffers, lazy library set-up) that no query of the run pays again */
+   * descriptor's buffers, lazy library set-up, the scratch log's first pages) that no query of the run pays again */
   for (int i = 0; rc == 0 && i < CALIB_WARMUP && !stopping; i++) {
-    rc = make_query(d, &q, &frames, &moving);
+    if ((rc = make_query(d, &q, &frames, &moving)) == 0)
+      rc = put_local(d, VQ_LOG_REHEARSAL, &q, sizeof q);
     for (int u = 0; rc == 0 && u < CALIB_IDLE_PER_ACTIVE; u++)
       if ((rc = capture(d, &truth)) == 0)
         motion(d, 1.0, &moved);
@@ -240,9 +258,13 @@ static int calibrate(device_t *d) {
   for (int64_t i = 0; rc == 0 && i < d->calibrate && !stopping; i++) {
     vq_mark_t a, b, e;
     vq_meter_mark(&d->meter, &a);
-    rc = make_query(d, &q, &frames, &moving);
+    if ((rc = make_query(d, &q, &frames, &moving)) == 0) {
+      q.interval = UINT64_MAX, q.qid = 0, q.put_ns = vq_now_ns();
+      rc = put_local(d, VQ_LOG_REHEARSAL, &q, sizeof q);
+    }
     vq_meter_mark(&d->meter, &b);
-    c.active_cpu_s += vq_meter_cpu(&a, &b);
+    double s = vq_meter_cpu(&a, &b);
+    c.active_cpu_s += s, act_s2 += s * s;
     act_j += vq_meter_energy(&d->meter, &a, &b);
     c.active_frames++;
     for (int u = 0; rc == 0 && u < CALIB_IDLE_PER_ACTIVE; u++) {
@@ -253,6 +275,8 @@ static int calibrate(device_t *d) {
       vq_meter_mark(&d->meter, &e);
       cap_s += vq_meter_cpu(&a, &b);
       mot_s += vq_meter_cpu(&b, &e);
+      s = vq_meter_cpu(&a, &e);
+      idle_s += s, idle_s2 += s * s;
       idle_j += vq_meter_energy(&d->meter, &a, &e);
       c.idle_units++;
     }
@@ -261,12 +285,15 @@ static int calibrate(device_t *d) {
     return rc;
   if (c.active_frames == 0 || c.idle_units == 0)
     return vq_tiers_fail(SPOT_EINVAL, "calibration needs at least one frame (--calibrate N, N >= 1)");
-  c.active_cpu_s /= c.active_frames;
-  c.capture_cpu_s = cap_s / c.idle_units;
-  c.motion_cpu_s = mot_s / c.idle_units;
+  double na = c.active_frames, ni = c.idle_units;
+  c.active_cpu_s /= na;
+  c.active_cpu_sd_s = sqrt(fmax(act_s2 / na - c.active_cpu_s * c.active_cpu_s, 0));
+  c.capture_cpu_s = cap_s / ni;
+  c.motion_cpu_s = mot_s / ni;
   c.idle_cpu_s = c.capture_cpu_s + c.motion_cpu_s;
-  c.eps_a = act_j / c.active_frames / VQ_QUERY_BITS;
-  c.eps_i = idle_j / c.idle_units / d->unit_bits;
+  c.idle_cpu_sd_s = sqrt(fmax(idle_s2 / ni - (idle_s / ni) * (idle_s / ni), 0));
+  c.eps_a = act_j / na / VQ_QUERY_BITS;
+  c.eps_i = idle_j / ni / d->unit_bits;
   d->calib = c;
   return put_local(d, VQ_LOG_CALIB, &c, sizeof c);
 }
@@ -285,8 +312,12 @@ static int interval_work(device_t *d, uint64_t k, int64_t start_ns, vq_device_re
       if ((rc = make_query(d, &q, &r->frames, &r->motion_frames)) == 0 && (rc = put_query(d, &q, k)) == 0)
         r->queries++;
       vq_meter_mark(&d->meter, &b);
+      double j = vq_meter_energy(&d->meter, &a, &b);
       r->active_cpu_s += vq_meter_cpu(&a, &b);
-      act_j += vq_meter_energy(&d->meter, &a, &b);
+      act_j += j;
+      /* the share of this query's bits [i b, (i+1) b) above rho: its energy counts in V+'s deviation */
+      double above = ((double)(i + 1) * VQ_QUERY_BITS - d->rho) / VQ_QUERY_BITS;
+      r->over_j += j * fmin(fmax(above, 0), 1);
     }
   } else { /* real: frames at --fps through the interval, a query per frame with motion */
     int64_t n = d->interval_ms * d->fps / 1000, period = 1000000000 / d->fps;
@@ -319,8 +350,11 @@ static int interval_work(device_t *d, uint64_t k, int64_t start_ns, vq_device_re
       }
       vq_meter_mark(&d->meter, &b);
       if (moved) {
+        double fj = vq_meter_energy(&d->meter, &a, &b);
         r->active_cpu_s += vq_meter_cpu(&a, &b);
-        act_j += vq_meter_energy(&d->meter, &a, &b);
+        act_j += fj;
+        double above = ((double)r->queries * VQ_QUERY_BITS - d->rho) / VQ_QUERY_BITS; /* as in controlled mode */
+        r->over_j += fj * fmin(fmax(above, 0), 1);
       } else {
         r->watch_cpu_s += vq_meter_cpu(&a, &b);
       }
@@ -338,6 +372,7 @@ static int interval_work(device_t *d, uint64_t k, int64_t start_ns, vq_device_re
   r->idle_cpu_s = vq_meter_cpu(&a, &b);
   idle_j = vq_meter_energy(&d->meter, &a, &b);
   r->energy_j = act_j + idle_j;
+  r->idle_j = idle_j;
   return rc;
 }
 
@@ -600,6 +635,7 @@ int vq_cmd_device(int argc, char **argv) {
             d.calib.eps_a, d.calib.eps_i);
   status = 0;
 out:
+  stopping = 1; /* a forward still retrying gives up: the node can stop */
   spot_server_stop(server);
   if (node)
     spot_node_stop(node);

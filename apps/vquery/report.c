@@ -28,10 +28,11 @@ static void cmp_finish(vq_cmp_t *c) {
   c->z = se > 0 ? (c->measured - c->closed_form) / se : NAN;
   double sp = sqrt(ps * ps + c->closed_se * c->closed_se);
   c->z_predicted = sp > 0 ? (c->predicted - c->closed_form) / sp : NAN;
+  c->z_physics = c->physics_se > 0 ? (c->measured - c->predicted) / c->physics_se : NAN;
 }
 
 static vq_cmp_t cmp_nan(void) {
-  vq_cmp_t c = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+  vq_cmp_t c = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
   return c;
 }
 
@@ -54,16 +55,32 @@ static const vq_calib_rec_t *calib_of(const vq_params_t *p, const vq_data_t *d, 
   return &d->calib[dev];
 }
 
+/* One interval's measured sample of V+ (MODEL.md 3.2, V1): the square of the interval's energy above the energy of
+ * the threshold, E_k - E(rho). Above the threshold (q > rho) that is the metered energy of the work beyond rho
+ * bits (the device's over_j), eps_a (q - rho) as the meter saw it: the meter alone, no calibrated rate in it. The
+ * older estimate E_k - eps_a rho mixed the meter with the calibration: when a query cost c times its calibrated
+ * cost during the run, it measured eps_a (c q - rho), and a few percent in c became tens of percent in V+ (for
+ * q = 3, rho = 2 queries: c = 1.05 gave +32%). Below the threshold the device did (rho - q) bit-equivalents of idle
+ * work instead of active work: E_k - E(rho) = idle energy - eps_a (rho - q), positive only when idling costs more
+ * than querying (eps_i > eps_a). */
+static double measured_vplus(const vq_calib_rec_t *c, double rho, const vq_device_rec_t *m) {
+  double x = m->active_bits > rho ? m->over_j : m->idle_j - c->eps_a * (rho - m->active_bits);
+  return x > 0 ? x * x : 0;
+}
+
 /* Energy and V+ of the device intervals: measured, on the drawn volumes, and (law != NULL) the closed forms. */
 static int energy_figures(const vq_params_t *p, const vq_data_t *d, const spot_dist_t *law, vq_cmp_t *e,
                           vq_cmp_t *v) {
   size_t n = d->nmeter;
-  double *x = malloc(4 * n * sizeof *x);
-  double *ce = calloc(4 * (size_t)p->devices, sizeof *ce);
+  double *x = malloc(6 * n * sizeof *x);
+  double *ce = calloc(7 * (size_t)p->devices, sizeof *ce);
   if (x == NULL || ce == NULL) {
     free(x), free(ce);
     return SPOT_ENOMEM;
   }
+  /* per device, after the closed forms: the sums of the predicted active energy, idle energy and V+ of its
+   * intervals, for the calibration's share of the physics' noise */
+  double *sums = ce + 4 * (size_t)p->devices;
   /* per device: quantised mean, V+, continuous mean, V+ (NAN until computed) */
   for (size_t i = 0; i < 4 * (size_t)p->devices; i++)
     ce[i] = NAN;
@@ -78,9 +95,12 @@ static int energy_figures(const vq_params_t *p, const vq_data_t *d, const spot_d
     }
     double pe = vq_energy_of(c->eps_a, c->eps_i, p->rho, m->active_bits);
     x[i] = m->energy_j;
-    x[n + i] = vq_vplus_of(c->eps_a, p->rho, m->energy_j);
+    x[n + i] = measured_vplus(c, p->rho, m);
     x[2 * n + i] = pe;
     x[3 * n + i] = vq_vplus_of(c->eps_a, p->rho, pe);
+    sums[3 * (size_t)m->device] += c->eps_a * m->active_bits;
+    sums[3 * (size_t)m->device + 1] += pe - c->eps_a * m->active_bits;
+    sums[3 * (size_t)m->device + 2] += x[3 * n + i];
     if (law) {
       double *cd = &ce[4 * (size_t)m->device];
       if (isnan(cd[0])) {
@@ -105,6 +125,26 @@ static int energy_figures(const vq_params_t *p, const vq_data_t *d, const spot_d
     vq_est_t pe = vq_est_of(x + 2 * n, n), pv = vq_est_of(x + 3 * n, n);
     e->predicted = pe.mean, e->predicted_se = pe.se;
     v->predicted = pv.mean, v->predicted_se = pv.se;
+    /* the physics' own noise: measured - predicted interval by interval (the same volumes on both sides) */
+    for (size_t i = 0; i < n; i++)
+      x[4 * n + i] = x[i] - x[2 * n + i], x[5 * n + i] = x[n + i] - x[3 * n + i];
+    e->physics_se = vq_est_of(x + 4 * n, n).se, v->physics_se = vq_est_of(x + 5 * n, n).se;
+    /* and the calibration's: a rate is a mean over the calibration's units, with a relative standard error of
+     * (sd / mean) / sqrt(units); the prediction carries it (V+ twice, as eps_a^2), independently per device */
+    double ce2 = 0, cv2 = 0;
+    for (uint32_t dev = 0; dev < p->devices; dev++) {
+      const vq_calib_rec_t *c = calib_of(p, d, dev);
+      if (c == NULL || c->active_frames < 2 || c->idle_units < 2 || !(c->active_cpu_s > 0) || !(c->idle_cpu_s > 0))
+        continue;
+      double ra = c->active_cpu_sd_s / c->active_cpu_s / sqrt((double)c->active_frames);
+      double ri = c->idle_cpu_sd_s / c->idle_cpu_s / sqrt((double)c->idle_units);
+      const double *sd = &sums[3 * (size_t)dev];
+      ce2 += (ra * sd[0]) * (ra * sd[0]) + (ri * sd[1]) * (ri * sd[1]);
+      cv2 += (2 * ra * sd[2]) * (2 * ra * sd[2]);
+    }
+    double nn = (double)n * (double)n;
+    e->physics_se = sqrt(e->physics_se * e->physics_se + ce2 / nn);
+    v->physics_se = sqrt(v->physics_se * v->physics_se + cv2 / nn);
     if (law) {
       e->closed_form = se_q / (double)n, v->closed_form = sv_q / (double)n;
       e->closed_form_continuous = se_c / (double)n, v->closed_form_continuous = sv_c / (double)n;
@@ -341,11 +381,13 @@ int vq_report_compute(const vq_params_t *p, const vq_data_t *d, vq_report_t *out
   for (uint32_t i = 0; i < p->devices; i++)
     if (d->calib[i].version) {
       r.eps_a += d->calib[i].eps_a, r.eps_i += d->calib[i].eps_i, r.query_cpu_s += d->calib[i].active_cpu_s;
+      if (d->calib[i].active_cpu_s > 0)
+        r.query_cpu_cv += d->calib[i].active_cpu_sd_s / d->calib[i].active_cpu_s;
       nc++;
     }
   if (nc == 0)
     return SPOT_EINVAL;
-  r.eps_a /= nc, r.eps_i /= nc, r.query_cpu_s /= nc;
+  r.eps_a /= nc, r.eps_i /= nc, r.query_cpu_s /= nc, r.query_cpu_cv /= nc;
   if ((rc = energy_figures(p, d, lp, &r.energy, &r.vplus)) < 0)
     return rc;
   if ((rc = billing_figures(p, d, lp, &r)) < 0)
@@ -382,6 +424,15 @@ int vq_report_compute(const vq_params_t *p, const vq_data_t *d, vq_report_t *out
     icpu += d->meter[i].idle_cpu_s, ibits += d->meter[i].idle_bits;
   }
   r.run_query_cpu_s = qn > 0 ? acpu / qn : NAN;
+  { /* the run's spread of one query's CPU time, from interval means: Var(mean of q) = sigma^2 / q */
+    double s2 = 0, w = 0;
+    for (size_t i = 0; i < d->nmeter; i++)
+      if (d->meter[i].queries > 0) {
+        double dev = d->meter[i].active_cpu_s / d->meter[i].queries - r.run_query_cpu_s;
+        s2 += d->meter[i].queries * dev * dev, w += 1;
+      }
+    r.run_query_cpu_cv = w > 1 && r.run_query_cpu_s > 0 ? sqrt(s2 / (w - 1)) / r.run_query_cpu_s : NAN;
+  }
   r.run_idle_cpu_s_per_bit = ibits > 0 ? icpu / ibits : NAN;
   double share = p->cores > 0 && p->devices > p->cores ? (double)p->devices / p->cores : 1;
   double q99_bits = (double)r.q99_queries * B;

@@ -173,6 +173,9 @@ typedef struct vq_cmp {
                                     unknown); z uses it when the sample's own is smaller (a meter that never moved) */
   double z;                      /* (measured - closed_form) / sqrt(max(measured_se, law_se)^2 + closed_se^2) */
   double z_predicted;            /* the same for predicted: the statistics of the volumes alone, without the meter */
+  double physics_se;             /* standard error of measured - predicted, paired over the same samples (device
+                                    intervals): the meter's own noise, the volumes cancel out (NAN: not paired) */
+  double z_physics;              /* (measured - predicted) / physics_se */
 } vq_cmp_t;
 
 /* A law fitted to the run's volumes (real mode) and what it predicts. */
@@ -204,6 +207,10 @@ typedef struct vq_report {
   double t_needed_s;          /* q99 * query time * ceil(N / cores): T should exceed it */
   /* the physics: the devices' CPU time per unit of work during the run against their calibration */
   double run_query_cpu_s, calib_idle_cpu_s_per_bit, run_idle_cpu_s_per_bit;
+  double query_cpu_cv;        /* calibration: standard deviation of one query's CPU time over its mean (devices'
+                                 mean): frame content and the machine's noise; a run of n queries strays from the
+                                 calibrated rate by about this over sqrt(n) when its queries are independent */
+  double run_query_cpu_cv;    /* the same over the run's queries, from the devices' interval means */
   vq_fitted_t fit_exp, fit_par; /* real mode */
 } vq_report_t;
 

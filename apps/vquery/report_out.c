@@ -63,7 +63,9 @@ static void jcmp(FILE *f, const char *key, const vq_cmp_t *c, int comma) {
   jnum(f, "closed_form_se", c->closed_se, 1);
   jnum(f, "closed_form_continuous", c->closed_form_continuous, 1);
   jnum(f, "z", c->z, 1);
-  jnum(f, "z_predicted", c->z_predicted, 0);
+  jnum(f, "z_predicted", c->z_predicted, 1);
+  jnum(f, "physics_se", c->physics_se, 1);
+  jnum(f, "z_physics", c->z_physics, 0);
   fputc('}', f);
   if (comma)
     fputc(',', f);
@@ -140,6 +142,8 @@ static void print_json(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   fprintf(f, "\"instances\":{\"min\":%u,\"max\":%u},", r->instances_min, r->instances_max);
   jnum(f, "matcher_concurrency", r->concurrency_max, 1);
   jnum(f, "query_cpu_s_run", r->run_query_cpu_s, 1);
+  jnum(f, "query_cpu_cv", r->query_cpu_cv, 1);
+  jnum(f, "query_cpu_cv_run", r->run_query_cpu_cv, 1);
   jnum(f, "idle_cpu_s_per_bit_calibrated", r->calib_idle_cpu_s_per_bit, 1);
   jnum(f, "idle_cpu_s_per_bit_run", r->run_idle_cpu_s_per_bit, 1);
   jnum(f, "q99_queries", (double)r->q99_queries, 1);
@@ -171,6 +175,10 @@ static void row(FILE *f, const char *name, const vq_cmp_t *c) {
     fprintf(f, " %+7.2f%%", 100 * c->rel_err);
   else
     fprintf(f, " %8s", "-");
+  if (isfinite(c->z_physics))
+    fprintf(f, " %+6.2f", c->z_physics);
+  else
+    fprintf(f, " %6s", "-");
   num(f, c->closed_form, 11);
   num(f, c->closed_se, 10);
   if (isfinite(c->z))
@@ -186,8 +194,8 @@ static void row(FILE *f, const char *name, const vq_cmp_t *c) {
 }
 
 static void header(FILE *f) {
-  fprintf(f, "  %-30s %11s %10s %11s %8s %11s %10s %6s %6s %11s\n", "figure", "measured", "+-se", "predicted",
-          "rel.err", "closed form", "+-se", "z", "z pred", "continuous");
+  fprintf(f, "  %-30s %11s %10s %11s %8s %6s %11s %10s %6s %6s %11s\n", "figure", "measured", "+-se", "predicted",
+          "rel.err", "z phys", "closed form", "+-se", "z", "z pred", "continuous");
 }
 
 static void fitted(FILE *f, const char *name, const vq_fitted_t *x) {
@@ -222,7 +230,8 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
           p->bill.usd_per_instance_hour);
   fprintf(f, "calibration: eps_a = %.4g J/b (%.3g ms CPU per query at %g W), eps_i = %.4g J/b\n\n", r->eps_a,
           1e3 * r->query_cpu_s, p->watts, r->eps_i);
-  fprintf(f, "measured against predicted (predicted: the model on the volumes drawn; closed form: the law of whole "
+  fprintf(f, "measured against predicted (predicted: the model on the volumes drawn, z phys = (measured - predicted) / "
+             "the se of\ntheir interval-by-interval difference, the meter's own noise; closed form: the law of whole "
              "queries,\nz = (measured - closed form) / se, z pred the same for predicted; continuous: MODEL.md's value "
              "for the continuous\nvolume)\n");
   header(f);
@@ -244,7 +253,9 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   if (isfinite(r->run_idle_cpu_s_per_bit))
     fprintf(f, "; idle CPU per kb %.4g ms against %.4g ms (%+.1f%%)", 1e6 * r->run_idle_cpu_s_per_bit,
             1e6 * r->calib_idle_cpu_s_per_bit, 100 * (r->run_idle_cpu_s_per_bit / r->calib_idle_cpu_s_per_bit - 1));
-  fputc('\n', f);
+  fprintf(f, "\n         one query's CPU time varies by %.0f%% (sd/mean) in the calibration and %.0f%% in the run "
+             "(frame content, the machine)\n",
+          100 * r->query_cpu_cv, 100 * r->run_query_cpu_cv);
   if (r->eps_i >= r->eps_a)
     fprintf(f, "warning: idle work costs more per bit-equivalent than a query (eps_i >= eps_a): the model's "
                "device idles to save energy; the devices' idle unit (spot vquery device --idle-unit-bits) stands "
@@ -252,7 +263,8 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   if (fabs(r->energy.rel_err) > 0.05)
     fprintf(f, "warning: measured energy differs from the model on the drawn volumes by %+.1f%%: the devices' CPU time "
                "per unit of work during the run is not what they calibrated (other work on the machine's cores, "
-               "frames of other content); calibrate longer (--calibrate) on a quiet machine, or use --rapl\n",
+               "frames of other content: a still camera, --camera DIR with one photograph, holds them equal); calibrate "
+               "longer (--calibrate) on a quiet machine, or use --rapl\n",
             100 * r->energy.rel_err);
   if (!p->controlled) {
     fitted(f, "exponential", &r->fit_exp);
@@ -274,10 +286,12 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
             r->volume_mismatch);
   fprintf(f, "overruns: %u of %u device intervals ended after their interval\n", r->overruns, r->device_intervals);
   fprintf(f, "choosing T: the 99th percentile of queries per interval is %llu; at %.3g ms each (plus idle work up to "
-             "rho), with %u devices on %u cores, an interval's work takes up to %.3g s: T must exceed it%s\n",
+             "rho), with %u devices on %u cores, an interval's work takes up to %.3g s: T/2 must exceed it (the "
+             "aggregator uploads an interval's queries at half the next one; later ones are billed with the next "
+             "interval)%s\n",
           (unsigned long long)r->q99_queries, 1e3 * r->query_cpu_s, p->devices, p->cores, r->t_needed_s,
-          !r->overruns ? ""
-          : r->t_needed_s >= p->interval_ms / 1000.0
+          !r->overruns && r->volume_mismatch <= 0 ? ""
+          : r->t_needed_s >= p->interval_ms / 2000.0
               ? " (this run's T did not: raise --interval-ms, or lower --mu or --devices)"
               : " (it did: this run's overruns came from elsewhere, other programs on the cores)");
   if (d->trace)

@@ -47,6 +47,7 @@ int vq_device_setup(const char *dir) {
       {VQ_LOG_LATENCY, sizeof(vq_latency_rec_t), 4096, SPOT_SYNC_BATCH},
       {VQ_LOG_METER, sizeof(vq_device_rec_t), 4096, SPOT_SYNC_BATCH},
       {VQ_LOG_CALIB, sizeof(vq_calib_rec_t), 64, SPOT_SYNC_BATCH},
+      {VQ_LOG_REHEARSAL, sizeof(vq_query_rec_t), 4096, SPOT_SYNC_NONE}, /* as `queries` */
   };
   spot_ns_t *ns;
   int rc = make_ns(dir, specs, sizeof specs / sizeof specs[0], &ns);

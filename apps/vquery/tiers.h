@@ -10,6 +10,10 @@
 
 #include <spot/ns.h>
 
+/* The device's scratch log for calibration: its queries are put here (no handler), so that a calibrated query
+ * includes the put into a log as a query of the run does (vq_device_setup makes it). */
+#define VQ_LOG_REHEARSAL "calibration-queries"
+
 /* CLOCK_REALTIME in ns (the clock of put_ns, answered_ns and --start-ns). */
 int64_t vq_now_ns(void);
 /* This thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID): what the device's meter reads. */

@@ -192,6 +192,9 @@ typedef struct vq_device_rec {
   double watch_cpu_s;   /* real mode: CPU time of frames that gave no query (capture, motion): outside the model's
                            two parts, so not in energy_j; 0 in controlled mode */
   int64_t start_ns, end_ns; /* CLOCK_REALTIME when the interval's work began and ended */
+  double idle_j;        /* the idle work's part of energy_j */
+  double over_j;        /* the metered energy of the active work beyond rho bits (the queries past the threshold,
+                           a query that straddles it by its share above): the measured eps_a (q - rho)+ of V+ */
 } vq_device_rec_t;
 
 /* A device's calibration: an element of its `calibration` log, written before the run. */
@@ -209,6 +212,8 @@ typedef struct vq_calib_rec {
   double motion_cpu_s;   /* f of a unit spends f * idle_cpu_s on them (motion over part of the rows) */
   uint32_t rapl;         /* 1 when the energy came from RAPL (package energy, whole machine) */
   uint32_t reserved;
+  double active_cpu_sd_s; /* standard deviation of one query's CPU time over the calibration (content, machine) */
+  double idle_cpu_sd_s;   /* the same for one idle unit */
 } vq_calib_rec_t;
 
 /* One cloud interval: an element of the cloud's `billing` log, written by the autoscaler when it takes the batch. */

@@ -64,7 +64,10 @@ static void synth(const vq_params_t *p, double noise, vq_data_t *d, int real) {
       m->active_bits = m->queries * (double)B;
       m->idle_bits = fmax(p->rho - m->active_bits, 0);
       double e = d->calib[i].eps_a * m->active_bits + d->calib[i].eps_i * m->idle_bits;
-      m->energy_j = e * (1 + noise * (2 * spot_rng_uniform(&g) - 1));
+      double f = 1 + noise * (2 * spot_rng_uniform(&g) - 1); /* this interval's meter noise */
+      m->energy_j = e * f;
+      m->idle_j = d->calib[i].eps_i * m->idle_bits * f;
+      m->over_j = d->calib[i].eps_a * fmax(m->active_bits - p->rho, 0) * f; /* the work beyond rho, metered */
       s += m->active_bits, q += m->queries;
     }
     vq_billing_rec_t *b = &d->billing[d->nbilling++];
@@ -154,10 +157,13 @@ static void test_meter_bias(void) {
   vq_data_t d;
   synth(&p, 0, &d, 0);
   for (size_t i = 0; i < d.nmeter; i++)
-    d.meter[i].energy_j *= 1.1;
+    d.meter[i].energy_j *= 1.1, d.meter[i].idle_j *= 1.1, d.meter[i].over_j *= 1.1;
   vq_report_t r;
   CHECK_OK(vq_report_compute(&p, &d, &r));
   CHECK(fabs(r.energy.rel_err - 0.1) < 1e-9);
+  /* V+ is the square of the metered energy beyond rho: 1.1^2 - 1 = 21% (no calibrated rate inside it) */
+  CHECK(fabs(r.vplus.rel_err - 0.21) < 1e-9);
+  CHECK(r.energy.z_physics > 3);
   vq_data_free(&d);
 }
 

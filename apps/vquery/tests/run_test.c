@@ -6,12 +6,16 @@
  * N mu on the same volumes; every query is answered (recall is recall_test.c's subject). With the cloud killed
  * (kill -9) mid-run and restarted an interval later, every query the aggregator acknowledged is still answered.
  *
- * The physics (the meter, CPU time times watts, against the model fed the calibrated rates: within 5%, and within 3
- * standard errors of the closed form) is printed for every law and asserted only with VQ_CHECK_PHYSICS=1, on a quiet
- * machine: the devices' CPU time per query during the run still differs from their calibration by 10-40% on this
- * 2-core VM (frame content, other processes on the cores), and a check that depends on the machine's load must not
- * decide whether CI passes.
- * SPOT_TEST_QUICK=1 (the sanitizer build, where the meter is not meant to be exact) runs fewer intervals.
+ * The physics, asserted for every law: the meter (thread CPU time times watts) against the model fed the devices'
+ * calibrated rates, on the volumes drawn, for mean energy and V+. The law runs use a still camera (a directory of one
+ * library photograph: every frame the same), because a query's CPU time depends on the frame (13 to 47 ms between
+ * the photographs of the synthetic camera's film, and more when its textured objects cross the view), and a short
+ * run's frames are not the calibration's. What is left is the machine: on this shared 2-core VM, identical work
+ * takes 20 to 35 ms of thread CPU in stretches of seconds when other programs load it. So the physics (within 5%,
+ * and the measured figures within 3 standard errors of the closed form) is asserted when the machine is steady
+ * enough to meter to 5%: the spread of one (identical) query's CPU time is at most 5% in the calibration and in the
+ * run; otherwise the test prints the figures and why it does not assert them. SPOT_TEST_QUICK=1 (the sanitizer
+ * build, where CPU costs are the sanitizers') runs fewer intervals and skips the physics with a printed reason.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,7 +27,7 @@
 #include "support.h"
 #include "test.h"
 
-static char root[4096], lib[4200], images[4200];
+static char root[4096], lib[4200], images[4200], still[4200];
 static int ready;
 
 static int quick(void) {
@@ -64,13 +68,15 @@ static void setup(void) {
                         "VQ_DATA_NO_INSTALL=1 bash %s/scripts/vquery-data.sh %s/data && mkdir -p %s/small/train "
                         "%s/small/library && ls %s/data/train | head -4 | while read f; do ln -s %s/data/train/\"$f\" "
                         "%s/small/train/; done && ls %s/data/library | head -6 | while read f; do ln -s "
-                        "%s/data/library/\"$f\" %s/small/library/; done",
-                        env("SPOT_SRC"), root, root, root, root, root, root, root, root, root);
+                        "%s/data/library/\"$f\" %s/small/library/; done && mkdir -p %s/still && ls %s/small/library | "
+                        "head -1 | while read f; do ln -s %s/data/library/\"$f\" %s/still/; done",
+                        env("SPOT_SRC"), root, root, root, root, root, root, root, root, root, root, root, root, root);
   if (rc != 0) {
     fprintf(stderr, "  the photographs: %s%s\n", out, err);
     return;
   }
   snprintf(lib, sizeof lib, "%s/small.vql", root);
+  snprintf(still, sizeof still, "%s/still", root);
   snprintf(images, sizeof images, "%s/small/library", root);
   rc = spot_test_sh(out, sizeof out, err, sizeof err, "%s library build --train %s/small/train --images %s --out %s",
                     env("VQ_BIN"), root, images, lib);
@@ -87,8 +93,8 @@ static char json[65536];
 static int run(const char *extra, int intervals) {
   char err[16384];
   int rc = spot_test_sh(json, sizeof json, err, sizeof err,
-                        "%s run --devices 2 --intervals %d --interval-ms 700 --mu 16384 --rho 16384 --library %s "
-                        "--images %s --mc-samples 20000 --calibrate 20 --json --quiet %s",
+                        "%s run --devices 2 --intervals %d --interval-ms 500 --mu 16384 --rho 16384 --library %s "
+                        "--images %s --mc-samples 20000 --calibrate 20 --lead-ms 300 --json --quiet %s",
                         env("VQ_BIN"), intervals, lib, images, extra);
   if (rc != 0)
     fprintf(stderr, "  spot vquery run %s: status %d\n%s%s\n", extra, rc, json, err);
@@ -103,26 +109,48 @@ static void show(const char *what, const char *obj) {
           jget(json, obj, "z"), jget(json, obj, "closed_form_continuous"));
 }
 
+/* The physics of one figure: the meter against the model on the drawn volumes, within 5%, and the measured figure
+ * within 3 standard errors of the law's closed form (see the top of the file). */
+static void check_physics(const char *dist, const char *obj) {
+  double rel = jget(json, obj, "rel_err");
+  fprintf(stderr, "  %s %s: the meter against the model: %+.2f%% (z phys %+.2f), asserted within 5%%\n", dist, obj,
+          100 * rel, jget(json, obj, "z_physics"));
+  CHECK(fabs(rel) < 0.05);
+  CHECK(fabs(jget(json, obj, "z")) < 3);
+}
+
+/* Whether this machine can meter to 5% now: the still camera makes every query the same work, so the spread of one
+ * query's CPU time (sd/mean, in the calibration and in the run) is the meter's own noise. Above NOISE_MAX the CPU
+ * clock does not hold a unit of work to a few percent (a loaded VM: other programs' cache traffic, time stolen by
+ * the host and counted as this thread's), and the 5% bound is printed, not asserted. */
+#define NOISE_MAX 0.05
+static int machine_steady(const char *dist) {
+  double cal_cv = jget(json, NULL, "query_cpu_cv"), run_cv = jget(json, NULL, "query_cpu_cv_run");
+  if (cal_cv <= NOISE_MAX && run_cv <= NOISE_MAX)
+    return 1;
+  fprintf(stderr, "  %s: SKIP the physics assertion: the same query took CPU times that vary by %.0f%% "
+                  "(calibration) and %.0f%% (run), above %.0f%%: this machine is too loaded to meter to 5%% (figures "
+                  "printed above)\n",
+          dist, 100 * cal_cv, 100 * run_cv, 100 * NOISE_MAX);
+  return 0;
+}
+
 static void check_law(const char *dist) {
   setup();
   CHECK(ready);
-  char extra[256];
-  snprintf(extra, sizeof extra, "--dist %s %s --quota compare --seed 7", dist,
-           strcmp(dist, "pareto") == 0 ? "--alpha 5" : "");
+  char extra[4600];
+  snprintf(extra, sizeof extra, "--dist %s %s --quota compare --seed 7 --camera %s", dist,
+           strcmp(dist, "pareto") == 0 ? "--alpha 5" : "", still);
   CHECK_EQ(run(extra, quick() ? 5 : 10), 0);
-  /* The meter against the model (within 5%) is asserted only when asked (VQ_CHECK_PHYSICS=1, on a quiet machine):
-   * the devices' CPU per query still differs from their calibration by 10-40% here (issue 10's note), and a check
-   * that depends on the machine's load must not decide whether CI passes. */
-  const char *want = getenv("VQ_CHECK_PHYSICS");
-  int physics = want && strcmp(want, "1") == 0;
   const char *figs[] = {"energy_mean_j", "variability_j2", "billing_usd", "saving_fraction"};
   for (int i = 0; i < 4; i++)
     show(dist, figs[i]);
-  fprintf(stderr, "  %s: CPU per query %.4g s in the run, %.4g s calibrated; overruns %g; queries %g, answered %g\n",
-          dist, jget(json, NULL, "query_cpu_s_run"), jget(json, NULL, "query_cpu_s"), jget(json, NULL, "overruns"),
-          jget(json, NULL, "queries"), jget(json, NULL, "answered"));
-  /* every query answered (recall needs a library trained on more than this test's four images: recall_test.c) */
-  fprintf(stderr, "  %s: recall@1 %g on the test's small library\n", dist, jget(json, NULL, "recall_at_1"));
+  fprintf(stderr, "  %s: CPU per query %.4g s in the run, %.4g s calibrated (sd/mean %.0f%% and %.0f%%); overruns %g; "
+                  "queries %g, answered %g\n",
+          dist, jget(json, NULL, "query_cpu_s_run"), jget(json, NULL, "query_cpu_s"),
+          100 * jget(json, NULL, "query_cpu_cv_run"), 100 * jget(json, NULL, "query_cpu_cv"),
+          jget(json, NULL, "overruns"), jget(json, NULL, "queries"), jget(json, NULL, "answered"));
+  /* every query answered */
   CHECK(jget(json, NULL, "queries") > 0);
   CHECK_EQ(jget(json, NULL, "unanswered"), 0);
   CHECK(jget(json, NULL, "recall_at_1") >= 0);
@@ -130,16 +158,11 @@ static void check_law(const char *dist) {
   CHECK(fabs(jget(json, "energy_mean_j", "z_predicted")) < 3);
   CHECK(fabs(jget(json, "variability_j2", "z_predicted")) < 3);
   CHECK(fabs(jget(json, "billing_usd", "z_predicted")) < 3);
-  if (!physics) {
-    fprintf(stderr, "  %s: the meter against the model: printed above, not asserted (VQ_CHECK_PHYSICS=1 asserts it)\n",
-            dist);
-  } else {
-    /* the physics: the meter against the model on the volumes drawn, with the calibrated rates */
-    CHECK(fabs(jget(json, "energy_mean_j", "rel_err")) < 0.05);
-    CHECK(fabs(jget(json, "variability_j2", "rel_err")) < 0.05);
-    /* and the measured figures against the closed form */
-    CHECK(fabs(jget(json, "energy_mean_j", "z")) < 3);
-    CHECK(fabs(jget(json, "variability_j2", "z")) < 3);
+  if (quick())
+    fprintf(stderr, "  %s: the physics is not asserted under SPOT_TEST_QUICK (sanitizers change CPU costs)\n", dist);
+  else if (machine_steady(dist)) {
+    check_physics(dist, "energy_mean_j");
+    check_physics(dist, "variability_j2");
   }
   /* theta* bills less than N mu on the same volumes */
   CHECK(jget(json, "saving_fraction", "measured") > 0);
