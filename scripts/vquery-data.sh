@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # vquery-data.sh DEST: the photographs of the media-query application (apps/vquery), from Debian packages.
-# Installs mate-backgrounds and lomiri-wallpapers with apt if they are missing (root needed then), and lays out
+# Installs mate-backgrounds, lomiri-wallpapers and plasma-workspace-wallpapers with apt if they are missing (root
+# needed then), and lays out
 #   DEST/library/  symlinks to the photographs the library is built from (lomiri's and mate's nature photographs)
-#   DEST/train/    symlinks to disjoint images the descriptor model is trained on (mate's abstract and desktop
-#                  pictures, lomiri's warty-final-ubuntu.png)
+#   DEST/train/    symlinks to disjoint photographs the descriptor model (PCA, k-means centres) is trained on: the 11
+#                  photographs among Plasma's wallpapers, named plasma-NAME.jpg (one size of each; Plasma's other
+#                  wallpapers are drawings and renders, which trained a model that recalled less: apps/vquery/README.md)
 # Nothing is copied and nothing is ever committed; licences: apps/vquery/README.md. Idempotent: DEST's two folders
 # are laid anew each time. Prints the two folders and their counts. With VQ_DATA_NO_INSTALL=1 a missing package is an
 # error instead of an install (the tests use this).
@@ -13,7 +15,7 @@ if [ $# -ne 1 ] || [ "$1" = "--help" ]; then
   [ $# -eq 1 ] && exit 0 || exit 2
 fi
 dest=$1
-pkgs=(mate-backgrounds lomiri-wallpapers)
+pkgs=(mate-backgrounds lomiri-wallpapers plasma-workspace-wallpapers)
 bg=/usr/share/backgrounds
 missing=()
 for p in "${pkgs[@]}"; do
@@ -54,12 +56,19 @@ rm -rf "$dest/library" "$dest/train"
 mkdir -p "$dest/library" "$dest/train"
 shopt -s nullglob
 link_all "$dest/library" "$bg"/*.jpg "$bg"/mate/nature/*.jpg
-link_all "$dest/train" "$bg"/mate/abstract/* "$bg"/mate/desktop/* "$bg"/warty-final-ubuntu.png
-rm -f "$dest/train/Elephants_3840x2160.jpg" "$dest/train/Elephants_5640x3172.jpg" # Elephants.jpg at larger sizes
+# Plasma's photographs: each wallpaper folder holds one picture at several sizes (most of them symlinks); the
+# 2560x1600 one, which every one of these has, is linked.
+plasma_photos=(BytheWater ColdRipple ColorfulCups DarkestHour EveningGlow FallenLeaf Grey Kite OneStandsOut Path
+  summer_1am)
+for w in "${plasma_photos[@]}"; do
+  f=/usr/share/wallpapers/$w/contents/images/2560x1600.jpg
+  [ -f "$f" ] && ln -sf "$f" "$dest/train/plasma-$w.jpg"
+done
 nl=$(find "$dest/library" -type l | wc -l)
 nt=$(find "$dest/train" -type l | wc -l)
-if [ "$nl" -lt 20 ] || [ "$nt" -lt 10 ]; then
-  echo "vquery-data: only $nl library and $nt training images under $bg: reinstall ${pkgs[*]}" \
+if [ "$nl" -lt 20 ] || [ "$nt" -lt ${#plasma_photos[@]} ]; then
+  echo "vquery-data: only $nl library photographs under $bg and $nt training photographs under" \
+    "/usr/share/wallpapers: reinstall ${pkgs[*]}" \
     "(apt-get install --reinstall ${pkgs[*]})" >&2
   exit 1
 fi

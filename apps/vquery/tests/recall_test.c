@@ -117,12 +117,14 @@ static void test_recall(void) {
   free(truth);
   free(hits);
   vq_library_close(lib);
-  /* The target is 90% under every perturbation. Met over all queries and for every single kind; the combined view
-   * measured 84% (and noise 87-90% with other models) with this 256-float descriptor (k = 4), so each kind is held
-   * at 75% until the descriptor improves: see apps/vquery/README.md, "Recall". */
+  /* The target (issue 10): 90% under every perturbation, each kind alone and all of them combined, and over all
+   * queries. Measured with the model trained on Plasma's photographs: apps/vquery/README.md, "Recall". */
   CHECK(all * 10 >= made * 9);
-  for (int p = 0; p < P_COUNT; p++)
-    CHECK(good[p] * 4 >= n * 3);
+  for (int p = 0; p < P_COUNT; p++) {
+    if (good[p] * 10 < n * 9)
+      printf("  below 90%%: %s %zu of %zu\n", pname[p], good[p], n);
+    CHECK(good[p] * 10 >= n * 9);
+  }
 }
 
 static const spot_test_t tests[] = {{"recall", test_recall}, {NULL, NULL}};
