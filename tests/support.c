@@ -5,6 +5,7 @@
 
 #include "spot.h"
 
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,28 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* The scratch directories this process made, removed when it exits normally (a test that aborts keeps them for a
+ * look, and SPOT_TEST_KEEP=1 keeps them always). Only the process that made a directory removes it: forked
+ * children that exit do not. */
+#define SCRATCH_MAX 64
+static char scratch[SCRATCH_MAX][4096];
+static int scratch_n;
+static pid_t scratch_owner;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  remove(path);
+  return 0;
+}
+
+static void remove_scratch(void) {
+  const char *keep = getenv("SPOT_TEST_KEEP");
+  if (getpid() != scratch_owner || (keep != NULL && strcmp(keep, "1") == 0))
+    return;
+  for (int i = 0; i < scratch_n; i++)
+    nftw(scratch[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 const char *spot_test_dir(const char *tag) {
   static char path[4096];
@@ -24,6 +47,12 @@ const char *spot_test_dir(const char *tag) {
     perror("spot_test_dir: mkdtemp");
     abort();
   }
+  if (scratch_n == 0) {
+    scratch_owner = getpid();
+    atexit(remove_scratch);
+  }
+  if (scratch_n < SCRATCH_MAX && getpid() == scratch_owner)
+    snprintf(scratch[scratch_n++], sizeof scratch[0], "%s", path);
   return path;
 }
 

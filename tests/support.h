@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 /* Makes a new empty directory for one test (under $SPOT_TEST_TMP or /tmp) and returns its path (static storage,
- * overwritten by the next call). Aborts the program if it cannot. */
+ * overwritten by the next call). Aborts the program if it cannot. The directory and what is in it are removed when
+ * the process that made it exits normally; a test that aborts keeps it, and SPOT_TEST_KEEP=1 keeps every one. */
 const char *spot_test_dir(const char *tag);
 
 /* The `spot` executable under test ($SPOT_BIN, else "spot" on PATH). */
