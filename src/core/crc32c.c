@@ -3,6 +3,9 @@
  *
  * The portable path is slicing-by-8 over tables built on first use; on x86-64 CPUs with SSE4.2 the crc32
  * instruction does 8 bytes per step. Both give the same value, which crc32c_test.c checks on random buffers.
+ * A build for a small RAM (the Cortex-M firmware, ports/) defines SPOT__CRC32C_SMALL: a 16-entry table in
+ * read-only memory, two lookups per byte, instead of 8 KiB of tables in RAM; the same values again (the firmware's
+ * self-test checks them against the host's).
  */
 #include "core/crc32c.h"
 
@@ -10,6 +13,23 @@
 
 #define POLY 0x82F63B78u
 
+#if defined(SPOT__CRC32C_SMALL)
+/* crc of each 4-bit value: table[i] = crc32c step of nibble i (reflected) */
+static const uint32_t nibble[16] = {
+    0x00000000u, 0x105EC76Fu, 0x20BD8EDEu, 0x30E349B1u, 0x417B1DBCu, 0x5125DAD3u, 0x61C69362u, 0x7198540Du,
+    0x82F63B78u, 0x92A8FC17u, 0xA24BB5A6u, 0xB21572C9u, 0xC38D26C4u, 0xD3D3E1ABu, 0xE330A81Au, 0xF36E6F75u};
+
+uint32_t spot__crc32c_portable(uint32_t crc, const void *p, size_t n) {
+  const unsigned char *b = p;
+  crc = ~crc;
+  while (n--) {
+    crc ^= *b++;
+    crc = (crc >> 4) ^ nibble[crc & 15];
+    crc = (crc >> 4) ^ nibble[crc & 15];
+  }
+  return ~crc;
+}
+#else
 static uint32_t table[8][256];
 static int table_ready;
 
@@ -43,6 +63,7 @@ uint32_t spot__crc32c_portable(uint32_t crc, const void *p, size_t n) {
     crc = (crc >> 8) ^ table[0][(crc ^ *b++) & 0xff];
   return ~crc;
 }
+#endif
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const void *p, size_t n) {

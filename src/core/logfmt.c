@@ -59,7 +59,7 @@ int spot__hdr_check(const spot__loghdr_t *h, uint64_t file_bytes, const char *pa
     return spot__fail(SPOT_EVERSION,
                       "%s has log format version %u; this spot reads versions %u to %u (a newer spot wrote it: use "
                       "that one)",
-                      path, h->version, SPOT__LOG_VERSION_OLDEST, SPOT__LOG_VERSION);
+                      path, (unsigned)h->version, SPOT__LOG_VERSION_OLDEST, SPOT__LOG_VERSION);
   if (spot__hdr_crc(h) != h->hdr_crc)
     return spot__fail(SPOT_ECORRUPT, "%s: the log header is damaged (checksum mismatch); it cannot be repaired", path);
   if (h->header_bytes != SPOT__HDR_BYTES || h->elem_size == 0 || h->elem_size > SPOT__ELEM_MAX ||

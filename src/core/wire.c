@@ -122,10 +122,10 @@ static int validate(const spot__msg_t *m) {
       return 0;
     case SPOT__WIRE_EVENTS:
       if (m->count > SPOT__WIRE_MAX_EVENTS)
-        return spot__fail(SPOT_ETOOBIG, "%u event records do not fit in one reply (at most %u)", m->count,
+        return spot__fail(SPOT_ETOOBIG, "%u event records do not fit in one reply (at most %u)", (unsigned)m->count,
                           SPOT__WIRE_MAX_EVENTS);
       if (m->count > 0 && m->events == NULL)
-        return spot__fail(SPOT_EINVAL, "event records are NULL with count %u", m->count);
+        return spot__fail(SPOT_EINVAL, "event records are NULL with count %u", (unsigned)m->count);
       return 0;
     default:
       return 0;
@@ -154,9 +154,9 @@ static int validate(const spot__msg_t *m) {
   }
   /* the types that carry data: PUT and DEPLOY requests, GET reply */
   if (m->data_len > SPOT__WIRE_MAX_DATA)
-    return spot__fail(SPOT_ETOOBIG, "data of %u bytes is longer than %u", m->data_len, SPOT__WIRE_MAX_DATA);
+    return spot__fail(SPOT_ETOOBIG, "data of %u bytes is longer than %u", (unsigned)m->data_len, SPOT__WIRE_MAX_DATA);
   if (m->data_len > 0 && m->data == NULL)
-    return spot__fail(SPOT_EINVAL, "data is NULL with length %u", m->data_len);
+    return spot__fail(SPOT_EINVAL, "data is NULL with length %u", (unsigned)m->data_len);
   return 0;
 }
 
@@ -329,7 +329,7 @@ static int r_data(rd_t *r, spot__msg_t *m) {
   if (rc != 0)
     return rc;
   if (n > SPOT__WIRE_MAX_DATA)
-    return spot__fail(SPOT_ECORRUPT, "message data length %u is above the maximum %u", n, SPOT__WIRE_MAX_DATA);
+    return spot__fail(SPOT_ECORRUPT, "message data length %u is above the maximum %u", (unsigned)n, SPOT__WIRE_MAX_DATA);
   if ((rc = take(r, n, "data", &p)) != 0)
     return rc;
   m->data = n > 0 ? p : NULL;
@@ -386,7 +386,7 @@ static int reply_get(rd_t *r, spot__msg_t *m) {
     if ((rc = r_u32(r, "event count", &m->count)) != 0)
       return rc;
     if (m->count > SPOT__WIRE_MAX_EVENTS)
-      return spot__fail(SPOT_ECORRUPT, "reply event count %u is above the maximum %u", m->count,
+      return spot__fail(SPOT_ECORRUPT, "reply event count %u is above the maximum %u", (unsigned)m->count,
                         SPOT__WIRE_MAX_EVENTS);
     if ((rc = take(r, (size_t)m->count * 256u, "event records", &p)) != 0)
       return rc;

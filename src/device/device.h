@@ -1,0 +1,79 @@
+/*
+ * device/device.h: the device runtime, spot's node for a microcontroller without an OS.
+ *
+ * What a spot node is on a Linux host (logs, a handler registry, dispatch, an event log) in a few KiB of static
+ * RAM: no malloc, no files, no threads. Logs live in one arena of memory the board keeps across a reset (a
+ * `.noinit` section, as the retention RAM of real parts): a directory of logs and, per log, slots in the host's
+ * element format ({seq, crc, mark} + data padded to 16, crc = crc32c(data || seq) ^ mark code: core/logfmt.h),
+ * written with the host's commit protocol. So after a reset the arena is recovered as a host log is after a
+ * crash: every element whose slot is intact is kept, a torn slot is dropped, sequence numbers never go back, and
+ * every handler whose mark is still set runs again (at least once). The node's event log is the arena's first log
+ * (256-byte records of core/event.h), so the host's `spot trace` reads a device's events as any node's.
+ *
+ * Handlers are the ones linked into the firmware: SPOT_HANDLER's constructors register them (spot/handler.h) in a
+ * static table of SPOT__DEV_HANDLERS_MAX entries before main. A put naming a handler marks the element, records
+ * a put event and queues the run; spot__dev_run_pending runs the queue on the caller's stack (the firmware's main
+ * loop), each run between a start and an end (or fail) event, its own puts recorded with that run as their cause.
+ *
+ * Single-threaded: call everything from one context (the main loop), never from an interrupt.
+ */
+#ifndef SPOT_DEVICE_DEVICE_H
+#define SPOT_DEVICE_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spot/handler.h"
+#include "spot/node.h"
+
+#define SPOT__DEV_LOGS_MAX 8u         /* logs in the arena, the event log included */
+#define SPOT__DEV_HANDLERS_MAX 8u     /* handlers linked into the firmware */
+#define SPOT__DEV_QUEUE_MAX 8u        /* handler runs waiting */
+#define SPOT__DEV_EVENTS_LOG ".events" /* the event log's name (not a valid log name, so no client can reach it) */
+
+/* The node's state outside the arena (RAM that a reset clears). */
+typedef struct spot__dev_stats {
+  uint32_t boots;                 /* starts of this arena (retained) */
+  uint32_t recovered;             /* intact elements found at start */
+  uint32_t torn;                  /* slots dropped at start (an append cut by the reset) */
+  uint32_t rerun;                 /* handler runs found pending at start */
+  uint32_t started, ended, failed; /* handler runs since start */
+} spot__dev_stats_t;
+
+/* Starts the node on arena (bytes, 8-byte aligned, kept by the caller for the life of the program): recovers what
+ * a previous run left there (same geometry, intact directory), or formats it with an event log of events_history
+ * records and node id node (0: made from the clock). Then queues the handlers left pending. Returns 0 or
+ * SPOT_EINVAL (arena too small). */
+int spot__dev_start(void *arena, size_t bytes, uint32_t events_history, uint64_t node);
+
+/* The node id (a random 64-bit number chosen when the arena was formatted). */
+uint64_t spot__dev_node(void);
+const spot__dev_stats_t *spot__dev_stats(void);
+
+/* Creates log name in the arena. SPOT_EBADNAME, SPOT_EEXIST, SPOT_EINVAL (elem_size 0 or above SPOT_ELEM_MAX,
+ * history 0), SPOT_ENOSPC (no room left in the arena, or SPOT__DEV_LOGS_MAX logs). */
+int spot__dev_create(const char *name, uint32_t elem_size, uint64_t history);
+
+/* spot_put's contract on the device's logs: len <= elem_size bytes, zero-padded; handler (may be NULL) must be
+ * linked in (SPOT_ENOTFOUND before anything is written); cause may be NULL. *seq (may be NULL) gets the number.
+ * SPOT_EBUSY when the run queue is full or the ring would overwrite an element whose handler has not ended. */
+int spot__dev_put(const char *log, const void *data, size_t len, const char *handler, const spot_cause_t *cause,
+                  uint64_t *seq);
+/* Reads element seq of log into buf (cap >= elem_size). As spot_log_read. */
+int spot__dev_get(const char *log, uint64_t seq, void *buf, size_t cap);
+/* Newest and oldest readable sequence numbers (0: empty), element size and history. SPOT_ENOTFOUND. */
+int spot__dev_info(const char *log, uint64_t *latest, uint64_t *earliest, uint32_t *elem_size, uint64_t *history);
+/* Event record id of the event log, encoded (SPOT__EVENT_BYTES) into out. As spot__dev_get on the event log. */
+int spot__dev_event(uint64_t id, uint8_t *out);
+
+/* Runs up to max queued handler runs (0: until the queue is empty, including runs their puts queue). Returns how
+ * many ran. */
+unsigned spot__dev_run_pending(unsigned max);
+
+/* Handler runs queued now. */
+unsigned spot__dev_pending(void);
+
+/* Where spot_print's lines go (the board's console); NULL drops them. */
+void spot__dev_set_console(void (*write)(const char *text, size_t len));
+
+#endif
