@@ -38,8 +38,8 @@ static int frost(spot_ctx_t *ctx, const spot_event_t *ev) {
     memcpy(a.sensor, r.sensor, sizeof a.sensor);
     a.minute = r.minute;
     a.average = now;
-    spot_print(ctx, "frost warning: %.16s average %.2f C at %02d:%02d", r.sensor, (double)now, r.minute / 60,
-               r.minute % 60);
+    spot_print(ctx, "frost warning: %.16s average %.2f C at %02d:%02d", r.sensor, (double)now, (int)(r.minute / 60),
+               (int)(r.minute % 60)); /* int32_t is long on some targets (arm-none-eabi): cast for %d */
     return spot_ctx_put(ctx, "frost_alerts", &a, sizeof a, NULL, NULL);
   }
   return 0;

@@ -111,6 +111,13 @@ typedef struct spot_server spot_server_t;
 int spot_server_start(const char *dir, const char *listen, const char *key_file, spot_server_t **out);
 void spot_server_stop(spot_server_t *s);
 
+/* Serves the device on the serial link at path (a tty, a pty, or a unix socket such as QEMU's `-serial
+ * unix:PATH,server`) as namespace name of this node, under the same access file: requests for name go to the
+ * device, whose handlers run there. A device that is away gives SPOT_ETIMEDOUT (never a hang), and its puts wait
+ * in a durable outbox (logs NAME-outbox, NAME-outbox-sent of the node's namespace) until it answers again. The
+ * device need not be there yet. SPOT_EEXIST (the node's own name, or attached already), SPOT_EBADNAME. */
+int spot_server_attach_serial(spot_server_t *s, const char *name, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

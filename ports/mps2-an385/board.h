@@ -13,6 +13,13 @@
 /* CMSDK APB UART0, polled: 8 data bits, no parity (QEMU ignores the baud divider). */
 extern const spot__bm_uart_t spot__mps2_uart0;
 
+/* Lets a received byte wake the core from wfi (the UART0 receive interrupt, IRQ 0); the handler only
+ * acknowledges it: the main loop reads the byte. */
+void spot__mps2_uart0_rx_irq_enable(void);
+void spot__mps2_uart0_rx_irq(void);
+/* 1 if a received byte waits in UART0. */
+int spot__mps2_uart0_waiting(void);
+
 /* Bytes of the arena that keeps the device's logs across a reset (a .noinit section). */
 #define SPOT__MPS2_ARENA_BYTES 7168u
 extern uint8_t spot__mps2_arena[SPOT__MPS2_ARENA_BYTES];

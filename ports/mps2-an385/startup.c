@@ -33,7 +33,7 @@ void spot__mps2_reset(void) {
     ;
 }
 
-__attribute__((section(".isr_vector"), used)) static void (*const vectors[16])(void) = {
+__attribute__((section(".isr_vector"), used)) static void (*const vectors[17])(void) = {
     (void (*)(void))(uintptr_t)__spot_stack_top,
     spot__reset,
     fault, /* NMI */
@@ -47,6 +47,7 @@ __attribute__((section(".isr_vector"), used)) static void (*const vectors[16])(v
     0,
     fault, /* PendSV */
     spot__bm_systick,
+    spot__mps2_uart0_rx_irq, /* IRQ 0: UART0 receive */
 };
 
 void spot__reset(void) {

@@ -12,7 +12,9 @@
 #define DATA 0x00u
 #define STATE 0x04u /* bit 0: transmit buffer full, bit 1: receive buffer full */
 #define CTRL 0x08u  /* bit 0: transmit enable, bit 1: receive enable */
+#define INTSTATUS 0x0Cu /* write 1 to bit 1: acknowledge the receive interrupt */
 #define BAUDDIV 0x10u
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
 
 static int ready;
 
@@ -39,6 +41,17 @@ static void put(uint8_t byte) {
 }
 
 const spot__bm_uart_t spot__mps2_uart0 = {get, put};
+
+void spot__mps2_uart0_rx_irq_enable(void) {
+  if (!ready)
+    init();
+  REG(CTRL) = 3u | 8u; /* and the receive interrupt */
+  NVIC_ISER0 = 1u;     /* IRQ 0 */
+}
+
+void spot__mps2_uart0_rx_irq(void) { REG(INTSTATUS) = 2u; }
+
+int spot__mps2_uart0_waiting(void) { return (REG(STATE) & 2u) != 0; }
 
 __attribute__((section(".noinit"), aligned(8))) uint8_t spot__mps2_arena[SPOT__MPS2_ARENA_BYTES];
 const uint32_t spot__bm_cpu_hz = 25000000u; /* the AN385 image's system clock */

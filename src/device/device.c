@@ -35,6 +35,8 @@ typedef struct arena_hdr {
   uint64_t node;
   uint32_t crc; /* crc32c of the fields above */
   uint32_t boots;
+  uint64_t last_id, last_seq; /* the link's last put (spot__dev_last_put) */
+  uint32_t last_crc, pad2;    /* crc32c of last_id and last_seq */
   dirent_t dir[SPOT__DEV_LOGS_MAX];
 } arena_hdr_t;
 
@@ -401,6 +403,43 @@ int spot__dev_get(const char *log, uint64_t seq, void *buf, size_t cap) {
   if (rc == 0)
     spot__clear_detail();
   return rc;
+}
+
+int spot__dev_peek(const char *log, uint64_t seq, const void **data, uint32_t *size) {
+  runlog_t *l;
+  int rc = find_log(log, &l);
+  if (rc != 0)
+    return rc;
+  uint32_t mark;
+  if (seq == 0 || seq >= l->next)
+    return spot__fail(SPOT_ENOTYET, "log %s has no element %llu yet", log, (unsigned long long)seq);
+  spot__slot_t *slot = slot_at(l, seq);
+  if (slot->seq != seq || seq + l->d->history < l->next)
+    return spot__fail(SPOT_EEXPIRED, "element %llu of log %s has expired", (unsigned long long)seq, log);
+  if (!slot_ok(l, slot, seq, &mark))
+    return spot__fail(SPOT_ECORRUPT, "element %llu of log %s is damaged", (unsigned long long)seq, log);
+  *data = spot__slot_data(slot);
+  *size = l->d->elem_size;
+  spot__clear_detail();
+  return 0;
+}
+
+static uint32_t last_crc(const arena_hdr_t *h) {
+  uint32_t c = spot__crc32c(0, &h->last_id, sizeof h->last_id);
+  return spot__crc32c(c, &h->last_seq, sizeof h->last_seq);
+}
+
+void spot__dev_last_put(uint64_t *id, uint64_t *seq) {
+  int ok = dev.hdr && dev.hdr->last_crc == last_crc(dev.hdr);
+  *id = ok ? dev.hdr->last_id : 0;
+  *seq = ok ? dev.hdr->last_seq : 0;
+}
+
+void spot__dev_set_last_put(uint64_t id, uint64_t seq) {
+  dev.hdr->last_crc = 0; /* a reset in the middle leaves a record that fails its crc: no memory, not a wrong one */
+  dev.hdr->last_id = id;
+  dev.hdr->last_seq = seq;
+  dev.hdr->last_crc = last_crc(dev.hdr);
 }
 
 int spot__dev_event(uint64_t id, uint8_t *out) { return read_log(&dev.logs[0], id, out, SPOT__EVENT_BYTES); }

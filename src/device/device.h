@@ -66,6 +66,16 @@ int spot__dev_info(const char *log, uint64_t *latest, uint64_t *earliest, uint32
 /* Event record id of the event log, encoded (SPOT__EVENT_BYTES) into out. As spot__dev_get on the event log. */
 int spot__dev_event(uint64_t id, uint8_t *out);
 
+/* Points *data at element seq of log inside the arena (verified against its crc) and *size at the element size:
+ * valid until the next put to that log. Errors as spot__dev_get. For replies that send an element without a copy. */
+int spot__dev_peek(const char *log, uint64_t seq, const void **data, uint32_t *size);
+
+/* The link's memory of the last put it executed (request id, sequence number), kept in the arena so that a put
+ * sent again after a reset is answered, not appended twice. A reset between the append and this record leaves
+ * the put applied but not remembered: sent again, it is appended again (at least once). */
+void spot__dev_last_put(uint64_t *id, uint64_t *seq);
+void spot__dev_set_last_put(uint64_t id, uint64_t seq);
+
 /* Runs up to max queued handler runs (0: until the queue is empty, including runs their puts queue). Returns how
  * many ran. */
 unsigned spot__dev_run_pending(unsigned max);

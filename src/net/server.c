@@ -33,10 +33,12 @@
 #include "net/keys.h"
 #include "net/net_impl.h"
 #include "net/ratelimit.h"
+#include "net/serial.h"
 #include "platform/platform.h"
 #include "spot/net.h"
 
 #define MAX_EVENTS_PER_REPLY 1024u
+#define MAX_DEVICES 8u
 
 struct spot_server {
   void *ctx, *router, *zap;
@@ -53,6 +55,8 @@ struct spot_server {
   int threads;
   uint8_t *out; /* reply buffer, SPOT__WIRE_MAX bytes */
   uint8_t *elem; /* element buffer for gets */
+  spot__serial_t *devices[MAX_DEVICES]; /* devices on serial links, served as namespaces (guarded by mu) */
+  unsigned ndevices;
 };
 
 /* ---- refusals: recorded through the rate limiter ---- */
@@ -254,6 +258,45 @@ static int check_access(spot_server_t *s, const spot__msg_t *req, const char *cl
   return spot__fail(SPOT_EPERM, "refused %s: this node does not give that right to key %s", wants, client);
 }
 
+/* The device attached as namespace ns, or NULL. */
+static spot__serial_t *device_for(spot_server_t *s, const char *ns) {
+  spot__serial_t *d = NULL;
+  spot__mutex_lock(&s->mu);
+  for (unsigned i = 0; i < s->ndevices && d == NULL; i++)
+    if (strcmp(spot__serial_name(s->devices[i]), ns) == 0)
+      d = s->devices[i];
+  spot__mutex_unlock(&s->mu);
+  return d;
+}
+
+/* Passes req on to a device over its serial link (net/serial.h) and its reply back; the same access rules as the
+ * node's own namespace have been checked. */
+static int forward(spot__serial_t *d, const spot__msg_t *req, const char *client, spot__msg_t *rep) {
+  spot__msg_t fwd = *req, got;
+  if (fwd.type == SPOT__WIRE_PUT && fwd.cause_node == 0) {
+    fwd.cause_node = client_node_id(client); /* as for a local put: the client is its cause */
+    fwd.cause_event = 0;
+  }
+  int rc = spot__serial_call(d, &fwd, &got);
+  if (rc != 0)
+    return rc;
+  if (got.status != 0)
+    return spot__fail(got.status, "device %s: %.*s", spot__serial_name(d), (int)got.detail.len,
+                      got.detail.ptr ? got.detail.ptr : "");
+  rep->seq = got.seq;
+  rep->data = got.data;
+  rep->data_len = got.data_len;
+  rep->elem_size = got.elem_size;
+  rep->history = got.history;
+  rep->sync = got.sync;
+  rep->latest = got.latest;
+  rep->earliest = got.earliest;
+  rep->durable = got.durable;
+  rep->events = got.events;
+  rep->count = got.count;
+  return 0;
+}
+
 static int execute(spot_server_t *s, const spot__msg_t *req, const char *client, spot__msg_t *rep, int *listed) {
   char ns[SPOT_NAME_MAX + 1] = "", log[SPOT_NAME_MAX + 1] = "", handler[SPOT_NAME_MAX + 1] = "";
   spot__wire_copy(req->ns, ns, sizeof ns);
@@ -262,6 +305,9 @@ static int execute(spot_server_t *s, const spot__msg_t *req, const char *client,
   int rc = check_access(s, req, client, listed);
   if (rc != 0)
     return rc;
+  spot__serial_t *device = device_for(s, ns);
+  if (device != NULL)
+    return forward(device, req, client, rep);
   if (strcmp(ns, s->ns_name) != 0)
     return spot__fail(SPOT_ENONS, "this node serves namespace %s, not %s", s->ns_name, ns);
   spot_log_t *l;
@@ -462,6 +508,26 @@ int spot_server_start(const char *dir, const char *listen, const char *key_file,
   return 0;
 }
 
+int spot_server_attach_serial(spot_server_t *s, const char *name, const char *path) {
+  if (strcmp(name, s->ns_name) == 0)
+    return spot__fail(SPOT_EEXIST, "namespace %s is this node's own: give the device another name", name);
+  if (device_for(s, name) != NULL)
+    return spot__fail(SPOT_EEXIST, "a device is attached as %s already", name);
+  spot__mutex_lock(&s->mu);
+  int full = s->ndevices == MAX_DEVICES;
+  spot__mutex_unlock(&s->mu);
+  if (full)
+    return spot__fail(SPOT_ENOSPC, "this node serves %u devices, all it can", MAX_DEVICES);
+  spot__serial_t *d;
+  int rc = spot__serial_open(name, path, s->ns, &d);
+  if (rc != 0)
+    return rc;
+  spot__mutex_lock(&s->mu);
+  s->devices[s->ndevices++] = d;
+  spot__mutex_unlock(&s->mu);
+  return 0;
+}
+
 void spot_server_stop(spot_server_t *s) {
   if (s == NULL)
     return;
@@ -470,6 +536,8 @@ void spot_server_stop(spot_server_t *s) {
     spot__thread_join(&s->zap_thread);
   if (s->threads >= 2)
     spot__thread_join(&s->thread);
+  for (unsigned i = 0; i < s->ndevices; i++)
+    spot__serial_close(s->devices[i]);
   if (s->router)
     zmq_close(s->router);
   if (s->zap)

@@ -183,6 +183,20 @@ int spot__capture_start(spot__capture_t *c, size_t limit);
  * (a line saying that the rest was dropped) follows it. Clears stdio's error state. */
 void spot__capture_flush(spot__capture_t *c, const char *note_out, const char *note_err);
 
+/* ---- byte streams: a device's serial link ---- */
+
+/* Opens path as a byte stream to a device: a unix-domain socket (QEMU's `-serial unix:PATH,server`) is connected
+ * to, anything else (a tty, a pty) is opened read-write without becoming the controlling terminal and set raw
+ * (8 bits, no echo, no translation). *fd is the caller's until spot__stream_close. 0, or SPOT_ENOTFOUND, SPOT_EPERM,
+ * SPOT_EIO (with a detail line naming path: nothing listens there, not a terminal...). */
+int spot__stream_open(const char *path, int *fd);
+/* Reads what is there, up to cap bytes, waiting at most timeout_ns for the first: 0 with *got bytes (0 after the
+ * time-out), SPOT_ECLOSED when the other end has gone (the caller closes and opens again), or SPOT_EIO. */
+int spot__stream_read(int fd, void *buf, size_t cap, uint64_t timeout_ns, size_t *got);
+/* Writes all n bytes, waiting at most timeout_ns in all. 0, SPOT_ETIMEDOUT, SPOT_ECLOSED or SPOT_EIO. */
+int spot__stream_write(int fd, const void *buf, size_t n, uint64_t timeout_ns);
+void spot__stream_close(int fd);
+
 /* ---- randomness ---- */
 
 /* Fills buf with n bytes from the OS's random source. */

@@ -164,10 +164,13 @@ static const spot_help_t pages[] = {
      "--quiet\tno start and stop lines on stderr\n"
      "--listen HOST:PORT\tserve the namespace to other nodes (needs --key)\n"
      "--key FILE\tthe node's key pair (from spot keygen; default $SPOT_KEY)\n"
+     "--serial NAME=PATH\tserve the device on the serial link PATH (a tty, pty or unix socket) as namespace NAME "
+     "(with --listen; up to 8)\n"
      "--version\tprint the version\n"
      "--help\tprint this help\n",
      "spotd -n /tmp/home\nspotd -n /tmp/home --mode thread --workers 4 --daemon --pidfile /run/spotd.pid\n"
-     "spotd -n /tmp/cloud --listen 127.0.0.1:7401 --key cloud.key\n",
+     "spotd -n /tmp/cloud --listen 127.0.0.1:7401 --key cloud.key\n"
+     "spotd -n /tmp/edge --listen 127.0.0.1:7402 --key edge.key --serial dev=/tmp/dev.sock\n",
      "0\tstopped by SIGTERM or SIGINT, or --help/--version\n1\tcould not start: the line on stderr says why\n"
      "2\ta wrong argument\n"},
     {"spot-handler", "#include <spot/handler.h>\n", "writing spot handlers",

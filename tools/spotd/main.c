@@ -4,6 +4,7 @@
  *
  *   spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]
  *         [--listen HOST:PORT --key NODE.key]      # serve the namespace to other nodes (ZeroMQ, CURVE)
+ *         [--serial NAME=PATH]...                   # and a device on a serial link as namespace NAME
  *
  * It runs in the foreground until SIGTERM or SIGINT, then stops taking events, lets running handlers end, and
  * exits; started again, it runs every handler left pending. One node per namespace (DIR/.spot/node.lock).
@@ -45,7 +46,7 @@ static void on_signal(int sig) {
 
 static int usage(void) {
   fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
-                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key]\n"
+                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key [--serial NAME=PATH]...]\n"
                   "  (spotd --help says more)\n");
   return 2;
 }
@@ -168,6 +169,8 @@ int main(int argc, char **argv) {
 
   const char *dir = getenv("SPOT_DIR"), *pidfile = NULL, *listen = NULL, *key = NULL;
   int daemonize = 0;
+  const char *serial[8];
+  int nserial = 0;
   spot_node_opts_t opts = {.mode = SPOT_MODE_WORKER, .workers = 2};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -195,6 +198,10 @@ int main(int argc, char **argv) {
       listen = argv[++i];
     } else if (strcmp(a, "--key") == 0 && v) {
       key = argv[++i];
+    } else if (strcmp(a, "--serial") == 0 && v) {
+      if (nserial == 8 || strchr(v, '=') == NULL)
+        return fprintf(stderr, "spotd: --serial NAME=PATH (a tty, pty or unix socket), at most 8 devices\n"), 2;
+      serial[nserial++] = argv[++i];
     } else if (strcmp(a, "--quiet") == 0) {
       opts.quiet = 1;
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -214,6 +221,9 @@ int main(int argc, char **argv) {
     return fprintf(stderr, "spotd: --listen needs the network, and this spotd was built without it (-DSPOT_NET=OFF)\n"),
            2;
 #endif
+  (void)serial; /* used only with the network */
+  if (nserial > 0 && listen == NULL)
+    return fprintf(stderr, "spotd: --serial serves a device to other nodes: it needs --listen HOST:PORT\n"), 2;
   if (listen && (key == NULL || key[0] == '\0'))
     key = getenv("SPOT_KEY");
   if (listen && (key == NULL || key[0] == '\0'))
@@ -253,6 +263,21 @@ int main(int argc, char **argv) {
     if (pidfile)
       remove_pidfile(pidfile);
     return rc;
+  }
+  for (int i = 0; server && i < nserial; i++) {
+    char name[128];
+    const char *eq = strchr(serial[i], '=');
+    snprintf(name, sizeof name, "%.*s", (int)(eq - serial[i]), serial[i]);
+    if (spot_server_attach_serial(server, name, eq + 1) != 0) {
+      int rc = fail("cannot attach the device");
+      spot_server_stop(server);
+      spot_node_stop(node);
+      if (pidfile)
+        remove_pidfile(pidfile);
+      return rc;
+    }
+    if (!opts.quiet)
+      fprintf(stderr, "spotd: serving the device at %s as namespace %s\n", eq + 1, name);
   }
 #endif
   if (!opts.quiet && listen)

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# mcu.sh: the three scales in one scenario, on this machine. A Cortex-M3 device (the spot_device firmware, with
+# examples/frost and examples/hello linked in, on QEMU's mps2-an385 board), an edge spotd that serves it over the
+# emulated UART (`--serial dev=SOCKET`) and a cloud spotd. The cloud's handler to_device passes readings put at the
+# cloud on to the device's log, naming the device's frost handler; the frost alert it raises on the device is read
+# back through the edge, and `spot trace` at the cloud prints the tree cloud -> edge -> device. Then the device is
+# reset (QEMU's system_reset, as a watchdog would) in the middle of a stream of puts: every put that was
+# acknowledged must be there afterwards. Exits 0 only if all of that happened.
+#
+#   scripts/mcu.sh [BUILD_DIR]      (default build/mcu; builds spot and the firmware there first)
+# ctest's mcu_e2e runs it with SPOT_BIN, SPOTD_BIN and SPOT_FIRMWARE set, and it then builds nothing. It exits 77
+# (skipped) under SPOT_TEST_QUICK, or without QEMU or the firmware.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+src=$PWD
+say() { echo "mcu: $*"; }
+if [ -n "${SPOT_TEST_QUICK:-}" ]; then
+  say "skipped: SPOT_TEST_QUICK is set (sanitizer/no-network build; the normal build runs it)"
+  exit 77
+fi
+if [ "${SPOT_HAVE_NET:-1}" = 0 ]; then
+  say "skipped: this build has no network (SPOT_NET=OFF), and the edge and the cloud talk over it"
+  exit 77
+fi
+if ! command -v qemu-system-arm >/dev/null 2>&1; then
+  say "skipped: qemu-system-arm is not installed (scripts/deps.sh)"
+  exit 77
+fi
+if [ -z "${SPOT_BIN:-}" ]; then
+  build=${1:-build/mcu}
+  say "building spot and the firmware in $build ..."
+  cmake -S . -B "$build" >"$build.configure.log" 2>&1 && cmake --build "$build" -j2 >"$build.build.log" 2>&1 ||
+    { say "build failed: see $build.configure.log and $build.build.log"; exit 1; }
+  SPOT_BIN=$PWD/$build/spot SPOTD_BIN=$PWD/$build/spotd SPOT_FIRMWARE=$PWD/$build/firmware/spot_device.elf
+  SPOT_TEST_TMP=$PWD/$build/tmp
+fi
+fw=${SPOT_FIRMWARE:-}
+if [ ! -f "$fw" ]; then
+  say "skipped: no firmware at '$fw' (install gcc-arm-none-eabi and picolibc-arm-none-eabi: scripts/deps.sh)"
+  exit 77
+fi
+spot=$SPOT_BIN
+spotd=$SPOTD_BIN
+mkdir -p "${SPOT_TEST_TMP:-/tmp}"
+root=$(mktemp -d "${SPOT_TEST_TMP:-/tmp}/mcu.XXXXXX")
+pids=()
+cleanup() {
+  exec 3>&- 2>/dev/null
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  if [ "${keep:-0}" = 1 ]; then say "kept $root"; else rm -rf "$root"; fi
+}
+trap cleanup EXIT
+fail() {
+  say "FAILED: $*"
+  for f in qemu.log edge.log cloud.log; do [ -f "$root/$f" ] && { echo "--- $f"; tail -20 "$root/$f"; }; done
+  exit 1
+}
+cd "$root" || exit 1
+base=$((20000 + $$ % 9000))
+edge_port=$base
+cloud_port=$((base + 3))
+for k in operator edge cloud; do "$spot" keygen $k >/dev/null || fail "keygen $k"; done
+"$spot" init edge >/dev/null && "$spot" init cloud >/dev/null || fail "init"
+printf '127.0.0.1:%d %s\n127.0.0.1:%d %s\n' $edge_port "$(cat edge.pub)" $cloud_port "$(cat cloud.pub)" >known_nodes
+export SPOT_KNOWN_NODES=$root/known_nodes SPOT_KEY=$root/operator.key SPOT_TIMEOUT_MS=8000
+printf '%s get,put,create,deploy\n%s get,put\n' "$(cat operator.pub)" "$(cat cloud.pub)" >edge/access
+printf '%s get,put,create,deploy\n' "$(cat operator.pub)" >cloud/access
+
+# the device: UART0 on a unix socket the edge connects to; the monitor on a FIFO (for the reset); the console
+# (semihosting: the device's own log lines and its handlers' spot_print) in qemu.log
+mkfifo monitor
+timeout 300 qemu-system-arm -M mps2-an385 -display none -monitor stdio -serial unix:"$root/dev.sock",server=on,wait=off \
+  -semihosting-config enable=on,target=native -kernel "$fw" <monitor >qemu.log 2>&1 &
+pids+=($!)
+exec 3>monitor
+for _ in $(seq 100); do [ -S dev.sock ] && break; sleep 0.1; done
+[ -S dev.sock ] || fail "QEMU did not open the device's UART socket"
+
+SPOT_SERIAL_TIMEOUT_MS=3000 "$spotd" -n edge --mode thread --listen 127.0.0.1:$edge_port --key edge.key \
+  --serial dev="$root/dev.sock" >edge.log 2>&1 &
+pids+=($!)
+SPOT_KEY=$root/cloud.key "$spotd" -n cloud --mode thread --listen 127.0.0.1:$cloud_port --key cloud.key \
+  >cloud.log 2>&1 &
+pids+=($!)
+dev=spot://127.0.0.1:$edge_port/dev
+for _ in $(seq 100); do "$spot" info "$dev/temperature" >/dev/null 2>&1 && break; sleep 0.2; done
+"$spot" info "$dev/temperature" || fail "the device's log is not reachable through the edge"
+
+# the cloud's handler: readings go on to the device, where frost runs
+cat >to_device.c <<C
+#include <spot/handler.h>
+static int to_device(spot_ctx_t *ctx, const spot_event_t *ev) {
+  return spot_ctx_put(ctx, "$dev/temperature", ev->data, ev->size, "frost", NULL);
+}
+SPOT_HANDLER(to_device)
+C
+"$spot" -n cloud build-handler to_device.c >/dev/null || fail "build-handler"
+"$spot" -n cloud create readings --size 24 --history 64 >/dev/null || fail "create readings"
+# frost.h's reading_t: sensor[16], int32 minute, float celsius (-2.0 C: bytes 00 00 00 c0)
+for i in 1 2 3 4 5 6; do
+  { printf 'valley'; head -c 10 /dev/zero; printf "\\$(printf '%03o' $((i * 10)))\\000\\000\\000\\000\\000\\000\\300"; } \
+    >reading
+  "$spot" -n cloud put readings --handler to_device - <reading >/dev/null || fail "put reading $i at the cloud"
+done
+say "put 6 readings of -2.0 C at the cloud; waiting for the device's frost alert ..."
+ok=0
+for _ in $(seq 100); do
+  if "$spot" get "$dev/frost_alerts" 1 >alert 2>/dev/null; then ok=1; break; fi
+  sleep 0.2
+done
+[ $ok = 1 ] || fail "no frost alert came back from the device"
+head -c 6 alert | grep -q valley || fail "the alert is not about the valley sensor"
+say "the device's frost handler answered: alert for '$(head -c 16 alert | tr -d '\0')' read back through the edge"
+grep -q "frost warning: valley" qemu.log || fail "the device did not print the frost warning"
+grep "frost warning" qemu.log | head -1
+
+# the trace, from the cloud into the device
+trace=""
+for _ in $(seq 50); do
+  trace=$("$spot" -n cloud trace readings 6 2>&1)
+  echo "$trace" | grep -q "frost_alerts" && break
+  sleep 0.2
+done
+echo "$trace"
+echo "$trace" | grep -q "to_device" || fail "the trace lacks the cloud's handler"
+echo "$trace" | grep -q "frost_alerts" || fail "the trace does not reach the device's handler and its put"
+
+# a stream of puts with a device reset in the middle: every acknowledged put is there afterwards
+acked=()
+for i in 1 2 3 4 5 6 7 8; do
+  if [ $i = 5 ]; then
+    echo system_reset >&3
+    say "device reset (QEMU system_reset) before put $i"
+  fi
+  if s=$("$spot" put "$dev/greetings" --data "put $i" 2>err); then
+    acked+=("$i:$s")
+  else
+    say "put $i not acknowledged: $(cat err)"
+  fi
+done
+[ ${#acked[@]} -ge 6 ] || fail "only ${#acked[@]} of 8 puts were acknowledged around the reset"
+for a in "${acked[@]}"; do
+  i=${a%%:*} s=${a#*:}
+  got=$("$spot" get "$dev/greetings" "$s" 2>&1 | tr -d '\0')
+  [ "$got" = "put $i" ] || fail "acknowledged put $i (element $s) reads back as '$got'"
+done
+grep -c "spotdev: node" qemu.log | grep -q 2 || fail "the device did not restart"
+say "device restarted: $(grep 'spotdev: node' qemu.log | tail -1)"
+say "all ${#acked[@]} acknowledged puts around the reset are on the device"
+say "ok"
+exit 0

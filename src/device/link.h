@@ -1,0 +1,38 @@
+/*
+ * device/link.h: the device's end of the serial link to its edge node.
+ *
+ * Frames (core/frame.h) carry wire messages (core/wire.h): the edge sends one request at a time (REQ) and waits
+ * for its reply (REP). The device answers CREATE, PUT, GET, LATEST, EARLIEST, INFO and EVENTS on its own logs
+ * (device/device.h; the namespace named in a request is the edge's business) and refuses DEPLOY (handlers are
+ * linked into the firmware). A damaged frame gets a NAK, after which the edge sends it again; a NAK from the edge
+ * makes the device send its last frame again. A put sent again with the same request id (the edge retries when a
+ * reply does not come) is answered from the device's memory of its last put, not appended twice. At start the
+ * device says HELLO (its node id, boot count and largest frame); a PING gets a HELLO too, so an edge that
+ * connects later learns the same.
+ */
+#ifndef SPOT_DEVICE_LINK_H
+#define SPOT_DEVICE_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOT__DEV_LINK_PAYLOAD 600u /* the largest wire message the device takes or sends */
+
+typedef struct spot__dev_link_stats {
+  uint32_t frames_in, frames_out, naks_sent, naks_got, duplicates;
+} spot__dev_link_stats_t;
+
+/* Starts the link over a byte stream: get returns a byte or -1 when none waits, put sends one. Sends a HELLO. */
+void spot__dev_link_start(int (*get)(void), void (*put)(uint8_t byte));
+
+/* Reads every byte waiting and answers every whole frame among them. Returns how many frames it handled. */
+unsigned spot__dev_link_poll(void);
+
+/* Executes one decoded request on the device's logs into *rep (its pointers may point into the arena or into
+ * scratch, cap bytes, until the next call). Returns 0 or the SPOT_E* code to answer with (detail line set). */
+struct spot__msg;
+int spot__dev_serve(const struct spot__msg *req, struct spot__msg *rep, uint8_t *scratch, size_t cap);
+
+const spot__dev_link_stats_t *spot__dev_link_stats(void);
+
+#endif
