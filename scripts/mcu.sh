@@ -5,7 +5,8 @@
 # cloud on to the device's log, naming the device's frost handler; the frost alert it raises on the device is read
 # back through the edge, and `spot trace` at the cloud prints the tree cloud -> edge -> device. Then the device is
 # reset (QEMU's system_reset, as a watchdog would) in the middle of a stream of puts: every put that was
-# acknowledged must be there afterwards. Exits 0 only if all of that happened.
+# acknowledged must be there afterwards. Last the device is paused (away): a put gets a clear time-out naming the
+# edge's outbox, and reaches the device when it is back. Exits 0 only if all of that happened.
 #
 #   scripts/mcu.sh [BUILD_DIR]      (default build/mcu; builds spot and the firmware there first)
 # ctest's mcu_e2e runs it with SPOT_BIN, SPOTD_BIN and SPOT_FIRMWARE set, and it then builds nothing. It exits 77
@@ -148,5 +149,23 @@ done
 grep -c "spotdev: node" qemu.log | grep -q 2 || fail "the device did not restart"
 say "device restarted: $(grep 'spotdev: node' qemu.log | tail -1)"
 say "all ${#acked[@]} acknowledged puts around the reset are on the device"
+
+# a device that is away (QEMU paused: it answers nothing): a clear time-out, the put kept in the edge's outbox,
+# and delivered when the device is back
+echo stop >&3
+sleep 0.3
+if "$spot" put "$dev/greetings" --data "queued" >/dev/null 2>err; then fail "a put to a paused device was acknowledged"; fi
+say "put to the paused device: $(cat err)"
+grep -q "did not answer" err && grep -q "outbox" err || fail "the error does not say the device is away and the put is queued"
+echo cont >&3
+ok=0
+for _ in $(seq 50); do
+  got=$("$spot" get "$dev/greetings" latest 2>/dev/null | tr -d '\0')
+  [ "$got" = "queued" ] && { ok=1; break; }
+  sleep 0.2
+done
+[ $ok = 1 ] || fail "the queued put did not reach the device after it came back"
+grep -q "delivered 1 queued put" edge.log || fail "the edge did not report the delivery"
+say "the queued put reached the device when it came back: $(grep 'delivered' edge.log | tail -1)"
 say "ok"
 exit 0

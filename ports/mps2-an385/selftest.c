@@ -2,7 +2,8 @@
  * selftest.c: the firmware's self-test, run under QEMU (ctest mcu_selftest): CRC32C and the slot checksum give
  * the host's values; RAM logs append, expire, refuse a damaged element; a put runs two linked-in handlers in a
  * chain (examples/chain, built unchanged) and the event log holds the causal chain; a restart on the same arena
- * (as after a reset) keeps every element and runs again a handler whose run had not ended. Prints one line per
+ * (as after a reset) keeps every element and runs again a handler whose run had not ended; the serial link's
+ * device end NAKs a damaged frame, answers the frame sent again, and answers a put sent twice once. Prints one line per
  * check to the semihosting console and exits with the number of failures (0: all passed).
  */
 #include <stdint.h>
@@ -12,8 +13,11 @@
 #include "core/crc32c.h"
 #include "core/error.h"
 #include "core/event.h"
+#include "core/frame.h"
 #include "core/logfmt.h"
+#include "core/wire.h"
 #include "device/device.h"
+#include "device/link.h"
 
 static int failed;
 
@@ -151,6 +155,95 @@ static void restart_keeps_logs_and_reruns(void) {
   CHECK(spot__dev_info("ring", &latest, NULL, NULL, NULL) == 0 && latest == 20);
 }
 
+/* ---- the link over an in-memory byte stream ---- */
+
+static uint8_t in[256], out[1024];
+static size_t in_len, in_pos, out_len;
+static int fake_get(void) { return in_pos < in_len ? in[in_pos++] : -1; }
+static void fake_put(uint8_t b) {
+  if (out_len < sizeof out)
+    out[out_len++] = b;
+}
+
+/* The frames the device sent since the last call, decoded one by one into kinds[] (payload of the last REP in
+ * rep_buf). */
+static int sent_frames(uint8_t *kinds, int max, uint8_t *rep_buf, size_t *rep_len) {
+  static uint8_t buf[700];
+  spot__frame_rx_t rx;
+  spot__frame_rx_init(&rx, buf, sizeof buf);
+  int n = 0;
+  for (size_t i = 0; i < out_len; i++) {
+    spot__frame_t f;
+    for (int rc = spot__frame_rx_push(&rx, out[i], &f); rc != 0; rc = spot__frame_rx_more(&rx, &f))
+      if (rc == 1 && n < max) {
+        kinds[n++] = f.kind;
+        if (f.kind == SPOT__FRAME_REP && rep_buf) {
+          memcpy(rep_buf, f.payload, f.len);
+          *rep_len = f.len;
+        }
+      }
+  }
+  out_len = 0;
+  return n;
+}
+
+static void send_request(const spot__msg_t *m, int flip) {
+  uint8_t msg[200];
+  size_t n, fl;
+  in_len = in_pos = 0;
+  if (spot__wire_encode(m, msg, sizeof msg, &n) != 0 ||
+      spot__frame_encode(SPOT__FRAME_REQ, 1, msg, n, in, sizeof in, &fl) != 0)
+    return;
+  if (flip)
+    in[fl / 2] ^= 0x10; /* a bit flipped on the wire */
+  in_len = fl;
+  spot__dev_link_poll();
+}
+
+static void link_naks_damage_and_dedups(void) {
+  uint8_t kinds[8], rep_buf[700];
+  size_t rep_len = 0;
+  out_len = 0;
+  spot__dev_link_start(fake_get, fake_put);
+  CHECK(sent_frames(kinds, 8, NULL, NULL) == 1 && kinds[0] == SPOT__FRAME_HELLO);
+  spot__msg_t put;
+  memset(&put, 0, sizeof put);
+  put.type = SPOT__WIRE_PUT;
+  put.id = 0x5150;
+  put.ns = spot__wire_cstr("dev");
+  put.log = spot__wire_cstr("greetings");
+  put.data = (const uint8_t *)"on wire";
+  put.data_len = 7;
+  send_request(&put, 1); /* damaged: a NAK, nothing appended */
+  CHECK(sent_frames(kinds, 8, NULL, NULL) == 1 && kinds[0] == SPOT__FRAME_NAK);
+  uint64_t before;
+  CHECK(spot__dev_info("greetings", &before, NULL, NULL, NULL) == 0);
+  send_request(&put, 0); /* sent again, intact: appended, answered */
+  CHECK(sent_frames(kinds, 8, rep_buf, &rep_len) == 1 && kinds[0] == SPOT__FRAME_REP);
+  spot__msg_t rep;
+  CHECK(spot__wire_decode(rep_buf, rep_len, &rep) == 0);
+  CHECK(rep.status == 0 && rep.id == 0x5150 && rep.seq == before + 1);
+  send_request(&put, 0); /* the same request id again (its reply was lost): the same answer, no second element */
+  CHECK(sent_frames(kinds, 8, rep_buf, &rep_len) == 1);
+  CHECK(spot__wire_decode(rep_buf, rep_len, &rep) == 0 && rep.status == 0 && rep.seq == before + 1);
+  uint64_t after;
+  CHECK(spot__dev_info("greetings", &after, NULL, NULL, NULL) == 0 && after == before + 1);
+  CHECK(spot__dev_link_stats()->duplicates == 1 && spot__dev_link_stats()->naks_sent == 1);
+  /* a NAK from the edge: the last reply again */
+  size_t fl;
+  CHECK(spot__frame_encode(SPOT__FRAME_NAK, 2, NULL, 0, in, sizeof in, &fl) == 0);
+  in_len = fl;
+  in_pos = 0;
+  spot__dev_link_poll();
+  CHECK(sent_frames(kinds, 8, rep_buf, &rep_len) == 1 && kinds[0] == SPOT__FRAME_REP);
+  /* an error travels as a reply with its detail */
+  put.id = 0x5151;
+  put.log = spot__wire_cstr("nolog");
+  send_request(&put, 0);
+  CHECK(sent_frames(kinds, 8, rep_buf, &rep_len) == 1);
+  CHECK(spot__wire_decode(rep_buf, rep_len, &rep) == 0 && rep.status == SPOT_ENOTFOUND && rep.detail.len > 0);
+}
+
 static void hello_prints(void) {
   CHECK(spot__dev_create("greetings", 8, 2) == 0);
   CHECK(spot__dev_put("greetings", "device", 6, "hello", NULL, NULL) == 0);
@@ -173,7 +266,8 @@ int main(void) {
                {"damaged_element_refused", damaged_element_refused},
                {"chain_of_two_handlers", chain_of_two_handlers},
                {"restart_keeps_logs_and_reruns", restart_keeps_logs_and_reruns},
-               {"hello_prints", hello_prints}};
+               {"hello_prints", hello_prints},
+               {"link_naks_damage_and_dedups", link_naks_damage_and_dedups}};
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
     int before = failed;
     tests[i].fn();
