@@ -205,7 +205,8 @@ static void test_nothing_there_times_out(void) {
   CHECK(strstr(spot_errdetail(), "not reachable") != NULL);
   spot__serial_close(s);
   atomic_store(&fk.stop, 1);
-  shutdown(fk.listen_fd, SHUT_RDWR);
+  shutdown(fk.listen_fd, SHUT_RDWR); /* wakes the fake device's accept */
+  pthread_join(fake_thread, NULL);
   close(fk.listen_fd);
   spot_ns_close(ns);
   unlink(sock);
