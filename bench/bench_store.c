@@ -9,6 +9,8 @@
  *                                                   loop: durable (acknowledged) appends per second, and latency from
  *                                                   the append call to the acknowledgement
  *   read_{64B,1KiB}_{1,2}t                           random reads inside the window of a full log
+ *   open_{fresh,written}_{1MiB,64MiB,1GiB}           spot_log_open of a new log, and of one after 100,000 appends
+ *                                                   (min, median, max of RUNS runs, a new file each, in ms)
  * Each figure runs RUNS times for about SECONDS/RUNS each (or until a cap on operations): ops_per_s is the median of
  * the runs' rates; p50_us/p99_us come from per-operation timings (clock_gettime) of every run, pooled. Each log is
  * filled once (history elements) before it is timed, so page faults of a fresh file are not measured.
@@ -344,6 +346,56 @@ static void figure(const char *op, uint32_t elem, spot_sync_t sync, int threads)
   run_figure(&f);
 }
 
+/* ---- open ---- */
+
+static double ms_since(uint64_t t0) { return (double)(now_ns() - t0) / 1e6; }
+
+/* open_{fresh,written}_<size>: the time of spot_log_open on a log file of about `bytes` (64-byte elements). fresh:
+ * the first open of a log just created (its recovery); written: an open after 100,000 appends and a close (the
+ * next opener recovers again). RUNS runs each, a new file per run; min and median in milliseconds. */
+static void open_figure(const char *label, uint64_t bytes) {
+  static const char *kinds[] = {"fresh", "written"};
+  for (int k = 0; k < 2; k++) {
+    char name[96];
+    snprintf(name, sizeof name, "open_%s_%s", kinds[k], label);
+    if (g_filter && !strstr(name, g_filter))
+      continue;
+    double ms[RUNS];
+    uint64_t file_bytes = 0;
+    for (int run = 0; run < RUNS; run++) {
+      char path[4200];
+      snprintf(path, sizeof path, "%s/open-%d.log", g_dir, g_logno++);
+      spot_log_config_t cfg = {64, bytes / 80, SPOT_SYNC_NONE, 0};
+      int rc = spot_log_create(path, &cfg, NULL);
+      if (rc != 0)
+        die("create", rc);
+      spot_log_t *log;
+      if (k == 1) {
+        if ((rc = spot_log_open(path, 0, NULL, &log, NULL)) != 0)
+          die("open", rc);
+        uint8_t buf[64] = {1};
+        for (int i = 0; i < 100000; i++)
+          if ((rc = spot_log_append_async(log, buf, sizeof buf, NULL)) != 0)
+            die("append", rc);
+        spot_log_close(log);
+      }
+      uint64_t t0 = now_ns();
+      if ((rc = spot_log_open(path, 0, NULL, &log, NULL)) != 0)
+        die("open", rc);
+      ms[run] = ms_since(t0);
+      spot_log_info_t info;
+      spot_log_info(log, &info);
+      file_bytes = info.file_bytes;
+      drop_log(log, path);
+    }
+    qsort(ms, RUNS, sizeof ms[0], cmp_double);
+    printf("{\"name\":\"%s\",\"op\":\"open\",\"file_bytes\":%" PRIu64 ",\"runs\":%d,\"ms_min\":%.3f,"
+           "\"ms_median\":%.3f,\"ms_max\":%.3f}\n",
+           name, file_bytes, RUNS, ms[0], ms[RUNS / 2], ms[RUNS - 1]);
+    fflush(stdout);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) {
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -383,6 +435,9 @@ int main(int argc, char **argv) {
     figure("read", sizes[si], SPOT_SYNC_NONE, 1);
     figure("read", sizes[si], SPOT_SYNC_NONE, 2);
   }
+  open_figure("1MiB", 1ull << 20);
+  open_figure("64MiB", 64ull << 20);
+  open_figure("1GiB", 1ull << 30);
   if (made_dir)
     rmdir(g_dir);
   return 0;

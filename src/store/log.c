@@ -108,6 +108,9 @@ int spot_log_create(const char *path, const spot_log_config_t *cfg, spot_io_t *i
   h->hdr_crc = spot__hdr_crc(h);
   h->next = 1;
   h->floor = 1;
+  /* An empty file is recovered as it is: its first open in this boot reads no slot (recover.c). */
+  if (io->boot_id(io, h->ready_boot) != 0)
+    memset(h->ready_boot, 0, sizeof h->ready_boot);
 
   /* Build the whole file under a temporary name, then rename it into place: readers see all of it or nothing. */
   snprintf(tmp, tmplen, "%s.tmp-%016llx", path, (unsigned long long)h->log_id);

@@ -71,6 +71,10 @@ int spot__log_wait_hint(spot_log_t *log, uint64_t v);
  * opener): see recover.c. 0, SPOT_EVERSION or the sync's error. */
 int spot__log_migrate(spot_log_t *log);
 
+/* Elements at the top of the window that recovery in the same boot checks (recover.c); the rest is left to reads
+ * and `spot check`, so that an open costs the same at any size. */
+#define SPOT__RECOVER_TAIL 64u
+
 /* Recovers the log (the caller is the only opener): see recover.c. */
 int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_report_t *rep);
 

@@ -7,7 +7,12 @@
  * SPOT_LOG_FIX, damaged and reported. Slots outside the window are cleared. `next` becomes top + 1 and never goes
  * back: the header's `next` and every intact element or tombstone in a slot are proof of numbers handed out.
  *
- * Same boot (the machine has not restarted since the file was last recovered): the page cache is the truth. top is
+ * Same boot, plain open (recover_fast): the header's `next` says where to look. Only the appends under way at
+ * `next` and the newest SPOT__RECOVER_TAIL elements are read, so an open costs the same for 1 MiB and 1 TiB; a
+ * header that disagrees with those slots falls back to the full scan below. A file is created as recovered in the
+ * boot that creates it, so its first open reads no slot either.
+ *
+ * Same boot, full scan (SPOT_LOG_FIX, or a header that disagrees): the page cache is the truth. top is
  * `next - 1`, extended by an append that finished writing its slot but died before publishing it. The oldest slot
  * of a full ring may be cleared by an append cut short (it invalidates the slot first): that element expires.
  * Every other element of the window that is not intact is damage in the middle: reported by number, left as it is
@@ -155,14 +160,90 @@ static void clear_outside(spot_log_t *log, const scan_t *sc, uint64_t a, uint64_
   }
 }
 
+/* ---- the same boot without a scan ---- */
+
+/* 1 if the slot of r holds r: its element (intact or not) or its tombstone. */
+static int holds(const spot_log_t *log, uint64_t r) {
+  return (spot__slot_at(log, r)->seq & ~SPOT__SEQ_LOST) == r;
+}
+
+/* 1 if element s was displaced by an append of s + history that was cut short: its slot was cleared (seq 0) and
+ * s + history is not beyond the appends under way (end: the first number past them). */
+static int displaced(const spot_log_t *log, uint64_t s, uint64_t end) {
+  return spot__slot_at(log, s)->seq == 0 && s + log->history <= end;
+}
+
+/* Recovery in the same boot that reads only what the header points at: the slots of the appends that were under
+ * way at `next` (an append that finished its slot but not `next`, or one cut short) and the newest
+ * SPOT__RECOVER_TAIL elements of the window, so an open costs the same at any size. The page cache is the truth
+ * and earlier recoveries cleared everything outside the window, so nothing else can have changed; damage anywhere
+ * else is found by reads (checksums) and by `spot check` (spot_log_verify reads the whole window). Returns 1 when
+ * done; 0 when the header does not agree with the slots (the full scan must judge: damage), without changing
+ * anything. */
+static int recover_fast(spot_log_t *log, spot_log_report_t *rep) {
+  spot__loghdr_t *h = log->hdr;
+  uint64_t H = log->history, N = h->next, floor = h->floor;
+  if (N == 0 || N >= SPOT__SEQ_LOST || floor > N)
+    return 0;
+  /* The appends under way at N: a finished slot holds its number; one cut short cleared its slot. */
+  uint64_t end = N, top = N - 1;
+  while (end < N + H && holds(log, end)) {
+    spot__slot_state_t st = spot__slot_state(log, end, NULL);
+    if (st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK || st == SPOT__SLOT_LOST)
+      top = end;
+    end++;
+  }
+  /* The header agrees with the slots when the newest published element is in its slot (or was displaced). */
+  if (N > 1 && !holds(log, N - 1) && !displaced(log, N - 1, end))
+    return 0;
+  uint64_t a = window_lo(log, top, floor);
+  if (end > H)
+    a = max_u64(a, end - H);
+  while (a <= top && displaced(log, a, end))
+    a++;
+  uint64_t from = top >= SPOT__RECOVER_TAIL ? top - SPOT__RECOVER_TAIL + 1 : 1;
+  settle_window(log, max_u64(a, from), top, N - 1, 0, rep);
+  for (uint64_t r = top + 1; r < end; r++) { /* damaged slots above the newest whole one: unacknowledged */
+    spot__slot_t *slot = spot__slot_at(log, r);
+    slot->seq = 0;
+    atomic_store_explicit(spot__slot_word(slot), 0, memory_order_relaxed);
+    rep->torn_slots++;
+    rep->repaired = 1;
+  }
+  spot__slot_t *cut = spot__slot_at(log, end); /* an append cut short after it cleared its slot */
+  if (cut->seq == 0 && atomic_load_explicit(spot__slot_word(cut), memory_order_relaxed) != 0) {
+    atomic_store_explicit(spot__slot_word(cut), 0, memory_order_relaxed);
+    rep->torn_slots++;
+    rep->repaired = 1;
+  }
+  uint64_t fl = a > top ? top + 1 : a;
+  if (h->next != top + 1 || h->floor != fl)
+    rep->repaired = 1;
+  h->next = top + 1;
+  h->floor = fl;
+  rep->latest = top;
+  rep->earliest = a <= top ? a : 0;
+  if (h->synced > top)
+    h->synced = top;
+  if (h->durable_hint > top)
+    h->durable_hint = top;
+  if (h->hint_on_disk > top)
+    h->hint_on_disk = top;
+  return 1;
+}
+
 int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_report_t *rep) {
   spot__loghdr_t *h = log->hdr;
+  rep->power_loss = !same_boot;
+  if (same_boot && !(flags & SPOT_LOG_FIX) && recover_fast(log, rep))
+    return 0;
+  memset(rep, 0, sizeof *rep);
+  rep->power_loss = !same_boot;
   scan_t sc;
   int rc = scan_slots(log, &sc);
   if (rc != 0)
     return rc;
   uint64_t next = h->next ? h->next : 1, E, a, top, tail_from;
-  rep->power_loss = !same_boot;
   if (next > SPOT__SEQ_LOST) {
     /* No log ever reaches 2^63 appends: the header's next is damaged. Only the slots can say what was handed out. */
     if (same_boot && !(flags & SPOT_LOG_FIX)) {
