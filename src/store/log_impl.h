@@ -44,7 +44,7 @@ static inline _Atomic uint64_t *spot__slot_word(spot__slot_t *slot) { return (_A
 static inline uint64_t spot__word(uint32_t crc, uint32_t mark) { return (uint64_t)crc | (uint64_t)mark << 32; }
 
 /* What the slot of seq holds, for readers, recovery and `spot check`. Not safe against a concurrent writer of
- * that slot (callers hold the append mutex, are the only opener, or know the ring cannot reach the slot). */
+ * that slot (callers are the only opener, re-check the slot afterwards, or know the ring cannot reach it). */
 typedef enum spot__slot_state {
   SPOT__SLOT_INTACT,   /* element seq, data and mark under the crc */
   SPOT__SLOT_BADMARK,  /* element seq with intact data, but a mark the crc does not cover (*good_mark does) */

@@ -48,7 +48,7 @@ static int scan_slots(spot_log_t *log, scan_t *sc) {
   for (uint64_t i = 0; i < log->history; i++) {
     spot__slot_t *slot = (spot__slot_t *)(log->slots + i * log->slot_bytes);
     uint64_t s = slot->seq & ~SPOT__SEQ_LOST;
-    if (s == 0 || (s - 1) % log->history != i)
+    if (s == 0 || (slot->seq & SPOT__SEQ_PENDING) || (s - 1) % log->history != i)
       continue;
     spot__slot_state_t st = spot__slot_state(log, s, NULL);
     if (st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK) {
@@ -162,15 +162,27 @@ static void clear_outside(spot_log_t *log, const scan_t *sc, uint64_t a, uint64_
 
 /* ---- the same boot without a scan ---- */
 
-/* 1 if the slot of r holds r: its element (intact or not) or its tombstone. */
-static int holds(const spot_log_t *log, uint64_t r) {
-  return (spot__slot_at(log, r)->seq & ~SPOT__SEQ_LOST) == r;
+/* 1 if the slot of r, for r in [next, next + history), is taken by r: its element (intact or not), its tombstone,
+ * or a reservation (which there can only be r's; core/logfmt.h). */
+static int taken(const spot_log_t *log, uint64_t r) {
+  uint64_t v = spot__slot_at(log, r)->seq;
+  return (v & SPOT__SEQ_PENDING) || (v & ~SPOT__SEQ_LOST) == r;
 }
 
-/* 1 if element s was displaced by an append of s + history that was cut short: its slot was cleared (seq 0) and
- * s + history is not beyond the appends under way (end: the first number past them). */
+/* 1 if element s was displaced by an append of s + history under way when the writers died: its slot is reserved
+ * or cleared (seq 0, an append cut short in version 2), and s + history is not beyond the appends under way (end:
+ * the first number past them). */
 static int displaced(const spot_log_t *log, uint64_t s, uint64_t end) {
-  return spot__slot_at(log, s)->seq == 0 && s + log->history <= end;
+  uint64_t v = spot__slot_at(log, s)->seq;
+  return (v == 0 || (v & SPOT__SEQ_PENDING)) && s + log->history <= end;
+}
+
+/* The first number from next on whose slot is not taken by it: [next, end) are the appends under way. */
+static uint64_t under_way_end(const spot_log_t *log, uint64_t next) {
+  uint64_t end = next;
+  while (end < next + log->history && taken(log, end))
+    end++;
+  return end;
 }
 
 /* Recovery in the same boot that reads only what the header points at: the slots of the appends that were under
@@ -185,16 +197,15 @@ static int recover_fast(spot_log_t *log, spot_log_report_t *rep) {
   uint64_t H = log->history, N = h->next, floor = h->floor;
   if (N == 0 || N >= SPOT__SEQ_LOST || floor > N)
     return 0;
-  /* The appends under way at N: a finished slot holds its number; one cut short cleared its slot. */
-  uint64_t end = N, top = N - 1;
-  while (end < N + H && holds(log, end)) {
-    spot__slot_state_t st = spot__slot_state(log, end, NULL);
+  /* The appends under way at N: committed (not yet published), reserved, or (version 2) cut short. */
+  uint64_t end = under_way_end(log, N), top = N - 1;
+  for (uint64_t r = N; r < end; r++) {
+    spot__slot_state_t st = spot__slot_state(log, r, NULL);
     if (st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK || st == SPOT__SLOT_LOST)
-      top = end;
-    end++;
+      top = r;
   }
   /* The header agrees with the slots when the newest published element is in its slot (or was displaced). */
-  if (N > 1 && !holds(log, N - 1) && !displaced(log, N - 1, end))
+  if (N > 1 && (spot__slot_at(log, N - 1)->seq & ~SPOT__SEQ_LOST) != N - 1 && !displaced(log, N - 1, end))
     return 0;
   uint64_t a = window_lo(log, top, floor);
   if (end > H)
@@ -203,7 +214,7 @@ static int recover_fast(spot_log_t *log, spot_log_report_t *rep) {
     a++;
   uint64_t from = top >= SPOT__RECOVER_TAIL ? top - SPOT__RECOVER_TAIL + 1 : 1;
   settle_window(log, max_u64(a, from), top, N - 1, 0, rep);
-  for (uint64_t r = top + 1; r < end; r++) { /* damaged slots above the newest whole one: unacknowledged */
+  for (uint64_t r = top + 1; r < end; r++) { /* reserved or damaged above the newest whole one: unacknowledged */
     spot__slot_t *slot = spot__slot_at(log, r);
     slot->seq = 0;
     atomic_store_explicit(spot__slot_word(slot), 0, memory_order_relaxed);
@@ -271,10 +282,14 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
                       log->path, (unsigned long long)top, (unsigned long long)sc.max, (unsigned long long)top);
       goto out;
     }
-    /* An append cut short cleared the oldest slot of the full ring first: that element has expired. */
-    if (top >= log->history && a == top - log->history + 1 && spot__slot_at(log, a)->seq == 0)
+    /* Appends under way overwrote the oldest slots of a full ring (reserved, or cleared by version 2): those
+     * elements have expired. Above the published `next - 1`, what is not intact was never acknowledged. */
+    uint64_t end = next <= SPOT__SEQ_PENDING ? under_way_end(log, next) : next;
+    if (end > log->history)
+      a = max_u64(a, end - log->history);
+    while (a <= top && displaced(log, a, end))
       a++;
-    tail_from = top;
+    tail_from = next - 1 < top ? next - 1 : top;
   } else if (log->sync != SPOT_SYNC_NONE && h->durable_hint > sc.max && !(flags & SPOT_LOG_FIX)) {
     /* Durable elements are gone: refuse, unless asked to keep what is intact. */
     rep->damaged_seq = sc.max + 1;
@@ -343,12 +358,13 @@ out:
 
 int spot__log_migrate(spot_log_t *log) {
   spot__loghdr_t *h = log->hdr;
-  if (h->version != 1)
+  if (h->version != 1 && h->version != 2)
     return spot__fail(SPOT_EVERSION, "%s has log format version %u, which this spot cannot migrate", log->path,
                       h->version);
   /* Version 1 kept marks outside the crc. Extend the crc of every marked slot whose crc is a version-1 one; a slot
-   * already extended (a migration cut short) or damaged is left for recovery to judge. */
-  for (uint64_t i = 0; i < log->history; i++) {
+   * already extended (a migration cut short) or damaged is left for recovery to judge. Version 2 has the slots of
+   * version 3 (its appends took a mutex instead of reserving): only the version changes. */
+  for (uint64_t i = 0; h->version == 1 && i < log->history; i++) {
     spot__slot_t *slot = (spot__slot_t *)(log->slots + i * log->slot_bytes);
     uint64_t s = slot->seq;
     uint64_t w = atomic_load_explicit(spot__slot_word(slot), memory_order_relaxed);
@@ -376,14 +392,25 @@ int spot_log_verify(spot_log_t *log, spot_log_report_t *report) {
   spot_log_report_t r;
   memset(&r, 0, sizeof r);
   int rc = 0;
-  spot__pmutex_lock(log->hdr->mutex); /* no append runs meanwhile: the window is stable */
   uint64_t hi, lo;
   spot_log_latest(log, &hi);
   spot_log_earliest(log, &lo);
   r.latest = hi;
   r.earliest = lo;
   for (uint64_t s = lo; lo != 0 && s <= hi; s++) {
-    switch (spot__slot_state(log, s, NULL)) {
+    spot__slot_state_t st = spot__slot_state(log, s, NULL);
+    if (st != SPOT__SLOT_INTACT) {
+      /* Appends run meanwhile: an element whose slot a newer append reserved (before it touched the bytes) has
+       * expired, it is not damage. */
+      atomic_thread_fence(memory_order_acquire);
+      uint64_t v = atomic_load_explicit((_Atomic uint64_t *)&spot__slot_at(log, s)->seq, memory_order_acquire);
+      uint64_t at = v & ~SPOT__SEQ_LOST;
+      if ((v & SPOT__SEQ_PENDING) || (at > s && (at - s) % log->history == 0)) {
+        r.earliest = s + 1;
+        continue;
+      }
+    }
+    switch (st) {
     case SPOT__SLOT_INTACT:
       r.valid_slots++;
       if ((atomic_load_explicit(spot__slot_word(spot__slot_at(log, s)), memory_order_relaxed) >> 32) != 0)
@@ -406,7 +433,6 @@ int spot_log_verify(spot_log_t *log, spot_log_report_t *report) {
         r.damaged_seq = s;
     }
   }
-  spot__pmutex_unlock(log->hdr->mutex);
   if (r.damaged)
     rc = spot__fail(SPOT_ECORRUPT,
                     "log %s: %llu element(s) damaged, the first is %llu; every other element is readable: run `spot "
