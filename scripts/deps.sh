@@ -4,8 +4,9 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libgsl-dev gnuplot-nox procps strace libzmq3-dev libsodium-dev
   libvlfeat-dev libopenblas-dev libstb-dev
-  mate-backgrounds lomiri-wallpapers plasma-workspace-wallpapers) # the last three: the vquery tests' photographs
-# (library and training sets; scripts/vquery-data.sh lays them out)
+  mate-backgrounds lomiri-wallpapers plasma-workspace-wallpapers # these three: the vquery tests' photographs
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user) # the aarch64_* tests: a cross build run under qemu-aarch64
+# (photographs: library and training sets; scripts/vquery-data.sh lays them out)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
