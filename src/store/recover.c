@@ -95,9 +95,10 @@ static uint64_t window_lo(const spot_log_t *log, uint64_t top, uint64_t floor) {
 }
 
 /* Brings every element of [a, top] to intact, lost or (without SPOT_LOG_FIX) reported damage. Elements above
- * tail_from that are not intact are a torn tail: buried as lost in a crash. */
-static void settle_window(spot_log_t *log, uint64_t a, uint64_t top, uint64_t tail_from, unsigned flags,
-                          spot_log_report_t *rep) {
+ * tail_from that are not intact are a torn tail: buried as lost in a crash (after a restart) or with their dead
+ * writer (in the same boot). */
+static void settle_window(spot_log_t *log, uint64_t a, uint64_t top, uint64_t tail_from, int same_boot,
+                          unsigned flags, spot_log_report_t *rep) {
   for (uint64_t s = a; s <= top && s != 0; s++) {
     uint32_t good = 0;
     spot__slot_state_t st = spot__slot_state(log, s, &good);
@@ -123,7 +124,8 @@ static void settle_window(spot_log_t *log, uint64_t a, uint64_t top, uint64_t ta
     if (st != SPOT__SLOT_LOST) {
       if (s > tail_from) {
         rep->torn_slots++;
-        spot__slot_bury(log, s, SPOT__LOST_CRASH);
+        /* in the same boot, an append whose writer died (a reservation below a committed element) */
+        spot__slot_bury(log, s, same_boot ? SPOT__LOST_WRITER : SPOT__LOST_CRASH);
         rep->repaired = 1;
       } else {
         rep->damaged++;
@@ -213,7 +215,7 @@ static int recover_fast(spot_log_t *log, spot_log_report_t *rep) {
   while (a <= top && displaced(log, a, end))
     a++;
   uint64_t from = top >= SPOT__RECOVER_TAIL ? top - SPOT__RECOVER_TAIL + 1 : 1;
-  settle_window(log, max_u64(a, from), top, N - 1, 0, rep);
+  settle_window(log, max_u64(a, from), top, N - 1, 1, 0, rep);
   for (uint64_t r = top + 1; r < end; r++) { /* reserved or damaged above the newest whole one: unacknowledged */
     spot__slot_t *slot = spot__slot_at(log, r);
     slot->seq = 0;
@@ -314,7 +316,7 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
     tail_from = log->sync == SPOT_SYNC_NONE ? E : max_u64(E, h->durable_hint);
   }
 
-  settle_window(log, a, top, tail_from, flags, rep);
+  settle_window(log, a, top, tail_from, same_boot, flags, rep);
   clear_outside(log, &sc, a, top, rep);
   uint64_t floor = a > top ? top + 1 : a;
   if (h->next != top + 1 || h->floor != floor)
