@@ -9,6 +9,10 @@
  *                                                   loop: durable (acknowledged) appends per second, and latency from
  *                                                   the append call to the acknowledgement
  *   read_{64B,1KiB}_{1,2}t                           random reads inside the window of a full log
+ *   append_64B_none_{1,2}p                          spot_log_append_async from N processes, a handle each; also
+ *                                                   _cpu: appends per CPU-second of the writers (less load-bound)
+ *   open_{fresh,written}_{1MiB,64MiB,1GiB}           spot_log_open of a new log, and of one after 100,000 appends
+ *                                                   (min, median, max of RUNS runs, a new file each, in ms)
  * Each figure runs RUNS times for about SECONDS/RUNS each (or until a cap on operations): ops_per_s is the median of
  * the runs' rates; p50_us/p99_us come from per-operation timings (clock_gettime) of every run, pooled. Each log is
  * filled once (history elements) before it is timed, so page faults of a fresh file are not measured.
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "spot/error.h"
@@ -100,6 +105,7 @@ typedef struct figure {
 
 typedef struct result {
   double rate[RUNS];
+  double cpu_rate[RUNS]; /* append_procs: appends per CPU-second of the writers (0 elsewhere) */
   uint64_t ops;
   double secs;
   samples_t lat;
@@ -110,6 +116,14 @@ static void emit(const figure_t *f, result_t *r) {
   memcpy(rates, r->rate, sizeof rates);
   qsort(rates, RUNS, sizeof rates[0], cmp_double);
   qsort(r->lat.ns, r->lat.n, sizeof r->lat.ns[0], cmp_u32);
+  if (r->cpu_rate[0] > 0) {
+    double c[RUNS];
+    memcpy(c, r->cpu_rate, sizeof c);
+    qsort(c, RUNS, sizeof c[0], cmp_double);
+    printf("{\"name\":\"%s_cpu\",\"op\":\"%s\",\"elem_bytes\":%u,\"processes\":%d,\"ops_per_cpu_s\":%.0f,"
+           "\"ops_per_cpu_s_min\":%.0f,\"ops_per_cpu_s_max\":%.0f}\n",
+           f->name, f->op, f->elem, f->threads, c[RUNS / 2], c[0], c[RUNS - 1]);
+  }
   printf("{\"name\":\"%s\",\"op\":\"%s\",\"elem_bytes\":%u,\"sync\":\"%s\",\"threads\":%d,\"ops\":%" PRIu64
          ",\"seconds\":%.3f,\"runs\":%d,\"ops_per_s\":%.0f,\"ops_per_s_min\":%.0f,\"ops_per_s_max\":%.0f,"
          "\"p50_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,\"max_us\":%.2f}\n",
@@ -344,6 +358,143 @@ static void figure(const char *op, uint32_t elem, spot_sync_t sync, int threads)
   run_figure(&f);
 }
 
+/* ---- writer processes ---- */
+
+/* append_<size>_none_<N>p: N processes, each with its own handle on one log (the cross-process case: before
+ * version 3 they took the robust process-shared mutex in the mapping), call spot_log_append_async for the run's
+ * time box; ops/s is the sum of their appends over the span from the first start to the last end. */
+static void proc_figure(uint32_t elem, int nproc) {
+  figure_t f = {.op = "append_procs", .elem = elem, .sync = SPOT_SYNC_NONE, .threads = nproc, .history = 1u << 16};
+  snprintf(f.name, sizeof f.name, "append_%s_none_%dp", elem == 64 ? "64B" : "1KiB", nproc);
+  if (g_filter && !strstr(f.name, g_filter))
+    return;
+  char path[4200];
+  spot_log_t *log = make_log(&f, path, sizeof path);
+  result_t res;
+  memset(&res, 0, sizeof res);
+  uint64_t box = (uint64_t)(g_seconds / RUNS * 1e9);
+  for (int run = 0; run < RUNS; run++) {
+    int ready[2], go[2], back[2];
+    if (pipe(ready) != 0 || pipe(go) != 0 || pipe(back) != 0)
+      die("pipe", SPOT_EIO);
+    fflush(NULL);
+    for (int i = 0; i < nproc; i++) {
+      pid_t pid = fork();
+      if (pid < 0)
+        die("fork", SPOT_EIO);
+      if (pid > 0)
+        continue;
+      close(go[1]);
+      spot_log_t *mine;
+      if (spot_log_open(path, 0, NULL, &mine, NULL) != 0)
+        _exit(2);
+      uint8_t buf[1024];
+      memset(buf, 0xab, sizeof buf);
+      char c = 'r';
+      if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 0) /* go: the parent closes its end */
+        _exit(3);
+      struct timespec c0, c1;
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+      uint64_t t0 = now_ns(), t = t0, ops = 0;
+      for (; ops < SAMPLES_PER_THREAD_MAX && t - t0 < box; ops++) {
+        memcpy(buf, &ops, sizeof ops);
+        if (spot_log_append_async(mine, buf, elem, NULL) != 0)
+          _exit(4);
+        if ((ops & 255) == 0)
+          t = now_ns();
+      }
+      t = now_ns();
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+      uint64_t cpu = (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000ull + (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
+      uint64_t rec[4] = {t0, t, ops, cpu};
+      if (write(back[1], rec, sizeof rec) != (ssize_t)sizeof rec)
+        _exit(5);
+      spot_log_close(mine);
+      _exit(0);
+    }
+    close(go[0]);
+    for (int i = 0; i < nproc; i++) {
+      char c;
+      if (read(ready[0], &c, 1) != 1)
+        die("child start", SPOT_EIO);
+    }
+    close(go[1]);
+    uint64_t t0 = UINT64_MAX, t1 = 0, ops = 0, cpu = 0;
+    for (int i = 0; i < nproc; i++) {
+      uint64_t rec[4];
+      if (read(back[0], rec, sizeof rec) != (ssize_t)sizeof rec)
+        die("child result", SPOT_EIO);
+      t0 = rec[0] < t0 ? rec[0] : t0;
+      t1 = rec[1] > t1 ? rec[1] : t1;
+      ops += rec[2];
+      cpu += rec[3];
+    }
+    for (int i = 0; i < nproc; i++)
+      wait(NULL);
+    close(ready[0]);
+    close(ready[1]);
+    close(back[0]);
+    close(back[1]);
+    double secs = t1 > t0 ? (double)(t1 - t0) / 1e9 : 1e-9;
+    res.rate[run] = (double)ops / secs;
+    res.cpu_rate[run] = cpu ? (double)ops / ((double)cpu / 1e9) : 0;
+    res.ops += ops;
+    res.secs += secs;
+  }
+  drop_log(log, path);
+  emit(&f, &res);
+}
+
+/* ---- open ---- */
+
+static double ms_since(uint64_t t0) { return (double)(now_ns() - t0) / 1e6; }
+
+/* open_{fresh,written}_<size>: the time of spot_log_open on a log file of about `bytes` (64-byte elements). fresh:
+ * the first open of a log just created (its recovery); written: an open after 100,000 appends and a close (the
+ * next opener recovers again). RUNS runs each, a new file per run; min and median in milliseconds. */
+static void open_figure(const char *label, uint64_t bytes) {
+  static const char *kinds[] = {"fresh", "written"};
+  for (int k = 0; k < 2; k++) {
+    char name[96];
+    snprintf(name, sizeof name, "open_%s_%s", kinds[k], label);
+    if (g_filter && !strstr(name, g_filter))
+      continue;
+    double ms[RUNS];
+    uint64_t file_bytes = 0;
+    for (int run = 0; run < RUNS; run++) {
+      char path[4200];
+      snprintf(path, sizeof path, "%s/open-%d.log", g_dir, g_logno++);
+      spot_log_config_t cfg = {64, bytes / 80, SPOT_SYNC_NONE, 0};
+      int rc = spot_log_create(path, &cfg, NULL);
+      if (rc != 0)
+        die("create", rc);
+      spot_log_t *log;
+      if (k == 1) {
+        if ((rc = spot_log_open(path, 0, NULL, &log, NULL)) != 0)
+          die("open", rc);
+        uint8_t buf[64] = {1};
+        for (int i = 0; i < 100000; i++)
+          if ((rc = spot_log_append_async(log, buf, sizeof buf, NULL)) != 0)
+            die("append", rc);
+        spot_log_close(log);
+      }
+      uint64_t t0 = now_ns();
+      if ((rc = spot_log_open(path, 0, NULL, &log, NULL)) != 0)
+        die("open", rc);
+      ms[run] = ms_since(t0);
+      spot_log_info_t info;
+      spot_log_info(log, &info);
+      file_bytes = info.file_bytes;
+      drop_log(log, path);
+    }
+    qsort(ms, RUNS, sizeof ms[0], cmp_double);
+    printf("{\"name\":\"%s\",\"op\":\"open\",\"file_bytes\":%" PRIu64 ",\"runs\":%d,\"ms_min\":%.3f,"
+           "\"ms_median\":%.3f,\"ms_max\":%.3f}\n",
+           name, file_bytes, RUNS, ms[0], ms[RUNS / 2], ms[RUNS - 1]);
+    fflush(stdout);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) {
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -376,6 +527,8 @@ int main(int argc, char **argv) {
       if (syncs[yi] != SPOT_SYNC_NONE)
         figure("append", sizes[si], syncs[yi], 16);
     }
+  proc_figure(64, 1);
+  proc_figure(64, 2);
   figure("append_pipelined", 64, SPOT_SYNC_BATCH, 1);
   figure("append_pipelined", 64, SPOT_SYNC_BATCH, 2);
   figure("append_pipelined", 1024, SPOT_SYNC_BATCH, 1);
@@ -383,6 +536,9 @@ int main(int argc, char **argv) {
     figure("read", sizes[si], SPOT_SYNC_NONE, 1);
     figure("read", sizes[si], SPOT_SYNC_NONE, 2);
   }
+  open_figure("1MiB", 1ull << 20);
+  open_figure("64MiB", 64ull << 20);
+  open_figure("1GiB", 1ull << 30);
   if (made_dir)
     rmdir(g_dir);
   return 0;

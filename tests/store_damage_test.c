@@ -165,6 +165,40 @@ static void test_damaged_number_field(void) {
   spot_io_mem_free(io);
 }
 
+/* An open in the same boot reads only the newest elements (O(1) open): damage deep in the window is not looked
+ * for there, but a read of it fails on its checksum, spot_log_verify (`spot check`) reports it, and --fix (the
+ * full scan) marks it lost. Damage within the newest SPOT__RECOVER_TAIL elements is still reported at open. */
+static void test_open_reads_only_the_tail(void) {
+  spot_io_t *io = spot_io_mem_new(910);
+  uint8_t *f = make_log(io, "o", 1000, 500, SPOT_SYNC_NONE);
+  CHECK(f != NULL);
+  spot__slot_data(slot_of(f, 10))[0] ^= 0x04;
+  spot__slot_data(slot_of(f, 490))[0] ^= 0x04;
+  spot_log_t *log;
+  spot_log_report_t rep;
+  uint64_t v;
+  CHECK_OK(spot_log_open("o", 0, io, &log, &rep));
+  CHECK_EQ(rep.latest, 500);
+  CHECK_EQ(rep.earliest, 1);
+  CHECK_EQ(rep.damaged, 1); /* 490, in the tail */
+  CHECK_EQ(rep.damaged_seq, 490);
+  CHECK(rep.valid_slots < 100);
+  CHECK_RC(spot_log_read(log, 10, &v, 8), SPOT_ECORRUPT);
+  CHECK_OK(spot_log_read(log, 11, &v, 8));
+  CHECK_EQ(v, 11);
+  CHECK_RC(spot_log_verify(log, &rep), SPOT_ECORRUPT);
+  CHECK_EQ(rep.damaged, 2);
+  CHECK_EQ(rep.damaged_seq, 10);
+  spot_log_close(log);
+  CHECK_OK(spot_log_open("o", SPOT_LOG_FIX, io, &log, &rep));
+  CHECK_EQ(rep.damaged, 2);
+  CHECK_EQ(rep.lost, 2);
+  CHECK_EQ(rep.valid_slots, 498);
+  CHECK_OK(spot_log_verify(log, NULL));
+  spot_log_close(log);
+  spot_io_mem_free(io);
+}
+
 /* After a power cut, the header reached the disk but the newest slots did not: those numbers were handed out, so
  * they are lost (a torn tail, repaired without --fix), never handed out again. */
 static void test_power_cut_tail_numbers_stay(void) {
@@ -314,6 +348,7 @@ static const spot_test_t tests[] = {
     {"newest_damaged_batch_short", test_newest_damaged_batch_short},
     {"all_damaged_numbers_go_on", test_all_damaged_numbers_go_on},
     {"damaged_number_field", test_damaged_number_field},
+    {"open_reads_only_the_tail", test_open_reads_only_the_tail},
     {"fix_needs_the_log_alone", test_fix_needs_the_log_alone},
     {"damaged_next_in_header", test_damaged_next_in_header},
     {"power_cut_tail_numbers_stay", test_power_cut_tail_numbers_stay},

@@ -1,26 +1,35 @@
 /*
- * core/logfmt.h: the on-disk format of a log file (version 2), shared by the store, recovery and `spot check`.
+ * core/logfmt.h: the on-disk format of a log file (version 3), shared by the store, recovery and `spot check`.
  *
  *   offset 0     header, SPOT__HDR_BYTES (4096): an immutable part protected by hdr_crc, then the shared mutable
- *                state (the robust append mutex, the next sequence number, sync progress, the boot that last
- *                recovered the file);
+ *                state (the published frontier `next`, sync progress, the boot that last recovered the file);
  *   offset 4096  history slots of slot_bytes each: {seq u64, crc u32, mark u32} then elem_size data bytes, padded
  *                to 16. Sequence number s lives in slot (s-1) % history. seq 0 marks an empty or invalidated slot.
  *                crc = crc32c(data) extended over the 8 bytes of seq, XOR spot__mark_code(seq, mark), so a slot
  *                with the right data under the wrong number, or with a mark nobody set, is caught too. crc and
  *                mark form one 64-bit word (crc in the low half): a mark changes together with its crc, atomically.
  *                A slot whose seq is s | SPOT__SEQ_LOST is the tombstone of element s: s was handed out but its
- *                data is gone (damaged, or cut off by a crash); its mark says why (SPOT__LOST_*) and its crc is
- *                spot__tomb_crc(). Readers report a tombstone as lost, never as data.
+ *                data is gone (damaged, cut off by a crash, or its writer died); its mark says why (SPOT__LOST_*)
+ *                and its crc is spot__tomb_crc(). Readers report a tombstone as lost, never as data. A slot whose
+ *                seq is SPOT__SEQ_PENDING | pid is reserved by process pid, which is writing it.
  * All integers are little-endian (the byte order of every target spot builds for; the magic catches others).
  *
- * The commit protocol of one append, under the append mutex: (1) slot.seq = 0 (release), (2) data and crc+mark,
- * (3) slot.seq = s (release), (4) next = s + 1 (release). Readers check slot.seq before and after copying, and the
- * crc, so they never return a torn element; after a crash at most the one slot being written is invalid.
- * `next` only ever grows: recovery never lowers it, so a sequence number is never handed out twice.
+ * The commit protocol of one append (version 3: no lock). `next` is the published frontier: every number below it
+ * is committed (an element or a tombstone) and readable. A writer (1) takes the first number r >= next whose slot
+ * does not hold r (nor a reservation: in [next, next + history) a reservation can only be r's) by a compare-and-swap
+ * of the slot's seq from the old element's number to SPOT__SEQ_PENDING | its pid: the reservation and its owner
+ * are one word; (2) writes data and crc+mark; (3) commits: slot.seq = r (release); (4) publishes: while the slot of
+ * `next` holds `next` committed, anyone raises `next` by one (compare-and-swap), and the writer returns once
+ * next > r. So readers see committed elements in order, and concurrent writers never wait for a lock, only for the
+ * publication of earlier numbers still being written. A writer that dies between (1) and (3) leaves a reservation
+ * that the others find stuck at `next`: once its pid is gone they bury that number (a tombstone, SPOT__LOST_WRITER)
+ * and go on, so a dead writer never blocks the others. Readers check slot.seq before and after copying, and the
+ * crc, so they never return a torn element. `next` only ever grows: recovery never lowers it, so a sequence number
+ * is never handed out twice.
  *
  * Version 1 (before marks were under the crc) is migrated at open by the only opener: the crc of every marked
- * slot is extended by its mark's code, then the header says version 2.
+ * slot is extended by its mark's code. Version 2 (appends under a robust process-shared mutex in the header,
+ * which qemu-user cannot provide) has the same slots: migration only writes the new version.
  */
 #ifndef SPOT_CORE_LOGFMT_H
 #define SPOT_CORE_LOGFMT_H
@@ -29,11 +38,13 @@
 #include <stdint.h>
 
 #define SPOT__LOG_MAGIC "SPOTLOG"   /* 8 bytes with its NUL */
-#define SPOT__LOG_VERSION 2u
+#define SPOT__LOG_VERSION 3u
 #define SPOT__LOG_VERSION_OLDEST 1u /* the oldest version open() migrates */
 #define SPOT__SEQ_LOST (1ull << 63) /* slot.seq = s | SPOT__SEQ_LOST: the tombstone of element s */
 #define SPOT__LOST_DAMAGED 1u       /* tombstone mark: the element was damaged; `spot check --fix` marked it */
 #define SPOT__LOST_CRASH 2u         /* tombstone mark: the element was not on disk when the machine went down */
+#define SPOT__LOST_WRITER 3u        /* tombstone mark: its writer died before it finished the element */
+#define SPOT__SEQ_PENDING (1ull << 62) /* slot.seq = SPOT__SEQ_PENDING | pid: reserved, being written by pid */
 #define SPOT__HDR_BYTES 4096u
 #define SPOT__SLOT_HDR 16u
 /* The format's limits. The public API states the same numbers (spot/log.h: SPOT_ELEM_MAX, SPOT_LOG_BYTES_MAX,
@@ -58,8 +69,8 @@ typedef struct spot__loghdr {
   uint32_t pad0;
   uint8_t reserved0[128 - 64];
   /* shared mutable state, offset 128 */
-  _Alignas(64) uint8_t mutex[64]; /* robust process-shared append mutex */
-  _Alignas(64) uint64_t next;     /* the sequence number the next append gets (latest + 1) */
+  _Alignas(64) uint8_t v2_mutex[64]; /* version 2's robust append mutex; unused since version 3 */
+  _Alignas(64) uint64_t next;     /* published frontier: every number below is committed (latest + 1) */
   uint64_t floor;                 /* no sequence number below this is readable (set by recovery) */
   uint64_t durable_hint;          /* written before each sync: the `synced` value then, so on disk it is <= durable */
   uint64_t synced;                /* every element <= this is on disk, as far as this boot knows */
@@ -83,7 +94,7 @@ typedef struct spot__slot {
 _Static_assert(sizeof(spot__loghdr_t) <= SPOT__HDR_BYTES, "log header larger than its page");
 _Static_assert(sizeof(spot__slot_t) == SPOT__SLOT_HDR, "slot header size");
 _Static_assert(offsetof(spot__loghdr_t, hdr_crc) == 56, "header layout moved");
-_Static_assert(offsetof(spot__loghdr_t, mutex) == 128, "header layout moved");
+_Static_assert(offsetof(spot__loghdr_t, v2_mutex) == 128, "header layout moved");
 
 /* Bytes of one slot for an element size. */
 static inline uint32_t spot__slot_bytes(uint32_t elem_size) { return (SPOT__SLOT_HDR + elem_size + 15u) & ~15u; }

@@ -20,17 +20,13 @@ uint64_t spot__wall_ns(void);
 /* Sleeps at least ns nanoseconds. */
 void spot__sleep_ns(uint64_t ns);
 
-/* ---- robust process-shared mutex, stored inside a shared mapping ---- */
+/* ---- waiting on other processes that share a mapping ---- */
 
-#define SPOT__PMUTEX_BYTES 64
-
-/* Initialises the mutex in the SPOT__PMUTEX_BYTES bytes at mem (8-byte aligned), discarding whatever was there.
- * Call only while no other process or thread can use it. Returns 0 or SPOT_EIO. */
-int spot__pmutex_init(void *mem);
-/* Locks. Returns 0, or 1 when the previous owner died holding it: the caller then owns it, must repair the state
- * the mutex protects, and the mutex is already marked consistent again. */
-int spot__pmutex_lock(void *mem);
-void spot__pmutex_unlock(void *mem);
+/* Gives the processor to another runnable thread (sched_yield), for spin-waits on a word another process writes. */
+void spot__yield(void);
+/* 1 if process pid may still run, 0 if it is gone or a zombie (it will never write again). A pid of another pid
+ * namespace, or one reused by a new process, reads as alive: callers must only wait, never act, on a 1. */
+int spot__pid_alive(int pid);
 
 /* ---- futex: waiting on a 32-bit word, also across processes sharing the mapping ---- */
 
@@ -153,8 +149,10 @@ int spot__run_isolated(int (*fn)(void *arg, void *out, size_t cap, size_t *len),
                        size_t *len, int *fn_rc, int *sig, uint64_t timeout_ns);
 /* Sends SIGKILL (hard) or SIGTERM to pid. */
 void spot__kill(int pid, int hard);
-/* This process's id. */
+/* This process's id (a system call). */
 int spot__getpid(void);
+/* The same, cached for hot paths; right after a fork() the child gets its own. */
+int spot__pid_self(void);
 /* The path of the running executable, into buf. */
 int spot__self_exe(char *buf, size_t cap);
 /* A name for a signal number ("SIGSEGV"). */

@@ -3,8 +3,12 @@
  * read. Recovery is in recover.c, group commit in durable.c, the file format in core/logfmt.h.
  *
  * Who recovers: every handle holds an advisory lock on its file, shared while open. An opener first tries the lock
- * exclusively; if it gets it, no other handle is open anywhere, so it may re-initialise the append mutex and
- * recover the file, then it downgrades to shared. Otherwise it waits for a shared lock and uses the live state,
+ * exclusively; if it gets it, no other handle is open anywhere, so it may recover the file (and clear what dead
+ * writers left), then it downgrades to shared.
+ *
+ * Appends take no lock (core/logfmt.h, "commit protocol"): reserve a slot with a compare-and-swap that names the
+ * writer's pid, write it, commit it, publish it in order; waits (for earlier numbers to be published, for room in
+ * the ring) check whether the writer they wait for is still alive and bury its number when it is not. Otherwise it waits for a shared lock and uses the live state,
  * once the header says that recovery finished in the current boot.
  */
 #include <stdio.h>
@@ -108,6 +112,9 @@ int spot_log_create(const char *path, const spot_log_config_t *cfg, spot_io_t *i
   h->hdr_crc = spot__hdr_crc(h);
   h->next = 1;
   h->floor = 1;
+  /* An empty file is recovered as it is: its first open in this boot reads no slot (recover.c). */
+  if (io->boot_id(io, h->ready_boot) != 0)
+    memset(h->ready_boot, 0, sizeof h->ready_boot);
 
   /* Build the whole file under a temporary name, then rename it into place: readers see all of it or nothing. */
   snprintf(tmp, tmplen, "%s.tmp-%016llx", path, (unsigned long long)h->log_id);
@@ -258,8 +265,7 @@ int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **
   if (exclusive) {
     int same_boot = boot_known && memcmp(log->hdr->ready_boot, boot, 16) == 0;
     atomic_store_explicit((_Atomic uint32_t *)&log->hdr->ready, 0, memory_order_release);
-    rc = spot__pmutex_init(log->hdr->mutex);
-    if (rc == 0 && log->hdr->version != SPOT__LOG_VERSION)
+    if (log->hdr->version != SPOT__LOG_VERSION)
       rc = spot__log_migrate(log);
     if (rc == 0)
       rc = spot__log_recover(log, same_boot, flags, rep);
@@ -292,9 +298,9 @@ int spot_log_close(spot_log_t *log) {
   return 0;
 }
 
-/* Waits, outside the append mutex, while the element in the slot that append number s would overwrite still has
- * a handler pending. SPOT_EBUSY after the handle's busy timeout. A mark that its slot's crc does not cover (set by
- * hand, a flipped bit, damaged data) is not trusted: *untrusted is set and the append may overwrite the element. */
+/* Waits, before reserving number s, while the element in its slot still has a handler pending. SPOT_EBUSY after
+ * the handle's busy timeout. A mark that its slot's crc does not cover (set by hand, a flipped bit, damaged data) is
+ * not trusted: *untrusted is set and the append may overwrite the element. */
 static int wait_not_pending(spot_log_t *log, uint64_t s, int *untrusted) {
   spot__slot_t *slot = spot__slot_at(log, s);
   uint64_t old = s - log->history, start = spot__now_ns(), pause = 20000;
@@ -319,6 +325,93 @@ static int wait_not_pending(spot_log_t *log, uint64_t s, int *untrusted) {
   }
 }
 
+static _Atomic uint64_t *seq_of(spot__slot_t *slot) { return (_Atomic uint64_t *)&slot->seq; }
+
+/* Raises `next` over every committed number (an element or a tombstone in its slot). Any writer may do it for any
+ * other: the compare-and-swap makes each step once. */
+static void publish(spot_log_t *log) {
+  _Atomic uint64_t *next = (_Atomic uint64_t *)&log->hdr->next;
+  uint64_t n = atomic_load_explicit(next, memory_order_acquire);
+  for (;;) {
+    uint64_t v = atomic_load_explicit(seq_of(spot__slot_at(log, n)), memory_order_acquire);
+    if ((v & ~SPOT__SEQ_LOST) != n)
+      return; /* reserved and not committed yet (or not reserved): its writer publishes it */
+    if (atomic_compare_exchange_weak_explicit(next, &n, n + 1, memory_order_acq_rel, memory_order_acquire))
+      n++;
+  }
+}
+
+/* Writes element data (len bytes, zero-padded; dcrc its crc32c with the padding) into the slot reserved for r and
+ * commits it with mark. The writer owns the slot (its seq is SPOT__SEQ_PENDING | pid). */
+static void commit(spot_log_t *log, spot__slot_t *slot, uint64_t r, const void *data, size_t len, uint32_t dcrc,
+                   uint32_t mark) {
+  atomic_thread_fence(memory_order_release); /* readers of the old element see the reservation before new bytes */
+  uint8_t *d = spot__slot_data(slot);
+  if (len)
+    memcpy(d, data, len);
+  if (len < log->elem_size)
+    memset(d + len, 0, log->elem_size - len);
+  uint32_t crc = spot__slot_crc_finish(dcrc, r);
+  if (mark)
+    crc ^= spot__mark_code(r, mark);
+  atomic_store_explicit(spot__slot_word(slot), spot__word(crc, mark), memory_order_relaxed);
+  atomic_store_explicit(seq_of(slot), r, memory_order_release);
+}
+
+/* If the number at `next` is reserved by a process that is gone, buries it (a tombstone: its writer died) so that
+ * publication goes on. Takes the reservation over first (compare-and-swap to our pid), so two helpers never write
+ * the slot together; a helper that dies meanwhile leaves it reserved by a dead pid again. 1 if it buried one. */
+static int bury_dead_writer(spot_log_t *log) {
+  uint64_t n = atomic_load_explicit((_Atomic uint64_t *)&log->hdr->next, memory_order_acquire);
+  spot__slot_t *slot = spot__slot_at(log, n);
+  uint64_t v = atomic_load_explicit(seq_of(slot), memory_order_acquire);
+  if (!(v & SPOT__SEQ_PENDING) || (v & SPOT__SEQ_LOST))
+    return 0;
+  int pid = (int)(v & 0xffffffffu);
+  if (pid == spot__pid_self() || spot__pid_alive(pid))
+    return 0;
+  uint64_t mine = SPOT__SEQ_PENDING | (uint64_t)(uint32_t)spot__pid_self();
+  if (!atomic_compare_exchange_strong_explicit(seq_of(slot), &v, mine, memory_order_acq_rel, memory_order_acquire))
+    return 0;
+  atomic_thread_fence(memory_order_release);
+  memset(spot__slot_data(slot), 0, log->elem_size);
+  atomic_store_explicit(spot__slot_word(slot), spot__word(spot__tomb_crc(n, SPOT__LOST_WRITER), SPOT__LOST_WRITER),
+                        memory_order_relaxed);
+  atomic_store_explicit(seq_of(slot), n | SPOT__SEQ_LOST, memory_order_release);
+  publish(log);
+  return 1;
+}
+
+/* Waits until `next` is above r: spins briefly (the writer of an earlier number is usually a few instructions from
+ * its commit), then yields, then sleeps; from 1 ms on it checks every millisecond whether the writer holding `next`
+ * died, and buries its number. Never fails: a live writer finishes its slot without waiting for anything. */
+static void wait_published(spot_log_t *log, uint64_t r) {
+  _Atomic uint64_t *next = (_Atomic uint64_t *)&log->hdr->next;
+  uint64_t t0 = 0, checked = 0, pause = 1000;
+  for (unsigned i = 0;; i++) {
+    publish(log);
+    if (atomic_load_explicit(next, memory_order_acquire) > r)
+      return;
+    if (i < 64)
+      continue;
+    uint64_t now = spot__now_ns();
+    if (t0 == 0)
+      t0 = checked = now;
+    if (now - t0 < 200000u) {
+      spot__yield();
+      continue;
+    }
+    if (now - checked >= 1000000u) {
+      checked = now;
+      bury_dead_writer(log);
+      continue;
+    }
+    spot__sleep_ns(pause);
+    if (pause < 200000)
+      pause *= 2;
+  }
+}
+
 int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint32_t pending, uint64_t *seq) {
   if (len > log->elem_size)
     return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is longer than the log's element size (%u bytes)", len,
@@ -329,7 +422,7 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
   if (failed)
     return spot__fail(SPOT_EFAILED, "log %s refuses appends after a failed %s (%s); close and reopen it", log->path,
                       "sync", spot_strerror(failed));
-  /* Checksum the data (and its zero padding) before taking the lock; the sequence number is folded in after. */
+  /* Checksum the data (and its zero padding) before reserving; the sequence number is folded in after. */
   uint32_t dcrc = spot__crc32c(0, data, len);
   if (len < log->elem_size) {
     static const uint8_t zeros[256];
@@ -340,53 +433,50 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     }
   }
   spot__loghdr_t *h = log->hdr;
-  uint64_t s, untrusted_at = 0;
-  spot__slot_t *slot;
+  const uint64_t H = log->history;
+  const uint64_t mine = SPOT__SEQ_PENDING | (uint64_t)(uint32_t)spot__pid_self();
+  uint64_t r, untrusted_at = 0;
+  spot__slot_t *slot = NULL;
   for (;;) {
-    spot__pmutex_lock(h->mutex); /* an owner that died left at most its unpublished slot invalid: nothing to do */
-    s = atomic_load_explicit((_Atomic uint64_t *)&h->next, memory_order_relaxed);
-    slot = spot__slot_at(log, s);
+    uint64_t n = atomic_load_explicit((_Atomic uint64_t *)&h->next, memory_order_acquire), v = 0;
+    /* The first number from `next` on whose slot holds neither it nor a reservation (which can only be its). */
+    for (r = n; r < n + H; r++) {
+      slot = spot__slot_at(log, r);
+      v = atomic_load_explicit(seq_of(slot), memory_order_acquire);
+      if (!(v & SPOT__SEQ_PENDING) && (v & ~SPOT__SEQ_LOST) != r)
+        break;
+    }
+    if (r == n + H) {
+      /* every slot is being written by appends not yet published: wait for the oldest */
+      wait_published(log, n);
+      continue;
+    }
     int rc = 0, untrusted = 0;
-    if (s > log->history && s != untrusted_at &&
-        (atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32) != 0 &&
-        atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_relaxed) == s - log->history) {
+    if (r > H && r != untrusted_at && v == r - H &&
+        (atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32) != 0) {
       /* backpressure: the element this append would overwrite still waits for its handler */
-      spot__pmutex_unlock(h->mutex);
-      rc = wait_not_pending(log, s, &untrusted);
+      rc = wait_not_pending(log, r, &untrusted);
       if (untrusted)
-        untrusted_at = s;
-    } else if (log->sync != SPOT_SYNC_NONE && s > log->history &&
-               s - log->history >
-                   atomic_load_explicit((_Atomic uint64_t *)&h->hint_on_disk, memory_order_acquire)) {
+        untrusted_at = r;
+    } else if (log->sync != SPOT_SYNC_NONE && r > H &&
+               r - H > atomic_load_explicit((_Atomic uint64_t *)&h->hint_on_disk, memory_order_acquire)) {
       /* A durable log must not overwrite an element newer than the durable hint on disk (core/logfmt.h). */
-      spot__pmutex_unlock(h->mutex);
-      rc = spot__log_wait_hint(log, s - log->history);
-    } else {
+      rc = spot__log_wait_hint(log, r - H);
+    } else if (atomic_compare_exchange_weak_explicit(seq_of(slot), &v, mine, memory_order_acq_rel,
+                                                     memory_order_relaxed)) {
       break;
     }
     if (rc != 0)
       return rc;
   }
-  uint8_t *d = spot__slot_data(slot);
-  atomic_store_explicit((_Atomic uint64_t *)&slot->seq, 0, memory_order_relaxed);
-  atomic_thread_fence(memory_order_release);
-  if (len)
-    memcpy(d, data, len);
-  if (len < log->elem_size)
-    memset(d + len, 0, log->elem_size - len);
-  uint32_t crc = spot__slot_crc_finish(dcrc, s);
-  if (pending)
-    crc ^= spot__mark_code(s, pending);
-  atomic_store_explicit(spot__slot_word(slot), spot__word(crc, pending), memory_order_relaxed);
-  atomic_store_explicit((_Atomic uint64_t *)&slot->seq, s, memory_order_release);
-  atomic_store_explicit((_Atomic uint64_t *)&h->next, s + 1, memory_order_release);
-  spot__pmutex_unlock(h->mutex);
+  commit(log, slot, r, data, len, dcrc, pending);
+  wait_published(log, r);
   if (atomic_load_explicit((_Atomic uint32_t *)&h->sleepers, memory_order_seq_cst) != 0) {
     atomic_fetch_add_explicit((_Atomic uint32_t *)&h->wake, 1, memory_order_seq_cst);
     spot__futex_wake(&h->wake);
   }
   if (seq)
-    *seq = s;
+    *seq = r;
   return 0;
 }
 
@@ -507,11 +597,15 @@ int spot_log_earliest(spot_log_t *log, uint64_t *seq) {
   uint64_t lo = hi >= log->history ? hi - log->history + 1 : 1;
   if (lo < floor)
     lo = floor;
-  /* The oldest slot is the one the next append overwrites: skip it while that append is under way. */
-  if (lo < hi && lo + log->history == hi + 1 &&
-      (atomic_load_explicit((_Atomic uint64_t *)&spot__slot_at(log, lo)->seq, memory_order_acquire) &
-       ~SPOT__SEQ_LOST) != lo)
+  /* The oldest slots are the ones appends under way overwrite (reserved for lo + history): skip them. */
+  while (lo < hi) {
+    uint64_t v = atomic_load_explicit((_Atomic uint64_t *)&spot__slot_at(log, lo)->seq, memory_order_acquire);
+    uint64_t at = v & ~SPOT__SEQ_LOST;
+    if (at == lo || !((v & SPOT__SEQ_PENDING) || (at > lo && (at - lo) % log->history == 0) ||
+                      (v == 0 && lo + log->history == hi + 1)))
+      break;
     lo++;
+  }
   *seq = lo;
   return 0;
 }
@@ -520,7 +614,7 @@ spot__slot_state_t spot__slot_state(const spot_log_t *log, uint64_t seq, uint32_
   spot__slot_t *slot = spot__slot_at(log, seq);
   uint64_t w = atomic_load_explicit(spot__slot_word(slot), memory_order_acquire);
   uint64_t at = atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire);
-  if (seq == 0 || seq >= SPOT__SEQ_LOST)
+  if (seq == 0 || seq >= SPOT__SEQ_PENDING)
     return SPOT__SLOT_OTHER;
   if (at == (seq | SPOT__SEQ_LOST))
     return (uint32_t)w == spot__tomb_crc(seq, (uint32_t)(w >> 32)) ? SPOT__SLOT_LOST : SPOT__SLOT_OTHER;
@@ -568,9 +662,12 @@ int spot_log_read(spot_log_t *log, uint64_t seq, void *buf, size_t cap) {
       uint32_t why = (uint32_t)(atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32);
       return spot__fail(SPOT_EEXPIRED, "log %s: element %llu is lost (%s); the other elements are readable",
                         log->path, (unsigned long long)seq,
-                        why == SPOT__LOST_CRASH ? "it was not on disk yet when the machine went down"
-                                                : "it was damaged, and `spot check --fix` marked it lost");
+                        why == SPOT__LOST_CRASH    ? "it was not on disk yet when the machine went down"
+                        : why == SPOT__LOST_WRITER ? "its writer died before it finished the element"
+                                                   : "it was damaged, and `spot check --fix` marked it lost");
     }
+    if (at & SPOT__SEQ_PENDING)
+      goto expired; /* reserved by the append of seq + history, which is overwriting it */
     /* A newer element or its tombstone: the ring moved on. The oldest element of a full ring may be under
      * overwrite (its slot's number is 0 meanwhile): expired too. Anything else in a slot of the window is damage
      * to the slot's number. */

@@ -44,7 +44,7 @@ static inline _Atomic uint64_t *spot__slot_word(spot__slot_t *slot) { return (_A
 static inline uint64_t spot__word(uint32_t crc, uint32_t mark) { return (uint64_t)crc | (uint64_t)mark << 32; }
 
 /* What the slot of seq holds, for readers, recovery and `spot check`. Not safe against a concurrent writer of
- * that slot (callers hold the append mutex, are the only opener, or know the ring cannot reach the slot). */
+ * that slot (callers are the only opener, re-check the slot afterwards, or know the ring cannot reach it). */
 typedef enum spot__slot_state {
   SPOT__SLOT_INTACT,   /* element seq, data and mark under the crc */
   SPOT__SLOT_BADMARK,  /* element seq with intact data, but a mark the crc does not cover (*good_mark does) */
@@ -70,6 +70,10 @@ int spot__log_wait_hint(spot_log_t *log, uint64_t v);
 /* Migrates a log of an older format version to SPOT__LOG_VERSION, in place and crash-safely (the caller is the only
  * opener): see recover.c. 0, SPOT_EVERSION or the sync's error. */
 int spot__log_migrate(spot_log_t *log);
+
+/* Elements at the top of the window that recovery in the same boot checks (recover.c); the rest is left to reads
+ * and `spot check`, so that an open costs the same at any size. */
+#define SPOT__RECOVER_TAIL 64u
 
 /* Recovers the log (the caller is the only opener): see recover.c. */
 int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_report_t *rep);

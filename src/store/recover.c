@@ -7,7 +7,12 @@
  * SPOT_LOG_FIX, damaged and reported. Slots outside the window are cleared. `next` becomes top + 1 and never goes
  * back: the header's `next` and every intact element or tombstone in a slot are proof of numbers handed out.
  *
- * Same boot (the machine has not restarted since the file was last recovered): the page cache is the truth. top is
+ * Same boot, plain open (recover_fast): the header's `next` says where to look. Only the appends under way at
+ * `next` and the newest SPOT__RECOVER_TAIL elements are read, so an open costs the same for 1 MiB and 1 TiB; a
+ * header that disagrees with those slots falls back to the full scan below. A file is created as recovered in the
+ * boot that creates it, so its first open reads no slot either.
+ *
+ * Same boot, full scan (SPOT_LOG_FIX, or a header that disagrees): the page cache is the truth. top is
  * `next - 1`, extended by an append that finished writing its slot but died before publishing it. The oldest slot
  * of a full ring may be cleared by an append cut short (it invalidates the slot first): that element expires.
  * Every other element of the window that is not intact is damage in the middle: reported by number, left as it is
@@ -43,7 +48,7 @@ static int scan_slots(spot_log_t *log, scan_t *sc) {
   for (uint64_t i = 0; i < log->history; i++) {
     spot__slot_t *slot = (spot__slot_t *)(log->slots + i * log->slot_bytes);
     uint64_t s = slot->seq & ~SPOT__SEQ_LOST;
-    if (s == 0 || (s - 1) % log->history != i)
+    if (s == 0 || (slot->seq & SPOT__SEQ_PENDING) || (s - 1) % log->history != i)
       continue;
     spot__slot_state_t st = spot__slot_state(log, s, NULL);
     if (st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK) {
@@ -90,9 +95,10 @@ static uint64_t window_lo(const spot_log_t *log, uint64_t top, uint64_t floor) {
 }
 
 /* Brings every element of [a, top] to intact, lost or (without SPOT_LOG_FIX) reported damage. Elements above
- * tail_from that are not intact are a torn tail: buried as lost in a crash. */
-static void settle_window(spot_log_t *log, uint64_t a, uint64_t top, uint64_t tail_from, unsigned flags,
-                          spot_log_report_t *rep) {
+ * tail_from that are not intact are a torn tail: buried as lost in a crash (after a restart) or with their dead
+ * writer (in the same boot). */
+static void settle_window(spot_log_t *log, uint64_t a, uint64_t top, uint64_t tail_from, int same_boot,
+                          unsigned flags, spot_log_report_t *rep) {
   for (uint64_t s = a; s <= top && s != 0; s++) {
     uint32_t good = 0;
     spot__slot_state_t st = spot__slot_state(log, s, &good);
@@ -118,7 +124,8 @@ static void settle_window(spot_log_t *log, uint64_t a, uint64_t top, uint64_t ta
     if (st != SPOT__SLOT_LOST) {
       if (s > tail_from) {
         rep->torn_slots++;
-        spot__slot_bury(log, s, SPOT__LOST_CRASH);
+        /* in the same boot, an append whose writer died (a reservation below a committed element) */
+        spot__slot_bury(log, s, same_boot ? SPOT__LOST_WRITER : SPOT__LOST_CRASH);
         rep->repaired = 1;
       } else {
         rep->damaged++;
@@ -155,14 +162,101 @@ static void clear_outside(spot_log_t *log, const scan_t *sc, uint64_t a, uint64_
   }
 }
 
+/* ---- the same boot without a scan ---- */
+
+/* 1 if the slot of r, for r in [next, next + history), is taken by r: its element (intact or not), its tombstone,
+ * or a reservation (which there can only be r's; core/logfmt.h). */
+static int taken(const spot_log_t *log, uint64_t r) {
+  uint64_t v = spot__slot_at(log, r)->seq;
+  return (v & SPOT__SEQ_PENDING) || (v & ~SPOT__SEQ_LOST) == r;
+}
+
+/* 1 if element s was displaced by an append of s + history under way when the writers died: its slot is reserved
+ * or cleared (seq 0, an append cut short in version 2), and s + history is not beyond the appends under way (end:
+ * the first number past them). */
+static int displaced(const spot_log_t *log, uint64_t s, uint64_t end) {
+  uint64_t v = spot__slot_at(log, s)->seq;
+  return (v == 0 || (v & SPOT__SEQ_PENDING)) && s + log->history <= end;
+}
+
+/* The first number from next on whose slot is not taken by it: [next, end) are the appends under way. */
+static uint64_t under_way_end(const spot_log_t *log, uint64_t next) {
+  uint64_t end = next;
+  while (end < next + log->history && taken(log, end))
+    end++;
+  return end;
+}
+
+/* Recovery in the same boot that reads only what the header points at: the slots of the appends that were under
+ * way at `next` (an append that finished its slot but not `next`, or one cut short) and the newest
+ * SPOT__RECOVER_TAIL elements of the window, so an open costs the same at any size. The page cache is the truth
+ * and earlier recoveries cleared everything outside the window, so nothing else can have changed; damage anywhere
+ * else is found by reads (checksums) and by `spot check` (spot_log_verify reads the whole window). Returns 1 when
+ * done; 0 when the header does not agree with the slots (the full scan must judge: damage), without changing
+ * anything. */
+static int recover_fast(spot_log_t *log, spot_log_report_t *rep) {
+  spot__loghdr_t *h = log->hdr;
+  uint64_t H = log->history, N = h->next, floor = h->floor;
+  if (N == 0 || N >= SPOT__SEQ_LOST || floor > N)
+    return 0;
+  /* The appends under way at N: committed (not yet published), reserved, or (version 2) cut short. */
+  uint64_t end = under_way_end(log, N), top = N - 1;
+  for (uint64_t r = N; r < end; r++) {
+    spot__slot_state_t st = spot__slot_state(log, r, NULL);
+    if (st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK || st == SPOT__SLOT_LOST)
+      top = r;
+  }
+  /* The header agrees with the slots when the newest published element is in its slot (or was displaced). */
+  if (N > 1 && (spot__slot_at(log, N - 1)->seq & ~SPOT__SEQ_LOST) != N - 1 && !displaced(log, N - 1, end))
+    return 0;
+  uint64_t a = window_lo(log, top, floor);
+  if (end > H)
+    a = max_u64(a, end - H);
+  while (a <= top && displaced(log, a, end))
+    a++;
+  uint64_t from = top >= SPOT__RECOVER_TAIL ? top - SPOT__RECOVER_TAIL + 1 : 1;
+  settle_window(log, max_u64(a, from), top, N - 1, 1, 0, rep);
+  for (uint64_t r = top + 1; r < end; r++) { /* reserved or damaged above the newest whole one: unacknowledged */
+    spot__slot_t *slot = spot__slot_at(log, r);
+    slot->seq = 0;
+    atomic_store_explicit(spot__slot_word(slot), 0, memory_order_relaxed);
+    rep->torn_slots++;
+    rep->repaired = 1;
+  }
+  spot__slot_t *cut = spot__slot_at(log, end); /* an append cut short after it cleared its slot */
+  if (cut->seq == 0 && atomic_load_explicit(spot__slot_word(cut), memory_order_relaxed) != 0) {
+    atomic_store_explicit(spot__slot_word(cut), 0, memory_order_relaxed);
+    rep->torn_slots++;
+    rep->repaired = 1;
+  }
+  uint64_t fl = a > top ? top + 1 : a;
+  if (h->next != top + 1 || h->floor != fl)
+    rep->repaired = 1;
+  h->next = top + 1;
+  h->floor = fl;
+  rep->latest = top;
+  rep->earliest = a <= top ? a : 0;
+  if (h->synced > top)
+    h->synced = top;
+  if (h->durable_hint > top)
+    h->durable_hint = top;
+  if (h->hint_on_disk > top)
+    h->hint_on_disk = top;
+  return 1;
+}
+
 int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_report_t *rep) {
   spot__loghdr_t *h = log->hdr;
+  rep->power_loss = !same_boot;
+  if (same_boot && !(flags & SPOT_LOG_FIX) && recover_fast(log, rep))
+    return 0;
+  memset(rep, 0, sizeof *rep);
+  rep->power_loss = !same_boot;
   scan_t sc;
   int rc = scan_slots(log, &sc);
   if (rc != 0)
     return rc;
   uint64_t next = h->next ? h->next : 1, E, a, top, tail_from;
-  rep->power_loss = !same_boot;
   if (next > SPOT__SEQ_LOST) {
     /* No log ever reaches 2^63 appends: the header's next is damaged. Only the slots can say what was handed out. */
     if (same_boot && !(flags & SPOT_LOG_FIX)) {
@@ -190,10 +284,14 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
                       log->path, (unsigned long long)top, (unsigned long long)sc.max, (unsigned long long)top);
       goto out;
     }
-    /* An append cut short cleared the oldest slot of the full ring first: that element has expired. */
-    if (top >= log->history && a == top - log->history + 1 && spot__slot_at(log, a)->seq == 0)
+    /* Appends under way overwrote the oldest slots of a full ring (reserved, or cleared by version 2): those
+     * elements have expired. Above the published `next - 1`, what is not intact was never acknowledged. */
+    uint64_t end = next <= SPOT__SEQ_PENDING ? under_way_end(log, next) : next;
+    if (end > log->history)
+      a = max_u64(a, end - log->history);
+    while (a <= top && displaced(log, a, end))
       a++;
-    tail_from = top;
+    tail_from = next - 1 < top ? next - 1 : top;
   } else if (log->sync != SPOT_SYNC_NONE && h->durable_hint > sc.max && !(flags & SPOT_LOG_FIX)) {
     /* Durable elements are gone: refuse, unless asked to keep what is intact. */
     rep->damaged_seq = sc.max + 1;
@@ -218,7 +316,7 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
     tail_from = log->sync == SPOT_SYNC_NONE ? E : max_u64(E, h->durable_hint);
   }
 
-  settle_window(log, a, top, tail_from, flags, rep);
+  settle_window(log, a, top, tail_from, same_boot, flags, rep);
   clear_outside(log, &sc, a, top, rep);
   uint64_t floor = a > top ? top + 1 : a;
   if (h->next != top + 1 || h->floor != floor)
@@ -262,12 +360,13 @@ out:
 
 int spot__log_migrate(spot_log_t *log) {
   spot__loghdr_t *h = log->hdr;
-  if (h->version != 1)
+  if (h->version != 1 && h->version != 2)
     return spot__fail(SPOT_EVERSION, "%s has log format version %u, which this spot cannot migrate", log->path,
                       h->version);
   /* Version 1 kept marks outside the crc. Extend the crc of every marked slot whose crc is a version-1 one; a slot
-   * already extended (a migration cut short) or damaged is left for recovery to judge. */
-  for (uint64_t i = 0; i < log->history; i++) {
+   * already extended (a migration cut short) or damaged is left for recovery to judge. Version 2 has the slots of
+   * version 3 (its appends took a mutex instead of reserving): only the version changes. */
+  for (uint64_t i = 0; h->version == 1 && i < log->history; i++) {
     spot__slot_t *slot = (spot__slot_t *)(log->slots + i * log->slot_bytes);
     uint64_t s = slot->seq;
     uint64_t w = atomic_load_explicit(spot__slot_word(slot), memory_order_relaxed);
@@ -295,14 +394,25 @@ int spot_log_verify(spot_log_t *log, spot_log_report_t *report) {
   spot_log_report_t r;
   memset(&r, 0, sizeof r);
   int rc = 0;
-  spot__pmutex_lock(log->hdr->mutex); /* no append runs meanwhile: the window is stable */
   uint64_t hi, lo;
   spot_log_latest(log, &hi);
   spot_log_earliest(log, &lo);
   r.latest = hi;
   r.earliest = lo;
   for (uint64_t s = lo; lo != 0 && s <= hi; s++) {
-    switch (spot__slot_state(log, s, NULL)) {
+    spot__slot_state_t st = spot__slot_state(log, s, NULL);
+    if (st != SPOT__SLOT_INTACT) {
+      /* Appends run meanwhile: an element whose slot a newer append reserved (before it touched the bytes) has
+       * expired, it is not damage. */
+      atomic_thread_fence(memory_order_acquire);
+      uint64_t v = atomic_load_explicit((_Atomic uint64_t *)&spot__slot_at(log, s)->seq, memory_order_acquire);
+      uint64_t at = v & ~SPOT__SEQ_LOST;
+      if ((v & SPOT__SEQ_PENDING) || (at > s && (at - s) % log->history == 0)) {
+        r.earliest = s + 1;
+        continue;
+      }
+    }
+    switch (st) {
     case SPOT__SLOT_INTACT:
       r.valid_slots++;
       if ((atomic_load_explicit(spot__slot_word(spot__slot_at(log, s)), memory_order_relaxed) >> 32) != 0)
@@ -325,7 +435,6 @@ int spot_log_verify(spot_log_t *log, spot_log_report_t *report) {
         r.damaged_seq = s;
     }
   }
-  spot__pmutex_unlock(log->hdr->mutex);
   if (r.damaged)
     rc = spot__fail(SPOT_ECORRUPT,
                     "log %s: %llu element(s) damaged, the first is %llu; every other element is readable: run `spot "

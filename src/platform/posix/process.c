@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <spawn.h>
+#include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -133,6 +136,43 @@ void spot__kill(int pid, int hard) {
 }
 
 int spot__getpid(void) { return (int)getpid(); }
+
+static _Atomic int g_pid;
+static pthread_once_t g_pid_once = PTHREAD_ONCE_INIT;
+static void pid_forget(void) { atomic_store_explicit(&g_pid, 0, memory_order_relaxed); }
+static void pid_register(void) { pthread_atfork(NULL, NULL, pid_forget); }
+
+int spot__pid_self(void) {
+  int p = atomic_load_explicit(&g_pid, memory_order_relaxed);
+  if (p != 0)
+    return p;
+  pthread_once(&g_pid_once, pid_register);
+  p = (int)getpid();
+  atomic_store_explicit(&g_pid, p, memory_order_relaxed);
+  return p;
+}
+
+void spot__yield(void) { sched_yield(); }
+
+int spot__pid_alive(int pid) {
+  if (pid <= 0)
+    return 0;
+  if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+    return 0;
+  /* A zombie (killed, not yet reaped by its parent) still answers kill(): its state in /proc says Z (or X). */
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : 1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 1;
+  buf[n] = '\0';
+  const char *rp = strrchr(buf, ')'); /* the name may hold spaces and parentheses: the state follows the last ')' */
+  return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
+}
 
 int spot__self_exe(char *buf, size_t cap) {
   ssize_t n = readlink("/proc/self/exe", buf, cap - 1);

@@ -1,0 +1,27 @@
+#!/bin/sh
+# qemu-aarch64-test.sh DIR QEMU TEST: runs tests/TEST of the aarch64 cross build in DIR under qemu-user (QEMU is
+# the qemu-aarch64 program), for the host build's aarch64_* ctest tests (cmake/aarch64.cmake). The test starts
+# `spot` and `spotd` as programs: they are aarch64 binaries too, so SPOT_BIN and SPOTD_BIN name small wrappers that
+# run them under the same qemu. Inside, the test runs with SPOT_TEST_QUICK=1 (its shorter loops: qemu is slower).
+# Exit 77 (a skip) when SPOT_TEST_QUICK is set here already: the sanitizer and no-network builds gain nothing
+# from a second emulated run.
+set -eu
+dir=$1 qemu=$2 test=$3
+if [ -n "${SPOT_TEST_QUICK:-}" ] && [ "$SPOT_TEST_QUICK" != 0 ]; then
+  echo "skip: aarch64_$test runs the aarch64 build under qemu-aarch64; skipped when SPOT_TEST_QUICK is set"
+  exit 77
+fi
+sysroot=/usr/aarch64-linux-gnu
+bin=$dir/qemu-bin
+mkdir -p "$bin" "$dir/tmp"
+for b in spot spotd; do
+  # written whole under a temporary name, then renamed: tests running in parallel never see half a wrapper
+  tmp=$(mktemp "$bin/.$b.XXXXXX")
+  printf '#!/bin/sh\nexec "%s" -L "%s" "%s" "$@"\n' "$qemu" "$sysroot" "$dir/$b" >"$tmp"
+  chmod 755 "$tmp"
+  mv -f "$tmp" "$bin/$b"
+done
+echo "aarch64_$test: $dir/tests/$test under $qemu -L $sysroot (robust mutexes do not work under qemu-user; the" \
+  "store does not use them, so no test is skipped for it)"
+SPOT_BIN=$bin/spot SPOTD_BIN=$bin/spotd SPOT_TEST_TMP=$dir/tmp SPOT_TEST_QUICK=1 \
+  exec "$qemu" -L "$sysroot" "$dir/tests/$test"
