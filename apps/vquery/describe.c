@@ -3,12 +3,15 @@
  * dimensions (one sgemm), hard assignment to the nearest of the VQ_CENTRES centres, and VLFeat's VLAD encoding with
  * signed square root, each centre's block L2-normalised (intra-normalisation: one bursty texture cannot swamp the
  * others; it raised recall@1 on cropped and combined views in recall_test by 5-6 points) and the whole L2-normalised:
- * VQ_DIM floats of unit length, so an inner product compares two queries.
+ * VQ_DIM floats of unit length, so an inner product compares two queries. A photograph (a library entry, or an image
+ * given to `spot vquery match`) pools the features of two scales, its own and half of it, into its one VLAD, so that
+ * a library entry also holds what a QVGA frame of it shows; a camera frame is described at its own scale only.
  */
 #include "describe.h"
 
 #include <float.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cblas.h>
 #include <vl/generic.h>
@@ -76,12 +79,54 @@ int vq_describe(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]) {
   return rc;
 }
 
+/* The RootSIFT features of the photograph img at its own size and at half of it, in one malloc'd n x 128 array (the
+ * caller frees it; NULL when n is 0). A camera frame shows a photograph at about half the size it is described at
+ * (QVGA against VQ_PHOTO_SIDE), so the half-size features are the ones a frame has. SPOT_ENOMEM. */
+static int photo_features(const vq_image_t *img, float **out, size_t *n) {
+  vq_sift_params_t p = vq_sift_defaults();
+  vq_image_t half = {0};
+  float *x = NULL, *y = NULL;
+  size_t nx = 0, ny = 0;
+  int side = (img->w > img->h ? img->w : img->h) / 2;
+  int rc = vq_sift(img, &p, &x, &nx);
+  if (rc < 0 || (rc = vq_image_fit(img, side > 0 ? side : 1, &half)) < 0 || (rc = vq_sift(&half, &p, &y, &ny)) < 0)
+    goto fail;
+  if (ny) {
+    float *all = realloc(x, (nx + ny) * 128 * sizeof *all);
+    if (!all) {
+      rc = spot_fail(SPOT_ENOMEM, "no memory for %zu SIFT features", nx + ny);
+      goto fail;
+    }
+    memcpy(all + nx * 128, y, ny * 128 * sizeof *y);
+    x = all;
+  }
+  *out = x;
+  *n = nx + ny;
+  x = NULL;
+fail:
+  free(x);
+  free(y);
+  vq_image_free(&half);
+  return rc;
+}
+
 int vq_describe_photo(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]) {
   vq_image_t small;
+  float *x = NULL;
+  size_t n = 0;
   int rc = vq_image_fit(img, VQ_PHOTO_SIDE, &small);
   if (rc < 0)
     return rc;
-  rc = vq_describe(m, &small, out);
+  if ((rc = photo_features(&small, &x, &n)) < 0)
+    goto fail;
+  if (n == 0) {
+    rc = spot_fail(SPOT_EEMPTY, "the %dx%d photograph has no SIFT feature (a flat or empty picture): nothing to ask",
+                   img->w, img->h);
+    goto fail;
+  }
+  rc = encode(m, x, n, out);
+fail:
+  free(x);
   vq_image_free(&small);
   return rc;
 }

@@ -13,8 +13,9 @@
  * With nlist = 0 (libraries below VQ_IVF_MIN_ENTRIES) there are no centres and lists holds one 0. With nlist > 0 the
  * entries (names and descriptors alike) are stored grouped by list, in name order within a list.
  *
- * Version 2 added the coarse quantiser (cent_off, lists_off, nlist, nprobe); a version 1 file is refused with the
- * command that rebuilds it.
+ * Version 2 added the coarse quantiser (cent_off, lists_off, nlist, nprobe). Version 3 has the same layout, but its
+ * photographs' descriptors pool two scales (describe.c), so the entries of an older file no longer match queries
+ * made of photographs. An older file is refused with the command that rebuilds it.
  */
 #ifndef VQUERY_LIBRARY_H
 #define VQUERY_LIBRARY_H
@@ -23,7 +24,7 @@
 #include <stdint.h>
 
 #define VQ_LIB_MAGIC "SPOTVQL"  /* 8 bytes with its NUL */
-#define VQ_LIB_VERSION 2u
+#define VQ_LIB_VERSION 3u
 #define VQ_LIB_BOM 0x01020304u
 #define VQ_LIB_HEADER 128
 

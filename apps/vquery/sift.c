@@ -1,7 +1,8 @@
 /*
  * apps/vquery/sift.c: SIFT descriptors with VLFeat's scale space (vl_sift_*): each octave's keypoints get up to four
  * orientations and one 128-float descriptor each; the descriptors become RootSIFT, which VLAD and PCA treat better
- * than raw SIFT histograms.
+ * than raw SIFT histograms. Past max_features, the features of the highest DoG contrast are kept: the ones that
+ * survive noise, blur and JPEG best (recall_test: see apps/vquery/README.md, "Recall").
  */
 #include "sift.h"
 
@@ -18,8 +19,9 @@ vq_sift_params_t vq_sift_defaults(void) {
 }
 
 typedef struct fvec {
-  float *p;
-  size_t n, cap; /* in descriptors */
+  float *p;        /* n x 128 descriptors */
+  float *contrast; /* n: |DoG| at each feature's keypoint */
+  size_t n, cap;   /* in descriptors */
 } fvec_t;
 
 static int grow(fvec_t *v) {
@@ -30,6 +32,10 @@ static int grow(fvec_t *v) {
   if (!p)
     return spot_fail(SPOT_ENOMEM, "no memory for %zu SIFT descriptors", cap);
   v->p = p;
+  float *c = realloc(v->contrast, cap * sizeof *c);
+  if (!c)
+    return spot_fail(SPOT_ENOMEM, "no memory for %zu SIFT descriptors", cap);
+  v->contrast = c;
   v->cap = cap;
   return 0;
 }
@@ -66,6 +72,39 @@ static float *normalised(const vq_image_t *img) {
   return px;
 }
 
+/* |DoG| at keypoint k of the current octave: the difference of the two Gaussian levels around it. */
+static float contrast(VlSiftFilt *f, const VlSiftKeypoint *k) {
+  size_t at = (size_t)k->iy * (size_t)vl_sift_get_octave_width(f) + (size_t)k->ix;
+  return fabsf(vl_sift_get_octave(f, k->is + 1)[at] - vl_sift_get_octave(f, k->is)[at]);
+}
+
+static int by_contrast_desc(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x < y) - (x > y);
+}
+
+/* Keeps the max features of v with the highest contrast, in their order (ties at the threshold: the first ones). */
+static int keep_strongest(fvec_t *v, size_t max) {
+  float *sorted = malloc(v->n * sizeof *sorted);
+  if (!sorted)
+    return spot_fail(SPOT_ENOMEM, "no memory to rank %zu SIFT features", v->n);
+  memcpy(sorted, v->contrast, v->n * sizeof *sorted);
+  qsort(sorted, v->n, sizeof *sorted, by_contrast_desc);
+  float floor = sorted[max - 1];
+  free(sorted);
+  size_t k = 0;
+  for (size_t i = 0; i < v->n && k < max; i++)
+    if (v->contrast[i] >= floor) {
+      if (k != i) {
+        memmove(v->p + k * 128, v->p + i * 128, 128 * sizeof *v->p);
+        v->contrast[k] = v->contrast[i];
+      }
+      k++;
+    }
+  v->n = k;
+  return 0;
+}
+
 int vq_sift(const vq_image_t *img, const vq_sift_params_t *p, float **out, size_t *n) {
   int rc = 0;
   fvec_t v = {0};
@@ -89,19 +128,17 @@ int vq_sift(const vq_image_t *img, const vq_sift_params_t *p, float **out, size_
           goto fail;
         float *d = v.p + v.n * 128;
         vl_sift_calc_keypoint_descriptor(f, d, &kp[i], angles[a]);
+        v.contrast[v.n] = contrast(f, &kp[i]);
         if (root_sift(d) == 0)
           v.n++;
       }
     }
   }
-  if (p->max_features && v.n > p->max_features) { /* keep an even spread over positions and scales */
-    double step = (double)v.n / (double)p->max_features;
-    for (size_t i = 0; i < p->max_features; i++)
-      memmove(v.p + i * 128, v.p + (size_t)(i * step) * 128, 128 * sizeof *v.p);
-    v.n = p->max_features;
-  }
+  if (p->max_features && v.n > p->max_features && (rc = keep_strongest(&v, p->max_features)) < 0)
+    goto fail;
   vl_sift_delete(f);
   free(px);
+  free(v.contrast);
   if (v.n == 0) {
     free(v.p);
     v.p = NULL;
@@ -113,5 +150,6 @@ fail:
   vl_sift_delete(f);
   free(px);
   free(v.p);
+  free(v.contrast);
   return rc;
 }

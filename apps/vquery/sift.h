@@ -18,7 +18,7 @@ typedef struct vq_sift_params {
   int levels;         /* scales per octave */
   double peak_thresh; /* DoG peak threshold on [0, 255] pixels: higher keeps fewer, stronger features */
   double edge_thresh;
-  size_t max_features; /* evenly thinned to at most this many, 0 = no limit */
+  size_t max_features; /* at most this many, those of the highest DoG contrast; 0 = no limit */
 } vq_sift_params_t;
 
 vq_sift_params_t vq_sift_defaults(void);

@@ -70,8 +70,9 @@ int vq_model_train(const char *const *paths, size_t n, uint64_t seed, vq_model_t
  * then of the whole). A frame with no SIFT
  * feature gives SPOT_EEMPTY (nothing to ask). Reentrant: any number of threads may describe with one model. */
 int vq_describe(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]);
-/* vq_describe of a photograph (a library entry, or an image given to `spot vquery match`): first shrunk, keeping its
- * aspect, so that its longer side is at most VQ_PHOTO_SIDE. */
+/* The descriptor of a photograph (a library entry, or an image given to `spot vquery match`): shrunk, keeping its
+ * aspect, so that its longer side is at most VQ_PHOTO_SIDE, then one VLAD over the SIFT features of that image and
+ * of it at half the size (what a QVGA frame of it shows). SPOT_EEMPTY when neither has a feature. */
 #define VQ_PHOTO_SIDE 640
 int vq_describe_photo(const vq_model_t *m, const vq_image_t *img, float out[VQ_DIM]);
 
