@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "library.h"
 #include "match_index.h"
 #include "perturb.h"
@@ -53,6 +55,7 @@ static void synthetic(size_t n, size_t nq, float *lib, float *q, int32_t *answer
 }
 
 static void test_known_answer(void) {
+  openblas_set_num_threads(1); /* as the cloud runs it; OpenBLAS's threads only spin on a loaded test machine */
   float *lib = malloc((size_t)N_ENTRIES * VQ_DIM * sizeof *lib), *q = malloc(N_QUERIES * VQ_DIM * sizeof *q);
   int32_t answer[N_QUERIES];
   vq_hit_t *ex = malloc(N_QUERIES * K * sizeof *ex), *tw = malloc(N_QUERIES * K * sizeof *tw),
@@ -132,6 +135,7 @@ static const char *const *names_of(size_t n) {
 
 /* A library file with the automatic index: names stay with their descriptors; vq_match_batch finds the answers. */
 static void test_file(void) {
+  openblas_set_num_threads(1);
   char path[4200];
   snprintf(path, sizeof path, "%s/ivf.vql", spot_test_dir("vqmatch"));
   float *lib = malloc((size_t)N_ENTRIES * VQ_DIM * sizeof *lib), *q = malloc(N_QUERIES * VQ_DIM * sizeof *q);
@@ -214,6 +218,7 @@ static void refused(const char *bad, const unsigned char *b, size_t n, int rc, c
 }
 
 static void test_refused(void) {
+  openblas_set_num_threads(1);
   char dir[4096], good[4200], bad[4200];
   snprintf(dir, sizeof dir, "%s", spot_test_dir("vqmatch-bad"));
   snprintf(good, sizeof good, "%s/good.vql", dir);
