@@ -16,10 +16,12 @@
 static char root[4096], S[8400];
 static char out[65536], err[8192];
 
+#if SPOT_HAVE_NET /* only the remote case starts a spotd */
 static const char *env(const char *name) {
   const char *v = getenv(name);
   return v ? v : "";
 }
+#endif
 
 /* A namespace with log L (8-byte elements, history 5) holding v1..v7 (so 3..7 are readable). */
 static int setup(const char *tag) {
