@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libgsl-dev gnuplot-nox procps strace libzmq3-dev libsodium-dev
   libvlfeat-dev libopenblas-dev libstb-dev
+  mosquitto mosquitto-clients libmosquitto-dev nats-server libnats-dev # the bridges, and the real servers their tests start
   mate-backgrounds lomiri-wallpapers plasma-workspace-wallpapers) # the last three: the vquery tests' photographs
 # (library and training sets; scripts/vquery-data.sh lays them out)
 missing=()
