@@ -114,4 +114,37 @@ void spot_bridge_mqtt_stats(spot_bridge_mqtt_t *b, spot_bridge_mqtt_stats_t *out
 /* Stops the outbound threads (saving their positions), disconnects and frees b. NULL is a no-op. */
 void spot_bridge_mqtt_stop(spot_bridge_mqtt_t *b);
 
+/* ---- the JetStream mirror (SPOT_HAVE_NATS) ---- */
+
+typedef struct spot_bridge_mirror_opts {
+  const char *url;    /* nats://HOST:PORT[,HOST:PORT...][/STREAM]; STREAM defaults to SPOT_<LOG> */
+  const char *log;    /* a log of the namespace */
+  int follow;         /* 0: copy what the stream lacks and return; 1: keep copying until *stop */
+  int replicas;       /* replicas of a stream the mirror makes (0: 1); an existing stream is used as it is */
+  int quiet;          /* 1: no lines on stderr except errors */
+  volatile int *stop; /* may be NULL: the run returns soon after *stop becomes non-zero */
+} spot_bridge_mirror_opts_t;
+
+typedef struct spot_bridge_mirror_stats {
+  uint64_t resumed_after; /* the newest sequence number the stream had from this log at the start */
+  uint64_t repaired;      /* elements missing in the stream just before that (a batch cut short), sent again */
+  uint64_t published;     /* elements the stream acknowledged in this run */
+  uint64_t retried;       /* batches sent again after an error or a time-out (the stream drops the duplicates) */
+  uint64_t skipped;       /* elements that expired from the log before they were copied */
+  uint64_t last;          /* the newest sequence number copied */
+} spot_bridge_mirror_stats_t;
+
+/* Copies log opts->log of namespace dir into a JetStream stream (made if missing: file storage, subject
+ * spot.NODE.LOG, the server's duplicate window), each element as one message with header Nats-Msg-Id
+ * NODE-LOG-SEQ (and Spot-Node, Spot-Log, Spot-Seq, Spot-Cause), so the stream keeps each element once. It
+ * resumes after the newest element the stream holds from this log (first sending again any of the batch before it
+ * that the stream lacks), publishes in batches of up to 256 and sends a batch again, whole, until every message of
+ * it is acknowledged. *stats (may be NULL) gets the counts, also on failure. SPOT_ETIMEDOUT when NATS cannot be
+ * reached, SPOT_EINVAL for a bad url, errors of the log. */
+int spot_bridge_mirror_run(const char *dir, const spot_bridge_mirror_opts_t *opts, spot_bridge_mirror_stats_t *stats);
+
+/* Splits url (nats://HOST:PORT[,HOST:PORT...][/STREAM]) into a comma list of nats://HOST:PORT servers and the
+ * stream ("" when not given). SPOT_EINVAL with a detail line. */
+int spot_bridge_nats_url(const char *url, char *servers, size_t cap, char *stream, size_t stream_cap);
+
 #endif

@@ -71,3 +71,36 @@ int spot_bridge_cause_parse(const char *node, const char *event, spot_cause_t *o
   out->event = e;
   return 0;
 }
+
+int spot_bridge_nats_url(const char *url, char *servers, size_t cap, char *stream, size_t stream_cap) {
+  static const char scheme[] = "nats://";
+  if (url == NULL || strncmp(url, scheme, sizeof scheme - 1) != 0)
+    return spot__fail(SPOT_EINVAL, "'%s' is not a NATS url: write nats://HOST:PORT[,HOST:PORT...][/STREAM]",
+                      url ? url : "");
+  const char *hosts = url + sizeof scheme - 1, *slash = strchr(hosts, '/');
+  size_t hlen = slash ? (size_t)(slash - hosts) : strlen(hosts);
+  const char *st = slash ? slash + 1 : "";
+  if (hlen == 0)
+    return spot__fail(SPOT_EINVAL, "'%s' names no server: write nats://HOST:PORT[/STREAM]", url);
+  if (strlen(st) >= stream_cap || strlen(st) > 64)
+    return spot__fail(SPOT_EINVAL, "the stream name in '%s' is too long", url);
+  for (const char *p = st; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+          *p == '-'))
+      return spot__fail(SPOT_EINVAL, "stream name '%s' may only have letters, digits, '_' and '-'", st);
+  size_t used = 0;
+  const char *p = hosts;
+  while (p < hosts + hlen) {
+    const char *comma = memchr(p, ',', (size_t)(hosts + hlen - p));
+    size_t n = comma ? (size_t)(comma - p) : (size_t)(hosts + hlen - p);
+    if (n == 0 || memchr(p, ':', n) == NULL)
+      return spot__fail(SPOT_EINVAL, "every server in '%s' needs HOST:PORT", url);
+    int w = snprintf(servers + used, cap - used, "%s%s%.*s", used ? "," : "", scheme, (int)n, p);
+    if (w < 0 || (size_t)w >= cap - used)
+      return spot__fail(SPOT_EINVAL, "the server list of '%s' is too long", url);
+    used += (size_t)w;
+    p += n + (comma ? 1 : 0);
+  }
+  snprintf(stream, stream_cap, "%s", st);
+  return 0;
+}

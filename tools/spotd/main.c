@@ -5,6 +5,7 @@
  *   spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]
  *         [--listen HOST:PORT --key NODE.key]      # serve the namespace to other nodes (ZeroMQ, CURVE)
  *         [--mqtt HOST:PORT --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' ...]   # bridges.c
+ *         [--mirror LOG=nats://HOST:PORT[/STREAM] ...]  # a log kept copied into a JetStream stream (bridges.c)
  *
  * It runs in the foreground until SIGTERM or SIGINT, then stops taking events, lets running handlers end, and
  * exits; started again, it runs every handler left pending. One node per namespace (DIR/.spot/node.lock).
@@ -47,8 +48,8 @@ static void on_signal(int sig) {
 
 static int usage(void) {
   fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
-                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key] [--mqtt HOST:PORT --bridge ROUTE ...] "
-                  "[--mirror LOG=nats://HOST:PORT[/STREAM] ...]\n"
+                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key]\n"
+                  "       [--mqtt HOST:PORT --bridge ROUTE ...] [--mirror LOG=nats://HOST:PORT[/STREAM] ...]\n"
                   "  (spotd --help says more)\n");
   return 2;
 }
