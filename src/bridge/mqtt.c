@@ -16,7 +16,7 @@
  *    a message given up at shutdown this way is counted as failed and logged.
  *  - Outbound. One thread per route reads the log from its saved position, publishes QoS 1 (at most 256 in flight)
  *    and, as PUBACKs arrive (in order, per the protocol), saves the highest position acknowledged without a gap
- *    (position.c: fdatasync'd). After a broker restart libmosquitto resends what was in flight; after spotd is
+ *    (position.c: fdatasync'd; every 20 ms at most while busy, so a sync does not stall the publishing). After a broker restart libmosquitto resends what was in flight; after spotd is
  *    killed the bridge resends from the saved position: what the broker acknowledged is never lost, and what was
  *    in flight may arrive twice. A PUBACK with a failure reason (not authorised, quota) is counted and logged, not
  *    retried. An element that expired from the ring before it was published is skipped, counted and logged.
@@ -36,6 +36,7 @@
 
 #define INFLIGHT 256u
 #define SESSION_EXPIRY_S (7u * 24 * 3600)
+#define SAVE_NS (20 * 1000 * 1000ull) /* the longest an acknowledged position waits for its sync while busy */
 
 typedef struct outbound {
   struct spot_bridge_mqtt *b;
@@ -203,7 +204,7 @@ static void *outbound_main(void *arg) {
   outbound_t *o = arg;
   spot_bridge_mqtt_t *b = o->b;
   uint8_t *buf = malloc(o->elem ? o->elem : 1);
-  uint64_t saved = o->acked, skipped = 0;
+  uint64_t saved = o->acked, skipped = 0, saved_at = 0;
   char seqtext[24], nodetext[24], eventtext[24];
   if (buf == NULL) {
     fprintf(stderr, "spotd: mqtt: out of memory for %s -> %s\n", o->route.log, o->route.topic);
@@ -213,8 +214,14 @@ static void *outbound_main(void *arg) {
     spot__mutex_lock(&b->mu);
     uint64_t acked = o->acked, window = o->next - o->acked - 1;
     spot__mutex_unlock(&b->mu);
-    if (acked > saved) { /* durable only after the broker's PUBACK */
+    uint64_t latest = 0, now = spot__now_ns();
+    spot_log_latest(o->log, &latest);
+    int idle = o->next > latest || window >= INFLIGHT || b->stopping;
+    /* Saved only after the broker's PUBACK; at most every SAVE_NS while busy (a sync costs milliseconds, and a
+     * position that lags only means duplicates after a crash), at once when there is nothing to publish. */
+    if (acked > saved && (idle || now - saved_at >= SAVE_NS)) {
       int rc = spot_bridge_pos_save(o->pos, acked);
+      saved_at = now;
       if (rc == 0)
         saved = acked;
       else
@@ -227,8 +234,6 @@ static void *outbound_main(void *arg) {
       spot__sleep_ns(1000 * 1000);
       continue;
     }
-    uint64_t latest = 0;
-    spot_log_latest(o->log, &latest);
     if (o->next > latest) {
       spot_log_wait_newer(o->log, o->next - 1, 50 * 1000 * 1000ull);
       continue;

@@ -1,14 +1,14 @@
 /*
  * mqtt_bridge_test.c: spotd's MQTT bridge against a real mosquitto broker started here on 127.0.0.1 (a free port,
  * its persistence in a scratch directory), with mosquitto_pub and mosquitto_sub as the devices and the consumer.
- *  - round_trip: messages on dev/+/t become puts to log a that run handler `count` once each, carrying the cause
+ *  - basic_round_trip: messages on dev/+/t become puts to log a that run handler `count` once each, carrying the cause
  *    from their user properties; puts to log b reach a subscriber of out/b with their log, sequence number and put
  *    event in user properties.
- *  - broker_restart: the broker is stopped and started again in the middle of both streams; every message gets
+ *  - kill_broker_restart: the broker is stopped and started again in the middle of both streams; every message gets
  *    through (duplicates allowed: QoS 1).
- *  - spotd_kill9: spotd is killed with SIGKILL in the middle of both streams and started again; nothing the broker
+ *  - kill_spotd: spotd is killed with SIGKILL in the middle of both streams and started again; nothing the broker
  *    acknowledged is lost either way.
- *  - bad_payloads: a payload longer than the log's element is refused, counted and logged, never truncated, and
+ *  - basic_bad_payloads: a payload longer than the log's element is refused, counted and logged, never truncated, and
  *    the stream goes on; an empty payload and a malformed cause are put (without a cause).
  * Exits 77 (skipped) when mosquitto or its clients are not installed. Every wait is bounded.
  */
@@ -353,18 +353,21 @@ static void test_bad_payloads(void) {
   spot_test_stop_all();
 }
 
-static const spot_test_t tests[] = {{"round_trip", test_round_trip},
-                                    {"broker_restart", test_broker_restart},
-                                    {"spotd_kill9", test_spotd_kill9},
-                                    {"bad_payloads", test_bad_payloads},
+/* ctest runs two groups as two tests: "basic" (the default) and "kill_"; `mqtt_bridge_test NAME` runs the tests
+ * whose name contains NAME, `mqtt_bridge_test ''` all of them. */
+static const spot_test_t tests[] = {{"basic_round_trip", test_round_trip},
+                                    {"kill_broker_restart", test_broker_restart},
+                                    {"kill_spotd", test_spotd_kill9},
+                                    {"basic_bad_payloads", test_bad_payloads},
                                     {NULL, NULL}};
 
 int main(int argc, char **argv) {
   if (skip_without_mosquitto())
     return 77;
   int failed = 0, ran = 0;
+  const char *only = argc > 1 ? argv[1] : "basic";
   for (const spot_test_t *t = tests; t->name; t++) {
-    if (argc > 1 && !strstr(t->name, argv[1]))
+    if (!strstr(t->name, only))
       continue;
     spot_test_failed_ = 0;
     t->fn();
