@@ -1,8 +1,8 @@
 /*
  * mqtt.c: the MQTT bridge of spotd (libmosquitto, MQTT v5, QoS 1). Routes 'LOG<-TOPIC[:HANDLER]' turn each message
  * on TOPIC into a put to LOG (running HANDLER); routes 'LOG->TOPIC' publish every element of LOG to TOPIC. The spot
- * cause travels in user properties both ways (spot-node, spot-event; outbound also spot-log and spot-seq), so
- * `spot trace` follows a chain across the broker.
+ * cause travels in user properties both ways (spot-node, spot-event; outbound also spot-log and spot-seq): a put
+ * made from a message records the cause the message carried.
  *
  * Delivery (QoS 1, at least once; duplicates are possible, never loss of anything acknowledged):
  *  - Inbound. The bridge connects with a fixed client id, clean_start=false and a session expiry of 7 days, so the
