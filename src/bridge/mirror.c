@@ -71,7 +71,7 @@ static int make_msg(mirror_t *m, uint64_t seq, natsMsg **out) {
   snprintf(text, sizeof text, "%llu", (unsigned long long)seq);
   natsMsgHeader_Set(msg, "Spot-Seq", text);
   spot_cause_t cause;
-  if (spot_bridge_causes_find(m->causes, seq, 20 * 1000 * 1000ull, &cause) == 0) {
+  if (spot_bridge_causes_find(m->causes, seq, 500 * 1000 * 1000ull, &cause) == 0) {
     snprintf(text, sizeof text, "%016llx:%llu", (unsigned long long)cause.node, (unsigned long long)cause.event);
     natsMsgHeader_Set(msg, "Spot-Cause", text);
   }

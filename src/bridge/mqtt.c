@@ -263,7 +263,7 @@ static void *outbound_main(void *arg) {
     snprintf(seqtext, sizeof seqtext, "%llu", (unsigned long long)seq);
     mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, SPOT_BRIDGE_PROP_LOG, o->route.log);
     mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, SPOT_BRIDGE_PROP_SEQ, seqtext);
-    if (spot_bridge_causes_find(o->causes, seq, 50 * 1000 * 1000ull, &cause) == 0) {
+    if (spot_bridge_causes_find(o->causes, seq, 500 * 1000 * 1000ull, &cause) == 0) {
       snprintf(nodetext, sizeof nodetext, "%016llx", (unsigned long long)cause.node);
       snprintf(eventtext, sizeof eventtext, "%llu", (unsigned long long)cause.event);
       mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, SPOT_BRIDGE_PROP_NODE, nodetext);

@@ -10,6 +10,8 @@
  *    acknowledged is lost either way.
  *  - basic_bad_payloads: a payload longer than the log's element is refused, counted and logged, never truncated, and
  *    the stream goes on; an empty payload and a malformed cause are put (without a cause).
+ *  - basic_tls_account: the same round trip over TLS (a CA and certificate made with openssl) with an account
+ *    (mosquitto_passwd; --mqtt-user, --mqtt-password-file); a wrong password is refused and spotd says so.
  * Exits 77 (skipped) when mosquitto or its clients are not installed. Every wait is bounded.
  */
 #include <pwd.h>
@@ -24,7 +26,8 @@
 #include "test.h"
 
 static char dir[4200], ns[4300], conf[4300];
-static int port, broker = -1;
+static int port, broker = -1, tls;
+static char spotd_extra[9000], client_extra[4500]; /* TLS and account options of spotd and of the clients */
 
 static const char *env(const char *name) {
   const char *v = getenv(name);
@@ -42,6 +45,27 @@ static int start_broker(void) {
 
 /* A scratch namespace with the test handlers, log a (16-byte inbound, sync given), seen (what `count` records) and
  * b (16-byte outbound), and a broker on a free port with persistence in the scratch directory. */
+/* With tls set: a CA and a server certificate for 127.0.0.1 made with openssl, an account dev/secret made with
+ * mosquitto_passwd, and a broker that takes only TLS connections with that account. */
+static int make_tls(void) {
+  char out[4096], err[4096];
+  int rc = spot_test_sh(out, sizeof out, err, sizeof err,
+                        "cd %s && printf 'subjectAltName=IP:127.0.0.1\n' >ext.cnf && "
+                        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
+                        "-subj /CN=spot-test-ca && "
+                        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
+                        "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt "
+                        "-days 2 -extfile ext.cnf && mosquitto_passwd -b -c pw.txt dev secret && "
+                        "printf 'secret\n' >dev.password && printf 'wrong\n' >bad.password",
+                        dir);
+  if (rc != 0)
+    fprintf(stderr, "  making the certificates failed: %s%s\n", out, err);
+  snprintf(spotd_extra, sizeof spotd_extra, "--mqtt-cafile %s/ca.crt --mqtt-user dev --mqtt-password-file %s/dev.password",
+           dir, dir);
+  snprintf(client_extra, sizeof client_extra, "--cafile %s/ca.crt -u dev -P secret", dir);
+  return rc == 0 ? 0 : -1;
+}
+
 static int setup(const char *tag, const char *sync_a) {
   snprintf(dir, sizeof dir, "%s", spot_test_dir(tag));
   snprintf(ns, sizeof ns, "%s/ns", dir);
@@ -57,6 +81,9 @@ static int setup(const char *tag, const char *sync_a) {
     return -1;
   }
   port = spot_test_free_port();
+  spotd_extra[0] = client_extra[0] = '\0';
+  if (tls && make_tls() != 0)
+    return -1;
   snprintf(conf, sizeof conf, "%s/mosquitto.conf", dir);
   FILE *f = fopen(conf, "w");
   if (f == NULL)
@@ -65,8 +92,13 @@ static int setup(const char *tag, const char *sync_a) {
    * persistence into our scratch directory: it runs as whoever runs the test (the setting is ignored for others) */
   struct passwd *pw = getpwuid(getuid());
   fprintf(f, "user %s\n", pw ? pw->pw_name : "root");
-  fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\n"
+  fprintf(f, "listener %d 127.0.0.1\npersistence true\npersistence_location %s/\n"
              "max_queued_messages 100000\nmax_inflight_messages 100\nlog_type all\n", port, dir);
+  if (tls)
+    fprintf(f, "allow_anonymous false\npassword_file %s/pw.txt\ncafile %s/ca.crt\ncertfile %s/server.crt\n"
+               "keyfile %s/server.key\n", dir, dir, dir, dir);
+  else
+    fprintf(f, "allow_anonymous true\n");
   fclose(f);
   if (start_broker() != 0) {
     fprintf(stderr, "  mosquitto did not start on port %d (see %s/broker.log)\n", port, dir);
@@ -79,8 +111,8 @@ static int setup(const char *tag, const char *sync_a) {
  * before the bridge's first session exists has no one to go to (MQTT), so the tests publish after it. */
 static int start_spotd(void) {
   int pid = spot_test_spawn("%s -n %s --quiet --mode thread --mqtt 127.0.0.1:%d --bridge 'a<-dev/+/t:count' "
-                         "--bridge 'b->out/b' 2>>%s/spotd.log",
-                         env("SPOTD_BIN"), ns, port, dir);
+                         "--bridge 'b->out/b' %s 2>>%s/spotd.log",
+                         env("SPOTD_BIN"), ns, port, spotd_extra, dir);
   char out[64];
   for (int i = 0; i < 400; i++) {
     if (spot_test_sh(out, sizeof out, NULL, 0, "grep -q 'spot-[0-9a-f]* 1 dev/+/t' %s/broker.log", dir) == 0)
@@ -97,22 +129,23 @@ static int start_spotd(void) {
 static int start_subscriber(void) {
   char out[1024], err[1024];
   if (spot_test_sh(out, sizeof out, err, sizeof err,
-                   "mosquitto_sub -h 127.0.0.1 -p %d -V 5 -q 1 -c -i spot-test-sub -x 3600 -t out/b -E", port) != 0) {
+                   "mosquitto_sub -h 127.0.0.1 -p %d -V 5 -q 1 -c -i spot-test-sub -x 3600 -t out/b -E %s", port,
+                   client_extra) != 0) {
     fprintf(stderr, "  mosquitto_sub could not subscribe: %s%s\n", out, err);
     return -1;
   }
   return spot_test_spawn("mosquitto_sub -h 127.0.0.1 -p %d -V 5 -q 1 -c -i spot-test-sub -x 3600 -t out/b "
-                         "-F '%%P %%x' >>%s/sub.out 2>>%s/sub.err",
-                         port, dir, dir);
+                         "-F '%%P %%x' %s >>%s/sub.out 2>>%s/sub.err",
+                         port, client_extra, dir, dir);
 }
 
 /* Publishes messages m<from>..m<to> on dev/7/t (QoS 1), with a cause in user properties. 0 or -1. */
 static int publish(int from, int to) {
   char out[1024], err[1024];
   int rc = spot_test_sh(out, sizeof out, err, sizeof err,
-                        "seq %d %d | sed 's/^/m/' | mosquitto_pub -h 127.0.0.1 -p %d -V 5 -q 1 -t dev/7/t -l "
+                        "seq %d %d | sed 's/^/m/' | mosquitto_pub -h 127.0.0.1 -p %d -V 5 -q 1 -t dev/7/t -l %s "
                         "-D publish user-property spot-node 00000000000000ab -D publish user-property spot-event 42",
-                        from, to, port);
+                        from, to, port, client_extra);
   if (rc != 0)
     fprintf(stderr, "  mosquitto_pub failed: %s%s\n", out, err);
   return rc == 0 ? 0 : -1;
@@ -219,6 +252,7 @@ static int skip_without_mosquitto(void) {
 }
 
 static void test_round_trip(void) {
+  tls = 0;
   CHECK_OK(setup("mqtt-trip", "batch"));
   CHECK(start_subscriber() > 0);
   int spotd = start_spotd();
@@ -258,6 +292,7 @@ static void test_round_trip(void) {
 }
 
 static void test_broker_restart(void) {
+  tls = 0;
   CHECK_OK(setup("mqtt-restart", "batch"));
   CHECK(start_subscriber() > 0);
   int spotd = start_spotd();
@@ -284,6 +319,7 @@ static void test_broker_restart(void) {
 }
 
 static void test_spotd_kill9(void) {
+  tls = 0;
   CHECK_OK(setup("mqtt-kill", "always")); /* a sync per inbound put: slow enough for the kill to land mid-stream */
   CHECK(start_subscriber() > 0);
   spot_ns_t *n;
@@ -311,6 +347,7 @@ static void test_spotd_kill9(void) {
 }
 
 static void test_bad_payloads(void) {
+  tls = 0;
   CHECK_OK(setup("mqtt-bad", "batch"));
   int spotd = start_spotd();
   CHECK(spotd > 0);
@@ -353,12 +390,48 @@ static void test_bad_payloads(void) {
   spot_test_stop_all();
 }
 
+static void test_tls_account(void) {
+  tls = 1;
+  CHECK_OK(setup("mqtt-tls", "batch"));
+  CHECK(start_subscriber() > 0);
+  int spotd = start_spotd();
+  CHECK(spotd > 0);
+  spot_ns_t *n;
+  CHECK_OK(spot_ns_open(ns, NULL, &n));
+  const int N = 50;
+  CHECK_OK(publish(1, N));
+  CHECK_OK(put_b(n, 1, N));
+  uint64_t total = 0;
+  CHECK_EQ(wait_inbound(n, N, 20, &total), N);
+  int bad = 0;
+  CHECK_EQ(wait_outbound(N, spot_ns_node_id(n), 20, &bad), N);
+  CHECK_EQ(bad, 0);
+  CHECK(spot_test_stop(spotd, SIGTERM) == 0);
+  /* a wrong password: the broker refuses the bridge, which says so (and keeps trying) */
+  snprintf(spotd_extra, sizeof spotd_extra, "--mqtt-cafile %s/ca.crt --mqtt-user dev --mqtt-password-file "
+           "%s/bad.password", dir, dir);
+  spotd = spot_test_spawn("%s -n %s --quiet --mode thread --mqtt 127.0.0.1:%d --bridge 'a<-dev/+/t' %s "
+                          "2>>%s/spotd-bad.log", env("SPOTD_BIN"), ns, port, spotd_extra, dir);
+  CHECK(spotd > 0);
+  char out[256];
+  int refused = 0;
+  for (int i = 0; i < 200 && !refused; i++) {
+    refused = spot_test_sh(out, sizeof out, NULL, 0, "grep -q 'refused the connection' %s/spotd-bad.log", dir) == 0;
+    usleep(50 * 1000);
+  }
+  CHECK(refused);
+  CHECK(spot_test_stop(spotd, SIGTERM) == 0);
+  spot_ns_close(n);
+  tls = 0;
+}
+
 /* ctest runs two groups as two tests: "basic" (the default) and "kill_"; `mqtt_bridge_test NAME` runs the tests
  * whose name contains NAME, `mqtt_bridge_test ''` all of them. */
 static const spot_test_t tests[] = {{"basic_round_trip", test_round_trip},
                                     {"kill_broker_restart", test_broker_restart},
                                     {"kill_spotd", test_spotd_kill9},
                                     {"basic_bad_payloads", test_bad_payloads},
+                                    {"basic_tls_account", test_tls_account},
                                     {NULL, NULL}};
 
 int main(int argc, char **argv) {
