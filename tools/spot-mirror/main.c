@@ -20,9 +20,16 @@ static void on_signal(int sig) {
   stop = 1;
 }
 
+static void usage_to(FILE *out) {
+  fprintf(out, "usage: spot [-n DIR] mirror LOG nats://HOST:PORT[,HOST:PORT...][/STREAM] [--follow] "
+               "[--replicas N] [--json] [--quiet]\n"
+               "Copies to a JetStream stream (default SPOT_LOG, made if missing) what it lacks of LOG, exactly once by\n"
+               "message id (Nats-Msg-Id NODE-LOG-SEQ), then exits; --follow keeps copying until SIGTERM or SIGINT.\n"
+               "--replicas N: replicas of a stream it makes (a cluster). Exit status 0, 1 (the line says why), 2.\n");
+}
+
 static int usage(void) {
-  fprintf(stderr, "usage: spot [-n DIR] mirror LOG nats://HOST:PORT[,HOST:PORT...][/STREAM] [--follow] "
-                  "[--replicas N] [--json] [--quiet]\n");
+  usage_to(stderr);
   return 2;
 }
 
@@ -36,6 +43,10 @@ int main(int argc, char **argv) {
       dir = argv[++i];
     else if (strcmp(a, "--follow") == 0)
       o.follow = 1;
+    else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+      return usage_to(stdout), 0;
+    else if (strcmp(a, "--version") == 0)
+      return printf("spot-mirror %s\n", SPOT_VERSION), 0;
     else if (strcmp(a, "--json") == 0)
       json = 1;
     else if (strcmp(a, "--quiet") == 0)
