@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,4 +124,104 @@ int spot_test_wait_done(spot_node_t *node, unsigned long long want) {
     usleep(1000);
   }
   return -1;
+}
+
+/* ---- servers started by a test ---- */
+
+int spot_test_free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return -1;
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = -1;
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+    port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+int spot_test_wait_port(int port, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 20) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+      return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    if (ok)
+      return 0;
+    usleep(20 * 1000);
+  }
+  return -1;
+}
+
+static int spawned[64];
+static int nspawned;
+
+void spot_test_stop_all(void) {
+  for (int i = 0; i < nspawned; i++)
+    if (spawned[i] > 0) {
+      kill(-spawned[i], SIGKILL);
+      waitpid(spawned[i], NULL, 0);
+      spawned[i] = 0;
+    }
+}
+
+int spot_test_spawn(const char *fmt, ...) {
+  char cmd[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (nspawned == 0)
+    atexit(spot_test_stop_all);
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    char full[8300];
+    snprintf(full, sizeof full, "exec %s", cmd);
+    execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+    _exit(127);
+  }
+  if (pid < 0)
+    return -1;
+  setpgid(pid, pid);
+  for (int i = 0; i < nspawned; i++)
+    if (spawned[i] == 0)
+      return spawned[i] = pid;
+  if (nspawned < 64)
+    spawned[nspawned++] = pid;
+  return pid;
+}
+
+int spot_test_stop(int pid, int sig) {
+  if (pid <= 0)
+    return -1;
+  for (int i = 0; i < nspawned; i++)
+    if (spawned[i] == pid)
+      spawned[i] = 0;
+  kill(pid, sig);
+  int st = 0;
+  for (int i = 0; i < 2000; i++) { /* at most 20 s */
+    if (waitpid(pid, &st, WNOHANG) == pid)
+      return st;
+    usleep(10 * 1000);
+  }
+  kill(-pid, SIGKILL);
+  waitpid(pid, &st, 0);
+  return -1;
+}
+
+int spot_test_have(const char *program) {
+  char out[256];
+  return spot_test_sh(out, sizeof out, NULL, 0, "command -v %s || test -x /usr/sbin/%s || test -x /usr/bin/%s",
+                      program, program, program) == 0;
 }

@@ -27,4 +27,19 @@ typedef struct spot_node spot_node_t;
 /* Waits (at most 60 s) until the node has ended or failed `want` handler runs: 0, or -1 on timeout. */
 int spot_test_wait_done(spot_node_t *node, unsigned long long want);
 
+/* ---- servers started by a test (the bridges' brokers) ---- */
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed), or -1. */
+int spot_test_free_port(void);
+/* Waits until something accepts TCP connections on 127.0.0.1:port, at most timeout_ms: 0, or -1. */
+int spot_test_wait_port(int port, int timeout_ms);
+/* Runs `sh -c "exec CMD"` in a new process group and returns its pid (or -1); spot_test_stop_all kills every process
+ * started so (also at exit, when a failed CHECK left early). */
+int spot_test_spawn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Sends sig to pid and waits for it (SIGKILL after 20 s): its wait status, or -1. */
+int spot_test_stop(int pid, int sig);
+void spot_test_stop_all(void);
+/* 1 if program is found on PATH or at /usr/sbin, /usr/bin (the servers' Debian packages put them there). */
+int spot_test_have(const char *program);
+
 #endif

@@ -147,14 +147,21 @@ static const spot_help_t pages[] = {
      "spot help put\nspot put --help\n", "0\thelp was printed\n2\tno such verb\n"},
     {"spotd",
      "spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]\n"
-     "spotd -n DIR --listen HOST:PORT --key NODE.key [...]\n",
+     "spotd -n DIR --listen HOST:PORT --key NODE.key [...]\n"
+     "spotd -n DIR --mqtt HOST:PORT --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' [...]\n"
+     "spotd -n DIR --mirror LOG=nats://HOST:PORT[/STREAM] [...]\n",
      "the spot node daemon",
      "Serves one namespace: runs the handler of every put that names one (in worker processes by default, or on "
      "threads) and writes the node's event log. With --listen it serves the namespace to other nodes over ZeroMQ "
      "with CURVE; the namespace's access file (DIR/access) says what each client key may do.\n\n"
      "It runs in the foreground until SIGTERM or SIGINT, then lets running handlers end and exits; started again, "
      "it runs every handler left pending. One node per namespace. In worker mode a handler that crashes or overruns "
-     "--timeout-ms takes down only its worker: a fail event says why and a new worker starts.\n",
+     "--timeout-ms takes down only its worker: a fail event says why and a new worker starts.\n\n"
+     "With --mqtt it bridges logs and MQTT topics (QoS 1, MQTT v5): each message on TOPIC becomes a put to LOG "
+     "(running HANDLER), acknowledged to the broker once the put is durable; each put to an outbound LOG is published "
+     "to TOPIC, and how far the broker acknowledged is saved, so nothing acknowledged is lost (duplicates are "
+     "possible). The cause travels in user properties. With --mirror it keeps LOG copied into a NATS JetStream "
+     "stream, exactly once by message id (spot mirror does it once).\n",
      "-n DIR\tthe namespace to serve (default $SPOT_DIR)\n"
      "--mode MODE\tworker (handlers in worker processes, the default) or thread (in-process)\n"
      "--workers N\tworker processes or threads, 1 to 64 (default 2)\n"
@@ -166,11 +173,23 @@ static const spot_help_t pages[] = {
      "--key FILE\tthe node's key pair (from spot keygen; default $SPOT_KEY)\n"
      "--serial NAME=PATH\tserve the device on the serial link PATH (a tty, pty or unix socket) as namespace NAME "
      "(with --listen; up to 8)\n"
+     "--mqtt HOST:PORT\tthe MQTT broker of the --bridge routes\n"
+     "--bridge ROUTE\tLOG<-TOPIC[:HANDLER] (topic to log) or LOG->TOPIC (log to topic); repeatable\n"
+     "--mqtt-user NAME\tthe broker account\n"
+     "--mqtt-password-file FILE\tits password (the file's first line)\n"
+     "--mqtt-cafile FILE\tTLS: the CA that signed the broker's certificate\n"
+     "--mqtt-cert FILE\tTLS: a client certificate (with --mqtt-key)\n"
+     "--mqtt-key FILE\tTLS: its key\n"
+     "--mqtt-client-id ID\tthe broker session's name (default spot-NODEID)\n"
+     "--mirror LOG=URL\tkeep LOG copied into a JetStream stream, URL nats://HOST:PORT[,HOST:PORT...][/STREAM]\n"
+     "--mirror-replicas N\treplicas of a stream the mirror makes (default 1)\n"
      "--version\tprint the version\n"
      "--help\tprint this help\n",
      "spotd -n /tmp/home\nspotd -n /tmp/home --mode thread --workers 4 --daemon --pidfile /run/spotd.pid\n"
      "spotd -n /tmp/cloud --listen 127.0.0.1:7401 --key cloud.key\n"
-     "spotd -n /tmp/edge --listen 127.0.0.1:7402 --key edge.key --serial dev=/tmp/dev.sock\n",
+     "spotd -n /tmp/edge --listen 127.0.0.1:7402 --key edge.key --serial dev=/tmp/dev.sock\n"
+     "spotd -n /tmp/home --mqtt 127.0.0.1:1883 --bridge 'temp<-site/+/temp:frost' --bridge 'alerts->site/alerts'\n"
+     "spotd -n /tmp/home --mirror temp=nats://127.0.0.1:4222\n",
      "0\tstopped by SIGTERM or SIGINT, or --help/--version\n1\tcould not start: the line on stderr says why\n"
      "2\ta wrong argument\n"},
     {"spot-handler", "#include <spot/handler.h>\n", "writing spot handlers",

@@ -5,6 +5,8 @@
  *   spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]
  *         [--listen HOST:PORT --key NODE.key]      # serve the namespace to other nodes (ZeroMQ, CURVE)
  *         [--serial NAME=PATH]...                   # and a device on a serial link as namespace NAME
+ *         [--mqtt HOST:PORT --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' ...]   # bridges.c
+ *         [--mirror LOG=nats://HOST:PORT[/STREAM] ...]  # a log kept copied into a JetStream stream (bridges.c)
  *
  * It runs in the foreground until SIGTERM or SIGINT, then stops taking events, lets running handlers end, and
  * exits; started again, it runs every handler left pending. One node per namespace (DIR/.spot/node.lock).
@@ -36,6 +38,7 @@
 #include "spot/net.h"
 #endif
 #include "spot/node.h"
+#include "spotd.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -47,6 +50,7 @@ static void on_signal(int sig) {
 static int usage(void) {
   fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
                   "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key [--serial NAME=PATH]...]\n"
+                  "       [--mqtt HOST:PORT --bridge ROUTE ...] [--mirror LOG=nats://HOST:PORT[/STREAM] ...]\n"
                   "  (spotd --help says more)\n");
   return 2;
 }
@@ -211,9 +215,15 @@ int main(int argc, char **argv) {
       printf("spotd %s\n", SPOT_VERSION);
       return 0;
     } else {
-      return usage();
+      int taken = spotd_bridge_option(argc, argv, &i);
+      if (taken < 0)
+        return 2;
+      if (taken == 0)
+        return usage();
     }
   }
+  if (spotd_bridges_check() != 0)
+    return 2;
   if (dir == NULL || dir[0] == '\0')
     return fprintf(stderr, "spotd: no namespace: use -n DIR or set SPOT_DIR\n"), 2;
 #if !SPOT_HAVE_NET
@@ -280,6 +290,15 @@ int main(int argc, char **argv) {
       fprintf(stderr, "spotd: serving the device at %s as namespace %s\n", eq + 1, name);
   }
 #endif
+  if (spotd_bridges_start(dir, opts.quiet) != 0) {
+#if SPOT_HAVE_NET
+    spot_server_stop(server);
+#endif
+    spot_node_stop(node);
+    if (pidfile)
+      remove_pidfile(pidfile);
+    return 1;
+  }
   if (!opts.quiet && listen)
     fprintf(stderr, "spotd: listening on %s (CURVE; rights in %s/access)\n", listen, dir);
   if (!opts.quiet)
@@ -296,6 +315,7 @@ int main(int argc, char **argv) {
   while (!stopping)
     sigsuspend(&wait_mask); /* opens the stop signals and sleeps in one step: none is missed */
   spotd_notify("STOPPING=1");
+  spotd_bridges_stop(opts.quiet);
 #if SPOT_HAVE_NET
   spot_server_stop(server);
 #endif

@@ -1,0 +1,17 @@
+/*
+ * spotd.h: what tools/spotd/main.c calls in spotd's other files (bridges.c).
+ */
+#ifndef SPOTD_H
+#define SPOTD_H
+
+/* Takes argv[*i] (and its value, moving *i past it) if it is a bridge option: 1 taken, 0 not a bridge option,
+ * -1 a bad value (a line on stderr says why). */
+int spotd_bridge_option(int argc, char **argv, int *i);
+/* After parsing: 0, or -1 for options that do not go together or a bridge this build lacks (a line says why). */
+int spotd_bridges_check(void);
+/* Starts the bridges asked for, once the node serves dir: 0, or -1 (a line on stderr says why). */
+int spotd_bridges_start(const char *dir, int quiet);
+/* Stops them (before the node stops), printing their counters unless quiet. */
+void spotd_bridges_stop(int quiet);
+
+#endif
