@@ -22,7 +22,9 @@ cmake --build build/release -j"$(nproc)" >/dev/null
 vq=$PWD/build/release/spot-vquery
 out=$PWD/build/demo
 mkdir -p "$out"
-if [ ! -s "$out/library.vql" ]; then
+first=$(ls "$data/library" | head -1)
+# A library left by an older spot (another file version) is refused by match: build it anew then.
+if [ ! -s "$out/library.vql" ] || ! "$vq" match "$out/library.vql" "$data/library/$first" >/dev/null 2>&1; then
   echo "demo: building the library of photographs ($data/library; descriptor model trained on $data/train) ..."
   "$vq" library build --train "$data/train" --images "$data/library" --out "$out/library.vql"
 fi
@@ -34,7 +36,6 @@ k=${DEMO_INTERVALS:-30}
 # recall over many photographs, and the energy of frames that are not the calibration's.
 still=$out/still
 rm -rf "$still" && mkdir -p "$still"
-first=$(ls "$data/library" | head -1)
 ln -s "$data/library/$first" "$still/$first"
 run_law() { # run_law LAW FIGURES_DIR_NAME CAMERA_ARGS...
   local law=$1 fig=$2 alpha=
