@@ -439,13 +439,23 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
   spot__slot_t *slot = NULL;
   for (;;) {
     uint64_t n = atomic_load_explicit((_Atomic uint64_t *)&h->next, memory_order_acquire), v = 0;
-    /* The first number from `next` on whose slot holds neither it nor a reservation (which can only be its). */
+    /* The first number from `next` on whose slot holds an older element (or none): not it, not a reservation
+     * (which can only be its). A slot that already holds a newer number means `next` moved on while we looked
+     * (other writers wrapped the ring): reserving r there would hand out a number again, so start over. */
+    int stale = 0;
     for (r = n; r < n + H; r++) {
       slot = spot__slot_at(log, r);
       v = atomic_load_explicit(seq_of(slot), memory_order_acquire);
-      if (!(v & SPOT__SEQ_PENDING) && (v & ~SPOT__SEQ_LOST) != r)
-        break;
+      if (v & SPOT__SEQ_PENDING)
+        continue;
+      uint64_t at = v & ~SPOT__SEQ_LOST;
+      if (at == r)
+        continue;
+      stale = at > r;
+      break;
     }
+    if (stale)
+      continue;
     if (r == n + H) {
       /* every slot is being written by appends not yet published: wait for the oldest */
       wait_published(log, n);
