@@ -454,7 +454,9 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
       stale = at > r;
       break;
     }
-    if (stale)
+    /* Unless `next` is still n: then no writer can have put a newer element there, and the number is damage that
+     * the append overwrites as before. */
+    if (stale && atomic_load_explicit((_Atomic uint64_t *)&h->next, memory_order_acquire) != n)
       continue;
     if (r == n + H) {
       /* every slot is being written by appends not yet published: wait for the oldest */
