@@ -193,7 +193,7 @@ static void test_events_text(void) {
   CHECK(lines >= 11); /* a header and one line per event */
   CHECK(strncmp(out + strspn(out, " "), "ID", 2) == 0);
   CHECK(strstr(out, " put ") && strstr(out, " start ") && strstr(out, " end ") && strstr(out, " fail "));
-  CHECK(strstr(out, "a#1") && strstr(out, "chain_b") && strstr(out, "handler returned 42"));
+  CHECK(strstr(out, "a#1") && strstr(out, "chain_b") && strstr(out, "returned 42"));
   CHECK(strstr(out, "Z  ") != NULL); /* ISO-8601 UTC times */
 }
 

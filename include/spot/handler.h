@@ -8,7 +8,10 @@
  *   }
  *   SPOT_HANDLER(hello)
  *
- * A handler returns 0 for success or any other value for failure (recorded as its status in the event log). It
+ * A handler returns 0 for success or any other value for failure (recorded as its status in the event log, and
+ * named in the fail event's reason: "SPOT_ERANGE: ..." for a SPOT_E* code, "returned N" otherwise; the rest of the
+ * reason is the line the handler gave spot_fail(ctx, ...), else the detail of the spot call that failed last in
+ * the run, else the last line the run printed). It
  * may get, put and read latest on any log of its node through ctx; its puts record this invocation as their cause.
  * The same source builds for every scale: no OS calls are needed in a handler.
  */
@@ -72,7 +75,17 @@ int spot_ctx_latest(spot_ctx_t *ctx, const char *log, uint64_t *seq);
 /* Writes one line to the node's output, prefixed with the handler's name and event. */
 void spot_print(spot_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Records a printf-style detail line for the current run: if the handler then returns non-zero, its fail event's
+ * reason is "ENAME: detail" (`spot events`, `spot trace`), cut to the event record's reason field. A later call
+ * replaces the line; it is dropped when the handler returns 0. Call it on the handler's own thread, during the run:
+ *   if (t < -60 || t > 60) { spot_fail(ctx, "reading %.1f out of range", t); return SPOT_ERANGE; }
+ * In C, spot_fail(ctx, ...) with a spot_ctx_t * is this function, and spot_fail(SPOT_E..., ...) is the error-detail
+ * spot_fail of spot/error.h (a _Generic macro below picks by the first argument's type); C++ calls spot_ctx_fail. */
+void spot_ctx_fail(spot_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #ifdef __cplusplus
 }
+#else
+#define spot_fail(first, ...) _Generic((first), spot_ctx_t *: spot_ctx_fail, default: spot_fail)(first, __VA_ARGS__)
 #endif
 #endif

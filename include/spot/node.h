@@ -94,7 +94,7 @@ int spot_node_stop(spot_node_t *node);
 
 /* Counters of a running node. */
 typedef struct spot_node_stats {
-  uint64_t started, ended, failed; /* invocations since start */
+  uint64_t started, ended, failed; /* invocations since start; failed: every non-zero return, crash or time-out */
   uint64_t rerun;                  /* pending invocations found at start and run again */
   uint64_t worker_restarts;
 } spot_node_stats_t;

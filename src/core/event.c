@@ -4,6 +4,7 @@
  */
 #include "core/event.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "spot/error.h"
@@ -94,4 +95,19 @@ const char *spot__event_type_name(int type) {
     return "fail";
   }
   return "?";
+}
+
+void spot__event_reason(char *out, size_t cap, int status, const char *detail) {
+  if (cap == 0)
+    return;
+  const char *name = spot_errname(status);
+  char num[24];
+  if (status >= 0 || strcmp(name, "SPOT_E?") == 0) {
+    snprintf(num, sizeof num, "returned %d", status);
+    name = num;
+  }
+  if (detail && detail[0])
+    snprintf(out, cap, "%s: %s", name, detail);
+  else
+    snprintf(out, cap, "%s", name);
 }

@@ -43,6 +43,12 @@ void spot__event_encode(const spot__event_t *e, uint8_t out[SPOT__EVENT_BYTES]);
 /* Decodes in; returns 0, or SPOT_ECORRUPT if the type or version is unknown or a string is unterminated. */
 int spot__event_decode(const uint8_t in[SPOT__EVENT_BYTES], spot__event_t *e);
 
+/* Writes a fail event's reason for a handler that returned status (non-zero) into out (cap bytes, cut to fit):
+ * "ENAME: detail" where ENAME is the code's name when status is a SPOT_E* code ("SPOT_EIO") and "returned N"
+ * otherwise; detail is the handler's own line (spot_fail(ctx, ...)) or the tail of its output, and may be NULL or
+ * "" (then the reason is ENAME alone). */
+void spot__event_reason(char *out, size_t cap, int status, const char *detail);
+
 /* "put", "start", "end", "fail" (or "?"). */
 const char *spot__event_type_name(int type);
 

@@ -54,6 +54,8 @@ typedef struct qent {
 
 struct spot_ctx {
   uint64_t start_id;
+  char detail[sizeof(((spot__event_t *)0)->reason)]; /* spot_fail(ctx, ...)'s line for the fail event, "" if none */
+  char tail[sizeof(((spot__event_t *)0)->reason)];   /* the run's last spot_print line (without its prefix) */
 };
 
 static struct {
@@ -501,7 +503,8 @@ static void run_one(const qent_t *q) {
   }
   uint64_t start_id = record(&e);
   dev.stats.started++;
-  struct spot_ctx ctx = {start_id};
+  struct spot_ctx ctx = {.start_id = start_id};
+  spot__clear_detail(); /* what is left after the run is the detail of a call that failed in it */
   spot_event_t ev = {l->d->name, q->seq, spot__slot_data(slot), l->d->elem_size, h->name, dev.hdr->node, start_id,
                      q->put_id};
   uint64_t t0 = spot__now_ns();
@@ -512,7 +515,8 @@ static void run_one(const qent_t *q) {
   e.cause_id = start_id;
   e.duration_ns = spot__now_ns() - t0;
   if (status != 0)
-    snprintf(e.reason, sizeof e.reason, "returned %d", status);
+    spot__event_reason(e.reason, sizeof e.reason, status,
+                       ctx.detail[0] ? ctx.detail : spot_errdetail()[0] ? spot_errdetail() : ctx.tail);
   record(&e);
   unmark(l, q->seq, mark);
   if (status == 0)
@@ -573,7 +577,21 @@ void spot_print(spot_ctx_t *ctx, const char *fmt, ...) {
   size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
   if (len > sizeof line - 2)
     len = sizeof line - 2;
+  if (ctx) {
+    size_t t = len - (size_t)n < sizeof ctx->tail - 1 ? len - (size_t)n : sizeof ctx->tail - 1;
+    memcpy(ctx->tail, line + n, t);
+    ctx->tail[t] = '\0';
+  }
   line[len++] = '\n';
   if (dev.console)
     dev.console(line, len);
+}
+
+void spot_ctx_fail(spot_ctx_t *ctx, const char *fmt, ...) {
+  if (ctx == NULL || fmt == NULL)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx->detail, sizeof ctx->detail, fmt, ap);
+  va_end(ap);
 }

@@ -80,7 +80,20 @@ struct spot_ctx {
   const char *handler;
   size_t printed;     /* bytes spot_print wrote in this run (at most SPOT__PRINT_LIMIT; then one note) */
   int print_cut;      /* the note was written */
+  int captured;       /* worker mode: the run's output is captured and prefixed (spot__runout_t), so spot_print
+                         writes its lines bare */
+  char detail[sizeof(((spot__event_t *)0)->reason)]; /* spot_fail(ctx, ...)'s line, "" if none */
+  char tail[sizeof(((spot__event_t *)0)->reason)];   /* the last line spot_print wrote in this run */
 };
+
+/* Worker mode: what becomes of a run's standard output and error. spot__invoke calls flush once the handler has
+ * returned and before it writes the end or fail event: flush writes the run's captured output to the node's
+ * output, each line prefixed "[HANDLER #START] ", and leaves the last non-empty line in tail (cap bytes, "" if
+ * none) for the fail event. */
+typedef struct spot__runout {
+  void (*flush)(void *arg, const char *prefix, char *tail, size_t cap);
+  void *arg;
+} spot__runout_t;
 
 /* Bytes of spot_print output one run may write (both modes; worker mode also bounds stdout and stderr). */
 #define SPOT__PRINT_LIMIT 65536u
@@ -122,9 +135,12 @@ int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, cons
  * writes the end or fail event, then releases the element and the put event. fn NULL: the handler is not loaded in
  * this process (a fail event says so). *start_id (may be NULL) gets the start event's id as soon as it is written.
  * watch (may be NULL) lets a watchdog time the handler out (above): then SPOT_ETIMEDOUT is returned when the
- * handler finally returns, and nothing more is written. Returns the handler's status. */
+ * handler finally returns, and nothing more is written. out (may be NULL: thread mode) is the worker's output
+ * capture (above). A fail event's reason is "ENAME: detail" (spot__event_reason): the detail is the run's
+ * spot_fail line, else the detail line of the spot call that failed last on this thread during the run, else the
+ * last line of its output (the capture's, or spot_print's). Returns the handler's status. */
 int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id,
-                 spot__watch_t *watch);
+                 spot__watch_t *watch, const spot__runout_t *out);
 
 /* Writes a fail event for put event `put` whose handler could not run or did not finish (reason in words, and how
  * long it had run), and releases the element and the trigger. If the event log already has an end or fail event
@@ -153,6 +169,9 @@ int spot__node_orphans(spot_ns_t *ns, atomic_int *stop, uint64_t grace_ns);
 typedef struct spot__workers spot__workers_t;
 int spot__workers_start(spot_node_t *node, spot__workers_t **out);
 void spot__workers_stop(spot__workers_t *w);
+/* Adds the runs w's workers ended (returned 0) and failed (returned non-zero) to *ended and *failed; a run whose
+ * worker died is counted by the node itself. */
+void spot__workers_counts(spot__workers_t *w, uint64_t *ended, uint64_t *failed);
 /* Whether a run that started at start_ns (monotonic) has overrun limit_ns at now. A worker may take a new trigger
  * after now was read, so start_ns can be later than now: that run has not overrun anything (no unsigned wrap). */
 int spot__workers_overran(uint64_t now, uint64_t start_ns, uint64_t limit_ns);

@@ -178,7 +178,7 @@ static int claim(spot_ns_t *ns, const spot__event_t *put) {
 }
 
 int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, uint64_t *start_id_out,
-                 spot__watch_t *watch) {
+                 spot__watch_t *watch, const spot__runout_t *out) {
   if (claim(ns, put) != 0)
     return 0;
   spot__event_t st;
@@ -217,7 +217,8 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
       free(buf);
     return spot__invoke_failed(ns, put, start_id, rc, "cannot read the element", 0), rc;
   }
-  struct spot_ctx ctx = {.ns = ns, .cause = {spot_ns_node_id(ns), start_id}, .handler = put->handler};
+  struct spot_ctx ctx = {.ns = ns, .cause = {spot_ns_node_id(ns), start_id}, .handler = put->handler,
+                         .captured = out != NULL};
   spot_event_t ev = {.log = put->log, .seq = put->seq, .data = buf, .size = info.elem_size,
                      .handler = put->handler, .node = spot_ns_node_id(ns), .event_id = start_id, .put_id = put->id};
   uint64_t run = 0;
@@ -228,9 +229,16 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
     atomic_store(&watch->start_ns, spot__now_ns());
     atomic_store(&watch->state, run | SPOT__RUN_HANDLER);
   }
+  spot__clear_detail(); /* what is left after the run is the detail of a call that failed in it */
   int status = fn(&ctx, &ev);
   if (buf != small)
     free(buf);
+  char tail[sizeof ctx.tail] = "";
+  if (out) {
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "[%s #%llu] ", put->handler, (unsigned long long)start_id);
+    out->flush(out->arg, prefix, tail, sizeof tail);
+  }
   uint64_t running = run | SPOT__RUN_HANDLER;
   if (watch && !atomic_compare_exchange_strong(&watch->state, &running, run | SPOT__RUN_IDLE))
     return SPOT_ETIMEDOUT; /* the watchdog wrote its fail event and released the marks: this run is over */
@@ -247,8 +255,10 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   end.duration_ns = end.time_ns > t0 ? end.time_ns - t0 : 0;
   memcpy(end.log, put->log, sizeof end.log);
   memcpy(end.handler, put->handler, sizeof end.handler);
-  if (status != 0)
-    snprintf(end.reason, sizeof end.reason, "handler returned %d", status);
+  if (status != 0) {
+    const char *detail = ctx.detail[0] ? ctx.detail : spot_errdetail()[0] ? spot_errdetail() : out ? tail : ctx.tail;
+    spot__event_reason(end.reason, sizeof end.reason, status, detail);
+  }
   rc = spot__events_append(ns, &end, NULL);
   /* after the end event: a crash in between reruns the handler (at least once) */
   spot__life_release(ns, put->log, put->seq, put->trigger);

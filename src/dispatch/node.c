@@ -109,7 +109,7 @@ static int run_put(spot_node_t *node, spot__slot_t *slot, uint64_t tseq) {
     return 0;
   spot_handler_fn fn = spot__node_handler(node->ns, &e, &node->loaded_upto);
   atomic_fetch_add(&node->started, 1);
-  int rc = spot__invoke(node->ns, &e, fn, NULL, node->opts.timeout_ms ? &slot->watch : NULL);
+  int rc = spot__invoke(node->ns, &e, fn, NULL, node->opts.timeout_ms ? &slot->watch : NULL, NULL);
   if (rc == SPOT_ETIMEDOUT && (atomic_load(&slot->watch.state) & 3u) == SPOT__RUN_TIMED_OUT)
     return 1; /* counted as failed by the watchdog */
   atomic_fetch_add(rc == 0 ? &node->ended : &node->failed, 1);
@@ -398,6 +398,8 @@ void spot_node_stats(spot_node_t *node, spot_node_stats_t *out) {
   out->started = atomic_load(&node->started);
   out->ended = atomic_load(&node->ended);
   out->failed = atomic_load(&node->failed);
+  if (node->workers) /* worker mode: the workers count their own runs' returns */
+    spot__workers_counts(node->workers, &out->ended, &out->failed);
   out->rerun = atomic_load(&node->rerun_total);
   out->worker_restarts = atomic_load(&node->worker_restarts);
 }

@@ -98,8 +98,13 @@ void spot_print(spot_ctx_t *ctx, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
+  size_t t = strnlen(line, sizeof ctx->tail - 1); /* the run's last line, for its fail event */
+  memcpy(ctx->tail, line, t);
+  ctx->tail[t] = '\0';
   char out[1200];
-  int n = snprintf(out, sizeof out, "[%s #%llu] %s\n", ctx->handler, (unsigned long long)ctx->cause.event, line);
+  int n = ctx->captured ? snprintf(out, sizeof out, "%s\n", line) /* the capture prefixes each line */
+                        : snprintf(out, sizeof out, "[%s #%llu] %s\n", ctx->handler,
+                                   (unsigned long long)ctx->cause.event, line);
   size_t len = n < 0 ? 0 : (size_t)n < sizeof out ? (size_t)n : sizeof out - 1;
   if (ctx->printed + len > SPOT__PRINT_LIMIT) {
     if (!ctx->print_cut)
@@ -111,4 +116,13 @@ void spot_print(spot_ctx_t *ctx, const char *fmt, ...) {
   }
   ctx->printed += len;
   fputs(out, stderr);
+}
+
+void spot_ctx_fail(spot_ctx_t *ctx, const char *fmt, ...) {
+  if (ctx == NULL || fmt == NULL)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx->detail, sizeof ctx->detail, fmt, ap);
+  va_end(ap);
 }

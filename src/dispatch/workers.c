@@ -35,6 +35,7 @@ typedef struct mailbox {
   uint64_t running;  /* the trigger slot being run, 0 if none */
   uint64_t start_id; /* its start event, once written */
   uint64_t start_ns; /* monotonic, when the worker took it */
+  uint64_t ended, failed; /* runs that returned 0, and that did not (spot_node_stats; a crash is counted apart) */
   uint64_t q[QDEPTH];
 } mailbox_t;
 
@@ -335,7 +336,31 @@ void spot__workers_stop(spot__workers_t *w) {
   free(w);
 }
 
+void spot__workers_counts(spot__workers_t *w, uint64_t *ended, uint64_t *failed) {
+  for (unsigned i = 0; i < w->shm->nworkers; i++) {
+    *ended += __atomic_load_n(&w->shm->box[i].ended, __ATOMIC_RELAXED);
+    *failed += __atomic_load_n(&w->shm->box[i].failed, __ATOMIC_RELAXED);
+  }
+}
+
 /* ---- the worker process ---- */
+
+/* A run's output (spot__runout_t): what the handler wrote to stdout and stderr, to the node's streams with each
+ * line prefixed, and its last line for the fail event. */
+typedef struct run_output {
+  spot__capture_t *cap;
+  const spot__event_t *put;
+} run_output_t;
+
+static void run_output_flush(void *arg, const char *prefix, char *tail, size_t cap) {
+  run_output_t *ro = arg;
+  char note[2][400];
+  for (int k = 0; k < 2; k++)
+    snprintf(note[k], sizeof note[k], "%s[spot: handler %s on %s #%llu wrote more than %u bytes to %s; the rest "
+             "was dropped]\n", prefix, ro->put->handler, ro->put->log, (unsigned long long)ro->put->seq,
+             OUTPUT_LIMIT, k ? "stderr" : "stdout");
+  spot__capture_flush(ro->cap, prefix, note[0], note[1], tail, cap);
+}
 
 int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
   shm_t *shm;
@@ -369,15 +394,12 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
     spot__event_t put;
     if (spot__life_trigger_read(ns, trig, &put) == 0 && put.type == SPOT__EV_PUT) {
       spot_handler_fn fn = spot__node_handler(ns, &put, &loaded);
-      spot__invoke(ns, &put, fn, &b->start_id, NULL);
-      if (capturing) {
-        char note[2][400];
-        for (int k = 0; k < 2; k++)
-          snprintf(note[k], sizeof note[k], "[spot: handler %s on %s #%llu wrote more than %u bytes to %s; the rest "
-                   "was dropped]\n", put.handler, put.log, (unsigned long long)put.seq, OUTPUT_LIMIT,
-                   k ? "stderr" : "stdout");
-        spot__capture_flush(&cap, note[0], note[1]);
-      }
+      run_output_t ro = {&cap, &put};
+      spot__runout_t out = {run_output_flush, &ro};
+      int status = spot__invoke(ns, &put, fn, &b->start_id, NULL, capturing ? &out : NULL);
+      __atomic_fetch_add(status == 0 ? &b->ended : &b->failed, 1, __ATOMIC_RELAXED);
+      if (capturing) /* what was written after the run's own flush */
+        spot__capture_flush(&cap, NULL, NULL, NULL, NULL, 0);
     }
     __atomic_store_n(&b->running, 0, __ATOMIC_RELEASE);
     if (__atomic_load_n(&shm->dispatcher_sleeping, __ATOMIC_SEQ_CST)) {

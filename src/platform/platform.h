@@ -155,7 +155,8 @@ int spot__getpid(void);
 int spot__pid_self(void);
 /* The path of the running executable, into buf. */
 int spot__self_exe(char *buf, size_t cap);
-/* A name for a signal number ("SIGSEGV"). */
+/* A name for a signal number ("SIGSEGV", or "signal N" for one without a name here; valid until the next call
+ * on this thread). */
 const char *spot__signame(int sig);
 
 /* Creates an anonymous shared memory file of size bytes and maps it: *fd stays open (for spot__spawn's keep_fd),
@@ -177,9 +178,13 @@ typedef struct spot__capture {
  * spot__capture_flush, made non-blocking: once a pipe is full, further writes fail (EAGAIN) and are dropped, so what
  * the process prints between two flushes is bounded. stdout is made unbuffered. 0 or SPOT_EIO. */
 int spot__capture_start(spot__capture_t *c, size_t limit);
-/* Copies what was captured since the last flush to the original streams; when a stream reached its limit, its note
- * (a line saying that the rest was dropped) follows it. Clears stdio's error state. */
-void spot__capture_flush(spot__capture_t *c, const char *note_out, const char *note_err);
+/* Copies what was captured since the last flush to the original streams, each line prefixed with prefix (NULL:
+ * none) and written whole (a last line without a newline gets one); when a stream reached its limit, its note (a
+ * line saying that the rest was dropped) follows it. tail (tailcap bytes, may be NULL) gets the last non-empty line
+ * captured, of standard error if it had one, else of standard output, cut to fit ("" if none). Clears stdio's
+ * error state. */
+void spot__capture_flush(spot__capture_t *c, const char *prefix, const char *note_out, const char *note_err,
+                         char *tail, size_t tailcap);
 
 /* ---- byte streams: a device's serial link ---- */
 

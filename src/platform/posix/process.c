@@ -192,7 +192,21 @@ const char *spot__signame(int sig) {
   case SIGKILL: return "SIGKILL";
   case SIGTERM: return "SIGTERM";
   case SIGPIPE: return "SIGPIPE";
-  default: return "a signal";
+  case SIGTRAP: return "SIGTRAP";
+  case SIGSYS: return "SIGSYS";
+  case SIGXCPU: return "SIGXCPU";
+  case SIGXFSZ: return "SIGXFSZ";
+  case SIGINT: return "SIGINT";
+  case SIGHUP: return "SIGHUP";
+  case SIGQUIT: return "SIGQUIT";
+  case SIGUSR1: return "SIGUSR1";
+  case SIGUSR2: return "SIGUSR2";
+  case SIGALRM: return "SIGALRM";
+  default: {
+    static _Thread_local char other[24];
+    snprintf(other, sizeof other, "signal %d", sig);
+    return other;
+  }
   }
 }
 
@@ -261,21 +275,73 @@ static void write_all(int fd, const char *p, size_t n) {
   }
 }
 
-void spot__capture_flush(spot__capture_t *c, const char *note_out, const char *note_err) {
+/* One stream's lines on their way out: each line is written whole, prefix and all, in one write when it fits (a
+ * pipe or O_APPEND file then never interleaves it with another process's lines). */
+typedef struct linebuf {
+  char buf[4096];
+  size_t len, plen; /* bytes in buf; of them, the prefix's */
+  int fd;
+  int mid;          /* a piece of a longer line was written: the rest gets no prefix */
+} linebuf_t;
+
+static void line_put(linebuf_t *lb, const char *prefix, char c) {
+  if (lb->len == 0 && !lb->mid && prefix) {
+    lb->plen = strlen(prefix) < sizeof lb->buf / 2 ? strlen(prefix) : 0;
+    memcpy(lb->buf, prefix, lb->plen);
+    lb->len = lb->plen;
+  }
+  lb->buf[lb->len++] = c;
+  if (c == '\n' || lb->len == sizeof lb->buf) {
+    write_all(lb->fd, lb->buf, lb->len);
+    lb->len = 0;
+    lb->mid = c != '\n';
+  }
+}
+
+void spot__capture_flush(spot__capture_t *c, const char *prefix, const char *note_out, const char *note_err,
+                         char *tail, size_t tailcap) {
   fflush(stdout);
   fflush(stderr);
+  if (tail && tailcap)
+    tail[0] = '\0';
   for (int i = 0; i < 2; i++) {
     int size = fcntl(c->pipe[i][1], F_GETPIPE_SZ);
-    size_t got = 0;
-    char buf[16384];
+    size_t got = 0, tlen = 0;
+    char buf[16384], last[512];
+    int in_line = 0; /* bytes of the current line were seen */
+    linebuf_t lb = {.fd = c->orig[i]};
     for (;;) {
       ssize_t r = read(c->pipe[i][0], buf, sizeof buf);
       if (r < 0 && errno == EINTR)
         continue;
       if (r <= 0)
         break;
-      write_all(c->orig[i], buf, (size_t)r);
+      for (ssize_t k = 0; k < r; k++) {
+        char ch = buf[k];
+        line_put(&lb, prefix, ch);
+        if (ch == '\n') {
+          if (in_line && tail && tailcap) { /* a non-empty line ended: it is the tail so far */
+            size_t n = tlen < tailcap - 1 ? tlen : tailcap - 1;
+            memcpy(tail, last, n);
+            tail[n] = '\0';
+          }
+          in_line = 0, tlen = 0;
+        } else if (ch != '\r') {
+          if (!in_line)
+            tlen = 0;
+          in_line = 1;
+          if (tlen < sizeof last)
+            last[tlen++] = ch;
+        }
+      }
       got += (size_t)r;
+    }
+    if (lb.len > 0 || lb.mid) /* a last line without its newline: ended here, so the next run's lines start clean */
+      line_put(&lb, prefix, '\n');
+    if (in_line && tail && tailcap) {
+      size_t n = tlen < tailcap - 1 ? tlen : tailcap - 1;
+      memcpy(tail, last, n);
+      tail[n] = '\0';
     }
     const char *note = i == 0 ? note_out : note_err;
     if (size > 0 && got >= (size_t)size && note)
