@@ -147,6 +147,7 @@ static const spot_help_t pages[] = {
      "spot help put\nspot put --help\n", "0\thelp was printed\n2\tno such verb\n"},
     {"spotd",
      "spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]\n"
+     "spotd -n DIR [--log FILE] [--log-level error|warn|info|debug] [...]\n"
      "spotd -n DIR --listen HOST:PORT --key NODE.key [...]\n"
      "spotd -n DIR --mqtt HOST:PORT --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' [...]\n"
      "spotd -n DIR --mirror LOG=nats://HOST:PORT[/STREAM] [...]\n",
@@ -161,14 +162,26 @@ static const spot_help_t pages[] = {
      "(running HANDLER), acknowledged to the broker once the put is durable; each put to an outbound LOG is published "
      "to TOPIC, and how far the broker acknowledged is saved, so nothing acknowledged is lost (duplicates are "
      "possible). The cause travels in user properties. With --mirror it keeps LOG copied into a NATS JetStream "
-     "stream, exactly once by message id (spot mirror does it once).\n",
+     "stream, exactly once by message id (spot mirror does it once).\n\n"
+     "Its log: lines on stderr as `spotd: LEVEL: text`, or with journald priority prefixes (<3> error ... <7> "
+     "debug) when stderr is the systemd journal ($JOURNAL_STREAM). With --log FILE, and with --daemon (to "
+     "DIR/.spot/spotd.log unless --log says otherwise), everything spotd writes goes to FILE, each line stamped with "
+     "the UTC time: its own lines, and the standard output and error of its workers' handlers, each line prefixed "
+     "with [HANDLER #RUN] (RUN: the run's start event id). SIGHUP opens FILE anew, so logrotate may rename it and "
+     "signal (no copytruncate). A thread-mode handler shares spotd's own stdout and stderr: what it prints goes there "
+     "unprefixed (spot_print lines carry the prefix in both modes). A failed run's fail event says why "
+     "(spot events, spot trace): the error's name and the handler's own line (spot_fail, spot-handler(7)), or the "
+     "last line it printed; a crash names the signal. At exit spotd says how many runs it made and how many "
+     "failed: every non-zero return, crash and time-out.\n",
      "-n DIR\tthe namespace to serve (default $SPOT_DIR)\n"
      "--mode MODE\tworker (handlers in worker processes, the default) or thread (in-process)\n"
      "--workers N\tworker processes or threads, 1 to 64 (default 2)\n"
      "--timeout-ms MS\ta handler's time limit (worker mode; default none)\n"
      "--daemon\tdetach once serving (the starting process exits 0 then, or with the failure)\n"
      "--pidfile FILE\twrite the pid to FILE once the node lock is held; removed at exit\n"
-     "--quiet\tno start and stop lines on stderr\n"
+     "--quiet\tonly errors: --log-level error, and no lines about the node's life from the library\n"
+     "--log FILE\tappend spotd's lines and its handlers' output to FILE (stamped; opened anew on SIGHUP)\n"
+     "--log-level LEVEL\terror, warn, info (the default) or debug: spotd's lines above LEVEL are left out\n"
      "--listen HOST:PORT\tserve the namespace to other nodes (needs --key)\n"
      "--key FILE\tthe node's key pair (from spot keygen; default $SPOT_KEY)\n"
      "--serial NAME=PATH\tserve the device on the serial link PATH (a tty, pty or unix socket) as namespace NAME "
@@ -189,19 +202,29 @@ static const spot_help_t pages[] = {
      "spotd -n /tmp/cloud --listen 127.0.0.1:7401 --key cloud.key\n"
      "spotd -n /tmp/edge --listen 127.0.0.1:7402 --key edge.key --serial dev=/tmp/dev.sock\n"
      "spotd -n /tmp/home --mqtt 127.0.0.1:1883 --bridge 'temp<-site/+/temp:frost' --bridge 'alerts->site/alerts'\n"
-     "spotd -n /tmp/home --mirror temp=nats://127.0.0.1:4222\n",
+     "spotd -n /tmp/home --mirror temp=nats://127.0.0.1:4222\n"
+     "spotd -n /tmp/home --daemon --log /var/log/spotd.log --log-level warn   # kill -HUP after rotating it\n",
      "0\tstopped by SIGTERM or SIGINT, or --help/--version\n1\tcould not start: the line on stderr says why\n"
      "2\ta wrong argument\n"},
     {"spot-handler", "#include <spot/handler.h>\n", "writing spot handlers",
      "A handler is a C function int fn(spot_ctx_t *ctx, const spot_event_t *ev) that spot runs when an element is "
      "put to a log naming it. SPOT_HANDLER(fn), at file scope after the function, registers it under its own name. "
      "It returns 0 for success; anything else is recorded as a fail event with that status.\n\n"
+     "Why a run failed: spot_fail(ctx, fmt, ...) records a detail line for the current run, and the fail event's "
+     "reason becomes \"ENAME: detail\", ENAME being the error's name when the return value is a SPOT_E* code "
+     "(\"SPOT_ERANGE: reading 99.0 out of range\") and \"returned N\" otherwise. Without spot_fail the detail is "
+     "that of the spot call that failed last in the run (spot_errdetail), else the last line the run printed. The "
+     "reason is cut to the event record's field; spot events and spot trace print it. A crash in worker mode gives "
+     "\"worker killed by SIGSEGV\" (the signal's name). In C, spot_fail(SPOT_E..., fmt, ...) with an error code "
+     "instead of ctx is spot/error.h's (it sets spot_errdetail and returns the code); C++ calls spot_ctx_fail. "
+     "spot_fail works the same on a device (the firmware's fail events carry it).\n\n"
      "ev->log, ev->seq, ev->data and ev->size describe the element (data is a private copy, valid during the call); "
      "ev->handler, ev->node, ev->event_id and ev->put_id identify this run.\n\n"
      "spot_ctx_put(ctx, log, data, len, handler, &seq) appends to a log of this node, or of another node when log "
      "is spot://HOST:PORT/NS/LOG; the put records this run as its cause, so spot trace follows the chain. "
      "spot_ctx_get(ctx, log, seq, buf, cap) and spot_ctx_latest(ctx, log, &seq) read. spot_print(ctx, fmt, ...) "
-     "writes one line to the node's output, prefixed with the handler and event.\n\n"
+     "writes one line to the node's output, prefixed with the handler and event; in worker mode the handler's "
+     "own stdout and stderr are kept too, each line prefixed the same way (spotd(8): --log).\n\n"
      "Build with spot build-handler FILE.c, or with CMake: find_package(spot CONFIG) then spot_add_handler(NAME "
      "FILE.c) and spot build-handler NAME.so. Install on a running remote node with spot deploy. The same source "
      "builds for every scale; a handler needs no OS calls.\n",
@@ -211,7 +234,16 @@ static const spot_help_t pages[] = {
      "  spot_print(ctx, \"hello, %.*s\", (int)ev->size, (const char *)ev->data);\n"
      "  return 0;\n"
      "}\n"
-     "SPOT_HANDLER(hello)\n",
+     "SPOT_HANDLER(hello)\n"
+     "static int check(spot_ctx_t *ctx, const spot_event_t *ev) {\n"
+     "  double t = atof((const char *)ev->data);\n"
+     "  if (t < -60 || t > 60) {\n"
+     "    spot_fail(ctx, \"reading %.1f out of range\", t);   /* the fail event: SPOT_ERANGE: reading ... */\n"
+     "    return SPOT_ERANGE;\n"
+     "  }\n"
+     "  return 0;\n"
+     "}\n"
+     "SPOT_HANDLER(check)\n",
      ""},
 };
 

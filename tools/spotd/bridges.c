@@ -21,6 +21,7 @@
 #include <nats/nats.h>
 #endif
 #include <unistd.h>
+#include "log.h"
 #include "spotd.h"
 
 #define MAX_ROUTES 64
@@ -133,7 +134,7 @@ static void *mirror_main(void *arg) {
     m->total.retried += st.retried;
     m->total.skipped += st.skipped;
     if (rc != 0 && failures++ % 30 == 0)
-      fprintf(stderr, "spotd: mirror %s: %s (trying again every second)\n", m->log, spot_errdetail());
+      SPOTD_LOG(SPOTD_LOG_WARN, "mirror %s: %s (trying again every second)", m->log, spot_errdetail());
     for (int i = 0; i < 20 && !mirrors_stop; i++)
       usleep(50 * 1000);
   }
@@ -147,10 +148,14 @@ int spotd_bridges_start(const char *dir, int quiet) {
   for (size_t i = 0; i < nmirrors; i++) {
     mirrors[i].dir = dir;
     char servers[1024], stream[80];
-    if (spot_bridge_nats_url(mirrors[i].url, servers, sizeof servers, stream, sizeof stream) != 0)
-      return fprintf(stderr, "spotd: --mirror %s: %s\n", mirrors[i].log, spot_errdetail()), -1;
-    if (pthread_create(&mirrors[i].thread, NULL, mirror_main, &mirrors[i]) != 0)
-      return fprintf(stderr, "spotd: cannot start the mirror of %s\n", mirrors[i].log), -1;
+    if (spot_bridge_nats_url(mirrors[i].url, servers, sizeof servers, stream, sizeof stream) != 0) {
+      SPOTD_LOG(SPOTD_LOG_ERROR, "--mirror %s: %s", mirrors[i].log, spot_errdetail());
+      return -1;
+    }
+    if (pthread_create(&mirrors[i].thread, NULL, mirror_main, &mirrors[i]) != 0) {
+      SPOTD_LOG(SPOTD_LOG_ERROR, "cannot start the mirror of %s", mirrors[i].log);
+      return -1;
+    }
     mirrors[i].started = 1;
   }
 #endif
@@ -159,8 +164,10 @@ int spotd_bridges_start(const char *dir, int quiet) {
     mqtt.routes = routes;
     mqtt.nroutes = nroutes;
     mqtt.quiet = quiet;
-    if (spot_bridge_mqtt_start(dir, &mqtt, &mqtt_bridge) != 0)
-      return fprintf(stderr, "spotd: cannot start the MQTT bridge: %s\n", spot_errdetail()), -1;
+    if (spot_bridge_mqtt_start(dir, &mqtt, &mqtt_bridge) != 0) {
+      SPOTD_LOG(SPOTD_LOG_ERROR, "cannot start the MQTT bridge: %s", spot_errdetail());
+      return -1;
+    }
   }
 #else
   (void)dir;
@@ -178,7 +185,7 @@ void spotd_bridges_stop(int quiet) {
     pthread_join(mirrors[i].thread, NULL);
     mirrors[i].started = 0;
     if (!quiet)
-      fprintf(stderr, "spotd: mirror %s: %llu copied, %llu repaired, %llu batches sent again, %llu expired\n",
+      SPOTD_LOG(SPOTD_LOG_INFO, "mirror %s: %llu copied, %llu repaired, %llu batches sent again, %llu expired",
               mirrors[i].log, (unsigned long long)mirrors[i].total.published,
               (unsigned long long)mirrors[i].total.repaired, (unsigned long long)mirrors[i].total.retried,
               (unsigned long long)mirrors[i].total.skipped);
@@ -193,8 +200,8 @@ void spotd_bridges_stop(int quiet) {
     spot_bridge_mqtt_stop(mqtt_bridge);
     mqtt_bridge = NULL;
     if (!quiet)
-      fprintf(stderr, "spotd: mqtt: %llu received, %llu put, %llu refused, %llu failed; %llu published, %llu "
-                      "acknowledged, %llu rejected\n", (unsigned long long)st.received, (unsigned long long)st.put,
+      SPOTD_LOG(SPOTD_LOG_INFO, "mqtt: %llu received, %llu put, %llu refused, %llu failed; %llu published, %llu "
+                                "acknowledged, %llu rejected", (unsigned long long)st.received, (unsigned long long)st.put,
               (unsigned long long)st.refused, (unsigned long long)st.failed, (unsigned long long)st.published,
               (unsigned long long)st.acked, (unsigned long long)st.rejected);
   }

@@ -7,6 +7,7 @@
  *         [--serial NAME=PATH]...                   # and a device on a serial link as namespace NAME
  *         [--mqtt HOST:PORT --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' ...]   # bridges.c
  *         [--mirror LOG=nats://HOST:PORT[/STREAM] ...]  # a log kept copied into a JetStream stream (bridges.c)
+ *         [--log FILE] [--log-level error|warn|info|debug]  # its own lines and its handlers' output (log.c)
  *
  * It runs in the foreground until SIGTERM or SIGINT, then stops taking events, lets running handlers end, and
  * exits; started again, it runs every handler left pending. One node per namespace (DIR/.spot/node.lock).
@@ -20,6 +21,10 @@
  * exit only while it still names this process. With --daemon, the starting process waits until the detached one
  * is serving (or has failed, printing why) and exits with its status. Under systemd (Type=notify,
  * packaging/spotd@.service) it sends READY=1 at the same point, and STOPPING=1 when a stop signal comes.
+ *
+ * Its log (log.c): levelled lines on stderr (journald priorities under systemd), or with --log FILE (--daemon:
+ * DIR/.spot/spotd.log unless --log says otherwise) everything spotd, its workers and their handlers write goes to
+ * FILE, stamped; SIGHUP, blocked and taken like the stop signals, makes it open FILE anew (log rotation).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +37,7 @@
 #include <unistd.h>
 
 #include "help.h"
+#include "log.h"
 #include "notify.h"
 #include "spot.h"
 #if SPOT_HAVE_NET
@@ -40,16 +46,21 @@
 #include "spot/node.h"
 #include "spotd.h"
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, hangup;
 
 static void on_signal(int sig) {
-  (void)sig;
-  stopping = 1;
+  if (sig == SIGHUP) {
+    hangup = 1;
+    spotd_log_reopen();
+  } else {
+    stopping = 1;
+  }
 }
 
 static int usage(void) {
   fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
-                  "[--pidfile FILE] [--quiet] [--listen HOST:PORT --key NODE.key [--serial NAME=PATH]...]\n"
+                  "[--pidfile FILE] [--quiet] [--log FILE] [--log-level LEVEL]\n"
+                  "       [--listen HOST:PORT --key NODE.key [--serial NAME=PATH]...]\n"
                   "       [--mqtt HOST:PORT --bridge ROUTE ...] [--mirror LOG=nats://HOST:PORT[/STREAM] ...]\n"
                   "  (spotd --help says more)\n");
   return 2;
@@ -57,7 +68,7 @@ static int usage(void) {
 
 static int fail(const char *what) {
   const char *d = spot_errdetail();
-  fprintf(stderr, "spotd: %s%s%s\n", what, d[0] ? ": " : "", d);
+  SPOTD_LOG(SPOTD_LOG_ERROR, "%s%s%s", what, d[0] ? ": " : "", d);
   return 1;
 }
 
@@ -132,13 +143,16 @@ static int detach(int *ready_fd) {
   return 0;
 }
 
-/* The detached spotd serves: tell the waiting parent, and let go of the terminal. */
+/* The detached spotd serves: tell the waiting parent, and let go of the terminal (its stdout and stderr already go
+ * to the log file). */
 static void detached_ready(int ready_fd) {
   int null = open("/dev/null", O_RDWR);
   if (null >= 0) {
     dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
+    if (spotd_log_path() == NULL) {
+      dup2(null, 1);
+      dup2(null, 2);
+    }
     if (null > 2)
       close(null);
   }
@@ -160,18 +174,22 @@ int main(int argc, char **argv) {
   sigemptyset(&stop_sigs);
   sigaddset(&stop_sigs, SIGTERM);
   sigaddset(&stop_sigs, SIGINT);
+  sigaddset(&stop_sigs, SIGHUP);
   sigprocmask(SIG_BLOCK, &stop_sigs, &wait_mask);
   sigdelset(&wait_mask, SIGTERM);
   sigdelset(&wait_mask, SIGINT);
+  sigdelset(&wait_mask, SIGHUP);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  spotd_log_init();
 
-  const char *dir = getenv("SPOT_DIR"), *pidfile = NULL, *listen = NULL, *key = NULL;
+  const char *dir = getenv("SPOT_DIR"), *pidfile = NULL, *listen = NULL, *key = NULL, *logfile = NULL;
   int daemonize = 0;
   const char *serial[8];
   int nserial = 0;
@@ -207,7 +225,13 @@ int main(int argc, char **argv) {
         return fprintf(stderr, "spotd: --serial NAME=PATH (a tty, pty or unix socket), at most 8 devices\n"), 2;
       serial[nserial++] = argv[++i];
     } else if (strcmp(a, "--quiet") == 0) {
-      opts.quiet = 1;
+      opts.quiet = 1; /* the library's lines about the node's life, and spotd's below errors */
+      spotd_log_level = SPOTD_LOG_ERROR;
+    } else if (strcmp(a, "--log") == 0 && v) {
+      logfile = argv[++i];
+    } else if (strcmp(a, "--log-level") == 0 && v) {
+      if (spotd_log_parse_level(argv[++i], &spotd_log_level) != 0)
+        return fprintf(stderr, "spotd: --log-level must be error, warn, info or debug, not '%s'\n", v), 2;
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       spot_help_print(spot_help_find("spotd"), stdout);
       return 0;
@@ -251,9 +275,20 @@ int main(int argc, char **argv) {
   if (spot_ns_open(dir, NULL, &probe) != 0)
     return fail("cannot serve the namespace");
   spot_ns_close(probe);
+  static char default_log[4200];
+  if (daemonize && logfile == NULL) { /* a daemon's output is kept, never thrown away */
+    snprintf(default_log, sizeof default_log, "%s/.spot/spotd.log", dir);
+    logfile = default_log;
+  }
   int ready_fd = -1;
   if (daemonize && detach(&ready_fd) != 0)
     return fprintf(stderr, "spotd: cannot detach: %s\n", strerror(errno)), 1;
+  if (logfile) { /* after detach: the logger thread belongs to the process that serves */
+    if (spotd_log_open(logfile) != 0)
+      return fprintf(stderr, "spotd: cannot open the log %s: %s (check the directory and its rights, or use "
+                             "--log FILE)\n", logfile, strerror(errno)), 1;
+    atexit(spotd_log_close); /* whatever path main returns by, the log is drained */
+  }
 
   if (key && key[0])
     setenv("SPOT_KEY", key, 1); /* handlers' puts to other nodes (here and in the workers) use the node's key */
@@ -261,7 +296,7 @@ int main(int argc, char **argv) {
   if (spot_node_start(dir, &opts, &node) != 0) /* takes the node lock: a second spotd stops here */
     return fail("cannot start the node");
   if (pidfile && write_pidfile(pidfile) != 0) {
-    fprintf(stderr, "spotd: cannot write pid file %s: %s\n", pidfile, strerror(errno));
+    SPOTD_LOG(SPOTD_LOG_ERROR, "cannot write pid file %s: %s", pidfile, strerror(errno));
     spot_node_stop(node);
     return 1;
   }
@@ -286,8 +321,7 @@ int main(int argc, char **argv) {
         remove_pidfile(pidfile);
       return rc;
     }
-    if (!opts.quiet)
-      fprintf(stderr, "spotd: serving the device at %s as namespace %s\n", eq + 1, name);
+    SPOTD_LOG(SPOTD_LOG_INFO, "serving the device at %s as namespace %s", eq + 1, name);
   }
 #endif
   if (spotd_bridges_start(dir, opts.quiet) != 0) {
@@ -299,21 +333,30 @@ int main(int argc, char **argv) {
       remove_pidfile(pidfile);
     return 1;
   }
-  if (!opts.quiet && listen)
-    fprintf(stderr, "spotd: listening on %s (CURVE; rights in %s/access)\n", listen, dir);
-  if (!opts.quiet)
-    fprintf(stderr, "spotd: serving %s in %s mode with %u %s (pid %d)\n", dir,
+  if (listen)
+    SPOTD_LOG(SPOTD_LOG_INFO, "listening on %s (CURVE; rights in %s/access)", listen, dir);
+  SPOTD_LOG(SPOTD_LOG_INFO, "serving %s in %s mode with %u %s (pid %d)%s%s", dir,
             opts.mode == SPOT_MODE_WORKER ? "worker" : "thread", opts.workers,
-            opts.mode == SPOT_MODE_WORKER ? "worker processes" : "threads", (int)getpid());
+            opts.mode == SPOT_MODE_WORKER ? "worker processes" : "threads", (int)getpid(),
+            logfile ? "; log " : "", logfile ? logfile : "");
   if (ready_fd >= 0)
     detached_ready(ready_fd);
+  spotd_log_detach(); /* from now on, error lines go to the log only */
   /* under systemd (Type=notify): ready now that the node lock is held, the pid file written and the network up */
   char ready[4300];
   snprintf(ready, sizeof ready, "READY=1\nMAINPID=%d\nSTATUS=serving %s", (int)getpid(), dir);
-  if (spotd_notify(ready) < 0 && !opts.quiet)
-    fprintf(stderr, "spotd: cannot tell systemd it is ready ($NOTIFY_SOCKET): %s\n", strerror(errno));
-  while (!stopping)
+  if (spotd_notify(ready) < 0)
+    SPOTD_LOG(SPOTD_LOG_WARN, "cannot tell systemd it is ready ($NOTIFY_SOCKET): %s", strerror(errno));
+  while (!stopping) {
     sigsuspend(&wait_mask); /* opens the stop signals and sleeps in one step: none is missed */
+    if (hangup) {
+      hangup = 0;
+      if (logfile)
+        SPOTD_LOG(SPOTD_LOG_INFO, "SIGHUP: log %s opened anew", logfile);
+      else
+        SPOTD_LOG(SPOTD_LOG_INFO, "SIGHUP: no --log file to open anew; going on");
+    }
+  }
   spotd_notify("STOPPING=1");
   spotd_bridges_stop(opts.quiet);
 #if SPOT_HAVE_NET
@@ -321,12 +364,11 @@ int main(int argc, char **argv) {
 #endif
   spot_node_stats_t st;
   spot_node_stats(node, &st);
-  if (!opts.quiet)
-    fprintf(stderr, "spotd: stopping after %llu handler runs (%llu failed so far): letting running handlers end\n",
-            (unsigned long long)st.started, (unsigned long long)st.failed);
+  SPOTD_LOG(SPOTD_LOG_INFO, "stopping after %llu handler runs (%llu failed so far: non-zero returns, crashes, "
+            "time-outs): letting running handlers end", (unsigned long long)st.started,
+            (unsigned long long)st.failed);
   spot_node_stop(node);
-  if (!opts.quiet)
-    fprintf(stderr, "spotd: stopped\n");
+  SPOTD_LOG(SPOTD_LOG_INFO, "stopped");
   if (pidfile)
     remove_pidfile(pidfile);
   return 0;
