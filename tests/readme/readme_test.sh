@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # readme_test.sh: runs the README's shell examples as a newcomer would type them. It extracts every fenced block
 # opened with ```sh readme-test (```sh readme-test net: only in a build with the network), in order, into one
-# script, and runs it with `set -e` in a scratch directory: the spot and spotd of this build first on PATH,
+# script, and runs it with `set -e` in a scratch directory (a ```sh block without the mark must say
+# ```sh readme-skip: REASON, or the test fails): the spot and spotd of this build first on PATH,
 # /tmp/ in the examples replaced by the scratch directory, the example port 7401 by a free one, `examples/` linked
 # from the source tree. Every line must succeed; daemons the examples start in the background are stopped at the
 # end. Fails naming the line that failed.
@@ -14,6 +15,15 @@ trap 'rm -rf "$scratch"' EXIT
 port=$((20000 + ($$ * 17 + 3) % 20000))
 mkdir "$scratch/work" "$scratch/tmp"
 ln -s "$src/examples" "$scratch/work/examples"
+
+# every shell block of the README is either run here or says why not: ```sh readme-skip: REASON
+untagged=$(awk '/^```(sh|bash|shell)[[:space:]]*$/ { print NR }' "$src/README.md")
+if [ -n "$untagged" ]; then
+  echo "readme_test: README.md lines $(echo $untagged | tr ' ' ,) open shell blocks that are neither"
+  echo "  \`\`\`sh readme-test (run by this test) nor \`\`\`sh readme-skip: REASON (why a test cannot run them)"
+  exit 1
+fi
+skipped=$(grep -c '^```sh readme-skip: ' "$src/README.md")
 
 awk -v net="$net" '
   /^```sh readme-test( net)?$/ { on = ($3 != "net" || net == 1); n++; next }
@@ -40,4 +50,4 @@ if [ $rc -ne 0 ]; then
   exit 1
 fi
 grep -a -q "^deployed " "$scratch/out" || [ "$net" != 1 ] || { cat "$scratch/out"; echo "readme_test: no deploy"; exit 1; }
-echo "readme_test: $lines example lines of README.md ran"
+echo "readme_test: $lines example lines of README.md ran; $skipped blocks say why they cannot run here"
