@@ -3,7 +3,8 @@
  * the host's values; RAM logs append, expire, refuse a damaged element; a put runs two linked-in handlers in a
  * chain (examples/chain, built unchanged) and the event log holds the causal chain; a restart on the same arena
  * (as after a reset) keeps every element and runs again a handler whose run had not ended; the serial link's
- * device end NAKs a damaged frame, answers the frame sent again, and answers a put sent twice once. Prints one line per
+ * device end NAKs a damaged frame, answers the frame sent again, and answers a put sent twice once; a failing
+ * handler's fail event says why (spot_fail's line, or the run's last spot_print line). Prints one line per
  * check to the semihosting console and exits with the number of failures (0: all passed).
  */
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include "core/wire.h"
 #include "device/device.h"
 #include "device/link.h"
+#include "spot/handler.h"
 
 static int failed;
 
@@ -124,6 +126,37 @@ static void chain_of_two_handlers(void) {
   CHECK(e[6].type == SPOT__EV_END && e[6].cause_id == e[4].id);
   const spot__dev_stats_t *st = spot__dev_stats();
   CHECK(st->started == 2 && st->ended == 2 && st->failed == 0);
+}
+
+/* Two handlers that fail: one says why with spot_fail, one only prints before it returns a status of its own. */
+static int refuse(spot_ctx_t *ctx, const spot_event_t *ev) {
+  spot_fail(ctx, "reading %.2s out of range", (const char *)ev->data);
+  return SPOT_ERANGE;
+}
+SPOT_HANDLER(refuse)
+
+static int grumble(spot_ctx_t *ctx, const spot_event_t *ev) {
+  (void)ev;
+  spot_print(ctx, "the last words");
+  return 5;
+}
+SPOT_HANDLER(grumble)
+
+static void fail_events_say_why(void) {
+  CHECK(spot__dev_create("why", 8, 4) == 0);
+  uint64_t ev0, s;
+  CHECK(spot__dev_info(SPOT__DEV_EVENTS_LOG, &ev0, NULL, NULL, NULL) == 0);
+  CHECK(spot__dev_put("why", "99", 2, "refuse", NULL, &s) == 0);
+  CHECK(spot__dev_put("why", "x", 1, "grumble", NULL, &s) == 0);
+  unsigned failed_before = spot__dev_stats()->failed;
+  CHECK(spot__dev_run_pending(0) == 2);
+  spot__event_t e[6]; /* put, put, start, fail, start, fail */
+  for (int i = 0; i < 6; i++)
+    CHECK(event(ev0 + 1 + (uint64_t)i, &e[i]) == 0);
+  CHECK(e[3].type == SPOT__EV_FAIL && e[3].status == SPOT_ERANGE);
+  CHECK(strcmp(e[3].reason, "SPOT_ERANGE: reading 99 out of range") == 0);
+  CHECK(e[5].type == SPOT__EV_FAIL && e[5].status == 5 && strcmp(e[5].reason, "returned 5: the last words") == 0);
+  CHECK(spot__dev_stats()->failed == failed_before + 2);
 }
 
 static void restart_keeps_logs_and_reruns(void) {
@@ -267,6 +300,7 @@ int main(void) {
                {"chain_of_two_handlers", chain_of_two_handlers},
                {"restart_keeps_logs_and_reruns", restart_keeps_logs_and_reruns},
                {"hello_prints", hello_prints},
+               {"fail_events_say_why", fail_events_say_why},
                {"link_naks_damage_and_dedups", link_naks_damage_and_dedups}};
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
     int before = failed;
