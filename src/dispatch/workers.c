@@ -36,6 +36,7 @@ typedef struct mailbox {
   uint64_t start_id; /* its start event, once written */
   uint64_t start_ns; /* monotonic, when the worker took it */
   uint64_t ended, failed; /* runs that returned 0, and that did not (spot_node_stats; a crash is counted apart) */
+  char crash_tail[sizeof(((spot__event_t *)0)->reason)]; /* the last line a run printed before it crashed */
   uint64_t q[QDEPTH];
 } mailbox_t;
 
@@ -73,6 +74,7 @@ static int spawn(spot__workers_t *w, unsigned i) {
   store32(&b->head, 0);
   store32(&b->tail, 0);
   b->sleeping = 0;
+  b->crash_tail[0] = '\0';
   __atomic_store_n(&b->running, 0, __ATOMIC_RELEASE);
   w->timed_out[i] = 0;
   int pid = spot__spawn(argv, w->fd);
@@ -94,11 +96,18 @@ static void worker_died(spot__workers_t *w, unsigned i, int sig, int status) {
   uint64_t running = __atomic_load_n(&b->running, __ATOMIC_ACQUIRE);
   if (running) {
     spot__event_t put;
-    char reason[48];
+    char reason[sizeof(((spot__event_t *)0)->reason)];
     if (w->timed_out[i])
       snprintf(reason, sizeof reason, "timed out after %u ms", node->opts.timeout_ms);
-    else if (sig)
-      snprintf(reason, sizeof reason, "worker killed by %s", spot__signame(sig));
+    else if (sig) { /* the signal, then what the run printed last, as much as fits */
+      int n = snprintf(reason, sizeof reason, "worker killed by %s", spot__signame(sig));
+      if (b->crash_tail[0] && n > 0 && (size_t)n + 3 < sizeof reason) {
+        size_t t = strnlen(b->crash_tail, sizeof b->crash_tail), room = sizeof reason - (size_t)n - 3;
+        memcpy(reason + n, ": ", 2);
+        memcpy(reason + n + 2, b->crash_tail, t < room ? t : room);
+        reason[(size_t)n + 2 + (t < room ? t : room)] = '\0';
+      }
+    }
     else
       snprintf(reason, sizeof reason, "worker exited with status %d", status);
     uint64_t now = spot__now_ns(), start = __atomic_load_n(&b->start_ns, __ATOMIC_ACQUIRE);
@@ -352,6 +361,34 @@ typedef struct run_output {
   const spot__event_t *put;
 } run_output_t;
 
+/* The crash path's prefix (spot__capture_on_crash): "[HANDLER #RUN] " of the run going on, written with
+ * async-signal-safe code only. */
+static struct {
+  const spot__event_t *put;
+  mailbox_t *box;
+} crashing;
+
+static void crash_prefix(void *arg, char *buf, size_t cap) {
+  (void)arg;
+  size_t n = 0;
+  const char *h = crashing.put ? crashing.put->handler : "?";
+  if (cap < 32)
+    return;
+  buf[n++] = '[';
+  for (size_t k = 0; h[k] && n < cap - 28; k++)
+    buf[n++] = h[k];
+  buf[n++] = ' ', buf[n++] = '#';
+  char digits[24];
+  int d = 0;
+  uint64_t id = __atomic_load_n(&crashing.box->start_id, __ATOMIC_ACQUIRE);
+  do
+    digits[d++] = (char)('0' + id % 10);
+  while ((id /= 10) != 0);
+  while (d > 0)
+    buf[n++] = digits[--d];
+  buf[n++] = ']', buf[n++] = ' ', buf[n] = '\0';
+}
+
 static void run_output_flush(void *arg, const char *prefix, char *tail, size_t cap) {
   run_output_t *ro = arg;
   char note[2][400];
@@ -377,6 +414,9 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
   spot__node_load_handlers(ns, &loaded);
   spot__capture_t cap;
   int capturing = spot__capture_start(&cap, OUTPUT_LIMIT) == 0;
+  crashing.box = b; /* a crash copies what its run printed (it would die with the pipes) and its last line */
+  if (capturing && spot__capture_on_crash(&cap, crash_prefix, NULL, b->crash_tail, sizeof b->crash_tail) != 0)
+    fprintf(stderr, "spot worker: cannot arm the crash path; a crashed run's output will be lost\n");
   for (uint32_t head = load32(&b->head);;) {
     uint32_t tail = __atomic_load_n(&b->tail, __ATOMIC_SEQ_CST);
     if (head == tail) {
@@ -395,6 +435,7 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
     if (spot__life_trigger_read(ns, trig, &put) == 0 && put.type == SPOT__EV_PUT) {
       spot_handler_fn fn = spot__node_handler(ns, &put, &loaded);
       run_output_t ro = {&cap, &put};
+      crashing.put = &put;
       spot__runout_t out = {run_output_flush, &ro};
       int status = spot__invoke(ns, &put, fn, &b->start_id, NULL, capturing ? &out : NULL);
       __atomic_fetch_add(status == 0 ? &b->ended : &b->failed, 1, __ATOMIC_RELAXED);

@@ -186,6 +186,14 @@ int spot__capture_start(spot__capture_t *c, size_t limit);
 void spot__capture_flush(spot__capture_t *c, const char *prefix, const char *note_out, const char *note_err,
                          char *tail, size_t tailcap);
 
+/* Arms c's crash path in this process: on SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT (on an alternate stack, so
+ * a stack overflow is caught too), what c captured since the last flush is copied to the original streams, each
+ * line prefixed with what prefix(arg, buf, cap) writes into buf then, and the last non-empty line is left in tail
+ * (tailcap bytes, may be NULL; "" if none); then the signal's default action kills the process as before. prefix
+ * must use only async-signal-safe code. 0 or SPOT_EIO. */
+int spot__capture_on_crash(spot__capture_t *c, void (*prefix)(void *arg, char *buf, size_t cap), void *arg,
+                           char *tail, size_t tailcap);
+
 /* ---- byte streams: a device's serial link ---- */
 
 /* Opens path as a byte stream to a device: a unix-domain socket (QEMU's `-serial unix:PATH,server`) is connected

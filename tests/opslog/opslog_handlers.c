@@ -39,10 +39,11 @@ static int grumpy(spot_ctx_t *ctx, const spot_event_t *ev) {
 }
 SPOT_HANDLER(grumpy)
 
-/* Crashes its worker. */
+/* Prints a line, then crashes its worker: the line must still reach the log and the fail event. */
 static int crashy(spot_ctx_t *ctx, const spot_event_t *ev) {
   (void)ctx;
   (void)ev;
+  fprintf(stderr, "crashy: falling\n");
   raise(SIGSEGV);
   return 0;
 }

@@ -5,7 +5,8 @@
 #   daemon    spotd --daemon keeps its handlers' output: stdout, stderr and spot_print of a worker's handler land
 #             in DIR/.spot/spotd.log, each line prefixed [HANDLER #RUN]
 #   reasons   `spot events` shows why runs failed: "SPOT_ERANGE: <the spot_fail line>", "returned 3: <the last
-#             line printed>", and a crash's signal (SIGSEGV); the exit summary counts all three as failed
+#             line printed>", and a crash's signal and last line (SIGSEGV: ...), whose output also reaches the
+#             log; the exit summary counts all three as failed
 #   sighup    --log FILE renamed, then SIGHUP: spotd's and its handlers' new lines go to the new FILE, none to
 #             the renamed one
 # Every wait is a bounded poll; nothing asserts a timing.
@@ -71,7 +72,8 @@ for _ in $(seq 150); do [ "$(spot events | grep -c ' fail ')" -ge 3 ] && break; 
 spot events >"$t/events"
 grep -q "picky .*-19 .*SPOT_ERANGE: reading 99.5 out of range" "$t/events" || fail "reasons: picky: $(cat "$t/events")"
 grep -q "grumpy .* 3 .*returned 3: grumpy: the last words" "$t/events" || fail "reasons: grumpy: $(cat "$t/events")"
-grep -q "crashy .*SIGSEGV" "$t/events" || fail "reasons: crashy: $(cat "$t/events")"
+grep -q "crashy .*worker killed by SIGSEGV: crashy: falling" "$t/events" || fail "reasons: crashy: $(cat "$t/events")"
+wait_grep "$log" "Z \[crashy #[0-9]*\] crashy: falling\$" || fail "daemon: a crashed run's output is not in the log: $(cat "$log")"
 spot trace t "$picky" >"$t/trace" && grep -q "SPOT_ERANGE: reading 99.5 out of range" "$t/trace" ||
   fail "reasons: spot trace: $(cat "$t/trace")"
 spot events --json | grep -q '"reason":"SPOT_ERANGE: reading 99.5 out of range"' || fail "reasons: events --json"

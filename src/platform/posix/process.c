@@ -298,6 +298,47 @@ static void line_put(linebuf_t *lb, const char *prefix, char c) {
   }
 }
 
+/* Copies what stream i of c holds to its original stream, line by line with prefix; the last non-empty line goes to
+ * tail. Async-signal-safe (read, write, strlen, memcpy only): the crash path uses it too. The number of bytes read. */
+static size_t copy_stream(spot__capture_t *c, int i, const char *prefix, char *tail, size_t tailcap) {
+  size_t got = 0, tlen = 0;
+  char buf[2048], last[512];
+  int in_line = 0; /* bytes of the current line were seen */
+  linebuf_t lb = {.fd = c->orig[i]};
+  for (;;) {
+    ssize_t r = read(c->pipe[i][0], buf, sizeof buf);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    for (ssize_t k = 0; k < r; k++) {
+      char ch = buf[k];
+      line_put(&lb, prefix, ch);
+      if (ch == '\n') {
+        if (in_line && tail && tailcap) { /* a non-empty line ended: it is the tail so far */
+          size_t n = tlen < tailcap - 1 ? tlen : tailcap - 1;
+          memcpy(tail, last, n);
+          tail[n] = '\0';
+        }
+        in_line = 0, tlen = 0;
+      } else if (ch != '\r') {
+        in_line = 1;
+        if (tlen < sizeof last)
+          last[tlen++] = ch;
+      }
+    }
+    got += (size_t)r;
+  }
+  if (lb.len > 0 || lb.mid) /* a last line without its newline: ended here, so the next run's lines start clean */
+    line_put(&lb, prefix, '\n');
+  if (in_line && tail && tailcap) {
+    size_t n = tlen < tailcap - 1 ? tlen : tailcap - 1;
+    memcpy(tail, last, n);
+    tail[n] = '\0';
+  }
+  return got;
+}
+
 void spot__capture_flush(spot__capture_t *c, const char *prefix, const char *note_out, const char *note_err,
                          char *tail, size_t tailcap) {
   fflush(stdout);
@@ -306,47 +347,50 @@ void spot__capture_flush(spot__capture_t *c, const char *prefix, const char *not
     tail[0] = '\0';
   for (int i = 0; i < 2; i++) {
     int size = fcntl(c->pipe[i][1], F_GETPIPE_SZ);
-    size_t got = 0, tlen = 0;
-    char buf[16384], last[512];
-    int in_line = 0; /* bytes of the current line were seen */
-    linebuf_t lb = {.fd = c->orig[i]};
-    for (;;) {
-      ssize_t r = read(c->pipe[i][0], buf, sizeof buf);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        break;
-      for (ssize_t k = 0; k < r; k++) {
-        char ch = buf[k];
-        line_put(&lb, prefix, ch);
-        if (ch == '\n') {
-          if (in_line && tail && tailcap) { /* a non-empty line ended: it is the tail so far */
-            size_t n = tlen < tailcap - 1 ? tlen : tailcap - 1;
-            memcpy(tail, last, n);
-            tail[n] = '\0';
-          }
-          in_line = 0, tlen = 0;
-        } else if (ch != '\r') {
-          if (!in_line)
-            tlen = 0;
-          in_line = 1;
-          if (tlen < sizeof last)
-            last[tlen++] = ch;
-        }
-      }
-      got += (size_t)r;
-    }
-    if (lb.len > 0 || lb.mid) /* a last line without its newline: ended here, so the next run's lines start clean */
-      line_put(&lb, prefix, '\n');
-    if (in_line && tail && tailcap) {
-      size_t n = tlen < tailcap - 1 ? tlen : tailcap - 1;
-      memcpy(tail, last, n);
-      tail[n] = '\0';
-    }
+    size_t got = copy_stream(c, i, prefix, tail, tailcap);
     const char *note = i == 0 ? note_out : note_err;
     if (size > 0 && got >= (size_t)size && note)
       write_all(c->orig[i], note, strlen(note));
   }
   clearerr(stdout);
   clearerr(stderr);
+}
+
+/* The crash path's state: one capture per process (a worker has one). */
+static struct {
+  spot__capture_t *c;
+  void (*prefix)(void *, char *, size_t);
+  void *arg;
+  char *tail;
+  size_t tailcap;
+} crash;
+
+static void on_crash(int sig) {
+  char prefix[128];
+  prefix[0] = '\0';
+  crash.prefix(crash.arg, prefix, sizeof prefix);
+  if (crash.tail && crash.tailcap)
+    crash.tail[0] = '\0';
+  for (int i = 0; i < 2; i++)
+    copy_stream(crash.c, i, prefix, crash.tail, crash.tailcap);
+  raise(sig); /* the handler was reset on entry (SA_RESETHAND): the default action now */
+}
+
+int spot__capture_on_crash(spot__capture_t *c, void (*prefix)(void *arg, char *buf, size_t cap), void *arg,
+                           char *tail, size_t tailcap) {
+  static char altstack[65536];
+  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+  if (sigaltstack(&ss, NULL) != 0)
+    return SPOT_EIO;
+  crash.c = c, crash.prefix = prefix, crash.arg = arg, crash.tail = tail, crash.tailcap = tailcap;
+  static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_crash;
+  sa.sa_flags = SA_RESETHAND | SA_NODEFER | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    if (sigaction(sigs[i], &sa, NULL) != 0)
+      return SPOT_EIO;
+  return 0;
 }
