@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # readme_test.sh: runs the README's shell examples as a newcomer would type them. It extracts every fenced block
-# opened with ```sh readme-test (```sh readme-test net: only in a build with the network), in order, into one
+# opened with ```sh readme-test (```sh readme-test net: only in a build with the network; mqtt: only in a build
+# with the MQTT bridge and with mosquitto installed, else said and left out), in order, into one
 # script, and runs it with `set -e` in a scratch directory (a ```sh block without the mark must say
 # ```sh readme-skip: REASON, or the test fails): the spot and spotd of this build first on PATH,
-# /tmp/ in the examples replaced by the scratch directory, the example port 7401 by a free one, `examples/` linked
+# /tmp/ in the examples replaced by the scratch directory, the example ports 7401 and 1883 by free ones,
+# /usr/sbin on PATH (where Debian puts mosquitto, as root's PATH has it), `examples/` linked
 # from the source tree. Every line must succeed; daemons the examples start in the background are stopped at the
 # end. Fails naming the line that failed.
-#   readme_test.sh SOURCE_DIR BIN_DIR TMP_DIR HAVE_NET
+#   readme_test.sh SOURCE_DIR BIN_DIR TMP_DIR HAVE_NET [HAVE_MQTT]
 set -uo pipefail
-src=$1 bin=$2 tmpbase=$3 net=${4:-1}
+src=$1 bin=$2 tmpbase=$3 net=${4:-1} mqtt=${5:-0}
+export PATH=$PATH:/usr/sbin:/sbin
+if [ "$mqtt" = 1 ] && ! { command -v mosquitto && command -v mosquitto_pub; } >/dev/null; then
+  echo "readme_test: mosquitto is not installed (scripts/deps.sh): the MQTT block is left out"
+  mqtt=0
+fi
 mkdir -p "$tmpbase"
 scratch=$(mktemp -d "$tmpbase/readme-XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 port=$((20000 + ($$ * 17 + 3) % 20000))
+mqtt_port=$((port + 5))
 mkdir "$scratch/work" "$scratch/tmp"
 ln -s "$src/examples" "$scratch/work/examples"
 
@@ -25,11 +33,11 @@ if [ -n "$untagged" ]; then
 fi
 skipped=$(grep -c '^```sh readme-skip: ' "$src/README.md")
 
-awk -v net="$net" '
-  /^```sh readme-test( net)?$/ { on = ($3 != "net" || net == 1); n++; next }
+awk -v net="$net" -v mqtt="$mqtt" '
+  /^```sh readme-test( net| mqtt)?$/ { on = ($3 == "" || ($3 == "net" && net == 1) || ($3 == "mqtt" && mqtt == 1)); n++; next }
   /^```/ { on = 0; next }
   on { print }
-' "$src/README.md" | sed -e "s|/tmp/|$scratch/tmp/|g" -e "s|7401|$port|g" >"$scratch/examples.sh"
+' "$src/README.md" | sed -e "s|/tmp/|$scratch/tmp/|g" -e "s|7401|$port|g" -e "s|1883|$mqtt_port|g" >"$scratch/examples.sh"
 lines=$(grep -cv '^\s*$' "$scratch/examples.sh")
 [ "$lines" -ge 10 ] || { echo "readme_test: found only $lines example lines in README.md"; exit 1; }
 
