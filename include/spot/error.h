@@ -55,7 +55,9 @@ const char *spot_errname(int err);
 const char *spot_errdetail(void);
 
 /* Leaves a printf-style detail line for spot_errdetail() on this thread and returns err unchanged, so code built on
- * spot (apps/, handlers) reports its own failures the way spot does: `return spot_fail(SPOT_EINVAL, "...")`. */
+ * spot (apps/, handlers) reports its own failures the way spot does: `return spot_fail(SPOT_EINVAL, "...")`. In a
+ * handler, spot_fail(ctx, "...") with the run's spot_ctx_t * (spot/handler.h) records the reason its fail event
+ * gives; a line left here by the run's last failing call is used when it gave none. */
 int spot_fail(int err, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 2, 3)))
