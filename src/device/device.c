@@ -352,17 +352,7 @@ static int put_local(const char *log, const void *data, size_t len, const char *
                       log, (unsigned long long)victim->seq);
   uint64_t s = append(l, data, len, mark);
   spot__event_t e;
-  memset(&e, 0, sizeof e);
-  e.type = SPOT__EV_PUT;
-  if (cause) {
-    e.cause_node = cause->node;
-    e.cause_id = cause->event;
-  }
-  e.seq = s;
-  e.handler_id = mark;
-  snprintf(e.log, sizeof e.log, "%s", log);
-  if (handler)
-    snprintf(e.handler, sizeof e.handler, "%s", handler);
+  spot__event_put_init(&e, log, s, mark, handler, cause ? cause->node : 0, cause ? cause->event : 0);
   uint64_t put_id = record(&e);
   if (handler)
     dev.queue[(dev.qhead + dev.qlen++) % SPOT__DEV_QUEUE_MAX] = (qent_t){(uint8_t)(l - dev.logs), mark, s, put_id};
@@ -480,16 +470,10 @@ static void run_one(const qent_t *q) {
   if (!slot_ok(l, slot, q->seq, &mark) || mark != q->mark)
     return; /* the run happened already (a duplicate), or the element is gone */
   const spot_handler_def_t *h = handler_by_mark(mark);
-  spot__event_t e;
-  memset(&e, 0, sizeof e);
-  e.type = SPOT__EV_START;
-  e.cause_node = dev.hdr->node;
-  e.cause_id = q->put_id;
-  e.ref = q->put_id;
-  e.seq = q->seq;
-  e.handler_id = mark;
-  snprintf(e.log, sizeof e.log, "%s", l->d->name);
-  snprintf(e.handler, sizeof e.handler, "%s", h ? h->name : "?");
+  spot__event_t put, e;
+  spot__event_put_init(&put, l->d->name, q->seq, mark, h ? h->name : "?", 0, 0);
+  put.id = q->put_id;
+  spot__event_run_init(&e, SPOT__EV_START, &put, dev.hdr->node, q->put_id);
   if (h == NULL) { /* an element marked for a handler this firmware does not link: fail it, never drop silently */
     e.type = SPOT__EV_FAIL;
     e.status = SPOT_ENOTFOUND;
@@ -506,10 +490,8 @@ static void run_one(const qent_t *q) {
                      q->put_id};
   uint64_t t0 = spot__now_ns();
   int status = h->fn(&ctx, &ev);
-  e.type = status == 0 ? SPOT__EV_END : SPOT__EV_FAIL;
+  spot__event_run_init(&e, status == 0 ? SPOT__EV_END : SPOT__EV_FAIL, &put, dev.hdr->node, start_id);
   e.status = status;
-  e.cause_node = dev.hdr->node;
-  e.cause_id = start_id;
   e.duration_ns = spot__now_ns() - t0;
   if (status != 0)
     snprintf(e.reason, sizeof e.reason, "returned %d", status);
