@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crc32c.h"
 #include "core/error.h"
 #include "core/frame.h"
 #include "core/name.h"
@@ -67,6 +68,7 @@ struct spot__serial {
   size_t up_len;
   int up_have, up_busy;                 /* (mu) one waits; the worker is forwarding one */
   uint64_t up_node, up_id, up_seq;      /* (mu) the last one forwarded (also in log NAME-uplink) */
+  uint32_t up_crc;                      /* (mu) crc32c of its UP payload */
   spot__frame_rx_t rx;                  /* the reader's */
   uint8_t rxbuf[FRAME_BYTES];
   spot_log_t *outbox, *sent, *uplink;
@@ -143,7 +145,10 @@ static void on_up(spot__serial_t *s, const spot__frame_t *f) {
       spot__wire_set_detail(&rep, "the edge cannot decode this put");
       answer_up_locked(s, &rep);
     }
-  } else if (s->up_id != 0 && req.id == s->up_id && req.cause_node == s->up_node) {
+  } else if (s->up_id != 0 && req.id == s->up_id && req.cause_node == s->up_node &&
+             spot__crc32c(0, f->payload, f->len) == s->up_crc) {
+    /* the same bytes again: not a new put with a reused number (a device whose arena was formatted anew keeps its
+     * node id, a board's unique id, and numbers its puts from 1 again) */
     rep.id = req.id;
     rep.seq = s->up_seq;
     s->stats.up_repeated++;
@@ -402,6 +407,7 @@ static int queue_put(spot__serial_t *s, const uint8_t *msg, size_t n, uint64_t i
 
 typedef struct uplink_rec {
   uint64_t node, id, seq; /* the device (node id), its request id, the target's sequence number */
+  uint32_t crc, pad;      /* crc32c of the UP payload */
 } uplink_rec_t;
 
 /* Forwards the UP payload waiting in s->up: spot_put on its remote name with the device's run as cause, then the
@@ -433,8 +439,9 @@ static void forward_up(spot__serial_t *s) {
   int rc = spot_put(NULL, url, req.data, req.data_len, handler[0] ? handler : NULL, &cause, &seq);
   char detail[512];
   snprintf(detail, sizeof detail, "%s", rc ? spot_errdetail() : "");
+  uint32_t crc = spot__crc32c(0, buf, len);
   if (rc == 0) { /* remembered before the reply, so the device's resend after a lost reply is not put twice */
-    uplink_rec_t r = {req.cause_node, req.id, seq};
+    uplink_rec_t r = {req.cause_node, req.id, seq, crc, 0};
     if (spot_log_append(s->uplink, &r, sizeof r, NULL) != 0)
       fprintf(stderr, "spotd: device %s: cannot record its put %llu as forwarded (%s): a resend after a restart "
               "would put it again\n", s->name, (unsigned long long)req.id, spot_errdetail());
@@ -445,6 +452,7 @@ static void forward_up(spot__serial_t *s) {
     s->up_node = req.cause_node;
     s->up_id = req.id;
     s->up_seq = seq;
+    s->up_crc = crc;
     s->stats.up_forwarded++;
   } else
     s->stats.up_failed++;
@@ -563,7 +571,7 @@ static int open_logs(spot__serial_t *s, spot_ns_t *ns) {
     uplink_rec_t r;
     if ((rc = spot_log_read(s->uplink, last, &r, sizeof r)) != 0)
       return rc;
-    s->up_node = r.node, s->up_id = r.id, s->up_seq = r.seq;
+    s->up_node = r.node, s->up_id = r.id, s->up_seq = r.seq, s->up_crc = r.crc;
   }
   return 0;
 }

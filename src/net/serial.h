@@ -13,8 +13,9 @@
  *
  * The other way, the device sends the puts its handlers make to other nodes (UP frames, core/frame.h): the edge
  * forwards each with spot_put on its remote name (the edge's key; the device's run as cause, so a trace follows it)
- * and answers with the target's reply. The last one forwarded is remembered (in memory and in log NAME-uplink,
- * synced), so the device sending it again after a reset or a lost reply gets the same answer, not a second put.
+ * and answers with the target's reply. The last one forwarded is remembered (device node id, request id and a crc
+ * of its bytes; in memory and in log NAME-uplink, synced), so the device sending it again after a reset or a lost
+ * reply gets the same answer, not a second put.
  * A device attached by the operator is trusted as the edge itself: its puts go out with the edge's rights.
  */
 #ifndef SPOT_NET_SERIAL_H
