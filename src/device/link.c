@@ -67,6 +67,7 @@ static void send_hello(void) {
 void spot__dev_link_start(int (*get)(void), void (*put)(uint8_t byte)) {
   link.get = get;
   link.put = put;
+  link.up_id = 0; /* a start: the outbox's next put is sent at the first poll */
   spot__frame_rx_init(&link.rx, link.rxbuf, sizeof link.rxbuf);
   send_hello();
 }
