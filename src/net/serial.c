@@ -287,8 +287,11 @@ static int exchange(spot__serial_t *s, const uint8_t *msg, size_t n, uint64_t id
         s->stats.resent++;
       s->resend = 0;
       until = now + RESEND_MS * MS < deadline ? now + RESEND_MS * MS : deadline;
-    } else if (now + REOPEN_MS * MS < deadline)
-      until = now + REOPEN_MS * MS; /* the link is down: look again when the reader has reopened it */
+    } else {
+      s->resend = 0; /* nothing was sent: wait for the reader to reopen the link (it bumps news), not spin */
+      if (now + REOPEN_MS * MS < deadline)
+        until = now + REOPEN_MS * MS;
+    }
     while (!s->got && !s->resend && now < until) {
       uint32_t w = __atomic_load_n(&s->news, __ATOMIC_ACQUIRE);
       spot__mutex_unlock(&s->mu);
