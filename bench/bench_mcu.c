@@ -8,11 +8,19 @@
  *   edge_local_rtt           remote `latest` round trips to the edge's own namespace (the ZeroMQ/CURVE part);
  *   serial_latest_rtt, serial_put_rtt
  *                            the same through the edge to the device over the emulated UART (QEMU, unix socket),
- *                            p50/p99, and the link's bytes/s (frames both ways) for puts of 24-byte elements.
- * Needs the firmware (BUILD/firmware) and QEMU; says so and exits 0 when they are missing (benchmarks never gate).
- *   ./build/bench/bench_mcu        (about 20 s)
+ *                            p50/p99, and the link's bytes/s (frames both ways) for puts of 24-byte elements;
+ *   cloud_put_to_device_handler_start
+ *                            a put at a cloud spotd naming its handler to_device, which puts to the device through
+ *                            the edge naming the device's hello handler: from the put's call to hello's line on the
+ *                            device's console (QEMU's semihosting output, on its stderr, read here through a pipe: one host clock);
+ *   edge_put_to_device_handler_start
+ *                            the same from a put straight to the device through the edge (no cloud hop).
+ * Needs the firmware (BUILD/firmware), QEMU and a C compiler (the cloud's handler is built with spot build-handler);
+ * says so and exits 0 when they are missing (benchmarks never gate).
+ *   ./build/bench/bench_mcu        (about 30 s)
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,9 +36,13 @@
 
 #define ROUNDS 300
 #define WARMUP 20
+#define START_ROUNDS 100 /* handler-start rounds (each waits for a console line) */
 
 static char scratch[256], fwdir[4200], bindir[4000];
-static pid_t qemu = -1, edge = -1;
+static pid_t qemu = -1, edge = -1, cloud = -1;
+static int console = -1; /* the read end of QEMU's semihosting output */
+static char conbuf[8192];
+static size_t conlen;
 
 static uint64_t now_ns(void) {
   struct timespec t;
@@ -67,7 +79,7 @@ static void sizes(void) {
     fprintf(stderr, "bench_mcu: cannot read the firmware's size (arm-none-eabi-size)\n");
     return;
   }
-  printf("{\"name\":\"mcu_firmware_size\",\"firmware\":\"spot_device.elf\",\"handlers\":[\"frost\",\"hello\"],"
+  printf("{\"name\":\"mcu_firmware_size\",\"firmware\":\"spot_device.elf\",\"handlers\":[\"frost\",\"hello\",\"uplink\"],"
          "\"flash_bytes\":%lu,\"ram_bytes\":%lu,\"flash_budget\":65536,\"ram_budget\":16384,\"within_budget\":%s}\n",
          text + data, data + bss, text + data <= 65536 && data + bss <= 16384 ? "true" : "false");
   fflush(stdout);
@@ -90,11 +102,13 @@ static void icount(void) {
 }
 
 static void stop_all(void) {
+  if (cloud > 0)
+    kill(cloud, SIGTERM), waitpid(cloud, NULL, 0);
   if (edge > 0)
     kill(edge, SIGTERM), waitpid(edge, NULL, 0);
   if (qemu > 0)
     kill(qemu, SIGTERM), waitpid(qemu, NULL, 0);
-  edge = qemu = -1;
+  edge = qemu = cloud = -1;
   if (scratch[0])
     run("rm -rf %s", scratch);
 }
@@ -103,7 +117,9 @@ static void report(const char *name, uint64_t *lat, size_t n, double seconds, co
   qsort(lat, n, sizeof lat[0], cmp_u64);
   printf("{\"name\":\"%s\",\"link\":\"%s\",\"n\":%zu,\"ops_per_s\":%.0f,\"p50_us\":%.1f,\"p90_us\":%.1f,"
          "\"p99_us\":%.1f,\"max_us\":%.1f%s}\n",
-         name, strncmp(name, "serial", 6) == 0 ? "zmq+curve to the edge, then the emulated UART" : "zmq+curve",
+         name,
+         strncmp(name, "serial", 6) == 0 || strstr(name, "device") ? "zmq+curve to the edge, then the emulated UART"
+                                                                   : "zmq+curve",
          n, (double)n / seconds, pct(lat, n, 0.5), pct(lat, n, 0.9), pct(lat, n, 0.99), pct(lat, n, 1.0), extra);
   fflush(stdout);
 }
@@ -118,6 +134,65 @@ static size_t put_link_bytes(const char *ns, const char *log, size_t elem) {
   return req + rep + 2 * 12;
 }
 
+/* Reads the device's console until a line holds `want` or timeout_ms pass. 1 if it came. */
+static int console_wait(const char *want, int timeout_ms) {
+  uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+  for (;;) {
+    conbuf[conlen] = '\0';
+    char *hit = strstr(conbuf, want);
+    if (hit) { /* drop what was read up to the end of that line */
+      char *eol = strchr(hit, '\n');
+      size_t keep = eol ? conlen - (size_t)(eol + 1 - conbuf) : 0;
+      memmove(conbuf, conbuf + conlen - keep, keep);
+      conlen = keep;
+      return 1;
+    }
+    if (conlen > sizeof conbuf / 2) { /* keep the tail only: a line is short */
+      memmove(conbuf, conbuf + conlen - 256, 256);
+      conlen = 256;
+    }
+    uint64_t now = now_ns();
+    if (now >= deadline)
+      return 0;
+    struct pollfd p = {console, POLLIN, 0};
+    if (poll(&p, 1, (int)((deadline - now) / 1000000u) + 1) <= 0)
+      continue;
+    ssize_t n = read(console, conbuf + conlen, sizeof conbuf - 1 - conlen);
+    if (n <= 0)
+      return 0;
+    conlen += (size_t)n;
+  }
+}
+
+/* Puts `bench N` to url naming handler (the cloud's to_device, or the device's hello) and times until the device's
+ * hello prints it. */
+static void handler_start(spot_remote_t *r, const char *name, const char *url, const char *handler) {
+  static uint64_t lat[START_ROUNDS];
+  size_t n = 0;
+  uint64_t start = now_ns();
+  for (int i = 0; i < START_ROUNDS + 5; i++) {
+    char data[32] = "", want[64];
+    snprintf(data, sizeof data, "bench %d", i);
+    snprintf(want, sizeof want, "hello, bench %d!", i);
+    uint64_t seq, t0 = now_ns();
+    if (spot_remote_put(r, url, data, sizeof data, handler, NULL, &seq) != 0) {
+      fprintf(stderr, "bench_mcu: %s: %s\n", name, spot_errdetail());
+      return;
+    }
+    if (!console_wait(want, 5000)) {
+      fprintf(stderr, "bench_mcu: %s: the device's hello did not print '%s' within 5 s\n", name, want);
+      return;
+    }
+    if (i == 5)
+      start = t0;
+    if (i >= 5) /* the first few warm up the connections */
+      lat[n++] = now_ns() - t0;
+  }
+  char extra[200];
+  snprintf(extra, sizeof extra, ",\"handler\":\"hello (device)\",\"measured_to\":\"hello's console line\"");
+  report(name, lat, n, (double)(now_ns() - start) / 1e9, extra);
+}
+
 static void link_rtt(void) {
   char spot[4200], spotd[4200];
   snprintf(spot, sizeof spot, "%s/spot", bindir);
@@ -126,23 +201,37 @@ static void link_rtt(void) {
   if (mkdtemp(scratch) == NULL)
     return;
   int port = 20000 + (int)((getpid() + 4093) % 20000);
+  int cport = port + 1;
+  /* edge and cloud share the node key (one server key for the client); the cloud's handler puts to the edge */
   if (run("cd %s && %s keygen node >/dev/null && %s keygen client >/dev/null && %s init edge >/dev/null && "
-          "echo \"$(cat client.pub) get,put,create\" > edge/access",
-          scratch, spot, spot, spot) != 0)
+          "%s init cloud >/dev/null && echo \"$(cat client.pub) get,put,create\" > edge/access && "
+          "echo \"$(cat node.pub) put\" >> edge/access && echo \"$(cat client.pub) get,put,create\" > cloud/access && "
+          "printf '#include <spot/handler.h>\\nstatic int to_device(spot_ctx_t *ctx, const spot_event_t *ev) {\\n"
+          "  return spot_ctx_put(ctx, \"spot://127.0.0.1:%d/dev/greetings\", ev->data, ev->size, \"hello\", NULL);\\n"
+          "}\\nSPOT_HANDLER(to_device)\\n' > to_device.c && %s -n cloud build-handler to_device.c >/dev/null && "
+          "%s -n cloud create readings --size 32 --history 1024 >/dev/null",
+          scratch, spot, spot, spot, spot, port, spot, spot) != 0) {
+    fprintf(stderr, "bench_mcu: cannot set up the edge and the cloud (keygen, init, build-handler)\n");
     return;
+  }
   char sock[400], fw[4400], endpoint[64], dir[400], key[400];
   snprintf(sock, sizeof sock, "%s/dev.sock", scratch);
   snprintf(fw, sizeof fw, "%s/spot_device.elf", fwdir);
   snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", port);
   snprintf(dir, sizeof dir, "%s/edge", scratch);
   snprintf(key, sizeof key, "%s/node.key", scratch);
+  int con[2];
+  if (pipe(con) != 0)
+    return;
+  console = con[0];
   qemu = fork();
   if (qemu == 0) {
     char serial[500];
     snprintf(serial, sizeof serial, "unix:%s,server=on,wait=off", sock);
     int null = open("/dev/null", 1);
     dup2(null, 1);
-    dup2(null, 2);
+    dup2(con[1], 2); /* semihosting output goes to QEMU's stderr: the device's console, hello's lines */
+    close(con[0]);
     execlp("qemu-system-arm", "qemu-system-arm", "-M", "mps2-an385", "-display", "none", "-monitor", "none",
            "-serial", serial, "-semihosting-config", "enable=on,target=native", "-kernel", fw, (char *)NULL);
     _exit(127);
@@ -156,6 +245,18 @@ static void link_rtt(void) {
     snprintf(serial, sizeof serial, "dev=%s", sock);
     execl(spotd, "spotd", "-n", dir, "--quiet", "--mode", "thread", "--listen", endpoint, "--key", key, "--serial",
           serial, (char *)NULL);
+    _exit(127);
+  }
+  close(con[1]);
+  char cdir[400], cendpoint[64], npub_env[420];
+  snprintf(cdir, sizeof cdir, "%s/cloud", scratch);
+  snprintf(cendpoint, sizeof cendpoint, "127.0.0.1:%d", cport);
+  snprintf(npub_env, sizeof npub_env, "%s/node.pub", scratch);
+  cloud = fork();
+  if (cloud == 0) {
+    setenv("SPOT_NODE_KEY", npub_env, 1); /* the edge's server key, for the cloud handler's puts */
+    execl(spotd, "spotd", "-n", cdir, "--quiet", "--mode", "thread", "--listen", cendpoint, "--key", key,
+          (char *)NULL);
     _exit(127);
   }
   char ckey[400], npub[400], local[200], dev_t[200];
@@ -207,6 +308,11 @@ static void link_rtt(void) {
                (double)put_link_bytes("dev", "temperature", 24) * ROUNDS / secs);
     report(names[b], lat, ROUNDS, secs, extra);
   }
+  char cloud_url[200], dev_g[200];
+  snprintf(cloud_url, sizeof cloud_url, "spot://%s/cloud/readings", cendpoint);
+  snprintf(dev_g, sizeof dev_g, "spot://%s/dev/greetings", endpoint);
+  handler_start(r, "cloud_put_to_device_handler_start", cloud_url, "to_device");
+  handler_start(r, "edge_put_to_device_handler_start", dev_g, "hello");
   spot_remote_free(r);
 }
 

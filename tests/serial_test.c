@@ -3,7 +3,9 @@
  * speaks the frames (core/frame.h) and can misbehave on purpose: a reply damaged on the wire is NAKed and sent
  * again; a damaged request is NAKed by the device and the edge sends it again; a silent device gives SPOT_ETIMEDOUT
  * in bounded time with the put kept in the outbox, which is delivered, with its first request id, once the device
- * answers; a path where nothing listens gives a clear time-out too.
+ * answers; a path where nothing listens gives a clear time-out too. The device's own puts (UP frames) get a REP:
+ * one that does not decode is refused in words, one whose target does not answer gets the put's error (mcu_e2e
+ * forwards them to a real cloud).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,6 +32,10 @@ typedef struct fake {
   atomic_int stop;
   atomic_int puts;           /* puts applied */
   atomic_ullong last_put_id;
+  atomic_int conn_fd;        /* the edge's connection (0: none yet) */
+  atomic_int up_reps;        /* REPs to UP frames received, the last one's status and id */
+  atomic_int up_status;
+  atomic_ullong up_id;
   uint8_t last[700];
   size_t last_len;
 } fake_t;
@@ -49,6 +55,7 @@ static void *fake_main(void *arg) {
     int fd = accept(fk->listen_fd, NULL, NULL);
     if (fd < 0)
       continue;
+    atomic_store(&fk->conn_fd, fd);
     static uint8_t buf[800];
     spot__frame_rx_t rx;
     spot__frame_rx_init(&rx, buf, sizeof buf);
@@ -67,6 +74,15 @@ static void *fake_main(void *arg) {
           }
           if (f.kind == SPOT__FRAME_NAK) {
             send_frame(fd, SPOT__FRAME_REP, fk->last, fk->last_len, 0);
+            continue;
+          }
+          if (f.kind == SPOT__FRAME_REP) { /* the edge's answer to an UP of ours */
+            spot__msg_t rep;
+            if (spot__wire_decode(f.payload, f.len, &rep) == 0) {
+              atomic_store(&fk->up_status, rep.status);
+              atomic_store(&fk->up_id, rep.id);
+              atomic_fetch_add(&fk->up_reps, 1);
+            }
             continue;
           }
           if (f.kind != SPOT__FRAME_REQ)
@@ -99,6 +115,7 @@ static void *fake_main(void *arg) {
         }
       }
     }
+    atomic_store(&fk->conn_fd, 0);
     close(fd);
   }
   return NULL;
@@ -194,6 +211,59 @@ static void test_silent_device_times_out_and_outbox_delivers(void) {
   spot__serial_close(s);
 }
 
+/* Sends an UP frame from the fake device: HOST:PORT, then m encoded. */
+static void send_up(const char *hostport, const spot__msg_t *m) {
+  uint8_t p[400];
+  size_t n;
+  p[0] = (uint8_t)strlen(hostport);
+  memcpy(p + 1, hostport, p[0]);
+  if (spot__wire_encode(m, p + 1 + p[0], sizeof p - 1 - p[0], &n) == 0)
+    send_frame(atomic_load(&fk.conn_fd), SPOT__FRAME_UP, p, 1 + p[0] + n, 0);
+}
+
+static int wait_up_reps(int n) {
+  for (int i = 0; i < 200 && atomic_load(&fk.up_reps) < n; i++)
+    usleep(50000);
+  return atomic_load(&fk.up_reps);
+}
+
+static void test_device_puts_are_answered(void) {
+  setenv("SPOT_SERIAL_TIMEOUT_MS", "1000", 1);
+  setenv("SPOT_TIMEOUT_MS", "300", 1); /* the edge's own client, to a target that is not there */
+  spot__serial_t *s;
+  CHECK_OK(spot__serial_open("dev", sock, ns, &s));
+  for (int i = 0; i < 100 && atomic_load(&fk.conn_fd) == 0; i++)
+    usleep(20000);
+  CHECK(atomic_load(&fk.conn_fd) != 0);
+  int before = atomic_load(&fk.up_reps);
+  /* not a put: refused in words, so the device moves on */
+  spot__msg_t m = latest_req();
+  m.id = 7;
+  send_up("127.0.0.1:1", &m);
+  CHECK_EQ(wait_up_reps(before + 1), before + 1);
+  CHECK_EQ(atomic_load(&fk.up_status), SPOT_ECORRUPT);
+  CHECK_EQ(atomic_load(&fk.up_id), 7);
+  /* a put to a node that does not answer: forwarded, and its error comes back (the device tries again later) */
+  memset(&m, 0, sizeof m);
+  m.type = SPOT__WIRE_PUT;
+  m.id = 9;
+  m.ns = spot__wire_cstr("cloud");
+  m.log = spot__wire_cstr("from_device");
+  m.cause_node = 0x77;
+  m.cause_event = 3;
+  m.data = (const uint8_t *)"up";
+  m.data_len = 2;
+  send_up("127.0.0.1:1", &m);
+  CHECK_EQ(wait_up_reps(before + 2), before + 2);
+  CHECK(atomic_load(&fk.up_status) < 0);
+  CHECK_EQ(atomic_load(&fk.up_id), 9);
+  spot__serial_stats_t st;
+  spot__serial_stats(s, &st);
+  CHECK_EQ(st.up_failed, 1);
+  CHECK_EQ(st.up_forwarded, 0);
+  spot__serial_close(s);
+}
+
 static void test_nothing_there_times_out(void) {
   setenv("SPOT_SERIAL_TIMEOUT_MS", "400", 1);
   char nowhere[400];
@@ -215,6 +285,7 @@ static void test_nothing_there_times_out(void) {
 static const spot_test_t tests[] = {
     {"damaged_reply_is_naked_and_resent", test_damaged_reply_is_naked_and_resent},
     {"silent_device_times_out_and_outbox_delivers", test_silent_device_times_out_and_outbox_delivers},
+    {"device_puts_are_answered", test_device_puts_are_answered},
     {"nothing_there_times_out", test_nothing_there_times_out},
     {NULL, NULL},
 };

@@ -63,7 +63,10 @@ void spot_handler_register(const spot_handler_def_t *def);
 
 /* Appends len bytes (zero-padded) to log `log` of this node, or of another node when log is a remote name
  * (spot://host:port/namespace/log, reached with the node's key); if handler is not NULL, that handler runs on the
- * new element. *seq (may be NULL) gets its sequence number. Errors as spot_put (spot/node.h), spot_remote_put. */
+ * new element. *seq (may be NULL) gets its sequence number. Errors as spot_put (spot/node.h), spot_remote_put.
+ * On a microcontroller (src/device) a put to a remote name is queued for the device's edge, which forwards it:
+ * 0 then means it is kept (across a reset too) and will be delivered, *seq gets 0 (the number is not known yet),
+ * and SPOT_EBUSY means the queue is full (the edge is away). */
 int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler, uint64_t *seq);
 
 /* Copies element seq of log `log` (or of a remote name) into buf (cap >= the log's element size). */

@@ -24,6 +24,16 @@ int spot__mps2_uart0_waiting(void);
 #define SPOT__MPS2_ARENA_BYTES 7168u
 extern uint8_t spot__mps2_arena[SPOT__MPS2_ARENA_BYTES];
 
+/* The board's unique id, the seed of the device's node id (read once, when the arena is first formatted), or 0
+ * if it has none. A real part reads its unique-id register here (an STM32's 96-bit UID at 0x1FFF7A10, an nRF52's
+ * FICR DEVICEID, an RP2040's flash unique id), folded to 64 bits. The MPS2 board has no such register, so the port
+ * keeps 8 bytes of RAM at SPOT__MPS2_UID_ADDR (the linker script's .uid, outside every loaded or zeroed section)
+ * that QEMU fills at every reset: `-device loader,addr=0x20003ff0,data=0xID,data-len=8` (scripts/mcu.sh gives each
+ * device a random ID). Without it (0) the device draws its id from its clock, which under QEMU is the same at every
+ * first start: two emulated devices would share it. */
+#define SPOT__MPS2_UID_ADDR 0x20003ff0u
+uint64_t spot__mps2_uid(void);
+
 /* Resets the board as a watchdog would (AIRCR.SYSRESETREQ): RAM outside the loaded image keeps its contents. */
 __attribute__((noreturn)) void spot__mps2_reset(void);
 

@@ -4,8 +4,9 @@
  * chain (examples/chain, built unchanged) and the event log holds the causal chain; a restart on the same arena
  * (as after a reset) keeps every element and runs again a handler whose run had not ended; the serial link's
  * device end NAKs a damaged frame, answers the frame sent again, and answers a put sent twice once; a failing
- * handler's fail event says why (spot_fail's line, or the run's last spot_print line). Prints one line per
- * check to the semihosting console and exits with the number of failures (0: all passed).
+ * handler's fail event says why (spot_fail's line, or the run's last spot_print line); the device's puts to other
+ * nodes go up as UP frames in order, kept across a restart, and are recorded when the edge answers. Prints one
+ * line per check to the semihosting console and exits with the number of failures (0: all passed).
  */
 #include <stdint.h>
 #include <string.h>
@@ -277,6 +278,97 @@ static void link_naks_damage_and_dedups(void) {
   CHECK(spot__wire_decode(rep_buf, rep_len, &rep) == 0 && rep.status == SPOT_ENOTFOUND && rep.detail.len > 0);
 }
 
+/* Feeds the device a REP to its UP id (status, seq, detail) and polls. */
+static void send_up_reply(uint64_t id, int status, uint64_t seq, const char *detail) {
+  spot__msg_t rep;
+  memset(&rep, 0, sizeof rep);
+  rep.type = SPOT__WIRE_PUT;
+  rep.flags = SPOT__WIRE_REPLY;
+  rep.id = id;
+  rep.status = status;
+  rep.seq = seq;
+  if (detail)
+    spot__wire_set_detail(&rep, detail);
+  uint8_t msg[200];
+  size_t n, fl;
+  in_len = in_pos = 0;
+  if (spot__wire_encode(&rep, msg, sizeof msg, &n) != 0 ||
+      spot__frame_encode(SPOT__FRAME_REP, 3, msg, n, in, sizeof in, &fl) != 0)
+    return;
+  in_len = fl;
+  spot__dev_link_poll();
+}
+
+/* The device's UP frames since the last call: how many, and the request id and data of the last. */
+static int sent_ups(uint64_t *id, char *data, size_t cap) {
+  static uint8_t buf[700];
+  spot__frame_rx_t rx;
+  spot__frame_rx_init(&rx, buf, sizeof buf);
+  int n = 0;
+  for (size_t i = 0; i < out_len; i++) {
+    spot__frame_t f;
+    for (int rc = spot__frame_rx_push(&rx, out[i], &f); rc != 0; rc = spot__frame_rx_more(&rx, &f)) {
+      char hp[SPOT__FRAME_HOSTPORT_MAX + 1];
+      const uint8_t *msg;
+      size_t mlen;
+      spot__msg_t m;
+      if (rc != 1 || f.kind != SPOT__FRAME_UP || spot__frame_up_decode(f.payload, f.len, hp, sizeof hp, &msg, &mlen) ||
+          spot__wire_decode(msg, mlen, &m) || strcmp(hp, "10.0.0.7:7401") || m.cause_node != spot__dev_node() ||
+          m.cause_event != 77 || m.data_len >= cap)
+        continue;
+      n++;
+      *id = m.id;
+      memcpy(data, m.data, m.data_len);
+      data[m.data_len] = '\0';
+    }
+  }
+  out_len = 0;
+  return n;
+}
+
+/* The newest event of the device, decoded. */
+static int newest_event(spot__event_t *e) {
+  uint64_t latest;
+  uint8_t rec[SPOT__EVENT_BYTES];
+  if (spot__dev_info(SPOT__DEV_EVENTS_LOG, &latest, NULL, NULL, NULL) != 0 || spot__dev_event(latest, rec) != 0)
+    return -1;
+  return spot__event_decode(rec, e);
+}
+
+static void ups_in_order_across_restart(void) {
+  const char *url = "spot://10.0.0.7:7401/cloud/from_device";
+  uint64_t id = 0, id2 = 0;
+  char data[80];
+  out_len = 0;
+  CHECK(spot__dev_up_put(url, "one", 3, NULL, 77) == 0);
+  CHECK(spot__dev_up_put(url, "two", 3, NULL, 77) == 0);
+  spot__dev_link_poll(); /* the first goes out, the second waits for its answer */
+  CHECK(sent_ups(&id, data, sizeof data) == 1 && strcmp(data, "one") == 0);
+  /* a reset before the edge answered: the outbox is in the arena, the same put goes out again with the same id */
+  CHECK(spot__dev_start(spot__mps2_arena, SPOT__MPS2_ARENA_BYTES, 10, 0) == 0);
+  spot__dev_link_start(fake_get, fake_put);
+  in_len = in_pos = 0;
+  spot__dev_link_poll();
+  CHECK(sent_ups(&id2, data, sizeof data) == 1 && id2 == id && strcmp(data, "one") == 0);
+  send_up_reply(id, 0, 42, NULL); /* delivered: recorded, and the next one goes */
+  spot__event_t e;
+  CHECK(newest_event(&e) == 0 && e.type == SPOT__EV_PUT && strcmp(e.log, url) == 0 && e.seq == 42 &&
+        e.cause_node == spot__dev_node() && e.cause_id == 77);
+  CHECK(sent_ups(&id2, data, sizeof data) == 1 && id2 == id + 1 && strcmp(data, "two") == 0);
+  send_up_reply(id + 1, SPOT_ETIMEDOUT, 0, "cloud away"); /* away for now: kept, sent again later */
+  CHECK(newest_event(&e) == 0 && e.seq == 42);
+  send_up_reply(id + 1, SPOT_EPERM, 0, "refused by the cloud"); /* refused: recorded with the reason */
+  CHECK(newest_event(&e) == 0 && e.type == SPOT__EV_PUT && e.seq == 0 && strstr(e.reason, "refused") != NULL);
+  const spot__dev_up_t *up;
+  CHECK(spot__dev_up_next(&id2, &up) == SPOT_ENOTFOUND); /* the outbox is empty */
+  CHECK(spot__dev_link_stats()->ups_done == 1 && spot__dev_link_stats()->ups_refused == 1);
+  /* full while the edge is away: SPOT_EBUSY, nothing lost */
+  for (unsigned i = 0; i < SPOT__DEV_UP_HISTORY; i++)
+    CHECK(spot__dev_up_put(url, "more", 4, NULL, 77) == 0);
+  CHECK(spot__dev_up_put(url, "more", 4, NULL, 77) == SPOT_EBUSY);
+  CHECK(spot__dev_up_put("spot://10.0.0.7:7401/cloud/x", "x", SPOT__DEV_UP_DATA + 1, NULL, 77) == SPOT_ETOOBIG);
+}
+
 static void hello_prints(void) {
   CHECK(spot__dev_create("greetings", 8, 2) == 0);
   CHECK(spot__dev_put("greetings", "device", 6, "hello", NULL, NULL) == 0);
@@ -301,7 +393,8 @@ int main(void) {
                {"restart_keeps_logs_and_reruns", restart_keeps_logs_and_reruns},
                {"hello_prints", hello_prints},
                {"fail_events_say_why", fail_events_say_why},
-               {"link_naks_damage_and_dedups", link_naks_damage_and_dedups}};
+               {"link_naks_damage_and_dedups", link_naks_damage_and_dedups},
+               {"ups_in_order_across_restart", ups_in_order_across_restart}};
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
     int before = failed;
     tests[i].fn();

@@ -1,7 +1,7 @@
 /*
  * spotdev.c: the device firmware. A spot node on the microcontroller: its logs in the retained arena, the
- * handlers linked in with spot_add_firmware_handler (CMakeLists.txt: examples/frost and examples/hello, the same
- * sources the host builds), served over UART0 to an edge node (`spotd --serial NAME=PATH`). At the first start it
+ * handlers linked in with spot_add_firmware_handler (CMakeLists.txt: examples/frost, examples/hello and
+ * examples/uplink, the same sources the host builds), served over UART0 to an edge node (`spotd --serial NAME=PATH`). At the first start it
  * creates the logs the example handlers use; after a reset it keeps them and runs again what was pending. Between
  * requests it runs queued handlers, and sleeps (wfi) until a byte or the tick arrives. Handlers' spot_print lines
  * go to the semihosting console.
@@ -18,11 +18,13 @@
 static const struct {
   const char *name;
   uint32_t elem_size, history;
-} logs[] = {{"temperature", 24, 24}, {"frost_alerts", 24, 8}, {"greetings", 32, 8}};
+} logs[] = {{"temperature", 24, 24}, {"frost_alerts", 24, 8}, {"greetings", 32, 8},
+             {"outgoing", 32, 8}, {"uplink_to", 64, 2}}; /* examples/uplink: what to send up, and where */
 
 int main(void) {
   spot__dev_set_console(spot__bm_console);
-  if (spot__dev_start(spot__mps2_arena, SPOT__MPS2_ARENA_BYTES, 8, 0) != 0) {
+  /* the node id comes from the board's unique id (0: from the clock) when the arena is first formatted */
+  if (spot__dev_start(spot__mps2_arena, SPOT__MPS2_ARENA_BYTES, 8, spot__mps2_uid()) != 0) {
     spot__bm_printf("spotdev: %s\n", spot_errdetail());
     return 1;
   }

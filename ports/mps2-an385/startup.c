@@ -2,7 +2,8 @@
  * startup.c: reset and exceptions of the mps2-an385 firmware. The vector table's first words are the initial stack
  * pointer and the reset handler; reset copies .data and .tdata from flash, zeroes .bss and .tbss, starts the tick,
  * runs the constructors (SPOT_HANDLER registers its handler from one) and calls main. A fault ends the program
- * with status 3 through semihosting, so a test sees it at once instead of a hang.
+ * with status 3 through semihosting, so a test sees it at once instead of a hang. It also holds the board's unique
+ * id cell (board.h), which reset leaves alone.
  */
 #include <stdint.h>
 #include <string.h>
@@ -49,6 +50,11 @@ __attribute__((section(".isr_vector"), used)) static void (*const vectors[17])(v
     spot__bm_systick,
     spot__mps2_uart0_rx_irq, /* IRQ 0: UART0 receive */
 };
+
+/* 16 bytes at SPOT__MPS2_UID_ADDR (the linker script places .uid there): the id QEMU's loader device writes. */
+__attribute__((section(".uid"), used)) volatile uint64_t spot__mps2_uid_cell[2];
+
+uint64_t spot__mps2_uid(void) { return spot__mps2_uid_cell[0]; }
 
 void spot__reset(void) {
   memcpy(__spot_data_start, __spot_data_load, (size_t)(__spot_data_end - __spot_data_start));

@@ -83,6 +83,38 @@ int spot__event_decode(const uint8_t in[SPOT__EVENT_BYTES], spot__event_t *e) {
   return 0;
 }
 
+static void copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = src ? strnlen(src, cap - 1) : 0;
+  if (n)
+    memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+void spot__event_put_init(spot__event_t *e, const char *log, uint64_t seq, uint32_t handler_id, const char *handler,
+                          uint64_t cause_node, uint64_t cause_id) {
+  memset(e, 0, sizeof *e);
+  e->type = SPOT__EV_PUT;
+  e->cause_node = cause_node;
+  e->cause_id = cause_id;
+  e->seq = seq;
+  e->handler_id = handler_id;
+  copy_str(e->log, sizeof e->log, log);
+  copy_str(e->handler, sizeof e->handler, handler);
+}
+
+void spot__event_run_init(spot__event_t *e, int type, const spot__event_t *put, uint64_t cause_node,
+                          uint64_t cause_id) {
+  memset(e, 0, sizeof *e);
+  e->type = (uint8_t)type;
+  e->cause_node = cause_node;
+  e->cause_id = cause_id;
+  e->ref = put->id;
+  e->seq = put->seq;
+  e->handler_id = put->handler_id;
+  memcpy(e->log, put->log, sizeof e->log);
+  memcpy(e->handler, put->handler, sizeof e->handler);
+}
+
 const char *spot__event_type_name(int type) {
   switch (type) {
   case SPOT__EV_PUT:

@@ -37,6 +37,18 @@ typedef struct spot__event {
   uint64_t trigger;     /* put events read from the trigger queue: their slot there (not encoded) */
 } spot__event_t;
 
+/* Fills *e (all of it: fields not named here are zero) as the put event of element seq of log `log`, naming
+ * handler (may be NULL; handler_id its id, 0 for none), caused by (cause_node, cause_id) ((0, 0): a put from
+ * outside any handler). Longer names are cut to the record's fields. The node that writes it sets node, id and
+ * time_ns. Every put event (dispatch, remote puts, the device) is made here, so a change of the record is made once. */
+void spot__event_put_init(spot__event_t *e, const char *log, uint64_t seq, uint32_t handler_id, const char *handler,
+                          uint64_t cause_node, uint64_t cause_id);
+
+/* Fills *e (all of it) as an event of type (SPOT__EV_START, _END or _FAIL) of the run of put event `put` (its log,
+ * seq, handler and id as ref), caused by (cause_node, cause_id): a start by its put, an end or fail by its start. */
+void spot__event_run_init(spot__event_t *e, int type, const spot__event_t *put, uint64_t cause_node,
+                          uint64_t cause_id);
+
 /* Encodes e into out (SPOT__EVENT_BYTES, little-endian, zero-padded strings). */
 void spot__event_encode(const spot__event_t *e, uint8_t out[SPOT__EVENT_BYTES]);
 

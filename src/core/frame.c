@@ -112,6 +112,25 @@ int spot__frame_encode(uint8_t kind, uint8_t seq, const void *payload, size_t le
   return 0;
 }
 
+int spot__frame_up_decode(const uint8_t *p, size_t len, char *hostport, size_t cap, const uint8_t **msg,
+                          size_t *msg_len) {
+  if (len < 1 || p[0] == 0 || p[0] > SPOT__FRAME_HOSTPORT_MAX || (size_t)p[0] + 1 > len || cap <= p[0])
+    return SPOT_ECORRUPT;
+  size_t n = p[0];
+  for (size_t i = 0; i < n; i++) {
+    uint8_t c = p[1 + i];
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+             c == '-' || c == '[' || c == ']';
+    if (!ok)
+      return SPOT_ECORRUPT;
+  }
+  memcpy(hostport, p + 1, n);
+  hostport[n] = '\0';
+  *msg = p + 1 + n;
+  *msg_len = len - 1 - n;
+  return 0;
+}
+
 void spot__frame_hello_encode(uint64_t node, uint32_t boots, uint32_t max_payload,
                               uint8_t out[SPOT__FRAME_HELLO_BYTES]) {
   put32(out, (uint32_t)node);

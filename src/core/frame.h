@@ -14,9 +14,12 @@
  *   8      len   payload
  *   8+len  4     crc32c of bytes 2 .. 8+len (kind, seq, length, payload), little-endian
  *
- * Kinds: REQ carries one wire request (edge to device), REP its reply (device to edge), NAK asks the peer to send
- * its last frame again (payload empty), HELLO says a device is up (payload: u64 node id, u32 boot count, u32 the
- * largest payload it takes; sent at boot and in answer to PING), PING asks for a HELLO.
+ * Kinds: REQ carries one wire request (edge to device) and REP its reply (device to edge); UP carries a request of
+ * the device's own (device to edge: a device handler's put to another node; payload: u8 n, the n bytes of the
+ * target's HOST:PORT, then one wire PUT request naming the target's namespace and log), answered by a REP from the
+ * edge with the same request id. NAK asks the peer to send its last frames again (payload empty), HELLO says a
+ * device is up (payload: u64 node id, u32 boot count, u32 the largest payload it takes; sent at boot and in answer
+ * to PING), PING asks for a HELLO. Each side has at most one request of its own outstanding at a time.
  */
 #ifndef SPOT_CORE_FRAME_H
 #define SPOT_CORE_FRAME_H
@@ -34,7 +37,10 @@ typedef enum spot__frame_kind {
   SPOT__FRAME_NAK = 3,
   SPOT__FRAME_HELLO = 4,
   SPOT__FRAME_PING = 5,
+  SPOT__FRAME_UP = 6,
 } spot__frame_kind_t;
+
+#define SPOT__FRAME_HOSTPORT_MAX 127u /* longest HOST:PORT in an UP frame */
 
 /* A received frame. payload points into the receiver's buffer and is valid until its next push. */
 typedef struct spot__frame {
@@ -71,6 +77,12 @@ int spot__frame_rx_more(spot__frame_rx_t *rx, spot__frame_t *out);
  * NULL when len is 0. Returns 0 or SPOT_ERANGE if cap < len + SPOT__FRAME_OVERHEAD. */
 int spot__frame_encode(uint8_t kind, uint8_t seq, const void *payload, size_t len, uint8_t *out, size_t cap,
                        size_t *n);
+
+/* UP payloads. Splits p (len bytes) into the target's HOST:PORT (copied into hostport, cap >= 
+ * SPOT__FRAME_HOSTPORT_MAX + 1, NUL-terminated) and the wire request after it (*msg points into p). 0, or
+ * SPOT_ECORRUPT (cut short, empty, or a HOST:PORT with bytes other than letters, digits, '.', ':', '-', '[', ']'). */
+int spot__frame_up_decode(const uint8_t *p, size_t len, char *hostport, size_t cap, const uint8_t **msg,
+                          size_t *msg_len);
 
 /* HELLO payloads. */
 void spot__frame_hello_encode(uint64_t node, uint32_t boots, uint32_t max_payload,

@@ -136,6 +136,23 @@ static void test_hello(void) {
   CHECK_EQ(spot__frame_hello_decode(p, 3, &node, &boots, &max), SPOT_ECORRUPT);
 }
 
+/* UP payloads: HOST:PORT then the wire request; cut, empty or odd host names are refused. */
+static void test_up_decode(void) {
+  const uint8_t ok[] = {14, '1', '2', '7', '.', '0', '.', '0', '.', '1', ':', '7', '4', '0', '1', 'S', 'W'};
+  char hp[SPOT__FRAME_HOSTPORT_MAX + 1];
+  const uint8_t *msg;
+  size_t n;
+  CHECK_EQ(spot__frame_up_decode(ok, sizeof ok, hp, sizeof hp, &msg, &n), 0);
+  CHECK(strcmp(hp, "127.0.0.1:7401") == 0);
+  CHECK(msg == ok + 15);
+  CHECK_EQ(n, 2);
+  CHECK_EQ(spot__frame_up_decode(ok, 10, hp, sizeof hp, &msg, &n), SPOT_ECORRUPT);  /* cut short */
+  CHECK_EQ(spot__frame_up_decode(ok, sizeof ok, hp, 8, &msg, &n), SPOT_ECORRUPT);   /* does not fit */
+  const uint8_t empty[] = {0, 'S', 'W'}, slash[] = {3, 'a', '/', 'b'};
+  CHECK_EQ(spot__frame_up_decode(empty, sizeof empty, hp, sizeof hp, &msg, &n), SPOT_ECORRUPT);
+  CHECK_EQ(spot__frame_up_decode(slash, sizeof slash, hp, sizeof hp, &msg, &n), SPOT_ECORRUPT);
+}
+
 /* The firmware's crc (a 16-entry table, SPOT__CRC32C_SMALL) computed here the same way: the same values. */
 static uint32_t crc_nibble(uint32_t crc, const uint8_t *b, size_t n) {
   static const uint32_t nib[16] = {0x00000000u, 0x105EC76Fu, 0x20BD8EDEu, 0x30E349B1u, 0x417B1DBCu, 0x5125DAD3u,
@@ -164,6 +181,7 @@ static const spot_test_t tests[] = {
     {"flipped_bit_is_damaged", test_flipped_bit_is_damaged},
     {"oversized_length", test_oversized_length},
     {"hello", test_hello},
+    {"up_decode", test_up_decode},
     {"small_crc_table", test_small_crc_table},
     {NULL, NULL},
 };

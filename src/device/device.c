@@ -3,7 +3,8 @@
  * handler table filled by the firmware's SPOT_HANDLER constructors, a run queue and the event log.
  *
  * Arena layout: a header (magic, version, size, node id; under a crc, written once at format), the boot counter,
- * SPOT__DEV_LOGS_MAX directory entries (name, geometry, offset; each under its own crc, so a reset while a log is
+ * the link's last put, the outbox's progress (the last put the edge took: one aligned 32-bit store, which a reset
+ * cannot tear), SPOT__DEV_LOGS_MAX directory entries (name, geometry, offset; each under its own crc, so a reset while a log is
  * created loses at most that log), then the logs' slots. A slot is a host slot (core/logfmt.h): the same crc, the
  * same commit order (seq 0, data and crc+mark, seq), so recovery is the host's rule: keep what checks out.
  */
@@ -21,7 +22,7 @@
 #include "platform/platform.h"
 
 #define ARENA_MAGIC 0x56445053u /* "SPDV" */
-#define ARENA_VERSION 1u
+#define ARENA_VERSION 2u /* 2: the outbox log and its progress (up_done) */
 #define DEV_NAME_MAX 31u
 
 typedef struct dirent_ {
@@ -36,7 +37,8 @@ typedef struct arena_hdr {
   uint32_t crc; /* crc32c of the fields above */
   uint32_t boots;
   uint64_t last_id, last_seq; /* the link's last put (spot__dev_last_put) */
-  uint32_t last_crc, pad2;    /* crc32c of last_id and last_seq */
+  uint32_t last_crc;          /* crc32c of last_id and last_seq */
+  uint32_t up_done;           /* the outbox's puts up to this one were taken by the edge (or refused) */
   dirent_t dir[SPOT__DEV_LOGS_MAX];
 } arena_hdr_t;
 
@@ -211,7 +213,7 @@ static void recover(runlog_t *l, unsigned index) {
 /* Queues the handler runs whose marks are set in the arena (at start, and when the queue had no room). */
 static void scan_marks(void) {
   dev.rescan = 0;
-  for (unsigned li = 1; li < dev.nlogs; li++) {
+  for (unsigned li = 2; li < dev.nlogs; li++) { /* not the event log nor the outbox: they carry no marks */
     runlog_t *l = &dev.logs[li];
     uint64_t lo = l->next > l->d->history ? l->next - l->d->history : 1;
     for (uint64_t s = lo; s < l->next; s++) {
@@ -248,7 +250,8 @@ static int format(uint32_t events_history, uint64_t node) {
   }
   h->node = node;
   h->crc = spot__crc32c(0, h, offsetof(arena_hdr_t, crc));
-  return spot__dev_create(SPOT__DEV_EVENTS_LOG, SPOT__EVENT_BYTES, events_history);
+  int rc = spot__dev_create(SPOT__DEV_EVENTS_LOG, SPOT__EVENT_BYTES, events_history);
+  return rc ? rc : spot__dev_create(SPOT__DEV_OUTBOX_LOG, sizeof(spot__dev_up_t), SPOT__DEV_UP_HISTORY);
 }
 
 int spot__dev_start(void *arena, size_t bytes, uint32_t events_history, uint64_t node) {
@@ -271,7 +274,8 @@ int spot__dev_start(void *arena, size_t bytes, uint32_t events_history, uint64_t
         break; /* entries are written in order: the first bad one ends the directory (a create cut by a reset) */
       add_runlog(d);
     }
-    intact = dev.nlogs > 0 && strcmp(dev.logs[0].d->name, SPOT__DEV_EVENTS_LOG) == 0;
+    intact = dev.nlogs > 1 && strcmp(dev.logs[0].d->name, SPOT__DEV_EVENTS_LOG) == 0 &&
+             strcmp(dev.logs[1].d->name, SPOT__DEV_OUTBOX_LOG) == 0;
   }
   if (!intact) {
     dev.nlogs = 0;
@@ -292,7 +296,7 @@ const spot__dev_stats_t *spot__dev_stats(void) { return &dev.stats; }
 
 int spot__dev_create(const char *name, uint32_t elem_size, uint64_t history) {
   int rc = spot__name_check(name, "log");
-  if (rc != 0 && strcmp(name, SPOT__DEV_EVENTS_LOG) != 0)
+  if (rc != 0 && strcmp(name, SPOT__DEV_EVENTS_LOG) != 0 && strcmp(name, SPOT__DEV_OUTBOX_LOG) != 0)
     return rc;
   if (strlen(name) > DEV_NAME_MAX)
     return spot__fail(SPOT_EBADNAME, "log name %s is longer than a device keeps (%u characters)", name, DEV_NAME_MAX);
@@ -334,8 +338,8 @@ static int put_local(const char *log, const void *data, size_t len, const char *
   int rc = find_log(log, &l);
   if (rc != 0)
     return rc;
-  if (l == &dev.logs[0])
-    return spot__fail(SPOT_EPERM, "the device's event log is written by the device only");
+  if (l == &dev.logs[0] || l == &dev.logs[1])
+    return spot__fail(SPOT_EPERM, "the device's %s log is written by the device only", log + 1);
   if (len > l->d->elem_size)
     return spot__fail(SPOT_ETOOBIG, "element of %u bytes for log %s of %u-byte elements", (unsigned)len, log,
                       (unsigned)l->d->elem_size);
@@ -354,17 +358,7 @@ static int put_local(const char *log, const void *data, size_t len, const char *
                       log, (unsigned long long)victim->seq);
   uint64_t s = append(l, data, len, mark);
   spot__event_t e;
-  memset(&e, 0, sizeof e);
-  e.type = SPOT__EV_PUT;
-  if (cause) {
-    e.cause_node = cause->node;
-    e.cause_id = cause->event;
-  }
-  e.seq = s;
-  e.handler_id = mark;
-  snprintf(e.log, sizeof e.log, "%s", log);
-  if (handler)
-    snprintf(e.handler, sizeof e.handler, "%s", handler);
+  spot__event_put_init(&e, log, s, mark, handler, cause ? cause->node : 0, cause ? cause->event : 0);
   uint64_t put_id = record(&e);
   if (handler)
     dev.queue[(dev.qhead + dev.qlen++) % SPOT__DEV_QUEUE_MAX] = (qent_t){(uint8_t)(l - dev.logs), mark, s, put_id};
@@ -462,6 +456,68 @@ int spot__dev_info(const char *log, uint64_t *latest, uint64_t *earliest, uint32
   return 0;
 }
 
+/* ---- puts to other nodes: the outbox ---- */
+
+int spot__dev_up_put(const char *url, const void *data, size_t len, const char *handler, uint64_t cause) {
+  runlog_t *o = &dev.logs[1];
+  if (url == NULL || (data == NULL && len > 0))
+    return spot__fail(SPOT_EINVAL, "put needs a log name and data");
+  if (strlen(url) > SPOT__DEV_URL_MAX || (handler && strlen(handler) > SPOT__DEV_URL_MAX))
+    return spot__fail(SPOT_EINVAL, "remote name %s (or its handler's name) is longer than a device keeps (%u "
+                      "characters)", url, SPOT__DEV_URL_MAX);
+  if (len > SPOT__DEV_UP_DATA)
+    return spot__fail(SPOT_ETOOBIG, "a device puts at most %u bytes to another node, not %u", SPOT__DEV_UP_DATA,
+                      (unsigned)len);
+  if (o->next - 1 - dev.hdr->up_done >= o->d->history)
+    return spot__fail(SPOT_EBUSY, "the device's outbox holds %u puts its edge has not taken (is the edge away?); "
+                      "try again", (unsigned)o->d->history);
+  spot__dev_up_t up;
+  memset(&up, 0, sizeof up);
+  up.cause = cause;
+  up.data_len = (uint32_t)len;
+  memcpy(up.url, url, strlen(url));
+  if (handler)
+    memcpy(up.handler, handler, strlen(handler));
+  if (len)
+    memcpy(up.data, data, len);
+  append(o, &up, sizeof up, 0);
+  spot__clear_detail();
+  return 0;
+}
+
+int spot__dev_up_next(uint64_t *id, const spot__dev_up_t **up) {
+  runlog_t *o = &dev.logs[1];
+  for (uint64_t k = (uint64_t)dev.hdr->up_done + 1; k < o->next; k++) {
+    uint32_t mark;
+    spot__slot_t *slot = slot_at(o, k);
+    if (slot_ok(o, slot, k, &mark)) {
+      *id = k;
+      *up = (const spot__dev_up_t *)spot__slot_data(slot);
+      return 0;
+    }
+    dev.hdr->up_done = (uint32_t)k; /* torn by a reset before its append returned: never acknowledged, skipped */
+  }
+  return SPOT_ENOTFOUND;
+}
+
+void spot__dev_up_done(uint64_t id, int status, uint64_t seq, const char *why) {
+  runlog_t *o = &dev.logs[1];
+  uint32_t mark;
+  spot__slot_t *slot = slot_at(o, id);
+  if (id != (uint64_t)dev.hdr->up_done + 1 || !slot_ok(o, slot, id, &mark))
+    return; /* not the one outstanding (a late answer) */
+  const spot__dev_up_t *up = (const spot__dev_up_t *)spot__slot_data(slot);
+  spot__event_t e;
+  spot__event_put_init(&e, up->url, status == 0 ? seq : 0, 0, up->handler, dev.hdr->node, up->cause);
+  if (status != 0) {
+    e.status = status;
+    snprintf(e.reason, sizeof e.reason, "not delivered: %s", why && why[0] ? why : spot_strerror(status));
+  }
+  record(&e);
+  /* after the event: a reset in between sends the put again, which the edge answers from its memory */
+  dev.hdr->up_done = (uint32_t)id;
+}
+
 /* ---- running handlers ---- */
 
 unsigned spot__dev_pending(void) { return dev.qlen; }
@@ -482,16 +538,10 @@ static void run_one(const qent_t *q) {
   if (!slot_ok(l, slot, q->seq, &mark) || mark != q->mark)
     return; /* the run happened already (a duplicate), or the element is gone */
   const spot_handler_def_t *h = handler_by_mark(mark);
-  spot__event_t e;
-  memset(&e, 0, sizeof e);
-  e.type = SPOT__EV_START;
-  e.cause_node = dev.hdr->node;
-  e.cause_id = q->put_id;
-  e.ref = q->put_id;
-  e.seq = q->seq;
-  e.handler_id = mark;
-  snprintf(e.log, sizeof e.log, "%s", l->d->name);
-  snprintf(e.handler, sizeof e.handler, "%s", h ? h->name : "?");
+  spot__event_t put, e;
+  spot__event_put_init(&put, l->d->name, q->seq, mark, h ? h->name : "?", 0, 0);
+  put.id = q->put_id;
+  spot__event_run_init(&e, SPOT__EV_START, &put, dev.hdr->node, q->put_id);
   if (h == NULL) { /* an element marked for a handler this firmware does not link: fail it, never drop silently */
     e.type = SPOT__EV_FAIL;
     e.status = SPOT_ENOTFOUND;
@@ -509,10 +559,8 @@ static void run_one(const qent_t *q) {
                      q->put_id};
   uint64_t t0 = spot__now_ns();
   int status = h->fn(&ctx, &ev);
-  e.type = status == 0 ? SPOT__EV_END : SPOT__EV_FAIL;
+  spot__event_run_init(&e, status == 0 ? SPOT__EV_END : SPOT__EV_FAIL, &put, dev.hdr->node, start_id);
   e.status = status;
-  e.cause_node = dev.hdr->node;
-  e.cause_id = start_id;
   e.duration_ns = spot__now_ns() - t0;
   if (status != 0)
     spot__event_reason(e.reason, sizeof e.reason, status,
@@ -545,9 +593,12 @@ unsigned spot__dev_run_pending(unsigned max) {
 
 int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler, uint64_t *seq) {
   spot_cause_t cause = {dev.hdr->node, ctx ? ctx->start_id : 0};
-  if (spot_is_remote(log))
-    return spot__fail(SPOT_ENOTSUP, "a device handler cannot put to %s: the device reaches other nodes only "
-                                    "through its edge, which this firmware does not do yet", log);
+  if (spot_is_remote(log)) { /* through the edge, later: the number is not known yet */
+    int rc = spot__dev_up_put(log, data, len, handler, cause.event);
+    if (rc == 0 && seq)
+      *seq = 0;
+    return rc;
+  }
   return spot__dev_put(log, data, len, handler, &cause, seq);
 }
 

@@ -15,6 +15,14 @@
  * a put event and queues the run; spot__dev_run_pending runs the queue on the caller's stack (the firmware's main
  * loop), each run between a start and an end (or fail) event, its own puts recorded with that run as their cause.
  *
+ * A handler's put to another node (spot_ctx_put to spot://HOST:PORT/NS/LOG) goes into the device's outbox, a log
+ * of the arena (".outbox"): the link (device/link.h) sends its puts to the edge one at a time, in order, and the
+ * edge forwards each with the run as its cause. Only when the edge has answered does the device record the put
+ * event (the remote name and the target's sequence number, as a host records a remote put) and move on; a reset
+ * before that sends it again with the same request id, which the edge answers from its memory, so an
+ * acknowledged put (spot_ctx_put returned 0) reaches its target at least once and, while the edge keeps its memory,
+ * once.
+ *
  * Single-threaded: call everything from one context (the main loop), never from an interrupt.
  */
 #ifndef SPOT_DEVICE_DEVICE_H
@@ -30,6 +38,19 @@
 #define SPOT__DEV_HANDLERS_MAX 8u     /* handlers linked into the firmware */
 #define SPOT__DEV_QUEUE_MAX 8u        /* handler runs waiting */
 #define SPOT__DEV_EVENTS_LOG ".events" /* the event log's name (not a valid log name, so no client can reach it) */
+#define SPOT__DEV_OUTBOX_LOG ".outbox" /* the puts to other nodes waiting for the edge (not reachable either) */
+#define SPOT__DEV_UP_HISTORY 4u        /* puts to other nodes the outbox holds */
+#define SPOT__DEV_UP_DATA 64u          /* the longest element a device handler puts to another node */
+#define SPOT__DEV_URL_MAX 63u          /* the longest remote name (the event record's log field) */
+
+/* A put to another node in the outbox (an element of SPOT__DEV_OUTBOX_LOG). */
+typedef struct spot__dev_up {
+  uint64_t cause;                    /* the start event of the run that made it */
+  uint32_t data_len, pad;
+  char url[SPOT__DEV_URL_MAX + 1];   /* spot://HOST:PORT/NS/LOG */
+  char handler[SPOT__DEV_URL_MAX + 1]; /* "" for none */
+  uint8_t data[SPOT__DEV_UP_DATA];
+} spot__dev_up_t;
 
 /* The node's state outside the arena (RAM that a reset clears). */
 typedef struct spot__dev_stats {
@@ -75,6 +96,19 @@ int spot__dev_peek(const char *log, uint64_t seq, const void **data, uint32_t *s
  * the put applied but not remembered: sent again, it is appended again (at least once). */
 void spot__dev_last_put(uint64_t *id, uint64_t *seq);
 void spot__dev_set_last_put(uint64_t id, uint64_t seq);
+
+/* Queues a put of len bytes of data (len <= SPOT__DEV_UP_DATA) to url (a remote name of at most
+ * SPOT__DEV_URL_MAX characters) naming handler (may be NULL), caused by run cause (its start event). SPOT_EINVAL,
+ * SPOT_ETOOBIG, SPOT_EBUSY (the outbox holds SPOT__DEV_UP_HISTORY puts the edge has not taken: the edge is away). */
+int spot__dev_up_put(const char *url, const void *data, size_t len, const char *handler, uint64_t cause);
+/* The oldest put in the outbox the edge has not taken: *id its number (the request id it travels with, never
+ * reused while the arena lives), *up points into the arena (valid until the next spot__dev_up_done). 0, or
+ * SPOT_ENOTFOUND when there is none. */
+int spot__dev_up_next(uint64_t *id, const spot__dev_up_t **up);
+/* Ends put id of the outbox (the one spot__dev_up_next gave): status 0 records its put event (log = its url, seq =
+ * the target's number, cause = the run); otherwise a put event with seq 0 and reason why (the edge or the target
+ * refused it: recorded, never dropped silently). Either way the outbox moves on. */
+void spot__dev_up_done(uint64_t id, int status, uint64_t seq, const char *why);
 
 /* Runs up to max queued handler runs (0: until the queue is empty, including runs their puts queue). Returns how
  * many ran. */

@@ -1,7 +1,8 @@
 /*
  * link.c: the device's end of the serial link (device/link.h): frames in, requests executed on the device's logs,
- * replies out. Two static buffers (receive and send) of one frame each; the send buffer keeps the last frame until
- * the next one, for a NAK.
+ * replies out; the outbox's puts out as UP frames and the edge's replies to them in. Static buffers: receive and
+ * send (one frame each; the send buffer keeps the last reply until the next one, for a NAK) and the UP frame
+ * being sent (kept until the edge answers it).
  */
 #include "device/link.h"
 
@@ -13,9 +14,13 @@
 #include "core/name.h"
 #include "core/wire.h"
 #include "device/device.h"
+#include "platform/platform.h"
 
 #define FRAME_BYTES (SPOT__DEV_LINK_PAYLOAD + SPOT__FRAME_OVERHEAD)
 #define EVENTS_PER_REPLY 2u /* records of 256 bytes in one reply: as many as fit SPOT__DEV_LINK_PAYLOAD */
+/* an UP frame: u8 + HOST:PORT, then a wire PUT (header, ns, log and handler (within the url and handler limits),
+ * the cause, the data) */
+#define UP_PAYLOAD (1u + SPOT__WIRE_HDR_BYTES + 3u + 2u * SPOT__DEV_URL_MAX + 16u + 4u + SPOT__DEV_UP_DATA)
 
 _Static_assert(EVENTS_PER_REPLY * SPOT__EVENT_BYTES + 64u <= SPOT__DEV_LINK_PAYLOAD, "events reply fits a frame");
 
@@ -28,6 +33,10 @@ static struct {
   size_t tx_len;
   uint8_t seq;
   spot__dev_link_stats_t stats;
+  uint8_t up[UP_PAYLOAD + SPOT__FRAME_OVERHEAD]; /* the UP frame outstanding */
+  size_t up_len;
+  uint64_t up_id;  /* its request id (the outbox number), 0: none outstanding */
+  uint64_t up_due; /* when to send it (again) */
 } link;
 
 static uint8_t events[EVENTS_PER_REPLY * SPOT__EVENT_BYTES];
@@ -58,8 +67,98 @@ static void send_hello(void) {
 void spot__dev_link_start(int (*get)(void), void (*put)(uint8_t byte)) {
   link.get = get;
   link.put = put;
+  link.up_id = 0; /* a start: the outbox's next put is sent at the first poll */
   spot__frame_rx_init(&link.rx, link.rxbuf, sizeof link.rxbuf);
   send_hello();
+}
+
+/* ---- the device's own requests: the outbox's puts, as UP frames ---- */
+
+/* Splits url (spot://HOST:PORT/NS/LOG) into its parts, pointing into url. 0 or SPOT_EBADNAME. */
+static int split_url(const char *url, spot__wire_str_t *hostport, spot__wire_str_t *ns, spot__wire_str_t *log) {
+  const char *p = url + 7, *a = strchr(p, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+  if (!spot_is_remote(url) || a == NULL || b == NULL || a == p || b == a + 1 || b[1] == '\0' ||
+      a - p > (long)SPOT__FRAME_HOSTPORT_MAX)
+    return spot__fail(SPOT_EBADNAME, "%s is not spot://HOST:PORT/NAMESPACE/LOG", url);
+  *hostport = (spot__wire_str_t){p, (size_t)(a - p)};
+  *ns = (spot__wire_str_t){a + 1, (size_t)(b - a - 1)};
+  *log = (spot__wire_str_t){b + 1, strlen(b + 1)};
+  return 0;
+}
+
+/* Encodes put id of the outbox as an UP frame into link.up. 0, or the error that keeps it from travelling. */
+static int encode_up(uint64_t id, const spot__dev_up_t *up) {
+  spot__wire_str_t hp = {NULL, 0};
+  spot__msg_t m;
+  memset(&m, 0, sizeof m);
+  int rc = split_url(up->url, &hp, &m.ns, &m.log);
+  if (rc != 0)
+    return rc;
+  m.type = SPOT__WIRE_PUT;
+  m.id = id;
+  m.handler = (spot__wire_str_t){up->handler, strlen(up->handler)};
+  m.cause_node = spot__dev_node();
+  m.cause_event = up->cause;
+  m.data = up->data;
+  m.data_len = up->data_len;
+  uint8_t *p = link.up + SPOT__FRAME_HDR;
+  size_t n;
+  p[0] = (uint8_t)hp.len;
+  memcpy(p + 1, hp.ptr, hp.len);
+  if ((rc = spot__wire_encode(&m, p + 1 + hp.len, UP_PAYLOAD - 1 - hp.len, &n)) != 0)
+    return rc;
+  return spot__frame_encode(SPOT__FRAME_UP, ++link.seq, p, 1 + hp.len + n, link.up, sizeof link.up, &link.up_len);
+}
+
+/* Sends the outbox's next put if one waits and it is due. */
+static void up_pump(void) {
+  uint64_t now = spot__now_ns();
+  if (link.up_id == 0) {
+    uint64_t id;
+    const spot__dev_up_t *up;
+    if (spot__dev_up_next(&id, &up) != 0)
+      return;
+    int rc = encode_up(id, up);
+    if (rc != 0) { /* it cannot travel (a bad name): recorded as refused, never retried forever */
+      link.stats.ups_refused++;
+      spot__dev_up_done(id, rc, 0, spot_errdetail());
+      return;
+    }
+    link.up_id = id;
+    link.up_due = now;
+  }
+  if (now < link.up_due)
+    return;
+  for (size_t i = 0; i < link.up_len; i++)
+    link.put(link.up[i]);
+  link.stats.frames_out++;
+  link.stats.ups_sent++;
+  link.up_due = now + SPOT__DEV_UP_RESEND_MS * 1000000ull;
+}
+
+/* A REP frame from the edge: the answer to the outstanding UP, or a late duplicate (dropped). */
+static void on_rep(const spot__frame_t *f) {
+  spot__msg_t rep;
+  if (link.up_id == 0 || spot__wire_decode(f->payload, f->len, &rep) != 0 || !(rep.flags & SPOT__WIRE_REPLY) ||
+      rep.type != SPOT__WIRE_PUT || rep.id != link.up_id)
+    return;
+  int rc = rep.status;
+  if (rc == SPOT_ETIMEDOUT || rc == SPOT_ECLOSED || rc == SPOT_EBUSY || rc == SPOT_EIO) {
+    link.up_due = spot__now_ns() + SPOT__DEV_UP_RETRY_MS * 1000000ull; /* away for now: the same put, later */
+    return;
+  }
+  char why[48] = "";
+  if (rc != 0 && rep.detail.ptr) { /* the first words of the edge's detail line */
+    size_t n = rep.detail.len < sizeof why - 1 ? rep.detail.len : sizeof why - 1;
+    memcpy(why, rep.detail.ptr, n);
+    why[n] = '\0';
+  }
+  if (rc == 0)
+    link.stats.ups_done++;
+  else
+    link.stats.ups_refused++;
+  spot__dev_up_done(link.up_id, rc, rep.seq, why);
+  link.up_id = 0;
 }
 
 static int copy_name(spot__wire_str_t s, char *out, size_t cap) { return spot__wire_copy(s, out, cap); }
@@ -193,10 +292,14 @@ unsigned spot__dev_link_poll(void) {
       case SPOT__FRAME_REQ:
         answer(&f);
         break;
-      case SPOT__FRAME_NAK:
+      case SPOT__FRAME_REP:
+        on_rep(&f);
+        break;
+      case SPOT__FRAME_NAK: /* the edge lost a frame of ours: the last reply, or the UP outstanding */
         link.stats.naks_got++;
         if (link.tx_len)
           send_tx();
+        link.up_due = 0;
         break;
       case SPOT__FRAME_PING:
         send_hello();
@@ -206,5 +309,6 @@ unsigned spot__dev_link_poll(void) {
       }
     }
   }
+  up_pump();
   return handled;
 }

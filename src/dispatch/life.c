@@ -67,10 +67,7 @@ void spot__life_release(spot_ns_t *ns, const char *log, uint64_t seq, uint64_t t
 int spot__life_put(spot_ns_t *ns, spot_log_t *l, const char *log, const void *data, size_t len, uint32_t hid,
                    const char *handler, const spot_cause_t *cause, uint64_t *seq) {
   int rc;
-  spot__event_t e;
-  memset(&e, 0, sizeof e);
-  e.type = SPOT__EV_PUT;
-  e.time_ns = spot__wall_ns(); /* the put's start: put-to-handler latency is measured from here */
+  uint64_t t0 = spot__wall_ns(); /* the put's start: put-to-handler latency is measured from here */
   uint64_t s;
   if ((rc = spot__log_append_pending(l, data, len, hid, &s)) != 0)
     return rc;
@@ -80,15 +77,9 @@ int spot__life_put(spot_ns_t *ns, spot_log_t *l, const char *log, const void *da
     spot__life_release(ns, log, s, 0);
     return rc;
   }
-  if (cause) {
-    e.cause_node = cause->node;
-    e.cause_id = cause->event;
-  }
-  e.seq = s;
-  e.handler_id = hid;
-  snprintf(e.log, sizeof e.log, "%s", log);
-  if (handler)
-    snprintf(e.handler, sizeof e.handler, "%s", handler);
+  spot__event_t e;
+  spot__event_put_init(&e, log, s, hid, handler, cause ? cause->node : 0, cause ? cause->event : 0);
+  e.time_ns = t0;
   if ((rc = spot__events_append(ns, &e, &e.id)) == 0 && hid != 0)
     rc = spot__life_trigger(ns, &e, hid, NULL);
   if (rc != 0)
@@ -129,18 +120,10 @@ int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_
     return 0;
   }
   spot__event_t f;
-  memset(&f, 0, sizeof f);
-  f.type = SPOT__EV_FAIL;
+  spot__event_run_init(&f, SPOT__EV_FAIL, put, spot_ns_node_id(ns), start_id ? start_id : put->id);
   f.status = status;
-  f.cause_node = spot_ns_node_id(ns);
-  f.cause_id = start_id ? start_id : put->id;
-  f.ref = put->id;
-  f.seq = put->seq;
-  f.handler_id = put->handler_id;
   f.time_ns = spot__wall_ns();
   f.duration_ns = duration_ns;
-  memcpy(f.log, put->log, sizeof f.log);
-  memcpy(f.handler, put->handler, sizeof f.handler);
   snprintf(f.reason, sizeof f.reason, "%s", reason);
   int rc = spot__events_append(ns, &f, NULL);
   spot__life_release(ns, put->log, put->seq, put->trigger);
@@ -182,15 +165,7 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   if (claim(ns, put) != 0)
     return 0;
   spot__event_t st;
-  memset(&st, 0, sizeof st);
-  st.type = SPOT__EV_START;
-  st.cause_node = put->node;
-  st.cause_id = put->id;
-  st.ref = put->id;
-  st.seq = put->seq;
-  st.handler_id = put->handler_id;
-  memcpy(st.log, put->log, sizeof st.log);
-  memcpy(st.handler, put->handler, sizeof st.handler);
+  spot__event_run_init(&st, SPOT__EV_START, put, put->node, put->id);
   uint64_t start_id = 0;
   int rc = spot__events_append(ns, &st, &start_id);
   if (rc != 0)
@@ -243,18 +218,10 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   if (watch && !atomic_compare_exchange_strong(&watch->state, &running, run | SPOT__RUN_IDLE))
     return SPOT_ETIMEDOUT; /* the watchdog wrote its fail event and released the marks: this run is over */
   spot__event_t end;
-  memset(&end, 0, sizeof end);
-  end.type = status == 0 ? SPOT__EV_END : SPOT__EV_FAIL;
+  spot__event_run_init(&end, status == 0 ? SPOT__EV_END : SPOT__EV_FAIL, put, spot_ns_node_id(ns), start_id);
   end.status = status;
-  end.cause_node = spot_ns_node_id(ns);
-  end.cause_id = start_id;
-  end.ref = put->id;
-  end.seq = put->seq;
-  end.handler_id = put->handler_id;
   end.time_ns = spot__wall_ns();
   end.duration_ns = end.time_ns > t0 ? end.time_ns - t0 : 0;
-  memcpy(end.log, put->log, sizeof end.log);
-  memcpy(end.handler, put->handler, sizeof end.handler);
   if (status != 0) {
     const char *detail = ctx.detail[0] ? ctx.detail : spot_errdetail()[0] ? spot_errdetail() : out ? tail : ctx.tail;
     spot__event_reason(end.reason, sizeof end.reason, status, detail);

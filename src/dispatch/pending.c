@@ -176,12 +176,7 @@ int spot__node_orphans(spot_ns_t *ns, atomic_int *stop, uint64_t grace_ns) {
       continue;
     }
     spot__event_t put;
-    memset(&put, 0, sizeof put);
-    put.type = SPOT__EV_PUT;
-    put.seq = seq;
-    put.handler_id = hid;
-    snprintf(put.log, sizeof put.log, "%s", log);
-    snprintf(put.handler, sizeof put.handler, "%s", h.name);
+    spot__event_put_init(&put, log, seq, hid, h.name, 0, 0);
     snprintf(put.reason, sizeof put.reason, "put recovered by the node");
     rc = spot__events_append(ns, &put, &put.id);
     if (rc == 0)

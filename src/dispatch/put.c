@@ -44,22 +44,15 @@ int spot_put(spot_ns_t *ns, const char *log, const void *data, size_t len, const
 static int remote_put(spot_ctx_t *ctx, const char *url, const void *data, size_t len, const char *handler,
                       uint64_t *seq) {
   spot__event_t e;
-  memset(&e, 0, sizeof e);
   if (strlen(url) >= sizeof e.log)
     return spot__fail(SPOT_EINVAL, "remote name %s is longer than the event log keeps (%zu characters)", url,
                       sizeof e.log - 1);
-  uint64_t s = 0;
-  e.time_ns = spot__wall_ns();
+  uint64_t s = 0, t0 = spot__wall_ns();
   int rc = spot__remote_put(url, data, len, handler, &ctx->cause, &s);
   if (rc != 0)
     return rc;
-  e.type = SPOT__EV_PUT;
-  e.cause_node = ctx->cause.node;
-  e.cause_id = ctx->cause.event;
-  e.seq = s;
-  snprintf(e.log, sizeof e.log, "%s", url);
-  if (handler)
-    snprintf(e.handler, sizeof e.handler, "%s", handler);
+  spot__event_put_init(&e, url, s, 0, handler, ctx->cause.node, ctx->cause.event);
+  e.time_ns = t0;
   spot__events_append(ctx->ns, &e, NULL); /* the put happened: a failure to record it does not undo it */
   if (seq)
     *seq = s;

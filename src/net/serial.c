@@ -1,11 +1,17 @@
 /*
  * serial.c: the edge's end of a device's serial link (net/serial.h): frames out and in over a platform byte
- * stream, retransmission, the device's comings and goings, and the durable outbox of puts.
+ * stream, retransmission, the device's comings and goings, the durable outbox of puts to the device, and the
+ * device's own puts to other nodes (UP frames), forwarded with the device's handler run as their cause.
  *
- * One mutex serialises exchanges (the server thread's requests and the outbox thread's deliveries). An exchange
- * sends a REQ and reads until its REP arrives; it sends the REQ again after a NAK, after a HELLO (the device
- * restarted and may have lost it), and after SPOT__SERIAL_RESEND_MS of silence, until the deadline. A damaged
- * frame from the device gets a NAK; replies to other request ids (late answers to an earlier exchange) are dropped.
+ * Three threads share the link. The reader owns the stream: it opens it (again, every 100 ms while that fails,
+ * and after a failed write or read), sends a PING so the device says HELLO, and takes every frame the device sends:
+ * a REP goes to the exchange waiting for its id, a NAK or a HELLO makes that exchange send its request again, an
+ * UP goes to the worker, a damaged frame gets a NAK. An exchange (a server thread's request, or the worker's
+ * delivery of the outbox; one at a time under `call`) sends its REQ and sleeps on the `news` futex until its reply
+ * comes, sending again after a NAK, a HELLO or SPOT__SERIAL_RESEND_MS of silence, until its deadline. The worker
+ * forwards the device's UP puts (spot_put on the remote name, the device's run as cause) and answers each with a
+ * REP, and delivers the outbox every 500 ms while it holds anything. `mu` guards the shared state and every write
+ * to the stream, so frames never interleave.
  */
 #include "net/serial.h"
 
@@ -14,38 +20,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crc32c.h"
 #include "core/error.h"
 #include "core/frame.h"
 #include "core/name.h"
 #include "platform/platform.h"
 #include "spot/log.h"
+#include "spot/node.h"
 
 #define RESEND_MS 300u
 #define DEFAULT_TIMEOUT_MS 2000u
+#define REOPEN_MS 100u
+#define READ_SLICE_MS 50u
 #define FRAME_BYTES (SPOT__SERIAL_PAYLOAD + SPOT__FRAME_OVERHEAD)
 #define OUTBOX_ELEM (16u + SPOT__SERIAL_PAYLOAD) /* u64 request id, u32 length, pad, the encoded request */
 #define OUTBOX_HISTORY 256u
 #define DRAIN_EVERY_MS 500u
+#define MS 1000000ull
 
 struct spot__serial {
   char name[SPOT_NAME_MAX + 1];
   char path[4096];
-  spot__mutex_t mu;
-  int fd;
   uint32_t timeout_ms;
-  spot__frame_rx_t rx;
+  spot__mutex_t mu;   /* guards what is marked (mu), and every write to fd */
+  spot__mutex_t call; /* one exchange at a time; guards what is marked (call) */
+  int fd;             /* opened and closed by the reader only (under mu); -1: not open */
+  int broken;         /* (mu) a write failed: the reader closes the stream and opens it again */
+  char open_err[256]; /* (mu) why the last open failed ("" if it did not) */
+  uint32_t news;      /* futex word, bumped (under mu) at anything an exchange waits for */
+  uint64_t want;      /* (mu) the request id an exchange waits for (0: none) */
+  int got, resend;    /* (mu) its reply is in wantbuf (got_len bytes); send the request again */
+  uint8_t *wantbuf;   /* (mu) where its reply goes */
+  size_t got_len;
+  uint8_t reply[SPOT__SERIAL_PAYLOAD];  /* the server's last reply, which its rep points into */
+  uint8_t dreply[SPOT__SERIAL_PAYLOAD]; /* the outbox delivery's */
+  uint8_t reqf[FRAME_BYTES];            /* (call) the request frame being exchanged */
+  uint8_t wf[FRAME_BYTES];              /* (mu) the reply frame being written */
+  uint8_t uprep[FRAME_BYTES];           /* (mu) the last reply to an UP, sent again after the device's NAK */
+  size_t uprep_len;
+  uint8_t seq;                          /* (mu) */
+  uint64_t next_id;                     /* (call) */
+  uint32_t boots;                       /* (mu) the device's boot count in its last HELLO (0: none seen) */
+  uint64_t node;                        /* (mu) its node id in that HELLO */
+  /* the device's puts to other nodes */
+  uint32_t up_news;                     /* futex word of the worker */
+  uint8_t up[SPOT__SERIAL_PAYLOAD];     /* (mu) the UP payload waiting for the worker */
+  size_t up_len;
+  int up_have, up_busy;                 /* (mu) one waits; the worker is forwarding one */
+  uint64_t up_node, up_id, up_seq;      /* (mu) the last one forwarded (also in log NAME-uplink) */
+  uint32_t up_crc;                      /* (mu) crc32c of its UP payload */
+  spot__frame_rx_t rx;                  /* the reader's */
   uint8_t rxbuf[FRAME_BYTES];
-  uint8_t reply[SPOT__SERIAL_PAYLOAD]; /* the last reply, which rep points into */
-  uint8_t tx[FRAME_BYTES];
-  uint8_t seq;
-  uint64_t next_id;
-  uint32_t boots; /* the device's boot count in its last HELLO (0: none seen) */
-  uint64_t node;
-  spot_log_t *outbox, *sent;
-  uint64_t delivered; /* outbox elements up to this one have been delivered */
-  spot__serial_stats_t stats;
-  spot__thread_t thread;
-  int thread_started;
+  spot_log_t *outbox, *sent, *uplink;
+  uint64_t delivered; /* (call) outbox elements up to this one have been delivered */
+  spot__serial_stats_t stats; /* (mu) */
+  spot__thread_t reader, worker;
+  int threads;
   atomic_int stop;
 };
 
@@ -57,118 +87,236 @@ void spot__serial_stats(spot__serial_t *s, spot__serial_stats_t *out) {
   spot__mutex_unlock(&s->mu);
 }
 
-/* ---- one exchange ---- */
-
-static void drop_link(spot__serial_t *s) {
-  spot__stream_close(s->fd);
-  s->fd = -1;
-  spot__frame_rx_init(&s->rx, s->rxbuf, sizeof s->rxbuf);
+/* Tells whoever waits on word that something changed. */
+static void bump(uint32_t *word) {
+  __atomic_add_fetch(word, 1, __ATOMIC_RELEASE);
+  spot__futex_wake(word);
 }
 
-static int send_bytes(spot__serial_t *s, const uint8_t *p, size_t n) {
+/* Writes n bytes to the stream. Caller holds mu. A failure marks the stream broken (the reader reopens it). */
+static int write_locked(spot__serial_t *s, const uint8_t *p, size_t n) {
+  if (s->fd < 0 || s->broken)
+    return SPOT_ECLOSED;
   int rc = spot__stream_write(s->fd, p, n, 1000000000ull);
-  if (rc != 0)
-    drop_link(s);
+  if (rc != 0) {
+    s->broken = 1;
+    bump(&s->news);
+  }
   return rc;
 }
 
-static int send_nak(spot__serial_t *s, uint8_t seq) {
-  uint8_t f[SPOT__FRAME_OVERHEAD];
+/* Frames len bytes of payload as kind into s->wf and writes it. Caller holds mu. */
+static int send_frame_locked(spot__serial_t *s, uint8_t kind, const void *payload, size_t len) {
   size_t n;
-  spot__frame_encode(SPOT__FRAME_NAK, seq, NULL, 0, f, sizeof f, &n);
-  s->stats.naks_sent++;
-  return send_bytes(s, f, n);
+  int rc = spot__frame_encode(kind, ++s->seq, payload, len, s->wf, sizeof s->wf, &n);
+  return rc ? rc : write_locked(s, s->wf, n);
 }
 
-/* What a frame from the device means for the exchange waiting for reply id. 1: the reply is in s->reply (*len);
- * 2: send the request again; 0: nothing for us. */
-static int on_frame(spot__serial_t *s, int rc, const spot__frame_t *f, uint64_t id, size_t *len) {
+/* ---- the reader ---- */
+
+/* Answers an UP with reply rep (its id set). Caller holds mu. */
+static void answer_up_locked(spot__serial_t *s, spot__msg_t *rep) {
+  uint8_t msg[SPOT__SERIAL_PAYLOAD];
+  size_t n;
+  rep->type = SPOT__WIRE_PUT;
+  rep->flags = SPOT__WIRE_REPLY;
+  if (spot__wire_encode(rep, msg, sizeof msg, &n) != 0 ||
+      spot__frame_encode(SPOT__FRAME_REP, ++s->seq, msg, n, s->uprep, sizeof s->uprep, &s->uprep_len) != 0)
+    return;
+  write_locked(s, s->uprep, s->uprep_len);
+}
+
+/* An UP frame: the device's put to another node. Handed to the worker, or answered from memory if it is the last
+ * one forwarded (the device sent it again: its reset, or a lost reply). */
+static void on_up(spot__serial_t *s, const spot__frame_t *f) {
+  char hp[SPOT__FRAME_HOSTPORT_MAX + 1];
+  const uint8_t *msg;
+  size_t mlen;
+  spot__msg_t req, rep;
+  memset(&rep, 0, sizeof rep);
+  spot__mutex_lock(&s->mu);
+  if (spot__frame_up_decode(f->payload, f->len, hp, sizeof hp, &msg, &mlen) != 0 ||
+      spot__wire_decode(msg, mlen, &req) != 0 || req.type != SPOT__WIRE_PUT || (req.flags & SPOT__WIRE_REPLY)) {
+    spot__wire_hdr_t h;
+    if (spot__frame_up_decode(f->payload, f->len, hp, sizeof hp, &msg, &mlen) == 0 &&
+        spot__wire_peek(msg, mlen, &h) == 0) { /* refused in words, so the device moves on */
+      rep.id = h.id;
+      rep.status = SPOT_ECORRUPT;
+      spot__wire_set_detail(&rep, "the edge cannot decode this put");
+      answer_up_locked(s, &rep);
+    }
+  } else if (s->up_id != 0 && req.id == s->up_id && req.cause_node == s->up_node &&
+             spot__crc32c(0, f->payload, f->len) == s->up_crc) {
+    /* the same bytes again: not a new put with a reused number (a device whose arena was formatted anew keeps its
+     * node id, a board's unique id, and numbers its puts from 1 again) */
+    rep.id = req.id;
+    rep.seq = s->up_seq;
+    s->stats.up_repeated++;
+    answer_up_locked(s, &rep);
+  } else if (!s->up_have && !s->up_busy) {
+    memcpy(s->up, f->payload, f->len);
+    s->up_len = f->len;
+    s->up_have = 1;
+    bump(&s->up_news);
+  } /* else: the worker is forwarding it (a resend while it waits for the target) */
+  spot__mutex_unlock(&s->mu);
+}
+
+static void on_frame(spot__serial_t *s, int rc, const spot__frame_t *f) {
+  spot__mutex_lock(&s->mu);
   if (rc < 0) {
-    send_nak(s, f->seq);
-    return 0;
+    uint8_t nak[SPOT__FRAME_OVERHEAD];
+    size_t n;
+    s->stats.naks_sent++;
+    if (spot__frame_encode(SPOT__FRAME_NAK, f->seq, NULL, 0, nak, sizeof nak, &n) == 0)
+      write_locked(s, nak, n);
+    spot__mutex_unlock(&s->mu);
+    return;
   }
   switch (f->kind) {
   case SPOT__FRAME_REP: {
     spot__wire_hdr_t h;
-    if (spot__wire_peek(f->payload, f->len, &h) != 0 || h.id != id || h.total != f->len)
-      return 0; /* a late reply to an earlier request */
-    memcpy(s->reply, f->payload, f->len);
-    *len = f->len;
-    return 1;
+    if (s->want != 0 && !s->got && spot__wire_peek(f->payload, f->len, &h) == 0 && h.id == s->want &&
+        h.total == f->len) {
+      memcpy(s->wantbuf, f->payload, f->len);
+      s->got_len = f->len;
+      s->got = 1;
+      bump(&s->news);
+    } /* else a late reply to an earlier request */
+    break;
   }
-  case SPOT__FRAME_NAK:
+  case SPOT__FRAME_NAK: /* the device lost a frame of ours: the request outstanding, or our last reply to an UP */
     s->stats.naks_got++;
-    return 2;
+    s->resend = 1;
+    if (s->uprep_len)
+      write_locked(s, s->uprep, s->uprep_len);
+    bump(&s->news);
+    break;
   case SPOT__FRAME_HELLO: {
     uint64_t node;
     uint32_t boots, max;
     if (spot__frame_hello_decode(f->payload, f->len, &node, &boots, &max) == 0) {
       s->stats.hellos++;
+      if (node != s->node || boots != s->boots)
+        fprintf(stderr, "spotd: device %s (%s): node %016llx, boot %lu\n", s->name, s->path,
+                (unsigned long long)node, (unsigned long)boots);
       s->node = node;
       s->boots = boots;
     }
-    return 2; /* it restarted (or answers a ping): whatever it had of our request is gone */
+    s->resend = 1; /* it restarted (or answers our ping): whatever it had of our request is gone */
+    bump(&s->news);
+    break;
   }
+  case SPOT__FRAME_UP:
+    spot__mutex_unlock(&s->mu);
+    on_up(s, f);
+    return;
   default:
-    return 0;
+    break;
   }
+  spot__mutex_unlock(&s->mu);
 }
 
-/* Sends the n encoded bytes of a request (id id) and waits for its reply until deadline. */
-static int exchange(spot__serial_t *s, const uint8_t *msg, size_t n, uint64_t id, uint64_t deadline, size_t *len) {
-  size_t flen;
-  if (spot__frame_encode(SPOT__FRAME_REQ, ++s->seq, msg, n, s->tx, sizeof s->tx, &flen) != 0)
-    return spot__fail(SPOT_ETOOBIG, "a request of %zu bytes does not fit the serial link's frames (%u bytes)", n,
-                      SPOT__SERIAL_PAYLOAD);
-  int last = 0, sends = 0;
-  while (spot__now_ns() < deadline) {
+static void *reader_main(void *arg) {
+  spot__serial_t *s = arg;
+  while (!atomic_load(&s->stop)) {
     if (s->fd < 0) {
-      int rc = spot__stream_open(s->path, &s->fd);
-      if (rc != 0) {
-        s->fd = -1;
-        last = rc;
-        spot__sleep_ns(100000000ull);
-        continue;
+      int fd;
+      int rc = spot__stream_open(s->path, &fd);
+      spot__mutex_lock(&s->mu);
+      if (rc != 0)
+        snprintf(s->open_err, sizeof s->open_err, "%s", spot_errdetail());
+      else {
+        s->fd = fd;
+        s->broken = 0;
+        s->open_err[0] = '\0';
+        spot__frame_rx_init(&s->rx, s->rxbuf, sizeof s->rxbuf);
+        send_frame_locked(s, SPOT__FRAME_PING, NULL, 0); /* its HELLO tells us who is there */
+        bump(&s->news);
       }
-      spot__frame_rx_init(&s->rx, s->rxbuf, sizeof s->rxbuf);
-    }
-    if (send_bytes(s, s->tx, flen) != 0) {
-      last = SPOT_ECLOSED;
+      spot__mutex_unlock(&s->mu);
+      if (rc != 0)
+        spot__sleep_ns(REOPEN_MS * MS);
       continue;
     }
-    if (sends++ > 0)
-      s->stats.resent++;
-    uint64_t resend_at = spot__now_ns() + RESEND_MS * 1000000ull;
-    int again = 0;
-    while (!again && s->fd >= 0) {
-      uint64_t now = spot__now_ns();
-      if (now >= deadline || now >= resend_at)
-        break;
-      uint8_t buf[256];
-      size_t got;
-      int rc = spot__stream_read(s->fd, buf, sizeof buf, (resend_at < deadline ? resend_at : deadline) - now, &got);
-      if (rc != 0) {
-        last = rc;
-        drop_link(s);
-        break;
-      }
-      for (size_t i = 0; i < got && !again; i++) {
-        spot__frame_t f;
-        for (int r = spot__frame_rx_push(&s->rx, buf[i], &f); r != 0 && !again; r = spot__frame_rx_more(&s->rx, &f)) {
-          int what = on_frame(s, r, &f, id, len);
-          if (what == 1)
-            return 0;
-          again = what == 2;
-        }
-      }
+    uint8_t buf[256];
+    size_t got = 0;
+    int rc = spot__stream_read(s->fd, buf, sizeof buf, READ_SLICE_MS * MS, &got);
+    spot__mutex_lock(&s->mu);
+    int drop = rc != 0 || s->broken;
+    if (drop) {
+      snprintf(s->open_err, sizeof s->open_err, "%s", rc ? spot_errdetail() : "a write to the link failed");
+      spot__stream_close(s->fd);
+      s->fd = -1;
+      bump(&s->news);
+    }
+    spot__mutex_unlock(&s->mu);
+    if (drop)
+      continue;
+    for (size_t i = 0; i < got; i++) {
+      spot__frame_t f;
+      for (int r = spot__frame_rx_push(&s->rx, buf[i], &f); r != 0; r = spot__frame_rx_more(&s->rx, &f))
+        on_frame(s, r, &f);
     }
   }
-  s->stats.timeouts++;
-  if (s->fd < 0 && last != 0)
-    return spot__fail(SPOT_ETIMEDOUT, "device %s is not reachable at %s within %u ms (%s); is it plugged in, "
-                      "or QEMU running?", s->name, s->path, s->timeout_ms, spot_errdetail());
-  return spot__fail(SPOT_ETIMEDOUT, "device %s (%s) did not answer within %u ms (%d sends): unplugged, reset or "
-                    "stuck in a handler?", s->name, s->path, s->timeout_ms, sends);
+  return NULL;
+}
+
+/* ---- one exchange ---- */
+
+/* Sends the n encoded bytes of a request (id id) and waits for its reply, into replybuf, until deadline. Caller
+ * holds call. */
+static int exchange(spot__serial_t *s, const uint8_t *msg, size_t n, uint64_t id, uint64_t deadline,
+                    uint8_t *replybuf, size_t *len) {
+  size_t flen;
+  spot__mutex_lock(&s->mu);
+  if (spot__frame_encode(SPOT__FRAME_REQ, ++s->seq, msg, n, s->reqf, sizeof s->reqf, &flen) != 0) {
+    spot__mutex_unlock(&s->mu);
+    return spot__fail(SPOT_ETOOBIG, "a request of %zu bytes does not fit the serial link's frames (%u bytes)", n,
+                      SPOT__SERIAL_PAYLOAD);
+  }
+  s->want = id;
+  s->wantbuf = replybuf;
+  s->got = 0;
+  int sends = 0, rc = 0;
+  uint64_t now = spot__now_ns();
+  while (now < deadline && !s->got) {
+    uint64_t until = deadline;
+    if (s->fd >= 0 && !s->broken && write_locked(s, s->reqf, flen) == 0) {
+      if (sends++ > 0)
+        s->stats.resent++;
+      s->resend = 0;
+      until = now + RESEND_MS * MS < deadline ? now + RESEND_MS * MS : deadline;
+    } else {
+      s->resend = 0; /* nothing was sent: wait for the reader to reopen the link (it bumps news), not spin */
+      if (now + REOPEN_MS * MS < deadline)
+        until = now + REOPEN_MS * MS;
+    }
+    while (!s->got && !s->resend && now < until) {
+      uint32_t w = __atomic_load_n(&s->news, __ATOMIC_ACQUIRE);
+      spot__mutex_unlock(&s->mu);
+      spot__futex_wait(&s->news, w, until - now);
+      spot__mutex_lock(&s->mu);
+      now = spot__now_ns();
+      if (s->fd < 0 || s->broken)
+        break;
+    }
+    now = spot__now_ns();
+  }
+  s->want = 0;
+  if (s->got) {
+    *len = s->got_len;
+  } else {
+    s->stats.timeouts++;
+    if (sends == 0)
+      rc = spot__fail(SPOT_ETIMEDOUT, "device %s is not reachable at %s within %u ms (%s); is it plugged in, or QEMU "
+                      "running?", s->name, s->path, s->timeout_ms, s->open_err);
+    else
+      rc = spot__fail(SPOT_ETIMEDOUT, "device %s (%s) did not answer within %u ms (%d sends): unplugged, reset or "
+                      "stuck in a handler?", s->name, s->path, s->timeout_ms, sends);
+  }
+  spot__mutex_unlock(&s->mu);
+  return rc;
 }
 
 /* Encodes req with id into msg; *n its length. */
@@ -182,14 +330,14 @@ static int encode(const spot__msg_t *req, uint64_t id, uint8_t *msg, size_t cap,
   return rc;
 }
 
-static int decode_reply(spot__serial_t *s, size_t len, spot__msg_t *rep) {
-  int rc = spot__wire_decode(s->reply, len, rep);
+static int decode_reply(spot__serial_t *s, const uint8_t *buf, size_t len, spot__msg_t *rep) {
+  int rc = spot__wire_decode(buf, len, rep);
   if (rc != 0)
     return spot__fail(SPOT_ECORRUPT, "device %s sent a reply that does not decode: %s", s->name, spot_errdetail());
   return 0;
 }
 
-/* ---- the outbox ---- */
+/* ---- the outbox of puts to the device ---- */
 
 typedef struct outbox_elem {
   uint64_t id;
@@ -205,7 +353,7 @@ static uint64_t outbox_latest(spot__serial_t *s) {
   return l;
 }
 
-/* Delivers queued puts in order until one is not answered by deadline. Caller holds s->mu. 0 when the outbox is
+/* Delivers queued puts in order until one is not answered by deadline. Caller holds call. 0 when the outbox is
  * empty, else the error of the put that did not go. */
 static int drain(spot__serial_t *s, uint64_t deadline) {
   while (s->delivered < outbox_latest(s)) {
@@ -216,12 +364,12 @@ static int drain(spot__serial_t *s, uint64_t deadline) {
       rc = SPOT_ECORRUPT;
     size_t len = 0;
     if (rc == 0)
-      rc = exchange(s, e.msg, e.len, e.id, deadline, &len);
+      rc = exchange(s, e.msg, e.len, e.id, deadline, s->dreply, &len);
     if (rc == SPOT_ETIMEDOUT || rc == SPOT_ECLOSED)
       return rc;
     spot__msg_t rep;
     uint64_t done[2] = {k, 0};
-    if (rc == 0 && decode_reply(s, len, &rep) == 0 && rep.status == 0)
+    if (rc == 0 && decode_reply(s, s->dreply, len, &rep) == 0 && rep.status == 0)
       done[1] = rep.seq;
     else /* refused by the device (or unreadable here): recorded as delivered with no sequence number */
       fprintf(stderr, "spotd: outbox put %llu to device %s was refused: %s\n", (unsigned long long)k, s->name,
@@ -229,7 +377,9 @@ static int drain(spot__serial_t *s, uint64_t deadline) {
     if ((rc = spot_log_append(s->sent, done, sizeof done, NULL)) != 0)
       return rc;
     s->delivered = k;
+    spot__mutex_lock(&s->mu);
     s->stats.delivered++;
+    spot__mutex_unlock(&s->mu);
   }
   return 0;
 }
@@ -249,25 +399,103 @@ static int queue_put(spot__serial_t *s, const uint8_t *msg, size_t n, uint64_t i
   int rc = spot_log_append(s->outbox, &e, sizeof e, &k);
   if (rc != 0)
     return rc;
+  spot__mutex_lock(&s->mu);
   s->stats.queued++;
+  spot__mutex_unlock(&s->mu);
   return spot__fail(why, "%s; the put is kept in the edge's outbox (log %s-outbox, element %llu) and goes to the "
                     "device when it answers again", detail, s->name, (unsigned long long)k);
 }
 
-static void *drain_main(void *arg) {
+/* ---- the worker: the device's puts to other nodes, and the outbox's deliveries ---- */
+
+typedef struct uplink_rec {
+  uint64_t node, id, seq; /* the device (node id), its request id, the target's sequence number */
+  uint32_t crc, pad;      /* crc32c of the UP payload */
+} uplink_rec_t;
+
+/* Forwards the UP payload waiting in s->up: spot_put on its remote name with the device's run as cause, then the
+ * reply to the device. Transient failures are the device's to retry; they are not remembered. */
+static void forward_up(spot__serial_t *s) {
+  uint8_t buf[SPOT__SERIAL_PAYLOAD];
+  spot__mutex_lock(&s->mu);
+  size_t len = s->up_len;
+  memcpy(buf, s->up, len);
+  s->up_have = 0;
+  s->up_busy = 1;
+  spot__mutex_unlock(&s->mu);
+  char hp[SPOT__FRAME_HOSTPORT_MAX + 1], ns[SPOT_NAME_MAX + 1], log[SPOT_NAME_MAX + 1], handler[SPOT_NAME_MAX + 1];
+  char url[SPOT__FRAME_HOSTPORT_MAX + 2 * SPOT_NAME_MAX + 16];
+  const uint8_t *msg;
+  size_t mlen;
+  spot__msg_t req, rep;
+  memset(&rep, 0, sizeof rep);
+  /* on_up checked that it decodes */
+  spot__frame_up_decode(buf, len, hp, sizeof hp, &msg, &mlen);
+  spot__wire_decode(msg, mlen, &req);
+  spot__wire_copy(req.ns, ns, sizeof ns);
+  spot__wire_copy(req.log, log, sizeof log);
+  spot__wire_copy(req.handler, handler, sizeof handler);
+  snprintf(url, sizeof url, "spot://%s/%s/%s", hp, ns, log);
+  spot_cause_t cause = {req.cause_node, req.cause_event};
+  spot__clear_detail();
+  uint64_t seq = 0;
+  int rc = spot_put(NULL, url, req.data, req.data_len, handler[0] ? handler : NULL, &cause, &seq);
+  char detail[512];
+  snprintf(detail, sizeof detail, "%s", rc ? spot_errdetail() : "");
+  uint32_t crc = spot__crc32c(0, buf, len);
+  if (rc == 0) { /* remembered before the reply, so the device's resend after a lost reply is not put twice */
+    uplink_rec_t r = {req.cause_node, req.id, seq, crc, 0};
+    if (spot_log_append(s->uplink, &r, sizeof r, NULL) != 0)
+      fprintf(stderr, "spotd: device %s: cannot record its put %llu as forwarded (%s): a resend after a restart "
+              "would put it again\n", s->name, (unsigned long long)req.id, spot_errdetail());
+  } else
+    fprintf(stderr, "spotd: device %s: its put to %s failed: %s\n", s->name, url, detail);
+  spot__mutex_lock(&s->mu);
+  if (rc == 0) {
+    s->up_node = req.cause_node;
+    s->up_id = req.id;
+    s->up_seq = seq;
+    s->up_crc = crc;
+    s->stats.up_forwarded++;
+  } else
+    s->stats.up_failed++;
+  rep.id = req.id;
+  rep.status = rc;
+  rep.seq = seq;
+  if (rc != 0)
+    spot__wire_set_detail(&rep, detail[0] ? detail : spot_strerror(rc));
+  answer_up_locked(s, &rep);
+  s->up_busy = 0;
+  spot__mutex_unlock(&s->mu);
+}
+
+static void *worker_main(void *arg) {
   spot__serial_t *s = arg;
+  uint64_t next_drain = spot__now_ns() + DRAIN_EVERY_MS * MS;
   while (!atomic_load(&s->stop)) {
-    for (unsigned i = 0; i < DRAIN_EVERY_MS / 50u && !atomic_load(&s->stop); i++)
-      spot__sleep_ns(50000000ull);
+    uint32_t w = __atomic_load_n(&s->up_news, __ATOMIC_ACQUIRE);
     spot__mutex_lock(&s->mu);
-    if (s->delivered < outbox_latest(s)) {
-      uint64_t before = s->delivered;
-      drain(s, spot__now_ns() + (uint64_t)s->timeout_ms * 1000000u);
-      if (s->delivered > before)
-        fprintf(stderr, "spotd: delivered %llu queued put(s) to device %s\n",
-                (unsigned long long)(s->delivered - before), s->name);
-    }
+    int have = s->up_have;
     spot__mutex_unlock(&s->mu);
+    if (have) {
+      forward_up(s);
+      continue;
+    }
+    uint64_t now = spot__now_ns();
+    if (now >= next_drain) {
+      spot__mutex_lock(&s->call);
+      if (s->delivered < outbox_latest(s)) {
+        uint64_t before = s->delivered;
+        drain(s, spot__now_ns() + (uint64_t)s->timeout_ms * MS);
+        if (s->delivered > before)
+          fprintf(stderr, "spotd: delivered %llu queued put(s) to device %s\n",
+                  (unsigned long long)(s->delivered - before), s->name);
+      }
+      spot__mutex_unlock(&s->call);
+      next_drain = spot__now_ns() + DRAIN_EVERY_MS * MS;
+      continue;
+    }
+    spot__futex_wait(&s->up_news, w, next_drain - now < 50 * MS ? next_drain - now : 50 * MS);
   }
   return NULL;
 }
@@ -277,10 +505,12 @@ static void *drain_main(void *arg) {
 int spot__serial_call(spot__serial_t *s, const spot__msg_t *req, spot__msg_t *rep) {
   uint8_t msg[SPOT__SERIAL_PAYLOAD];
   size_t n, len = 0;
-  spot__mutex_lock(&s->mu);
+  spot__mutex_lock(&s->call);
   uint64_t id = ++s->next_id;
+  spot__mutex_lock(&s->mu);
   s->stats.requests++;
-  uint64_t deadline = spot__now_ns() + (uint64_t)s->timeout_ms * 1000000u;
+  spot__mutex_unlock(&s->mu);
+  uint64_t deadline = spot__now_ns() + (uint64_t)s->timeout_ms * MS;
   int rc = encode(req, id, msg, sizeof msg, &n);
   if (rc == 0 && req->type == SPOT__WIRE_PUT) {
     /* puts keep their order: behind what the outbox holds */
@@ -290,37 +520,41 @@ int spot__serial_call(spot__serial_t *s, const spot__msg_t *req, spot__msg_t *re
       goto done;
     }
     if (rc == 0) {
-      rc = exchange(s, msg, n, id, deadline, &len);
+      rc = exchange(s, msg, n, id, deadline, s->reply, &len);
       if (rc == SPOT_ETIMEDOUT || rc == SPOT_ECLOSED)
         rc = queue_put(s, msg, n, id, SPOT_ETIMEDOUT);
     }
   } else if (rc == 0)
-    rc = exchange(s, msg, n, id, deadline, &len);
+    rc = exchange(s, msg, n, id, deadline, s->reply, &len);
   if (rc == 0)
-    rc = decode_reply(s, len, rep);
+    rc = decode_reply(s, s->reply, len, rep);
 done:
-  spot__mutex_unlock(&s->mu);
+  spot__mutex_unlock(&s->call);
   return rc;
 }
 
 /* ---- life ---- */
 
-static int open_outbox(spot__serial_t *s, spot_ns_t *ns) {
-  char box[SPOT_NAME_MAX + 1], sent[SPOT_NAME_MAX + 1];
+static int open_log(spot_ns_t *ns, const char *name, const spot_log_config_t *cfg, spot_log_t **out) {
+  int rc = spot_ns_create_log(ns, name, cfg);
+  if (rc != 0 && rc != SPOT_EEXIST)
+    return rc;
+  return spot_ns_open_log(ns, name, 0, out, NULL);
+}
+
+static int open_logs(spot__serial_t *s, spot_ns_t *ns) {
+  char box[SPOT_NAME_MAX + 1], sent[SPOT_NAME_MAX + 1], up[SPOT_NAME_MAX + 1];
   if ((size_t)snprintf(box, sizeof box, "%s-outbox", s->name) >= sizeof box ||
-      (size_t)snprintf(sent, sizeof sent, "%s-outbox-sent", s->name) >= sizeof sent)
+      (size_t)snprintf(sent, sizeof sent, "%s-outbox-sent", s->name) >= sizeof sent ||
+      (size_t)snprintf(up, sizeof up, "%s-uplink", s->name) >= sizeof up)
     return spot__fail(SPOT_EBADNAME, "device name %s is too long for its outbox logs (at most %d characters)",
                       s->name, SPOT_NAME_MAX - 12);
   spot_log_config_t cb = {.elem_size = OUTBOX_ELEM, .history = OUTBOX_HISTORY, .sync = SPOT_SYNC_ALWAYS};
   spot_log_config_t cs = {.elem_size = 16, .history = 1024, .sync = SPOT_SYNC_ALWAYS};
-  int rc = spot_ns_create_log(ns, box, &cb);
-  if (rc != 0 && rc != SPOT_EEXIST)
-    return rc;
-  rc = spot_ns_create_log(ns, sent, &cs);
-  if (rc != 0 && rc != SPOT_EEXIST)
-    return rc;
-  if ((rc = spot_ns_open_log(ns, box, 0, &s->outbox, NULL)) != 0 ||
-      (rc = spot_ns_open_log(ns, sent, 0, &s->sent, NULL)) != 0)
+  spot_log_config_t cu = {.elem_size = sizeof(uplink_rec_t), .history = 1024, .sync = SPOT_SYNC_ALWAYS};
+  int rc;
+  if ((rc = open_log(ns, box, &cb, &s->outbox)) != 0 || (rc = open_log(ns, sent, &cs, &s->sent)) != 0 ||
+      (rc = open_log(ns, up, &cu, &s->uplink)) != 0)
     return rc;
   uint64_t last = 0;
   spot_log_latest(s->sent, &last);
@@ -334,6 +568,14 @@ static int open_outbox(spot__serial_t *s, spot_ns_t *ns) {
   spot_log_earliest(s->outbox, &lo);
   if (lo > s->delivered + 1) /* the oldest undelivered ones expired: cannot happen while queue_put checks room */
     s->delivered = lo - 1;
+  last = 0;
+  spot_log_latest(s->uplink, &last);
+  if (last) { /* the memory of the last put forwarded for the device survives the edge's restart */
+    uplink_rec_t r;
+    if ((rc = spot_log_read(s->uplink, last, &r, sizeof r)) != 0)
+      return rc;
+    s->up_node = r.node, s->up_id = r.id, s->up_seq = r.seq, s->up_crc = r.crc;
+  }
   return 0;
 }
 
@@ -350,32 +592,46 @@ int spot__serial_open(const char *name, const char *path, spot_ns_t *ns, spot__s
   snprintf(s->path, sizeof s->path, "%s", path);
   s->fd = -1;
   spot__mutex_init(&s->mu);
-  spot__frame_rx_init(&s->rx, s->rxbuf, sizeof s->rxbuf);
+  spot__mutex_init(&s->call);
   const char *t = getenv("SPOT_SERIAL_TIMEOUT_MS");
   s->timeout_ms = t && atoi(t) > 0 ? (uint32_t)atoi(t) : DEFAULT_TIMEOUT_MS;
+  snprintf(s->open_err, sizeof s->open_err, "not opened yet");
   uint64_t r;
   spot__random(&r, sizeof r);
   s->next_id = (r & 0x7fffffff00000000ull); /* distinct from a previous run's ids, as the device remembers one */
-  if ((rc = open_outbox(s, ns)) != 0 || (rc = spot__thread_start(&s->thread, drain_main, s)) != 0) {
-    spot__serial_close(s);
-    return rc;
-  }
-  s->thread_started = 1;
+  if ((rc = open_logs(s, ns)) != 0)
+    goto fail;
+  if ((rc = spot__thread_start(&s->reader, reader_main, s)) != 0)
+    goto fail;
+  s->threads = 1;
+  if ((rc = spot__thread_start(&s->worker, worker_main, s)) != 0)
+    goto fail;
+  s->threads = 2;
   *out = s;
   return 0;
+fail:
+  spot__serial_close(s);
+  return rc;
 }
 
 void spot__serial_close(spot__serial_t *s) {
   if (s == NULL)
     return;
   atomic_store(&s->stop, 1);
-  if (s->thread_started)
-    spot__thread_join(&s->thread);
-  spot__stream_close(s->fd);
+  bump(&s->up_news);
+  if (s->threads >= 1)
+    spot__thread_join(&s->reader);
+  if (s->threads >= 2)
+    spot__thread_join(&s->worker);
+  if (s->fd >= 0)
+    spot__stream_close(s->fd);
   if (s->outbox)
     spot_log_close(s->outbox);
   if (s->sent)
     spot_log_close(s->sent);
+  if (s->uplink)
+    spot_log_close(s->uplink);
+  spot__mutex_destroy(&s->call);
   spot__mutex_destroy(&s->mu);
   free(s);
 }

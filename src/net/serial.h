@@ -10,6 +10,13 @@
  * place; a thread delivers the outbox in order when the device answers again, each put with the request id it was
  * first sent with, so a device that had applied it before its reply was lost answers it from memory instead of
  * appending it twice. While the outbox holds puts, new puts queue behind them, so a device sees puts in order.
+ *
+ * The other way, the device sends the puts its handlers make to other nodes (UP frames, core/frame.h): the edge
+ * forwards each with spot_put on its remote name (the edge's key; the device's run as cause, so a trace follows it)
+ * and answers with the target's reply. The last one forwarded is remembered (device node id, request id and a crc
+ * of its bytes; in memory and in log NAME-uplink, synced), so the device sending it again after a reset or a lost
+ * reply gets the same answer, not a second put.
+ * A device attached by the operator is trusted as the edge itself: its puts go out with the edge's rights.
  */
 #ifndef SPOT_NET_SERIAL_H
 #define SPOT_NET_SERIAL_H
@@ -42,6 +49,8 @@ int spot__serial_call(spot__serial_t *s, const spot__msg_t *req, spot__msg_t *re
 /* Counters, for tests and benchmarks. */
 typedef struct spot__serial_stats {
   uint64_t requests, resent, naks_sent, naks_got, hellos, timeouts, queued, delivered;
+  uint64_t up_forwarded, up_failed, up_repeated; /* the device's puts to other nodes: forwarded, failed, answered
+                                                  * again from memory */
 } spot__serial_stats_t;
 void spot__serial_stats(spot__serial_t *s, spot__serial_stats_t *out);
 
