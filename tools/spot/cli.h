@@ -32,6 +32,10 @@ int spot_cli_latest(int argc, char **argv, const char *ns_dir);
 int spot_cli_ls(int argc, char **argv, const char *ns_dir);
 int spot_cli_info(int argc, char **argv, const char *ns_dir);
 int spot_cli_check(int argc, char **argv, const char *ns_dir);
+/* Handlers bound to logs, and removing a log (cmd_bind.c). */
+int spot_cli_bind(int argc, char **argv, const char *ns_dir);
+int spot_cli_unbind(int argc, char **argv, const char *ns_dir);
+int spot_cli_rm(int argc, char **argv, const char *ns_dir);
 /* `spot tail`: a log as a stream, local or remote (cmd_tail.c). */
 int spot_cli_tail(int argc, char **argv, const char *ns_dir);
 
