@@ -55,6 +55,10 @@ int spot_cli_remote_latest(const char *url);
 int spot_cli_remote_info(const char *url, int json);
 struct spot_log_config;
 int spot_cli_remote_create(const char *url, const struct spot_log_config *cfg);
+/* `spot ls`/`spot handlers` on spot://HOST:PORT/NS (the get right); bind (1) or unbind (0, handler "" or NULL:
+ * whichever) on spot://HOST:PORT/NS/LOG (the admin right). */
+int spot_cli_remote_list(const char *url, int handlers);
+int spot_cli_remote_bind(const char *url, const char *handler, int bind);
 
 /* Subcommands of handlers (cmd_handlers.c). */
 int spot_cli_build_handler(int argc, char **argv, const char *ns_dir);

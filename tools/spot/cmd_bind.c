@@ -1,7 +1,7 @@
 /*
  * cmd_bind.c: `spot bind LOG HANDLER`, `spot unbind LOG [HANDLER]` and `spot rm LOG --yes`: handlers bound to logs
- * (every put to LOG that names no handler runs HANDLER; spot_bind in spot/node.h) and removing a log. Local names
- * only: remote names are refused with a line saying so.
+ * (every put to LOG that names no handler runs HANDLER; spot_bind in spot/node.h) and removing a log. bind and
+ * unbind take remote names (spot://HOST:PORT/NS/LOG: the node's admin right, cmd_remote.c); rm refuses them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,17 +14,17 @@ static int open_ns(const char *ns_dir, spot_ns_t **ns) {
   return rc ? spot_cli_fail(rc, "cannot open the namespace") : 0;
 }
 
-/* Binding and removing over the network are not built yet: say so and what to do instead. */
+/* Removing over the network is not built yet (the node holds the log open): say so and what to do instead. */
 static int not_remote(const char *verb, const char *name) {
-  return spot_cli_fail(0, "%s takes local names only for now (%s is remote): run `spot -n DIR %s ...` on the node's "
-                       "host", verb, name, verb);
+  return spot_cli_fail(0, "%s takes local names only for now (%s is remote): stop the node, then run `spot -n DIR %s "
+                       "...` on its host", verb, name, verb);
 }
 
 int spot_cli_bind(int argc, char **argv, const char *ns_dir) {
   if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
     return spot_cli_fail(0, "usage: spot bind LOG HANDLER");
   if (spot_is_remote(argv[1]))
-    return not_remote("bind", argv[1]);
+    return spot_cli_remote_bind(argv[1], argv[2], 1);
   spot_ns_t *ns;
   if (open_ns(ns_dir, &ns) != 0)
     return 1;
@@ -41,7 +41,7 @@ int spot_cli_unbind(int argc, char **argv, const char *ns_dir) {
     return spot_cli_fail(0, "usage: spot unbind LOG [HANDLER]");
   const char *handler = argc == 3 ? argv[2] : NULL;
   if (spot_is_remote(argv[1]))
-    return not_remote("unbind", argv[1]);
+    return spot_cli_remote_bind(argv[1], handler, 0);
   spot_ns_t *ns;
   if (open_ns(ns_dir, &ns) != 0)
     return 1;

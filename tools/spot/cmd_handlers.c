@@ -216,10 +216,12 @@ static int print_handler(const spot_handler_info_t *h, void *arg) {
 
 int spot_cli_handlers(int argc, char **argv, const char *ns_dir) {
   const char *remove = NULL;
+  if (argc == 2 && spot_is_remote(argv[1]))
+    return spot_cli_remote_list(argv[1], 1);
   if (argc == 3 && strcmp(argv[1], "--remove") == 0 && argv[2][0] != '-')
     remove = argv[2];
   else if (argc != 1)
-    return spot_cli_fail(0, "usage: spot handlers [--remove NAME]");
+    return spot_cli_fail(0, "usage: spot handlers [--remove NAME] | spot handlers spot://HOST:PORT/NS");
   spot_ns_t *ns;
   int rc = spot_ns_open(ns_dir, NULL, &ns);
   if (rc != 0)

@@ -411,8 +411,10 @@ static int ls_one(const char *name, void *arg) {
 }
 
 int spot_cli_ls(int argc, char **argv, const char *ns_dir) {
+  if (argc == 2 && spot_is_remote(argv[1]))
+    return spot_cli_remote_list(argv[1], 0);
   if (argc != 1)
-    return spot_cli_fail(0, "usage: spot ls");
+    return spot_cli_fail(0, "usage: spot ls [spot://HOST:PORT/NS]");
   ls_ctx_t c = {0};
   if (open_ns(ns_dir, &c.ns) != 0)
     return 1;

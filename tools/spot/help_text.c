@@ -78,9 +78,10 @@ static const spot_help_t pages[] = {
     {"latest", "spot latest LOG\n", "print a log's newest sequence number",
      "Prints the newest sequence number of LOG, 0 when it is empty. LOG may be a remote name.\n", NS_OPT KEY_OPTS,
      "spot latest temp\n", NULL},
-    {"ls", "spot ls\n", "list the logs of the namespace",
+    {"ls", "spot ls [spot://HOST:PORT/NS]\n", "list the logs of the namespace",
      "One line per log: name, element size, history, durability, newest sequence number and the handler bound to "
-     "it (spot bind; - when none).\n", NS_OPT, "spot ls\n", NULL},
+     "it (spot bind; - when none). A remote name lists that node's namespace (the get right).\n", NS_OPT KEY_OPTS,
+     "spot ls\nspot ls spot://127.0.0.1:7401/cloud\n", NULL},
     {"rm", "spot rm LOG --yes\n", "remove a log and its binding",
      "Removes log LOG: its file, with every element, and its binding (spot bind). Without --yes it removes nothing "
      "and says what would be removed. Refused while a node serves the namespace or any process has the log open "
@@ -106,11 +107,14 @@ static const spot_help_t pages[] = {
      "same way. A running spotd picks the new version up for the next put.\n",
      "-v\tprint the compiler's command line and where spot's headers came from\n" NS_OPT,
      "spot build-handler examples/hello/hello.c\nspot build-handler -v build/hello.so\n", NULL},
-    {"handlers", "spot handlers [--remove NAME]\n", "list the registered handlers, or remove one",
+    {"handlers", "spot handlers [--remove NAME]\nspot handlers spot://HOST:PORT/NS\n",
+     "list the registered handlers, or remove one",
      "One line per handler: id, name, version, the object that holds it and the logs bound to it (spot bind). "
      "--remove NAME takes a handler out of the registry: puts can no longer name it, and registering the name again "
-     "gives it a new id; refused while a log is bound to it (spot unbind LOG first). Its object file stays.\n",
-     "--remove NAME\tremove handler NAME from the registry\n" NS_OPT, "spot handlers\nspot handlers --remove hello\n",
+     "gives it a new id; refused while a log is bound to it (spot unbind LOG first). Its object file stays. A remote "
+     "name lists that node's handlers (the get right).\n",
+     "--remove NAME\tremove handler NAME from the registry (local namespaces only)\n" NS_OPT KEY_OPTS,
+     "spot handlers\nspot handlers --remove hello\nspot handlers spot://127.0.0.1:7401/cloud\n",
      NULL},
     {"bind", "spot bind LOG HANDLER\n", "run a handler on every put to a log",
      "Binds HANDLER to LOG (an event-source mapping): from now on every put to LOG that names no handler runs "
@@ -118,14 +122,15 @@ static const spot_help_t pages[] = {
      "names a handler runs that one instead. One handler per log (an element carries one handler mark, which is what "
      "makes each run exactly once while the node is up and at least once across crashes); to run several, bind one "
      "that puts to further logs. The binding is stored durably in the namespace (synced before spot bind returns) "
-     "and survives node restarts and power cuts; a running node sees it at the next put. Both must exist. Local "
-     "names only.\n",
-     NS_OPT, "spot bind greetings hello\nspot put greetings --data world   # runs hello\n",
+     "and survives node restarts and power cuts; a running node sees it at the next put. Both must exist. LOG may be "
+     "a remote name: the node binds it, if the access file gives this key the admin right.\n",
+     NS_OPT KEY_OPTS, "spot bind greetings hello\nspot put greetings --data world   # runs hello\n"
+     "spot bind spot://127.0.0.1:7401/cloud/readings store\n",
      "0\tbound (or bound to HANDLER already)\n1\tno such log or handler, or LOG is bound to another handler\n"},
     {"unbind", "spot unbind LOG [HANDLER]\n", "stop running a log's bound handler",
      "Removes the binding of LOG (spot bind): puts after it run no handler unless they name one; puts made before "
-     "keep theirs. With HANDLER, only if that is the handler bound. Local names only.\n",
-     NS_OPT, "spot unbind greetings\nspot unbind greetings hello\n",
+     "keep theirs. With HANDLER, only if that is the handler bound. LOG may be a remote name (the admin right).\n",
+     NS_OPT KEY_OPTS, "spot unbind greetings\nspot unbind greetings hello\n",
      "0\tunbound\n1\tLOG has no binding, or is bound to another handler\n"},
     {"deploy", "spot deploy FILE.c|FILE.so spot://HOST:PORT/NS\n", "install a handler on a running node",
      "Builds FILE.c here as build-handler does (or takes FILE.so) and sends the object to the node serving NS, "
