@@ -180,11 +180,13 @@ static int make_room(spot__nsctx_t *c, spot_log_t *l) {
     if (rc != 0)
       return rc;
     uint64_t hi = atomic_load(&c->bind_seen);
-    if (hi + 1 + BIND_AHEAD <= info.history)
-      return 0; /* the ring has not come round yet */
-    uint64_t next_over = hi + 1 - info.history; /* the slot the next append overwrites */
+    if (hi + BIND_AHEAD <= info.history)
+      return 0; /* the next BIND_AHEAD appends overwrite nothing: the ring has not come round yet */
+    /* the records the next BIND_AHEAD appends overwrite: from the one the next append overwrites (if the ring is
+     * full already) to hi + BIND_AHEAD - history */
+    uint64_t first = hi + 1 > info.history ? hi + 1 - info.history : 1, last = hi + BIND_AHEAD - info.history;
     const spot__bind_entry_t *e = NULL;
-    for (uint64_t s = next_over; e == NULL && s < next_over + BIND_AHEAD; s++)
+    for (uint64_t s = first; e == NULL && s <= last; s++)
       e = current(c, s);
     if (e == NULL)
       return 0;
