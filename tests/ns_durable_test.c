@@ -87,7 +87,7 @@ static int whole(const char *dir) {
   spot_ns_close(ns);
   char out[512];
   spot_test_sh(out, sizeof out, NULL, 0, "ls -A %s/.spot | tr '\\n' ' '", dir);
-  if (strcmp(out, "events.log handlers handlers.log node triggers.log ") != 0)
+  if (strcmp(out, "bindings.log events.log handlers handlers.log node triggers.log ") != 0)
     return fprintf(stderr, "  .spot holds: %s\n", out), 0;
   return ok;
 }

@@ -3,7 +3,7 @@
  *
  * A node serves its namespace over ZeroMQ with CURVE: every connection is encrypted and each client is known by
  * its public key. What a key may do in a namespace is written in the namespace's access file, DIR/access, one line
- * per key: `PUBLIC_KEY RIGHTS [# comment]`, RIGHTS a comma list of get, put, create and deploy, and the word `any`
+ * per key: `PUBLIC_KEY RIGHTS [# comment]`, RIGHTS a comma list of get, put, create, deploy and admin, and the word `any`
  * in place of a key for rights given to every client. Key pairs are made with `spot keygen NAME`.
  *
  * A node's logs are named spot://HOST:PORT/NAMESPACE/LOG from elsewhere (woof:// is an alias), NAMESPACE being the
@@ -29,11 +29,12 @@ extern "C" {
 #endif
 
 /* Rights a key can hold in a namespace's access file, as bit flags (a check for several needs all of them). */
-#define SPOT_RIGHT_GET 0x1u    /* read: get, latest, earliest, log info, event-log reads */
+#define SPOT_RIGHT_GET 0x1u    /* read: get, latest, earliest, log info, event-log reads, log and handler lists */
 #define SPOT_RIGHT_PUT 0x2u    /* append to existing logs (and so trigger their handlers) */
 #define SPOT_RIGHT_CREATE 0x4u /* create logs */
 #define SPOT_RIGHT_DEPLOY 0x8u /* install or replace handlers on the running node */
-#define SPOT_RIGHT_ALL 0xfu
+#define SPOT_RIGHT_ADMIN 0x10u /* change what the node runs: bind and unbind handlers to logs */
+#define SPOT_RIGHT_ALL 0x1fu
 
 /* ---- names ---- */
 
@@ -85,6 +86,16 @@ int spot_remote_create(spot_remote_t *r, const char *url, const spot_log_config_
  * record with spot_events_decode (spot/events.h). Needs the get right. */
 int spot_remote_events(spot_remote_t *r, const char *url, uint64_t from, uint32_t max, uint8_t *records,
                        uint32_t *count);
+
+/* The logs (handlers 0) or the handlers (1) of the node's namespace named by url (spot://host:port/namespace), as
+ * text: one line per log (tab-separated: name, element size, history, sync, newest number, bound handler or "-")
+ * or per handler (id, name, version, object file or "-", bound logs comma-separated or "-"). *text is malloc'ed
+ * (the caller frees it), NUL-terminated, *len its length; both written only on success. Needs the get right. */
+int spot_remote_list(spot_remote_t *r, const char *url, int handlers, char **text, size_t *len);
+
+/* spot_bind (bind 1) or spot_unbind (bind 0; handler NULL: whichever is bound) on the node of url
+ * (spot://host:port/namespace/log). Needs the admin right. */
+int spot_remote_bind(spot_remote_t *r, const char *url, const char *handler, int bind);
 
 /* Installs a handler object (the bytes of a shared object; object: its file name, e.g. "frost.so") in the node's
  * namespace named by url (spot://host:port/namespace); needs the deploy right. The node registers every

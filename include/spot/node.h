@@ -28,7 +28,7 @@ typedef struct spot_cause {
 
 /* Appends len bytes (zero-padded) to log `log` of ns and records the put in the node's event log. If handler is not
  * NULL it must be registered in ns (SPOT_ENOTFOUND otherwise, refused before anything is written), and it will run
- * on the new element. A remote name (spot://host:port/namespace/log) goes to that node instead, with this process's
+ * on the new element; if it is NULL, the handler bound to the log (spot_bind) runs, if any. A remote name (spot://host:port/namespace/log) goes to that node instead, with this process's
  * client (keys from $SPOT_KEY, $SPOT_NODE_KEY or known_nodes; see spot/net.h). Returns when the log's durability setting holds. cause may be NULL. SPOT_EBUSY when the log or
  * the event log is full of elements whose handlers have not ended (the node is down or behind). */
 int spot_put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
@@ -58,9 +58,45 @@ int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file);
 int spot_ns_install_handlers(spot_ns_t *ns, const char *stem, const void *object, size_t len, char (*names)[64],
                              int cap, int *n);
 
+/* Removes handler `name` from ns's registry (a durable record, as a registration): puts can no longer name it, and
+ * a later registration of the name gets a new id. SPOT_ENOTFOUND if it is not registered; SPOT_EBUSY (naming the
+ * log and `spot unbind`) while a log is bound to it. Its object file stays in DIR/.spot/handlers/ (other handlers
+ * of the same object, and a running node's workers, may use it). Puts made earlier whose handler has not run yet
+ * get a fail event ("not registered") when the node reaches them. */
+int spot_ns_remove_handler(spot_ns_t *ns, const char *name);
+
 /* Calls fn for every registered handler, in id order; a non-zero return stops and is returned. */
 typedef int (*spot_ns_handler_fn)(const spot_handler_info_t *info, void *arg);
 int spot_ns_handlers(spot_ns_t *ns, spot_ns_handler_fn fn, void *arg);
+
+/* ---- bindings: a handler that runs on every put to a log (an event-source mapping) ---- */
+
+/* Logs of one namespace that may have a bound handler at once. */
+#define SPOT_BIND_MAX 1024u
+
+/* Binds handler to log: from then on every put to log that names no handler runs it (spot_put, the node's server
+ * for remote clients, handlers' spot_ctx_put alike); a put that names a handler runs that one instead. One handler
+ * per log. Stored durably in the namespace (DIR/.spot/bindings.log, synced before this returns), so it survives a
+ * node restart and a power cut. Both must exist: SPOT_ENOTFOUND (with a detail line) for an unknown log or a
+ * handler not registered. 0 if log is bound to handler already; SPOT_EEXIST if it is bound to another (unbind
+ * first); SPOT_ERANGE beyond SPOT_BIND_MAX bound logs. Local names only. */
+int spot_bind(spot_ns_t *ns, const char *log, const char *handler);
+
+/* Removes the binding of log. handler NULL: whichever handler is bound; else it must be the one bound
+ * (SPOT_ENOTFOUND naming the bound one otherwise). SPOT_ENOTFOUND if log has no binding. Puts after it run no
+ * handler unless they name one; puts already made keep theirs. Synced before it returns. */
+int spot_unbind(spot_ns_t *ns, const char *log, const char *handler);
+
+/* Calls fn(log, handler, arg) for every bound log, in log name order; a non-zero return stops and is returned.
+ * The strings are valid during the call only. */
+typedef int (*spot_binding_fn)(const char *log, const char *handler, void *arg);
+int spot_bindings(spot_ns_t *ns, spot_binding_fn fn, void *arg);
+
+/* Removes log `name` of ns: its binding (synced), then its file. Refused with SPOT_EBUSY and a detail line while a
+ * node serves the namespace or any process (this one included: a log spot_put or spot_bind used stays open in ns)
+ * has the log open; SPOT_ENOTFOUND if there is none. Its elements are gone; a log created later under the name
+ * starts empty and unbound, with new sequence numbers from 1. */
+int spot_ns_remove_log(spot_ns_t *ns, const char *name);
 
 /* ---- the node runtime ---- */
 

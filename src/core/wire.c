@@ -19,10 +19,12 @@ static const uint8_t magic[2] = {'S', 'W'};
 
 /* ---- shared checks ---- */
 
-static int known_type(unsigned t) { return t >= SPOT__WIRE_CREATE && t <= SPOT__WIRE_DEPLOY; }
+static int known_type(unsigned t) { return t >= SPOT__WIRE_CREATE && t <= SPOT__WIRE_UNBIND; }
 
 /* Types whose request names a log after the namespace. */
-static int has_log(unsigned t) { return t != SPOT__WIRE_EVENTS && t != SPOT__WIRE_DEPLOY; }
+static int has_log(unsigned t) {
+  return t != SPOT__WIRE_EVENTS && t != SPOT__WIRE_DEPLOY && t != SPOT__WIRE_LIST && t != SPOT__WIRE_HANDLERS;
+}
 
 /* A name of the store (ns, log, handler): length and bytes as spot__name_check wants them. */
 static int name_check(const char *p, size_t len, const char *what) {
@@ -115,6 +117,8 @@ static int validate(const spot__msg_t *m) {
       return detail_check(m->detail.ptr, m->detail.len);
     switch (m->type) {
     case SPOT__WIRE_GET:
+    case SPOT__WIRE_LIST:
+    case SPOT__WIRE_HANDLERS:
       break;
     case SPOT__WIRE_INFO:
       if (m->sync > SPOT__WIRE_SYNC_MAX)
@@ -141,9 +145,14 @@ static int validate(const spot__msg_t *m) {
         return spot__fail(SPOT_EINVAL, "sync value %u is unknown", m->sync);
       return 0;
     case SPOT__WIRE_PUT:
+    case SPOT__WIRE_UNBIND:
       if (m->handler.len > 0 && (rc = name_check(m->handler.ptr, m->handler.len, "handler")) != 0)
         return rc;
+      if (m->type == SPOT__WIRE_UNBIND)
+        return 0;
       break;
+    case SPOT__WIRE_BIND:
+      return name_check(m->handler.ptr, m->handler.len, "handler");
     case SPOT__WIRE_DEPLOY:
       if ((rc = spot__wire_object_check(m->object.ptr, m->object.len)) != 0)
         return rc;
@@ -175,6 +184,8 @@ static void body_put(const spot__msg_t *m, wr_t *w) {
       w_uint(w, m->seq, 8);
       break;
     case SPOT__WIRE_GET:
+    case SPOT__WIRE_LIST:
+    case SPOT__WIRE_HANDLERS:
       w_data(w, m->data, m->data_len);
       break;
     case SPOT__WIRE_INFO:
@@ -217,6 +228,10 @@ static void body_put(const spot__msg_t *m, wr_t *w) {
   case SPOT__WIRE_DEPLOY:
     w_str(w, m->object);
     w_data(w, m->data, m->data_len);
+    break;
+  case SPOT__WIRE_BIND:
+  case SPOT__WIRE_UNBIND:
+    w_str(w, m->handler);
     break;
   }
 }
@@ -374,6 +389,8 @@ static int reply_get(rd_t *r, spot__msg_t *m) {
   case SPOT__WIRE_EARLIEST:
     return r_u64(r, "sequence number", &m->seq);
   case SPOT__WIRE_GET:
+  case SPOT__WIRE_LIST:
+  case SPOT__WIRE_HANDLERS:
     return r_data(r, m);
   case SPOT__WIRE_INFO:
     if ((rc = r_u32(r, "element size", &m->elem_size)) != 0 || (rc = r_u64(r, "history", &m->history)) != 0 ||
@@ -394,7 +411,7 @@ static int reply_get(rd_t *r, spot__msg_t *m) {
     return 0;
   }
   }
-  return 0; /* CREATE, DEPLOY: no payload */
+  return 0; /* CREATE, DEPLOY, BIND, UNBIND: no payload */
 }
 
 static int request_get(rd_t *r, spot__msg_t *m) {
@@ -423,8 +440,15 @@ static int request_get(rd_t *r, spot__msg_t *m) {
     if ((rc = r_name(r, NULL, &m->object)) != 0)
       return rc;
     return r_data(r, m);
+  case SPOT__WIRE_BIND:
+  case SPOT__WIRE_UNBIND:
+    if ((rc = r_name(r, "handler", &m->handler)) != 0)
+      return rc;
+    if (m->type == SPOT__WIRE_BIND && m->handler.len == 0)
+      return spot__fail(SPOT_EBADNAME, "bind request names no handler");
+    return 0;
   }
-  return 0; /* LATEST, EARLIEST, INFO: the names only */
+  return 0; /* LATEST, EARLIEST, INFO, LIST, HANDLERS: the names only */
 }
 
 int spot__wire_peek(const uint8_t *buf, size_t len, spot__wire_hdr_t *h) {
@@ -526,6 +550,14 @@ const char *spot__wire_type_name(int type) {
     return "events";
   case SPOT__WIRE_DEPLOY:
     return "deploy";
+  case SPOT__WIRE_LIST:
+    return "list";
+  case SPOT__WIRE_HANDLERS:
+    return "handlers";
+  case SPOT__WIRE_BIND:
+    return "bind";
+  case SPOT__WIRE_UNBIND:
+    return "unbind";
   }
   return "?";
 }

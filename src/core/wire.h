@@ -28,13 +28,20 @@
  *             LATEST, EARLIEST, INFO    str ns, str log
  *             EVENTS    str ns, u64 from, u32 max
  *             DEPLOY    str ns, str object (file name), data (the object's bytes)
+ *             LIST, HANDLERS            str ns
+ *             BIND      str ns, str log, str handler (not empty)
+ *             UNBIND    str ns, str log, str handler (length 0: whichever is bound)
  *   reply     all       i32 status, then if status != 0: u16 length + detail text, and nothing else;
  *                       if status == 0 the type's payload:
  *             PUT, LATEST, EARLIEST   u64 seq
  *             GET       data
+ *             LIST      data: one line per log, tab-separated: name, elem_size, history, sync name, latest,
+ *                       bound handler or "-" (text; the client parses it, nothing here does)
+ *             HANDLERS  data: one line per handler: id, name, version, object file ("-" built in), bound logs
+ *                       (comma-separated) or "-"
  *             INFO      u32 elem_size, u64 history, u8 sync, u64 latest, u64 earliest, u64 durable
  *             EVENTS    u32 count, then count event records of SPOT__EVENT_BYTES each (core/event.h)
- *             CREATE, DEPLOY          nothing
+ *             CREATE, DEPLOY, BIND, UNBIND   nothing
  *
  * The encoding is canonical: a buffer that decodes re-encodes to exactly the same bytes. The first 20 bytes keep
  * this layout in every version, so a node can read a message's length, type and id (spot__wire_peek) and answer
@@ -66,6 +73,10 @@ typedef enum spot__wire_type {
   SPOT__WIRE_INFO = 6,
   SPOT__WIRE_EVENTS = 7,
   SPOT__WIRE_DEPLOY = 8,
+  SPOT__WIRE_LIST = 9,
+  SPOT__WIRE_HANDLERS = 10,
+  SPOT__WIRE_BIND = 11,
+  SPOT__WIRE_UNBIND = 12,
 } spot__wire_type_t;
 
 /* A counted string. On the wire it has no terminating NUL, so neither has ptr: always use len. */
@@ -78,14 +89,14 @@ typedef struct spot__wire_str {
  * One message, request or reply. Only the fields that the type (and the reply flag) uses are encoded; decode sets
  * all the others to zero. Field use:
  *   ns                 every request
- *   log                CREATE, PUT, GET, LATEST, EARLIEST, INFO requests
- *   handler            PUT request (len 0: no handler)
+ *   log                CREATE, PUT, GET, LATEST, EARLIEST, INFO, BIND, UNBIND requests
+ *   handler            PUT and UNBIND requests (len 0: none), BIND request
  *   object             DEPLOY request: the object's file name ([A-Za-z0-9_.-], no leading '.' or '-', no "..")
  *   elem_size, history, sync   CREATE request, INFO reply
  *   cause_node, cause_event    PUT request: the event that caused the put ((0, 0): none)
  *   seq                GET request; PUT, LATEST, EARLIEST replies
  *   from, max          EVENTS request: first event id and most records wanted
- *   data, data_len     PUT and DEPLOY requests, GET reply
+ *   data, data_len     PUT and DEPLOY requests, GET, LIST and HANDLERS replies
  *   status, detail     every reply: 0, or a negative SPOT_E* code with an optional explanation (printable text)
  *   latest, earliest, durable  INFO reply
  *   events, count      EVENTS reply: count records of SPOT__EVENT_BYTES each, back to back (opaque here)
@@ -158,7 +169,8 @@ void spot__wire_set_detail(spot__msg_t *m, const char *text);
  * '-', without "..". Returns 0 or SPOT_EBADNAME with a detail line. */
 int spot__wire_object_check(const char *name, size_t len);
 
-/* "create", "put", "get", "latest", "earliest", "info", "events", "deploy" (or "?"). */
+/* "create", "put", "get", "latest", "earliest", "info", "events", "deploy", "list", "handlers", "bind", "unbind"
+ * (or "?"). */
 const char *spot__wire_type_name(int type);
 
 #endif

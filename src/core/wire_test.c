@@ -164,6 +164,26 @@ static size_t samples(spot__msg_t *out) {
   m = rep(SPOT__WIRE_DEPLOY, 17, -1000); /* a code from a newer peer */
   m.detail = spot__wire_cstr("x");
   out[n++] = m;
+  /* LIST, HANDLERS: text replies */
+  out[n++] = req(SPOT__WIRE_LIST, 18, "ns", NULL);
+  m = rep(SPOT__WIRE_LIST, 18, 0);
+  m.data = (const uint8_t *)"temp\t16\t1000\tbatch\t7\thello\n";
+  m.data_len = (uint32_t)strlen((const char *)m.data);
+  out[n++] = m;
+  out[n++] = req(SPOT__WIRE_HANDLERS, 19, name63, NULL);
+  out[n++] = rep(SPOT__WIRE_HANDLERS, 19, 0); /* no handlers */
+  /* BIND, UNBIND */
+  m = req(SPOT__WIRE_BIND, 20, "ns", "temp");
+  m.handler = spot__wire_cstr(name63);
+  out[n++] = m;
+  out[n++] = rep(SPOT__WIRE_BIND, 20, 0);
+  out[n++] = req(SPOT__WIRE_UNBIND, 21, "ns", "temp"); /* whichever is bound */
+  m = req(SPOT__WIRE_UNBIND, 22, "ns", "temp");
+  m.handler = spot__wire_cstr("h");
+  out[n++] = m;
+  m = rep(SPOT__WIRE_UNBIND, 21, SPOT_EPERM);
+  m.detail = spot__wire_cstr("refused admin");
+  out[n++] = m;
   return n;
 }
 
@@ -210,7 +230,7 @@ static void test_roundtrip(void) {
   init_buffers();
   spot__msg_t s[MAX_SAMPLES];
   size_t ns = samples(s);
-  int seen[2][9] = {{0}};
+  int seen[2][SPOT__WIRE_UNBIND + 1] = {{0}};
   for (size_t i = 0; i < ns; i++) {
     size_t want, len;
     CHECK_OK(spot__wire_encoded_size(&s[i], &want));
@@ -228,7 +248,7 @@ static void test_roundtrip(void) {
     seen[s[i].flags & 1][s[i].type]++;
     free(buf);
   }
-  for (int t = SPOT__WIRE_CREATE; t <= SPOT__WIRE_DEPLOY; t++)
+  for (int t = SPOT__WIRE_CREATE; t <= SPOT__WIRE_UNBIND; t++)
     CHECK(seen[0][t] > 0 && seen[1][t] > 0);
 }
 
@@ -518,7 +538,7 @@ static void test_version_and_header(void) {
   } cases[] = {
       {2, 0, SPOT_EVERSION}, {2, 2, SPOT_EVERSION}, {2, 0xff, SPOT_EVERSION}, /* version */
       {0, 'X', SPOT_ECORRUPT}, {1, 'w', SPOT_ECORRUPT},                       /* magic */
-      {3, 0, SPOT_ECORRUPT}, {3, 9, SPOT_ECORRUPT}, {3, 0xff, SPOT_ECORRUPT}, /* type */
+      {3, 0, SPOT_ECORRUPT}, {3, SPOT__WIRE_UNBIND + 1, SPOT_ECORRUPT}, {3, 0xff, SPOT_ECORRUPT}, /* type */
       {4, 2, SPOT_ECORRUPT}, {4, 0x81, SPOT_ECORRUPT},                        /* flags */
       {5, 1, SPOT_ECORRUPT}, {6, 1, SPOT_ECORRUPT}, {7, 0x80, SPOT_ECORRUPT}, /* reserved */
   };
@@ -543,7 +563,7 @@ static void test_version_and_header(void) {
   /* the encoder refuses what the decoder would */
   m.type = 0;
   CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
-  m.type = 9;
+  m.type = SPOT__WIRE_UNBIND + 1;
   CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
   m.type = SPOT__WIRE_GET;
   m.flags = 2;

@@ -245,7 +245,7 @@ static void answer(const spot__frame_t *f) {
     return;
   if (rc != 0) {
     spot__wire_hdr_t h;
-    if (spot__wire_peek(f->payload, f->len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_DEPLOY)
+    if (spot__wire_peek(f->payload, f->len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_UNBIND)
       return;
     req.type = h.type;
     req.id = h.id;

@@ -25,6 +25,16 @@ typedef struct spot__reg_entry {
   uint64_t version; /* sequence number of the latest registration */
 } spot__reg_entry_t;
 
+#define SPOT__BIND_RECORD 256u
+#define SPOT__BIND_HISTORY 4096u
+
+/* A log's binding as the cache holds it (bindings.c). */
+typedef struct spot__bind_entry {
+  char log[64];
+  char handler[64]; /* "" : unbound */
+  uint64_t seq;     /* the record of .spot/bindings.log that says so (its newest for this log) */
+} spot__bind_entry_t;
+
 /* Attached to the spot_ns_t (spot__ns_attach) the first time dispatch uses it; dropped by spot_ns_close. */
 typedef struct spot__nsctx {
   spot_log_t *events;     /* .spot/events.log, the event log; opened on first use, owned by the ns's log table */
@@ -34,6 +44,13 @@ typedef struct spot__nsctx {
   uint64_t registry_seen; /* registry records loaded into reg[] */
   spot__reg_entry_t *reg;
   size_t nreg, capreg;
+  spot_log_t *_Atomic bindings;   /* .spot/bindings.log (bindings.c); NULL until found (older namespaces lack it) */
+  _Atomic uint64_t bind_retry_ns; /* when a put may look for a missing bindings.log again (monotonic) */
+  spot__mutex_t bmu;              /* guards the binding cache below and serialises changes from this process */
+  _Atomic uint64_t bind_seen;     /* binding records loaded into bind[] */
+  _Atomic size_t nbound;          /* entries of bind[] with a handler: 0 keeps puts on the fast path */
+  spot__bind_entry_t *bind;
+  size_t nbind, capbind;
 } spot__nsctx_t;
 
 /* dispatch's state of ns, made on first use. SPOT_ENOMEM. */
@@ -55,6 +72,10 @@ int spot__handler_load(const char *path, int (*fn)(const spot_handler_def_t *, v
 /* The registry entry of a handler, by name (SPOT_ENOTFOUND with a detail line if unknown) or by id. */
 int spot__registry_lookup(spot_ns_t *ns, const char *name, spot__reg_entry_t *out);
 int spot__registry_by_id(spot_ns_t *ns, uint32_t id, spot__reg_entry_t *out);
+
+/* The handler bound to log `log` of ns (bindings.c): 1 and its name in handler, 0 if none, or a negative SPOT_E*
+ * code (the bindings log cannot be read). One atomic read when no binding changed and none is bound. */
+int spot__bindings_find(spot_ns_t *ns, const char *log, char handler[64]);
 
 /* ---- the event log (events.c) and the trigger queue (life.c) ---- */
 

@@ -14,7 +14,7 @@
 #include "core/error.h"
 #include "dispatch/dispatch.h"
 
-/* The node's own files. handlers.log is durable (`always`): a handler's id is a sequence number of it, and marked
+/* The node's own files. handlers.log and bindings.log (bindings.c) are durable (`always`): a handler's id is a sequence number of it, and marked
  * elements of durable logs name that id across a power cut, so an id must never be handed out twice. The event log
  * and the trigger queue are `none`: after a power cut, a durable put whose trigger was lost is found by its mark and
  * recovered (pending.c), and a stale trigger whose handler id does not match the mark of the element it names is
@@ -24,6 +24,7 @@ static const spot__ns_file_t node_files[] = {
     {"events.log", SPOT__EVENT_BYTES, SPOT__EVENTS_HISTORY_DEFAULT, SPOT_SYNC_NONE},
     {"triggers.log", SPOT__EVENT_BYTES, SPOT__EVENTS_HISTORY_DEFAULT, SPOT_SYNC_NONE},
     {"handlers.log", SPOT__REG_RECORD, 4096, SPOT_SYNC_ALWAYS},
+    {"bindings.log", SPOT__BIND_RECORD, SPOT__BIND_HISTORY, SPOT_SYNC_ALWAYS},
 };
 
 int spot__nsctx_init_io(const char *dir, spot_io_t *io) {
@@ -37,6 +38,7 @@ static int make(spot_ns_t *ns, void **out) {
   if (c == NULL)
     return SPOT_ENOMEM;
   spot__mutex_init(&c->mu);
+  spot__mutex_init(&c->bmu);
   *out = c;
   return 0;
 }
@@ -44,7 +46,9 @@ static int make(spot_ns_t *ns, void **out) {
 static void drop(void *arg) {
   spot__nsctx_t *c = arg;
   spot__mutex_destroy(&c->mu);
+  spot__mutex_destroy(&c->bmu);
   free(c->reg);
+  free(c->bind);
   free(c);
 }
 

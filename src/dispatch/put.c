@@ -22,7 +22,13 @@
 int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
               const spot_cause_t *cause, uint64_t *seq) {
   spot__reg_entry_t h = {0};
+  char bound[64];
   int rc = 0;
+  if (handler == NULL) { /* a put that names no handler runs the log's bound one, if any (bindings.c) */
+    if ((rc = spot__bindings_find(ns, log, bound)) < 0)
+      return rc;
+    handler = rc == 1 ? bound : NULL;
+  }
   if (handler != NULL && (rc = spot__registry_lookup(ns, handler, &h)) != 0)
     return rc;
   spot_log_t *l, *internal;

@@ -109,6 +109,7 @@ typedef struct record {
   char file[176];
   uint32_t id; /* the handler's id (the sequence number of its first record); 0 in a first record, and in records
                   written before ids were kept: then the id is the sequence number of the first record seen */
+  uint32_t removed; /* 1: the name was removed (spot_ns_remove_handler); 0 in every older record */
 } record_t;
 
 /* Loads registry records newer than what c has seen. Caller holds c->mu. */
@@ -130,6 +131,13 @@ static int refresh(spot__nsctx_t *c, spot_log_t *reg) {
     r.name[63] = r.file[175] = '\0';
     size_t i;
     for (i = 0; i < c->nreg && strcmp(c->reg[i].name, r.name) != 0; i++) {
+    }
+    if (r.removed == 1) { /* the name is gone: a later registration starts a new id */
+      if (i < c->nreg) {
+        memmove(&c->reg[i], &c->reg[i + 1], (c->nreg - i - 1) * sizeof c->reg[0]);
+        c->nreg--;
+      }
+      continue;
     }
     if (i == c->nreg) {
       if (c->nreg == c->capreg) {
@@ -229,6 +237,38 @@ int spot_ns_register_handler(spot_ns_t *ns, const char *name, const char *file) 
   rc = spot_log_append(reg, buf, sizeof buf, &seq);
   if (rc == 0)
     rc = spot_log_wait_durable(reg, seq); /* durable before it is used, whatever the log's setting */
+  return rc;
+}
+
+static int bound_to(const char *log, const char *handler, void *arg) {
+  const char *name = arg;
+  if (strcmp(handler, name) != 0)
+    return 0;
+  return spot__fail(SPOT_EBUSY, "handler %s runs on every put to log %s; `spot unbind %s %s` first, then remove it",
+                    name, log, log, name);
+}
+
+int spot_ns_remove_handler(spot_ns_t *ns, const char *name) {
+  spot__reg_entry_t cur;
+  int rc = spot__registry_lookup(ns, name, &cur);
+  if (rc != 0)
+    return rc;
+  if ((rc = spot_bindings(ns, bound_to, (void *)name)) != 0)
+    return rc;
+  spot_log_t *reg;
+  if ((rc = spot__nsctx_registry(ns, &reg)) != 0)
+    return rc;
+  record_t r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.name, sizeof r.name, "%s", name);
+  r.id = cur.id;
+  r.removed = 1;
+  uint8_t buf[SPOT__REG_RECORD] = {0};
+  memcpy(buf, &r, sizeof r);
+  uint64_t seq;
+  rc = spot_log_append(reg, buf, sizeof buf, &seq);
+  if (rc == 0)
+    rc = spot_log_wait_durable(reg, seq);
   return rc;
 }
 

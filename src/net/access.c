@@ -21,7 +21,8 @@ static const struct {
   const char *name;
   unsigned bit;
 } rights[] = {
-    {"get", SPOT_RIGHT_GET}, {"put", SPOT_RIGHT_PUT}, {"create", SPOT_RIGHT_CREATE}, {"deploy", SPOT_RIGHT_DEPLOY}};
+    {"get", SPOT_RIGHT_GET}, {"put", SPOT_RIGHT_PUT}, {"create", SPOT_RIGHT_CREATE}, {"deploy", SPOT_RIGHT_DEPLOY},
+    {"admin", SPOT_RIGHT_ADMIN}};
 #define NRIGHTS (sizeof rights / sizeof rights[0])
 
 const char *spot__access_rights_text(unsigned right, char *buf, size_t cap) {
@@ -96,7 +97,7 @@ static int parse_rights(const char *b, const char *e, const char *what, unsigned
     p++;
   if (p == e)
     return spot__fail(
-        SPOT_EINVAL, "%s line %u: no rights after the key; write a comma list of get, put, create, deploy", what, line);
+        SPOT_EINVAL, "%s line %u: no rights after the key; write a comma list of get, put, create, deploy, admin", what, line);
   while (p <= e) {
     const char *c = memchr(p, ',', (size_t)(e - p));
     const char *ie = c ? c : e;
@@ -116,7 +117,7 @@ static int parse_rights(const char *b, const char *e, const char *what, unsigned
         return spot__fail(SPOT_EINVAL, "%s line %u: an empty right in the list (two commas, or one at an end)", what,
                           line);
       return spot__fail(SPOT_EINVAL,
-                        "%s line %u: unknown right '%.*s'; rights are get, put, create and deploy, separated by commas",
+                        "%s line %u: unknown right '%.*s'; rights are get, put, create, deploy and admin, separated by commas",
                         what, line, (int)(n > 40 ? 40 : n), ib);
     }
     bits |= bit;
@@ -253,7 +254,7 @@ int spot__access_load(spot__access_t *a, const char *path) {
   if (rc == SPOT_ENOTFOUND) {
     spot__fail(rc,
                "access file %s does not exist, so no client may connect; create it with lines `PUBLIC_KEY RIGHTS` "
-               "(rights: get, put, create, deploy; `any` in place of a key for every client)",
+               "(rights: get, put, create, deploy, admin; `any` in place of a key for every client)",
                path);
     return refuse_all(a, SPOT__ACCESS_MISSING, rc);
   }

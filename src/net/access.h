@@ -4,8 +4,8 @@
  * Format, one rule per line:
  *   PUBLIC_KEY RIGHTS [# comment]
  *   any RIGHTS [# comment]
- * PUBLIC_KEY is a client's 40-character Z85 public key (its NAME.pub), RIGHTS a comma list of get, put, create
- * and deploy (spaces around the commas allowed), and `any` in place of a key gives its rights to every client,
+ * PUBLIC_KEY is a client's 40-character Z85 public key (its NAME.pub), RIGHTS a comma list of get, put, create,
+ * deploy and admin (spaces around the commas allowed), and `any` in place of a key gives its rights to every client,
  * known or not: only an operator who writes it allows anonymous access. A key listed on several lines has the
  * union of their rights. Blank lines and lines whose first word starts with '#' are comments, except that a first
  * word of exactly 40 Z85 characters is always a key ('#' is a Z85 character): so `#KEY RIGHTS` and `# KEY RIGHTS`

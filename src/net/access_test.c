@@ -46,7 +46,7 @@ static void test_parse_and_check(void) {
   snprintf(text, sizeof text,
            "# who may do what in this namespace\n"
            "\n"
-           "%s get,put,create,deploy   # the operator\n"
+           "%s get,put,create,deploy,admin   # the operator\n"
            "  %s\tget , put\r\n"
            "%s get # first line for c\n"
            "%s deploy\n"
@@ -116,7 +116,7 @@ static void test_parse_errors(void) {
       {"everyone get\n%.0s", "access line 1: 'everyone' is neither a 40-character public key"},
       {"%.39s get\n", "line 1: '"},
       {"any\n%.0s", "access line 1: no rights"},
-      {"any admin\n%.0s", "unknown right 'admin'"},
+      {"any admins\n%.0s", "unknown right 'admins'"},
       {"ANY get\n%.0s", "'ANY' is neither"},
   };
   spot__access_t a;
@@ -165,7 +165,7 @@ static void test_parse_errors(void) {
   spot__access_free(&a);
 
   char buf[64];
-  CHECK(strcmp(spot__access_rights_text(SPOT_RIGHT_ALL, buf, sizeof buf), "get,put,create,deploy") == 0);
+  CHECK(strcmp(spot__access_rights_text(SPOT_RIGHT_ALL, buf, sizeof buf), "get,put,create,deploy,admin") == 0);
   CHECK(strcmp(spot__access_rights_text(0, buf, sizeof buf), "none") == 0);
 }
 

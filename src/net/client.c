@@ -510,6 +510,39 @@ int spot_remote_events(spot_remote_t *r, const char *url, uint64_t from, uint32_
   });
 }
 
+int spot_remote_list(spot_remote_t *r, const char *url, int handlers, char **text, size_t *len) {
+  spot_url_t u;
+  spot__msg_t req, rep;
+  int rc = prepare(url, &u, &req, handlers ? SPOT__WIRE_HANDLERS : SPOT__WIRE_LIST, 0);
+  if (rc != 0)
+    return rc;
+  req.log = spot__wire_cstr(NULL);
+  CALL(r, u, req, rep, {
+    char *t = malloc((size_t)rep.data_len + 1);
+    if (t == NULL) {
+      rc_ = SPOT_ENOMEM;
+    } else {
+      if (rep.data_len)
+        memcpy(t, rep.data, rep.data_len);
+      t[rep.data_len] = '\0';
+      *text = t;
+      *len = rep.data_len;
+    }
+  });
+}
+
+int spot_remote_bind(spot_remote_t *r, const char *url, const char *handler, int bind) {
+  spot_url_t u;
+  spot__msg_t req, rep;
+  int rc = prepare(url, &u, &req, bind ? SPOT__WIRE_BIND : SPOT__WIRE_UNBIND, 1);
+  if (rc != 0)
+    return rc;
+  if (bind && (handler == NULL || handler[0] == '\0'))
+    return spot__fail(SPOT_EINVAL, "bind needs a handler name");
+  req.handler = spot__wire_cstr(handler);
+  CALL(r, u, req, rep, (void)rep);
+}
+
 const char *spot_remote_public_key(const spot_remote_t *r) { return r->me.pub.z85; }
 
 int spot__net_ns_name(const char *dir, char *out, size_t cap) {

@@ -22,4 +22,8 @@ int spot__net_ns_name(const char *dir, char *out, size_t cap);
  * to logs of other nodes. Owned by the process; calls through it are serialised. */
 int spot__net_shared(spot_remote_t **out);
 
+/* The text of a LIST (logs: 1) or HANDLERS (0) reply for ns (core/wire.h gives the line format), written into buf
+ * (cap bytes); *len gets its length. SPOT_ETOOBIG (with a detail line) if it does not fit. */
+int spot__net_listing(spot_ns_t *ns, int logs, uint8_t *buf, size_t cap, uint32_t *len);
+
 #endif

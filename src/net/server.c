@@ -196,7 +196,10 @@ static unsigned right_of(int type) {
     return SPOT_RIGHT_PUT;
   case SPOT__WIRE_DEPLOY:
     return SPOT_RIGHT_DEPLOY;
-  default:
+  case SPOT__WIRE_BIND:
+  case SPOT__WIRE_UNBIND:
+    return SPOT_RIGHT_ADMIN;
+  default: /* reads: get, latest, earliest, info, events, list, handlers */
     return SPOT_RIGHT_GET;
   }
 }
@@ -351,6 +354,20 @@ static int execute(spot_server_t *s, const spot__msg_t *req, const char *client,
   }
   case SPOT__WIRE_EVENTS:
     return do_events(s, req, rep);
+  case SPOT__WIRE_LIST:
+  case SPOT__WIRE_HANDLERS:
+    if ((rc = spot__net_listing(s->ns, req->type == SPOT__WIRE_LIST, s->elem, SPOT__WIRE_MAX_DATA,
+                                &rep->data_len)) == 0)
+      rep->data = s->elem;
+    return rc;
+  case SPOT__WIRE_BIND:
+    if ((rc = spot_bind(s->ns, log, handler)) == 0)
+      fprintf(stderr, "spotd: key %.12s... bound handler %s to log %s\n", client, handler, log);
+    return rc;
+  case SPOT__WIRE_UNBIND:
+    if ((rc = spot_unbind(s->ns, log, handler[0] ? handler : NULL)) == 0)
+      fprintf(stderr, "spotd: key %.12s... unbound log %s\n", client, log);
+    return rc;
   case SPOT__WIRE_DEPLOY: {
     char object[SPOT__WIRE_OBJECT_MAX + 1], names[64][64];
     int n = 0;
@@ -379,7 +396,7 @@ static void answer(spot_server_t *s, zmq_msg_t *peer, zmq_msg_t *frame) {
   int rc = spot__wire_decode(buf, len, &req);
   if (rc != 0) {
     spot__wire_hdr_t h;
-    if (spot__wire_peek(buf, len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_DEPLOY)
+    if (spot__wire_peek(buf, len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_UNBIND)
       return; /* not even a header: nothing to answer to */
     rep.type = h.type;
     rep.id = h.id;

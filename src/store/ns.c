@@ -338,6 +338,8 @@ int spot__ns_own_log(spot_ns_t *ns, const char *rel, spot_log_t **out) {
 
 const char *spot_ns_dir(const spot_ns_t *ns) { return ns->dir; }
 
+spot_io_t *spot__ns_io(const spot_ns_t *ns) { return ns->io; }
+
 int spot_ns_log_path(const spot_ns_t *ns, const char *name, char *buf, size_t cap) {
   int rc = spot__name_check(name, "log");
   if (rc != 0)
@@ -367,6 +369,56 @@ int spot_ns_open_log(spot_ns_t *ns, const char *name, unsigned flags, spot_log_t
   if (rc == SPOT_ENOTFOUND)
     return spot__fail(rc, "no log named %s in %s (see `spot ls`; create it with `spot create %s ...`)", name, ns->dir,
                       name);
+  return rc;
+}
+
+/* Takes path's advisory lock exclusively without waiting, into *f (left NULL for a missing optional file).
+ * SPOT_EBUSY when another handle holds it. */
+static int lock_excl(spot_io_t *io, const char *path, int optional, spot_file_t **f) {
+  *f = NULL;
+  int rc = io->open(io, path, 0, f);
+  if (rc == SPOT_ENOTFOUND && optional)
+    return 0;
+  if (rc == 0 && (rc = io->lock(*f, SPOT_IO_LOCK_EXCL_TRY)) != 0) {
+    io->close(*f);
+    *f = NULL;
+  }
+  return rc;
+}
+
+int spot__ns_remove_log(spot_ns_t *ns, const char *name, int (*before)(spot_ns_t *, const char *)) {
+  char path[4096], lockpath[4096];
+  spot_file_t *lf = NULL, *nf = NULL;
+  int rc = spot_ns_log_path(ns, name, path, sizeof path);
+  if (rc != 0 || (rc = spot__ns_path(ns, "node.lock", lockpath, sizeof lockpath)) != 0)
+    return rc;
+  spot__mutex_lock(&ns->mu);
+  for (size_t i = 0; rc == 0 && i < ns->nlogs; i++)
+    if (strcmp(ns->logs[i].name, name) == 0)
+      rc = spot__fail(SPOT_EBUSY, "log %s is open in this process; close it first", name);
+  spot__mutex_unlock(&ns->mu); /* (the lock on the log's file below keeps anyone from opening it meanwhile) */
+  if (rc != 0)
+    return rc;
+  /* no node may serve the namespace (it would recreate nothing, but it could be about to open the log) and no
+   * handle of the log may be open anywhere (each holds a shared lock): a writer would go on writing to a removed
+   * file. Both locks are held until the file is gone. */
+  if ((rc = lock_excl(ns->io, lockpath, 1, &nf)) == SPOT_EBUSY) {
+    rc = spot__fail(rc, "%s is served by a node; stop it (its spotd) before removing log %s", ns->dir, name);
+    goto fail;
+  }
+  if (rc == 0 && (rc = lock_excl(ns->io, path, 0, &lf)) == SPOT_EBUSY)
+    rc = spot__fail(rc, "log %s is open in another process (a put, a tail, a program); stop it first", name);
+  else if (rc == SPOT_ENOTFOUND)
+    rc = spot__fail(rc, "no log named %s in %s (see `spot ls`)", name, ns->dir);
+  if (rc == 0 && before)
+    rc = before(ns, name);
+  if (rc == 0 && (rc = ns->io->remove(ns->io, path)) != 0)
+    rc = spot__fail(rc, "cannot remove %s: %s", path, spot_strerror(rc));
+fail:
+  if (lf)
+    ns->io->close(lf);
+  if (nf)
+    ns->io->close(nf);
   return rc;
 }
 

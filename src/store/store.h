@@ -59,6 +59,15 @@ typedef struct spot__ns_file {
  * Once the marker exists, only missing files are added. (spot_ns_init, in dispatch, gives the node's files.) */
 int spot__ns_init_io(const char *dir, spot_io_t *io, const spot__ns_file_t *files, size_t n);
 
+/* The io ns was opened with (spot_io_posix() when it was given NULL); valid until spot_ns_close. */
+spot_io_t *spot__ns_io(const spot_ns_t *ns);
+
+/* Removes log `name` (its file): refused with SPOT_EBUSY (a detail line saying what to stop) while a node serves
+ * the namespace, while any handle of the log is open (this process's table included), SPOT_ENOTFOUND if there is
+ * no such log. before (may be NULL) runs while both locks are held, just before the file goes; its error stops the
+ * removal. */
+int spot__ns_remove_log(spot_ns_t *ns, const char *name, int (*before)(spot_ns_t *, const char *));
+
 /* Writes the path of DIR/.spot/<rel> into buf. SPOT_ERANGE if it does not fit. */
 int spot__ns_path(const spot_ns_t *ns, const char *rel, char *buf, size_t cap);
 

@@ -32,6 +32,10 @@ int spot_cli_latest(int argc, char **argv, const char *ns_dir);
 int spot_cli_ls(int argc, char **argv, const char *ns_dir);
 int spot_cli_info(int argc, char **argv, const char *ns_dir);
 int spot_cli_check(int argc, char **argv, const char *ns_dir);
+/* Handlers bound to logs, and removing a log (cmd_bind.c). */
+int spot_cli_bind(int argc, char **argv, const char *ns_dir);
+int spot_cli_unbind(int argc, char **argv, const char *ns_dir);
+int spot_cli_rm(int argc, char **argv, const char *ns_dir);
 /* `spot tail`: a log as a stream, local or remote (cmd_tail.c). */
 int spot_cli_tail(int argc, char **argv, const char *ns_dir);
 
@@ -51,6 +55,10 @@ int spot_cli_remote_latest(const char *url);
 int spot_cli_remote_info(const char *url, int json);
 struct spot_log_config;
 int spot_cli_remote_create(const char *url, const struct spot_log_config *cfg);
+/* `spot ls`/`spot handlers` on spot://HOST:PORT/NS (the get right); bind (1) or unbind (0, handler "" or NULL:
+ * whichever) on spot://HOST:PORT/NS/LOG (the admin right). */
+int spot_cli_remote_list(const char *url, int handlers);
+int spot_cli_remote_bind(const char *url, const char *handler, int bind);
 
 /* Subcommands of handlers (cmd_handlers.c). */
 int spot_cli_build_handler(int argc, char **argv, const char *ns_dir);

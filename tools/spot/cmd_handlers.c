@@ -190,22 +190,53 @@ int spot_cli_deploy(int argc, char **argv, const char *ns_dir) {
 #endif
 }
 
-static int print_handler(const spot_handler_info_t *h, void *arg) {
-  (void)arg;
-  printf("%-6u %-24s %-8llu %s\n", h->id, h->name, (unsigned long long)h->version,
-         h->file[0] ? h->file : "(built into the node's program)");
+typedef struct handlers_ctx {
+  spot_ns_t *ns;
+  const char *name; /* the handler print_bound looks for */
+  int shown;        /* logs printed for it */
+} handlers_ctx_t;
+
+static int print_bound(const char *log, const char *handler, void *arg) {
+  handlers_ctx_t *c = arg;
+  if (strcmp(handler, c->name) == 0)
+    printf("%s%s", c->shown++ ? "," : "", log);
   return 0;
 }
 
+static int print_handler(const spot_handler_info_t *h, void *arg) {
+  handlers_ctx_t *c = arg;
+  printf("%-6u %-24s %-8llu %-40s ", h->id, h->name, (unsigned long long)h->version,
+         h->file[0] ? h->file : "(built into the node's program)");
+  c->name = h->name;
+  c->shown = 0;
+  int rc = spot_bindings(c->ns, print_bound, c);
+  printf("%s\n", c->shown ? "" : "-");
+  return rc;
+}
+
 int spot_cli_handlers(int argc, char **argv, const char *ns_dir) {
-  if (argc != 1)
-    return spot_cli_fail(0, "usage: spot handlers");
+  const char *remove = NULL;
+  if (argc == 2 && spot_is_remote(argv[1]))
+    return spot_cli_remote_list(argv[1], 1);
+  if (argc == 3 && strcmp(argv[1], "--remove") == 0 && argv[2][0] != '-')
+    remove = argv[2];
+  else if (argc != 1)
+    return spot_cli_fail(0, "usage: spot handlers [--remove NAME] | spot handlers spot://HOST:PORT/NS");
   spot_ns_t *ns;
   int rc = spot_ns_open(ns_dir, NULL, &ns);
   if (rc != 0)
     return spot_cli_fail(rc, "cannot open the namespace");
-  printf("%-6s %-24s %-8s %s\n", "ID", "HANDLER", "VERSION", "OBJECT");
-  rc = spot_ns_handlers(ns, print_handler, NULL);
+  if (remove) {
+    rc = spot_ns_remove_handler(ns, remove);
+    spot_ns_close(ns);
+    if (rc != 0)
+      return spot_cli_fail(rc, "cannot remove handler %s", remove);
+    printf("removed handler %s: puts can no longer name it\n", remove);
+    return 0;
+  }
+  handlers_ctx_t c = {.ns = ns};
+  printf("%-6s %-24s %-8s %-40s %s\n", "ID", "HANDLER", "VERSION", "OBJECT", "BOUND TO");
+  rc = spot_ns_handlers(ns, print_handler, &c);
   spot_ns_close(ns);
   if (rc != 0)
     return spot_cli_fail(rc, "cannot read the handler registry");

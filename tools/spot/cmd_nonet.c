@@ -27,3 +27,7 @@ int spot_cli_remote_info(const char *url, int json) { return spot_cli_no_network
 int spot_cli_remote_create(const char *url, const struct spot_log_config *cfg) { return spot_cli_no_network(url); }
 
 int spot_cli_keygen(int argc, char **argv, const char *ns_dir) { return spot_cli_no_network("keygen"); }
+
+int spot_cli_remote_list(const char *url, int handlers) { return spot_cli_no_network(url); }
+
+int spot_cli_remote_bind(const char *url, const char *handler, int bind) { return spot_cli_no_network(url); }

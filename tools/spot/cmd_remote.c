@@ -105,3 +105,56 @@ int spot_cli_remote_create(const char *url, const spot_log_config_t *cfg) {
     return spot_cli_fail(rc, "cannot create %s", url);
   return 0;
 }
+
+/* `spot ls` / `spot handlers` on spot://HOST:PORT/NS: the node's lines (spot_remote_list) in the local columns. */
+int spot_cli_remote_list(const char *url, int handlers) {
+  spot_remote_t *r;
+  if (client(&r) != 0)
+    return 1;
+  char *text = NULL;
+  size_t len = 0;
+  int rc = spot_remote_list(r, url, handlers, &text, &len);
+  spot_remote_free(r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot list the %s of %s", handlers ? "handlers" : "logs", url);
+  if (handlers)
+    printf("%-6s %-24s %-8s %-40s %s\n", "ID", "HANDLER", "VERSION", "OBJECT", "BOUND TO");
+  else
+    printf("%-24s %10s %12s %-7s %12s %s\n", "LOG", "SIZE", "HISTORY", "SYNC", "LATEST", "HANDLER");
+  for (char *line = text, *end; line < text + len && *line; line = end + 1) {
+    end = strchr(line, '\n');
+    if (end == NULL)
+      break;
+    *end = '\0';
+    char *f[6] = {0};
+    int n = 0;
+    for (char *p = line; n < 6 && p; n++) {
+      f[n] = p;
+      p = strchr(p, '\t');
+      if (p)
+        *p++ = '\0';
+    }
+    if (handlers && n >= 5)
+      printf("%-6s %-24s %-8s %-40s %s\n", f[0], f[1], f[2],
+             strcmp(f[3], "-") == 0 ? "(built into the node's program)" : f[3], f[4]);
+    else if (!handlers && n >= 6)
+      printf("%-24s %10s %12s %-7s %12s %s\n", f[0], f[1], f[2], f[3], f[4], f[5]);
+  }
+  free(text);
+  return 0;
+}
+
+int spot_cli_remote_bind(const char *url, const char *handler, int bind) {
+  spot_remote_t *r;
+  if (client(&r) != 0)
+    return 1;
+  int rc = spot_remote_bind(r, url, handler, bind);
+  spot_remote_free(r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot %s %s", bind ? "bind a handler to" : "unbind", url);
+  if (bind)
+    printf("every put to %s now runs %s (unless it names another handler)\n", url, handler);
+  else
+    printf("puts to %s run no handler now unless they name one\n", url);
+  return 0;
+}

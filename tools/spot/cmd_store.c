@@ -90,8 +90,10 @@ int spot_cli_init(int argc, char **argv, const char *ns_dir) {
   return 0;
 }
 
+static int has_handler(const spot_handler_info_t *h, void *arg) { return strcmp(h->name, arg) == 0; }
+
 int spot_cli_create(int argc, char **argv, const char *ns_dir) {
-  const char *name = NULL;
+  const char *name = NULL, *handler = NULL;
   uint64_t size = 0, history = 0, batch_us = 0;
   int have_size = 0, have_history = 0;
   spot_sync_t sync = SPOT_SYNC_NONE;
@@ -99,11 +101,13 @@ int spot_cli_create(int argc, char **argv, const char *ns_dir) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--size") == 0 || strcmp(a, "--history") == 0 || strcmp(a, "--sync") == 0 ||
-        strcmp(a, "--batch-us") == 0) {
+        strcmp(a, "--batch-us") == 0 || strcmp(a, "--handler") == 0) {
       if (v == NULL)
         return spot_cli_fail(0, "%s needs a value", a);
       i++;
-      if (strcmp(a, "--size") == 0) {
+      if (strcmp(a, "--handler") == 0) {
+        handler = v;
+      } else if (strcmp(a, "--size") == 0) {
         if (spot_cli_parse_u64(v, 1, &size) != 0)
           return spot_cli_fail(0, "--size '%s' is not a number of bytes (e.g. 64, 1K, 1M)", v);
         have_size = 1;
@@ -127,10 +131,14 @@ int spot_cli_create(int argc, char **argv, const char *ns_dir) {
     }
   }
   if (name == NULL || !have_size || !have_history)
-    return spot_cli_fail(0, "usage: spot create LOG --size BYTES --history N [--sync none|batch|always]");
+    return spot_cli_fail(0, "usage: spot create LOG --size BYTES --history N [--sync none|batch|always] "
+                         "[--handler H]");
   if (size == 0 || size > SPOT_ELEM_MAX)
     return spot_cli_fail(0, "--size %" PRIu64 " is out of range: 1 to %u bytes", size, SPOT_ELEM_MAX);
   if (spot_is_remote(name)) {
+    if (handler)
+      return spot_cli_fail(0, "create --handler takes local names only for now: create %s, then bind on the node's "
+                           "host", name);
     spot_log_config_t rcfg = {.elem_size = (uint32_t)size, .history = history, .sync = sync,
                               .batch_us = (uint32_t)batch_us};
     return spot_cli_remote_create(name, &rcfg);
@@ -140,10 +148,30 @@ int spot_cli_create(int argc, char **argv, const char *ns_dir) {
     return 1;
   spot_log_config_t cfg = {.elem_size = (uint32_t)size, .history = history, .sync = sync,
                            .batch_us = (uint32_t)batch_us};
-  int rc = spot_ns_create_log(ns, name, &cfg);
-  spot_ns_close(ns);
-  if (rc != 0)
+  /* with --handler: the handler must be registered before anything is made, so a refusal leaves no log behind */
+  int rc = handler ? spot_ns_handlers(ns, has_handler, (void *)handler) : 0;
+  if (rc == 0 && handler)
+    rc = spot_cli_fail(0, "cannot create log %s: handler %s is not registered (see `spot handlers`); "
+                       "nothing was created", name, handler);
+  else if (rc == 1)
+    rc = 0;
+  else if (rc != 0)
+    rc = spot_cli_fail(rc, "cannot read the handler registry");
+  if (rc != 0) {
+    spot_ns_close(ns);
+    return rc;
+  }
+  if ((rc = spot_ns_create_log(ns, name, &cfg)) != 0) {
+    spot_ns_close(ns);
     return spot_cli_fail(rc, "cannot create log %s", name);
+  }
+  if (handler && (rc = spot_bind(ns, name, handler)) != 0) {
+    spot_cli_fail(rc, "log %s was created, but binding %s to it failed (bind it with `spot bind %s %s`)", name,
+                  handler, name, handler);
+    spot_ns_close(ns);
+    return 1;
+  }
+  spot_ns_close(ns);
   return 0;
 }
 
@@ -338,7 +366,32 @@ int spot_cli_latest(int argc, char **argv, const char *ns_dir) {
 typedef struct ls_ctx {
   spot_ns_t *ns;
   int count;
+  char (*bound)[2][64]; /* {log, handler} of every bound log */
+  size_t nbound, capbound;
 } ls_ctx_t;
+
+static int ls_collect(const char *log, const char *handler, void *arg) {
+  ls_ctx_t *c = arg;
+  if (c->nbound == c->capbound) {
+    size_t cap = c->capbound ? c->capbound * 2 : 16;
+    void *v = realloc(c->bound, cap * sizeof *c->bound);
+    if (v == NULL)
+      return SPOT_ENOMEM;
+    c->bound = v;
+    c->capbound = cap;
+  }
+  snprintf(c->bound[c->nbound][0], 64, "%s", log);
+  snprintf(c->bound[c->nbound][1], 64, "%s", handler);
+  c->nbound++;
+  return 0;
+}
+
+static const char *ls_handler(const ls_ctx_t *c, const char *log) {
+  for (size_t i = 0; i < c->nbound; i++)
+    if (strcmp(c->bound[i][0], log) == 0)
+      return c->bound[i][1];
+  return "-";
+}
 
 static int ls_one(const char *name, void *arg) {
   ls_ctx_t *c = arg;
@@ -350,22 +403,31 @@ static int ls_one(const char *name, void *arg) {
   }
   spot_log_info_t i;
   spot_log_info(log, &i);
-  printf("%-24s %10u %12" PRIu64 " %-7s %12" PRIu64 "\n", name, i.elem_size, i.history, spot_sync_name(i.sync),
-         i.latest);
+  printf("%-24s %10u %12" PRIu64 " %-7s %12" PRIu64 " %s\n", name, i.elem_size, i.history, spot_sync_name(i.sync),
+         i.latest, ls_handler(c, name));
   spot_log_close(log);
   c->count++;
   return 0;
 }
 
 int spot_cli_ls(int argc, char **argv, const char *ns_dir) {
+  if (argc == 2 && spot_is_remote(argv[1]))
+    return spot_cli_remote_list(argv[1], 0);
   if (argc != 1)
-    return spot_cli_fail(0, "usage: spot ls");
+    return spot_cli_fail(0, "usage: spot ls [spot://HOST:PORT/NS]");
   ls_ctx_t c = {0};
   if (open_ns(ns_dir, &c.ns) != 0)
     return 1;
-  printf("%-24s %10s %12s %-7s %12s\n", "LOG", "SIZE", "HISTORY", "SYNC", "LATEST");
-  int rc = spot_ns_list(c.ns, ls_one, &c);
+  int rc = spot_bindings(c.ns, ls_collect, &c);
+  if (rc != 0) {
+    spot_ns_close(c.ns);
+    free(c.bound);
+    return spot_cli_fail(rc, "cannot read the namespace's bindings");
+  }
+  printf("%-24s %10s %12s %-7s %12s %s\n", "LOG", "SIZE", "HISTORY", "SYNC", "LATEST", "HANDLER");
+  rc = spot_ns_list(c.ns, ls_one, &c);
   spot_ns_close(c.ns);
+  free(c.bound);
   if (rc != 0)
     return spot_cli_fail(rc, "cannot list the namespace");
   return 0;

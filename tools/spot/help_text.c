@@ -19,7 +19,7 @@ static const spot_help_t pages[] = {
      "the node's event log. DIR is created if it does not exist (its parent must); on a namespace already made it changes nothing.\n",
      NS_OPT, "spot init /tmp/home\nSPOT_DIR=/tmp/home spot init\n", NULL},
     {"create",
-     "spot create LOG --size BYTES --history N [--sync none|batch|always] [--batch-us US]\n"
+     "spot create LOG --size BYTES --history N [--sync none|batch|always] [--batch-us US] [--handler H]\n"
      "spot create spot://HOST:PORT/NS/LOG --size BYTES --history N [--sync ...]\n",
      "create a log",
      "Creates log LOG with a fixed element size and a fixed history: the newest N elements are kept, older ones "
@@ -28,17 +28,20 @@ static const spot_help_t pages[] = {
      "--size BYTES\telement size, 1 byte to 64M (suffixes K, M, G)\n"
      "--history N\thow many of the newest elements are kept (suffixes K, M, G)\n"
      "--sync MODE\tnone (page cache), batch (group commit) or always (a sync per put); default none\n"
-     "--batch-us US\tbatch: the longest wait before a sync, in microseconds (default 2000)\n" NS_OPT KEY_OPTS,
-     "spot create temp --size 16 --history 1000 --sync batch\n", NULL},
+     "--batch-us US\tbatch: the longest wait before a sync, in microseconds (default 2000)\n"
+     "--handler H\tbind handler H to the new log (as spot bind): every put to it runs H; H must be registered, "
+     "else nothing is created (local names only)\n" NS_OPT KEY_OPTS,
+     "spot create temp --size 16 --history 1000 --sync batch\nspot create greetings --size 64 --history 100 "
+     "--handler hello\n", NULL},
     {"put",
      "spot put LOG [--handler NAME] [--data STRING | --file PATH | - [--binary]]\n",
      "append one element to a log and print its sequence number",
      "Appends one element (shorter input is zero-padded to the element size; longer input is refused) and prints "
      "its sequence number. With --handler, a node serving the namespace runs handler NAME on the element, once; "
-     "an unknown handler is refused at put time.\n\n"
+     "an unknown handler is refused at put time. Without it, the handler bound to LOG (spot bind) runs, if any.\n\n"
      "Input from stdin (-) is text: one trailing newline is dropped, so `echo 22.0 | spot put temp -` stores "
      "\"22.0\". --binary keeps every byte. LOG may be a remote name (the put right).\n",
-     "--handler NAME\trun handler NAME on the new element\n"
+     "--handler NAME\trun handler NAME on the new element (instead of the log's bound handler)\n"
      "--data STRING\tthe element's bytes\n"
      "--file PATH\tread the element from a file, byte for byte\n"
      "-\tread the element from stdin (text: one trailing newline dropped)\n"
@@ -75,9 +78,17 @@ static const spot_help_t pages[] = {
     {"latest", "spot latest LOG\n", "print a log's newest sequence number",
      "Prints the newest sequence number of LOG, 0 when it is empty. LOG may be a remote name.\n", NS_OPT KEY_OPTS,
      "spot latest temp\n", NULL},
-    {"ls", "spot ls\n", "list the logs of the namespace",
-     "One line per log: name, element size, history, durability and newest sequence number.\n", NS_OPT, "spot ls\n",
-     NULL},
+    {"ls", "spot ls [spot://HOST:PORT/NS]\n", "list the logs of the namespace",
+     "One line per log: name, element size, history, durability, newest sequence number and the handler bound to "
+     "it (spot bind; - when none). A remote name lists that node's namespace (the get right).\n", NS_OPT KEY_OPTS,
+     "spot ls\nspot ls spot://127.0.0.1:7401/cloud\n", NULL},
+    {"rm", "spot rm LOG --yes\n", "remove a log and its binding",
+     "Removes log LOG: its file, with every element, and its binding (spot bind). Without --yes it removes nothing "
+     "and says what would be removed. Refused while a node serves the namespace or any process has the log open "
+     "(stop them first). A log created later under the same name starts empty, unbound, from sequence number 1. "
+     "Local names only.\n",
+     "--yes\tremove it (-y)\n" NS_OPT, "spot rm scratch\nspot rm scratch --yes\n",
+     "0\tthe log was removed\n1\tnothing was removed: no --yes, no such log, or it is in use\n"},
     {"info", "spot info LOG [--json]\n", "show a log's geometry and state",
      "Element size, history, durability, newest, oldest and durable sequence numbers, file size and identity. LOG "
      "may be a remote name.\n",
@@ -96,8 +107,31 @@ static const spot_help_t pages[] = {
      "same way. A running spotd picks the new version up for the next put.\n",
      "-v\tprint the compiler's command line and where spot's headers came from\n" NS_OPT,
      "spot build-handler examples/hello/hello.c\nspot build-handler -v build/hello.so\n", NULL},
-    {"handlers", "spot handlers\n", "list the registered handlers",
-     "One line per handler: id, name, version and the object that holds it.\n", NS_OPT, "spot handlers\n", NULL},
+    {"handlers", "spot handlers [--remove NAME]\nspot handlers spot://HOST:PORT/NS\n",
+     "list the registered handlers, or remove one",
+     "One line per handler: id, name, version, the object that holds it and the logs bound to it (spot bind). "
+     "--remove NAME takes a handler out of the registry: puts can no longer name it, and registering the name again "
+     "gives it a new id; refused while a log is bound to it (spot unbind LOG first). Its object file stays. A remote "
+     "name lists that node's handlers (the get right).\n",
+     "--remove NAME\tremove handler NAME from the registry (local namespaces only)\n" NS_OPT KEY_OPTS,
+     "spot handlers\nspot handlers --remove hello\nspot handlers spot://127.0.0.1:7401/cloud\n",
+     NULL},
+    {"bind", "spot bind LOG HANDLER\n", "run a handler on every put to a log",
+     "Binds HANDLER to LOG (an event-source mapping): from now on every put to LOG that names no handler runs "
+     "HANDLER, whoever puts: spot put, a program, a remote client through the node, another handler. A put that "
+     "names a handler runs that one instead. One handler per log (an element carries one handler mark, which is what "
+     "makes each run exactly once while the node is up and at least once across crashes); to run several, bind one "
+     "that puts to further logs. The binding is stored durably in the namespace (synced before spot bind returns) "
+     "and survives node restarts and power cuts; a running node sees it at the next put. Both must exist. LOG may be "
+     "a remote name: the node binds it, if the access file gives this key the admin right.\n",
+     NS_OPT KEY_OPTS, "spot bind greetings hello\nspot put greetings --data world   # runs hello\n"
+     "spot bind spot://127.0.0.1:7401/cloud/readings store\n",
+     "0\tbound (or bound to HANDLER already)\n1\tno such log or handler, or LOG is bound to another handler\n"},
+    {"unbind", "spot unbind LOG [HANDLER]\n", "stop running a log's bound handler",
+     "Removes the binding of LOG (spot bind): puts after it run no handler unless they name one; puts made before "
+     "keep theirs. With HANDLER, only if that is the handler bound. LOG may be a remote name (the admin right).\n",
+     NS_OPT KEY_OPTS, "spot unbind greetings\nspot unbind greetings hello\n",
+     "0\tunbound\n1\tLOG has no binding, or is bound to another handler\n"},
     {"deploy", "spot deploy FILE.c|FILE.so spot://HOST:PORT/NS\n", "install a handler on a running node",
      "Builds FILE.c here as build-handler does (or takes FILE.so) and sends the object to the node serving NS, "
      "which installs and registers it. Needs the deploy right in that namespace's access file.\n",
