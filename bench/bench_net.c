@@ -14,7 +14,13 @@
  * Each figure is also given as a ratio of its p50 to the baseline's. spot and spotd are taken from the build
  * directory next to this program (or $SPOT_CLI, $SPOT_SPOTD).
  *
+ * remote_interleaved (only when asked for by name) measures before and after in the same run: rounds that each take
+ * the bare round trip, then the remote put's p50 and the synchronous rates of one and of four clients against this
+ * build's spotd and, when $SPOT_SPOTD_BEFORE names another spotd (an older build), against that one too; reported as
+ * min and median over the rounds of each figure and of the ratios taken within a round.
+ *
  *   bench_net [FILTER]      # only figures whose name contains FILTER
+ *   SPOT_SPOTD_BEFORE=/path/to/old/spotd bench_net remote_interleaved
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -68,26 +74,50 @@ static void serve(const char *endpoint, const char *server_secret) {
 }
 
 static double baseline_p50_us;
+static char base_pub[41], base_sec[41], base_endpoint[64];
+static pid_t base_pid;
 
-static void baseline(void) {
-  char server_pub[41], server_sec[41], client_pub[41], client_sec[41];
-  if (zmq_curve_keypair(server_pub, server_sec) != 0 || zmq_curve_keypair(client_pub, client_sec) != 0) {
+/* Starts the bare REP server (a forked child) once; baseline_stop ends it. */
+static void baseline_start(void) {
+  if (base_pid > 0)
+    return;
+  if (zmq_curve_keypair(base_pub, base_sec) != 0) {
     fprintf(stderr, "bench_net: libzmq has no CURVE (built without libsodium?)\n");
     exit(1);
   }
-  char endpoint[64];
-  snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", 20000 + (int)(getpid() % 20000));
-  pid_t pid = fork();
-  if (pid == 0)
-    serve(endpoint, server_sec);
-  void *ctx = zmq_ctx_new();
-  void *req = zmq_socket(ctx, ZMQ_REQ);
-  zmq_setsockopt(req, ZMQ_CURVE_SERVERKEY, server_pub, 40);
+  snprintf(base_endpoint, sizeof base_endpoint, "tcp://127.0.0.1:%d", 20000 + (int)(getpid() % 20000));
+  base_pid = fork();
+  if (base_pid == 0)
+    serve(base_endpoint, base_sec);
+}
+
+static void baseline_stop(void) {
+  if (base_pid > 0) {
+    kill(base_pid, SIGKILL);
+    waitpid(base_pid, NULL, 0);
+    base_pid = 0;
+  }
+}
+
+/* A REQ socket (in its own context *ctx) connected to the bare server, with a fresh client key. */
+static void *baseline_client(void **ctx) {
+  char client_pub[41], client_sec[41];
+  zmq_curve_keypair(client_pub, client_sec);
+  *ctx = zmq_ctx_new();
+  void *req = zmq_socket(*ctx, ZMQ_REQ);
+  zmq_setsockopt(req, ZMQ_CURVE_SERVERKEY, base_pub, 40);
   zmq_setsockopt(req, ZMQ_CURVE_PUBLICKEY, client_pub, 40);
   zmq_setsockopt(req, ZMQ_CURVE_SECRETKEY, client_sec, 40);
-  int timeout = 5000;
+  int timeout = 5000, linger = 0;
   zmq_setsockopt(req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-  zmq_connect(req, endpoint);
+  zmq_setsockopt(req, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_connect(req, base_endpoint);
+  return req;
+}
+
+static void baseline(void) {
+  baseline_start();
+  void *ctx, *req = baseline_client(&ctx);
   char msg[MSG_BYTES], back[MSG_BYTES * 2];
   memset(msg, 'p', sizeof msg);
   static uint64_t lat[ROUNDS];
@@ -104,8 +134,6 @@ static void baseline(void) {
   double seconds = (double)(now_ns() - start) / 1e9;
   zmq_close(req);
   zmq_ctx_term(ctx);
-  kill(pid, SIGKILL);
-  waitpid(pid, NULL, 0);
   if (!ok) {
     fprintf(stderr, "bench_net: the baseline server did not answer (port in use?)\n");
     exit(1);
@@ -122,8 +150,16 @@ static void baseline(void) {
 
 /* ---- spot over the network ---- */
 
-static char bindir[4096], scratch[4200], nsdir[4300], endpoint[64], url[256];
-static pid_t spotd;
+static char bindir[4096];
+
+/* A spotd serving a scratch namespace `home` with log `a`, with its own keys. */
+typedef struct node {
+  char scratch[4200], nsdir[4300], endpoint[64], url[256];
+  pid_t pid;
+} node_t;
+
+static node_t nodes[2]; /* [0] the spotd of this build (or $SPOT_SPOTD); [1] $SPOT_SPOTD_BEFORE, when given */
+static node_t *nd = &nodes[0]; /* the one the figures measure */
 
 static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void run(const char *fmt, ...) {
@@ -146,7 +182,8 @@ static void tool(char *out, size_t cap, const char *env, const char *name) {
     snprintf(out, cap, "%s/%s", bindir, name);
 }
 
-static void node_up(void) {
+/* Starts *nd: the spotd at $<spotd_env> (else this build's), on a port of its own (which = 0 or 1). */
+static void node_up(const char *spotd_env, int which) {
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   exe[n > 0 ? n : 0] = '\0';
@@ -156,14 +193,14 @@ static void node_up(void) {
       *strrchr(bindir, '/') = '\0';
   char spot[4200], spotd_bin[4200];
   tool(spot, sizeof spot, "SPOT_CLI", "spot");
-  tool(spotd_bin, sizeof spotd_bin, "SPOT_SPOTD", "spotd");
-  snprintf(scratch, sizeof scratch, "/tmp/spot-bench-net-XXXXXX");
-  if (mkdtemp(scratch) == NULL)
+  tool(spotd_bin, sizeof spotd_bin, spotd_env, "spotd");
+  snprintf(nd->scratch, sizeof nd->scratch, "/tmp/spot-bench-net-XXXXXX");
+  if (mkdtemp(nd->scratch) == NULL)
     exit(1);
-  snprintf(nsdir, sizeof nsdir, "%s/home", scratch);
-  int port = 20000 + (int)((getpid() + 7919) % 20000);
-  snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", port);
-  snprintf(url, sizeof url, "spot://%s/home/a", endpoint);
+  snprintf(nd->nsdir, sizeof nd->nsdir, "%s/home", nd->scratch);
+  int port = 20000 + (int)((getpid() + 7919 + 1009 * which) % 20000);
+  snprintf(nd->endpoint, sizeof nd->endpoint, "127.0.0.1:%d", port);
+  snprintf(nd->url, sizeof nd->url, "spot://%s/home/a", nd->endpoint);
   FILE *h = fopen("/tmp/spot-bench-net-noop.c", "w");
   fputs("#include <spot/handler.h>\nstatic int net_noop(spot_ctx_t *c, const spot_event_t *e) { return 0; }\n"
         "SPOT_HANDLER(net_noop)\n", h);
@@ -171,27 +208,27 @@ static void node_up(void) {
   run("cd %s && %s keygen node >/dev/null && %s keygen client >/dev/null && %s init %s >/dev/null && "
       "%s -n %s create a --size 16 --history 1048576 && %s -n %s build-handler /tmp/spot-bench-net-noop.c >/dev/null && "
       "echo \"$(cat client.pub) get,put,create\" > %s/access",
-      scratch, spot, spot, spot, nsdir, spot, nsdir, spot, nsdir, nsdir);
-  spotd = fork();
-  if (spotd == 0) {
+      nd->scratch, spot, spot, spot, nd->nsdir, spot, nd->nsdir, spot, nd->nsdir, nd->nsdir);
+  nd->pid = fork();
+  if (nd->pid == 0) {
     char key[4400];
-    snprintf(key, sizeof key, "%s/node.key", scratch);
-    execl(spotd_bin, "spotd", "-n", nsdir, "--quiet", "--mode", "thread", "--listen", endpoint, "--key", key,
+    snprintf(key, sizeof key, "%s/node.key", nd->scratch);
+    execl(spotd_bin, "spotd", "-n", nd->nsdir, "--quiet", "--mode", "thread", "--listen", nd->endpoint, "--key", key,
           (char *)NULL);
     _exit(127);
   }
 }
 
 static void node_down(void) {
-  kill(spotd, SIGTERM);
-  waitpid(spotd, NULL, 0);
-  run("rm -rf %s /tmp/spot-bench-net-noop.c", scratch);
+  kill(nd->pid, SIGTERM);
+  waitpid(nd->pid, NULL, 0);
+  run("rm -rf %s", nd->scratch);
 }
 
 static spot_remote_t *client(void) {
   char key[4400], node[4400];
-  snprintf(key, sizeof key, "%s/client.key", scratch);
-  snprintf(node, sizeof node, "%s/node.pub", scratch);
+  snprintf(key, sizeof key, "%s/client.key", nd->scratch);
+  snprintf(node, sizeof node, "%s/node.pub", nd->scratch);
   spot_remote_t *r;
   if (spot_remote_new(key, node, 5000, &r) != 0) {
     fprintf(stderr, "bench_net: %s\n", spot_errdetail());
@@ -199,7 +236,7 @@ static spot_remote_t *client(void) {
   }
   for (int i = 0; i < 100; i++) { /* wait for the node */
     uint64_t seq;
-    if (spot_remote_latest(r, url, &seq) == 0)
+    if (spot_remote_latest(r, nd->url, &seq) == 0)
       return r;
     usleep(100000);
   }
@@ -226,7 +263,7 @@ static void remote_put_rtt(void) {
     if (i == WARMUP)
       start = now_ns();
     uint64_t t0 = now_ns();
-    if (spot_remote_put(r, url, "0123456789abcdef", 16, NULL, NULL, &seq) != 0) {
+    if (spot_remote_put(r, nd->url, "0123456789abcdef", 16, NULL, NULL, &seq) != 0) {
       fprintf(stderr, "bench_net: %s\n", spot_errdetail());
       exit(1);
     }
@@ -240,7 +277,7 @@ static void remote_put_rtt(void) {
 static void remote_put_to_start(void) {
   spot_remote_t *r = client();
   spot_ns_t *ns;
-  if (spot_ns_open(nsdir, NULL, &ns) != 0 || spot_events_range(ns, NULL, NULL) != 0)
+  if (spot_ns_open(nd->nsdir, NULL, &ns) != 0 || spot_events_range(ns, NULL, NULL) != 0)
     exit(1);
   static uint64_t lat[ROUNDS];
   size_t n = 0;
@@ -251,7 +288,7 @@ static void remote_put_to_start(void) {
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall); /* the node stamps its events with the same clock (one host) */
     uint64_t call_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec;
-    if (spot_remote_put(r, url, "handler", 7, "net_noop", NULL, &seq) != 0) {
+    if (spot_remote_put(r, nd->url, "handler", 7, "net_noop", NULL, &seq) != 0) {
       fprintf(stderr, "bench_net: %s\n", spot_errdetail());
       exit(1);
     }
@@ -293,10 +330,11 @@ static uint64_t done_count[IN_FLIGHT];
 static void *put_loop(void *arg) {
   int k = (int)(intptr_t)arg;
   spot_remote_t *r = client();
+  const char *url = nd->url; /* nd does not change while the loops run */
   while (!stop_flag) {
     uint64_t seq;
     if (spot_remote_put(r, url, "pipelined", 9, NULL, NULL, &seq) == 0)
-      done_count[k]++;
+      __atomic_add_fetch(&done_count[k], 1, __ATOMIC_RELAXED);
   }
   spot_remote_free(r);
   return NULL;
@@ -311,13 +349,13 @@ static void remote_puts_pipelined(void) {
   uint64_t t0 = now_ns(), until = t0 + 1000000000ull;
   while (now_ns() < until) {
     while (sent - acked < WINDOW) {
-      if (spot_remote_put_async(r, url, "pipelined", 9, NULL, NULL, &ticket) != 0) {
+      if (spot_remote_put_async(r, nd->url, "pipelined", 9, NULL, NULL, &ticket) != 0) {
         fprintf(stderr, "bench_net: %s\n", spot_errdetail());
         exit(1);
       }
       sent++;
     }
-    if (spot_remote_put_result(r, url, &ticket, &seq) != 0) {
+    if (spot_remote_put_result(r, nd->url, &ticket, &seq) != 0) {
       fprintf(stderr, "bench_net: %s\n", spot_errdetail());
       exit(1);
     }
@@ -325,7 +363,7 @@ static void remote_puts_pipelined(void) {
   }
   double seconds = (double)(now_ns() - t0) / 1e9;
   uint64_t in_time = acked;
-  while (acked < sent && spot_remote_put_result(r, url, &ticket, &seq) == 0) /* drain what is still in flight */
+  while (acked < sent && spot_remote_put_result(r, nd->url, &ticket, &seq) == 0) /* drain what is still in flight */
     acked++;
   printf("{\"name\":\"remote_puts_pipelined\",\"transport\":\"tcp loopback\",\"curve\":true,\"clients\":1,"
          "\"in_flight\":%d,\"ops_per_s\":%.0f,\"budget_ops_per_s\":50000}\n",
@@ -356,14 +394,177 @@ static void remote_puts_in_flight(void) {
   fflush(stdout);
 }
 
+/* ---- before and after in the same run, interleaved ---- */
+
+#define ROUNDS_IL 7
+#define RTT_IL 2000
+#define RATE_NS 400000000ull /* each rate block: 0.4 s after a 0.1 s warm-up */
+
+static void *base_loop(void *arg) {
+  int k = (int)(intptr_t)arg;
+  void *ctx, *req = baseline_client(&ctx);
+  char msg[MSG_BYTES], back[MSG_BYTES * 2];
+  memset(msg, 'p', sizeof msg);
+  while (!stop_flag)
+    if (zmq_send(req, msg, sizeof msg, 0) == (int)sizeof msg && zmq_recv(req, back, sizeof back, 0) == (int)sizeof msg)
+      __atomic_add_fetch(&done_count[k], 1, __ATOMIC_RELAXED);
+  zmq_close(req);
+  zmq_ctx_term(ctx);
+  return NULL;
+}
+
+/* Synchronous round trips per second of `clients` threads running fn (each with its own connection, one request
+ * at a time) for RATE_NS after a warm-up. */
+static double rate_of(void *(*fn)(void *), int clients) {
+  pthread_t t[IN_FLIGHT];
+  stop_flag = 0;
+  for (int k = 0; k < clients; k++) {
+    done_count[k] = 0;
+    pthread_create(&t[k], NULL, fn, (void *)(intptr_t)k);
+  }
+  usleep(100000 + (fn == put_loop ? 0 : 100000)); /* connected (put_loop's client waits for the node) and warm */
+  uint64_t before = 0, after = 0;
+  for (int k = 0; k < clients; k++)
+    before += __atomic_load_n(&done_count[k], __ATOMIC_RELAXED);
+  uint64_t t0 = now_ns();
+  usleep((useconds_t)(RATE_NS / 1000u));
+  for (int k = 0; k < clients; k++)
+    after += __atomic_load_n(&done_count[k], __ATOMIC_RELAXED);
+  double seconds = (double)(now_ns() - t0) / 1e9;
+  stop_flag = 1;
+  for (int k = 0; k < clients; k++)
+    pthread_join(t[k], NULL);
+  stop_flag = 0;
+  return (double)(after - before) / seconds;
+}
+
+/* p50 of RTT_IL sequential bare round trips (us). */
+static double base_p50(void) {
+  void *ctx, *req = baseline_client(&ctx);
+  char msg[MSG_BYTES], back[MSG_BYTES * 2];
+  memset(msg, 'p', sizeof msg);
+  static uint64_t lat[RTT_IL];
+  for (int i = 0; i < RTT_IL + 200; i++) {
+    uint64_t t0 = now_ns();
+    if (zmq_send(req, msg, sizeof msg, 0) != (int)sizeof msg || zmq_recv(req, back, sizeof back, 0) != (int)sizeof msg)
+      exit(1);
+    if (i >= 200)
+      lat[i - 200] = now_ns() - t0;
+  }
+  zmq_close(req);
+  zmq_ctx_term(ctx);
+  qsort(lat, RTT_IL, sizeof lat[0], cmp_u64);
+  return pct(lat, RTT_IL, 0.5);
+}
+
+/* p50 of RTT_IL sequential remote puts to *nd (us). */
+static double put_p50(void) {
+  spot_remote_t *r = client();
+  static uint64_t lat[RTT_IL];
+  uint64_t seq;
+  for (int i = 0; i < RTT_IL + 200; i++) {
+    uint64_t t0 = now_ns();
+    if (spot_remote_put(r, nd->url, "0123456789abcdef", 16, NULL, NULL, &seq) != 0) {
+      fprintf(stderr, "bench_net: %s\n", spot_errdetail());
+      exit(1);
+    }
+    if (i >= 200)
+      lat[i - 200] = now_ns() - t0;
+  }
+  spot_remote_free(r);
+  qsort(lat, RTT_IL, sizeof lat[0], cmp_u64);
+  return pct(lat, RTT_IL, 0.5);
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* "min":x,"median":y of v[0..n) (sorted in place). */
+static void min_median(const char *name, double *v, int n, const char *fmt) {
+  qsort(v, (size_t)n, sizeof v[0], cmp_dbl);
+  double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  printf(",\"%s_min\":", name);
+  printf(fmt, v[0]);
+  printf(",\"%s_median\":", name);
+  printf(fmt, med);
+}
+
+/* ROUNDS_IL rounds; each measures, one after the other: the bare round trip's p50, then for each node (this build's,
+ * and $SPOT_SPOTD_BEFORE's when given) the remote put's p50, one client's and four clients' synchronous rates; then
+ * the bare server's one- and four-client rates. Ratios are taken within a round (the same minute of a shared
+ * machine); each figure is reported as min and median over the rounds. */
+static void remote_interleaved(int nnodes) {
+  static double base[ROUNDS_IL], base1[ROUNDS_IL], base4[ROUNDS_IL], p50[2][ROUNDS_IL], ratio[2][ROUNDS_IL],
+      one[2][ROUNDS_IL], four[2][ROUNDS_IL], eff[2][ROUNDS_IL], base_eff[ROUNDS_IL];
+  for (int r = 0; r < ROUNDS_IL; r++) {
+    base[r] = base_p50();
+    for (int k = 0; k < nnodes; k++) {
+      nd = &nodes[(r + k) % nnodes]; /* alternate which node goes first */
+      int i = (int)(nd - nodes);
+      p50[i][r] = put_p50();
+      ratio[i][r] = p50[i][r] / base[r];
+      one[i][r] = rate_of(put_loop, 1);
+      four[i][r] = rate_of(put_loop, IN_FLIGHT);
+      eff[i][r] = four[i][r] / (IN_FLIGHT * one[i][r]);
+    }
+    base1[r] = rate_of(base_loop, 1);
+    base4[r] = rate_of(base_loop, IN_FLIGHT);
+    base_eff[r] = base4[r] / (IN_FLIGHT * base1[r]);
+    fprintf(stderr, "bench_net: round %d: base %.1f us; put %.1f us (%.2fx)", r + 1, base[r], p50[0][r], ratio[0][r]);
+    if (nnodes > 1)
+      fprintf(stderr, ", before %.1f us (%.2fx)", p50[1][r], ratio[1][r]);
+    fprintf(stderr, "; 4 clients %.0f%% of 4x one", 100 * eff[0][r]);
+    if (nnodes > 1)
+      fprintf(stderr, ", before %.0f%%", 100 * eff[1][r]);
+    fprintf(stderr, ", bare %.0f%%\n", 100 * base_eff[r]);
+  }
+  for (int i = 0; i < nnodes; i++) {
+    printf("{\"name\":\"remote_interleaved\",\"spotd\":\"%s\",\"rounds\":%d,\"puts_per_round\":%d",
+           i ? "before ($SPOT_SPOTD_BEFORE)" : "this build", ROUNDS_IL, RTT_IL);
+    double b[ROUNDS_IL];
+    memcpy(b, base, sizeof b);
+    min_median("baseline_p50_us", b, ROUNDS_IL, "%.2f");
+    min_median("put_p50_us", p50[i], ROUNDS_IL, "%.2f");
+    min_median("ratio_p50_to_baseline", ratio[i], ROUNDS_IL, "%.3f");
+    min_median("one_client_ops_per_s", one[i], ROUNDS_IL, "%.0f");
+    min_median("four_clients_ops_per_s", four[i], ROUNDS_IL, "%.0f");
+    min_median("four_of_4x_one", eff[i], ROUNDS_IL, "%.3f");
+    memcpy(b, base_eff, sizeof b);
+    min_median("bare_four_of_4x_one", b, ROUNDS_IL, "%.3f");
+    printf(",\"target_ratio\":1.15,\"target_four_of_4x_one\":0.85}\n");
+  }
+  (void)base1, (void)base4;
+  fflush(stdout);
+}
+
 int main(int argc, char **argv) {
   const char *filter = argc > 1 ? argv[1] : "";
+  if (strcmp(filter, "remote_interleaved") == 0) { /* only on request: about 30 s */
+    baseline_start();
+    const char *before = getenv("SPOT_SPOTD_BEFORE");
+    int n = before && before[0] ? 2 : 1;
+    for (int i = 0; i < n; i++) {
+      nd = &nodes[i];
+      node_up(i ? "SPOT_SPOTD_BEFORE" : "SPOT_SPOTD", i);
+    }
+    remote_interleaved(n);
+    for (int i = 0; i < n; i++) {
+      nd = &nodes[i];
+      node_down();
+    }
+    baseline_stop();
+    remove("/tmp/spot-bench-net-noop.c");
+    return 0;
+  }
   baseline(); /* always: the other figures are ratios to it */
+  baseline_stop();
   int spot_figures = strstr("remote_put_rtt", filter) || strstr("remote_put_to_start", filter) ||
                      strstr("remote_puts_in_flight", filter) || strstr("remote_puts_pipelined", filter);
   if (!spot_figures)
     return 0;
-  node_up();
+  node_up("SPOT_SPOTD", 0);
   if (strstr("remote_put_rtt", filter))
     remote_put_rtt();
   if (strstr("remote_put_to_start", filter))
@@ -373,5 +574,6 @@ int main(int argc, char **argv) {
   if (strstr("remote_puts_in_flight", filter))
     remote_puts_in_flight();
   node_down();
+  remove("/tmp/spot-bench-net-noop.c");
   return 0;
 }
