@@ -396,84 +396,111 @@ static void remote_puts_in_flight(void) {
 
 /* ---- before and after in the same run, interleaved ---- */
 
-#define ROUNDS_IL 7
-#define RTT_IL 2000
-#define RATE_NS 400000000ull /* each rate block: 0.4 s after a 0.1 s warm-up */
+#define ROUNDS_IL 5
+#define CYCLES_IL 10
+#define LAT_BLOCK 200                  /* round trips per latency block */
+#define RATE_BLOCK_NS 60000000ull      /* each rate block: 60 ms after a 20 ms warm-up */
+#define TARGETS 3                      /* 0: this build's spotd, 1: $SPOT_SPOTD_BEFORE's, 2: the bare REP server */
 
-static void *base_loop(void *arg) {
-  int k = (int)(intptr_t)arg;
-  void *ctx, *req = baseline_client(&ctx);
+/* Client threads that stay connected for the whole run, four per target, each doing one synchronous request at a
+ * time while the controller has made its target and index active, and asleep otherwise. */
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int target, n, quit; /* the active target and how many of its threads run (target -1: none) */
+  uint64_t count[TARGETS][IN_FLIGHT];
+  int busy[TARGETS][IN_FLIGHT]; /* in a request now */
+} il = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0, 0, {{0}}, {{0}}};
+
+static void *il_worker(void *arg) {
+  int target = (int)(intptr_t)arg / IN_FLIGHT, k = (int)(intptr_t)arg % IN_FLIGHT;
+  spot_remote_t *r = NULL;
+  void *ctx = NULL, *req = NULL;
+  const char *url = NULL;
+  if (target < 2) {
+    pthread_mutex_lock(&il.mu);
+    nd = &nodes[target];
+    r = client();
+    url = nodes[target].url;
+    pthread_mutex_unlock(&il.mu);
+  } else {
+    req = baseline_client(&ctx);
+  }
   char msg[MSG_BYTES], back[MSG_BYTES * 2];
   memset(msg, 'p', sizeof msg);
-  while (!stop_flag)
-    if (zmq_send(req, msg, sizeof msg, 0) == (int)sizeof msg && zmq_recv(req, back, sizeof back, 0) == (int)sizeof msg)
-      __atomic_add_fetch(&done_count[k], 1, __ATOMIC_RELAXED);
-  zmq_close(req);
-  zmq_ctx_term(ctx);
+  for (;;) {
+    pthread_mutex_lock(&il.mu);
+    while (!il.quit && !(il.target == target && k < il.n))
+      pthread_cond_wait(&il.cv, &il.mu);
+    int quit = il.quit;
+    il.busy[target][k] = 1;
+    pthread_mutex_unlock(&il.mu);
+    if (quit)
+      break;
+    while (__atomic_load_n(&il.target, __ATOMIC_RELAXED) == target && k < __atomic_load_n(&il.n, __ATOMIC_RELAXED)) {
+      uint64_t seq;
+      int ok = r ? spot_remote_put(r, url, "interleaved", 11, NULL, NULL, &seq) == 0
+                 : zmq_send(req, msg, sizeof msg, 0) == (int)sizeof msg &&
+                       zmq_recv(req, back, sizeof back, 0) == (int)sizeof msg;
+      if (ok)
+        __atomic_add_fetch(&il.count[target][k], 1, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&il.busy[target][k], 0, __ATOMIC_RELEASE);
+  }
+  if (r)
+    spot_remote_free(r);
+  if (req) {
+    zmq_close(req);
+    zmq_ctx_term(ctx);
+  }
   return NULL;
 }
 
-/* Synchronous round trips per second of `clients` threads running fn (each with its own connection, one request
- * at a time) for RATE_NS after a warm-up. */
-static double rate_of(void *(*fn)(void *), int clients) {
-  pthread_t t[IN_FLIGHT];
-  stop_flag = 0;
-  for (int k = 0; k < clients; k++) {
-    done_count[k] = 0;
-    pthread_create(&t[k], NULL, fn, (void *)(intptr_t)k);
-  }
-  usleep(100000 + (fn == put_loop ? 0 : 100000)); /* connected (put_loop's client waits for the node) and warm */
-  uint64_t before = 0, after = 0;
-  for (int k = 0; k < clients; k++)
-    before += __atomic_load_n(&done_count[k], __ATOMIC_RELAXED);
-  uint64_t t0 = now_ns();
-  usleep((useconds_t)(RATE_NS / 1000u));
-  for (int k = 0; k < clients; k++)
-    after += __atomic_load_n(&done_count[k], __ATOMIC_RELAXED);
-  double seconds = (double)(now_ns() - t0) / 1e9;
-  stop_flag = 1;
-  for (int k = 0; k < clients; k++)
-    pthread_join(t[k], NULL);
-  stop_flag = 0;
-  return (double)(after - before) / seconds;
+static void il_set(int target, int n) {
+  pthread_mutex_lock(&il.mu);
+  __atomic_store_n(&il.target, target, __ATOMIC_RELAXED);
+  __atomic_store_n(&il.n, n, __ATOMIC_RELAXED);
+  pthread_cond_broadcast(&il.cv);
+  pthread_mutex_unlock(&il.mu);
 }
 
-/* p50 of RTT_IL sequential bare round trips (us). */
-static double base_p50(void) {
-  void *ctx, *req = baseline_client(&ctx);
+static uint64_t il_sum(int target) {
+  uint64_t sum = 0;
+  for (int k = 0; k < IN_FLIGHT; k++)
+    sum += __atomic_load_n(&il.count[target][k], __ATOMIC_RELAXED);
+  return sum;
+}
+
+/* Runs n of target's threads for one block; adds the round trips done and the seconds taken to *ops, *secs. */
+static void il_rate_block(int target, int n, double *ops, double *secs) {
+  il_set(target, n);
+  usleep(20000); /* all n running */
+  uint64_t before = il_sum(target), t0 = now_ns();
+  usleep((useconds_t)(RATE_BLOCK_NS / 1000u));
+  uint64_t after = il_sum(target), t1 = now_ns();
+  il_set(-1, 0);
+  for (int k = 0; k < IN_FLIGHT; k++) /* the last requests finish before the next block starts */
+    while (__atomic_load_n(&il.busy[target][k], __ATOMIC_ACQUIRE))
+      usleep(100);
+  *ops += (double)(after - before);
+  *secs += (double)(t1 - t0) / 1e9;
+}
+
+/* LAT_BLOCK sequential round trips to target on the controller's own connection, latencies appended at lat. */
+static void il_lat_block(int target, spot_remote_t *r, void *req, uint64_t *lat) {
   char msg[MSG_BYTES], back[MSG_BYTES * 2];
   memset(msg, 'p', sizeof msg);
-  static uint64_t lat[RTT_IL];
-  for (int i = 0; i < RTT_IL + 200; i++) {
-    uint64_t t0 = now_ns();
-    if (zmq_send(req, msg, sizeof msg, 0) != (int)sizeof msg || zmq_recv(req, back, sizeof back, 0) != (int)sizeof msg)
-      exit(1);
-    if (i >= 200)
-      lat[i - 200] = now_ns() - t0;
-  }
-  zmq_close(req);
-  zmq_ctx_term(ctx);
-  qsort(lat, RTT_IL, sizeof lat[0], cmp_u64);
-  return pct(lat, RTT_IL, 0.5);
-}
-
-/* p50 of RTT_IL sequential remote puts to *nd (us). */
-static double put_p50(void) {
-  spot_remote_t *r = client();
-  static uint64_t lat[RTT_IL];
-  uint64_t seq;
-  for (int i = 0; i < RTT_IL + 200; i++) {
-    uint64_t t0 = now_ns();
-    if (spot_remote_put(r, nd->url, "0123456789abcdef", 16, NULL, NULL, &seq) != 0) {
-      fprintf(stderr, "bench_net: %s\n", spot_errdetail());
+  for (int i = 0; i < LAT_BLOCK; i++) {
+    uint64_t seq, t0 = now_ns();
+    int ok = target < 2 ? spot_remote_put(r, nodes[target].url, "0123456789abcdef", 16, NULL, NULL, &seq) == 0
+                        : zmq_send(req, msg, sizeof msg, 0) == (int)sizeof msg &&
+                              zmq_recv(req, back, sizeof back, 0) == (int)sizeof msg;
+    if (!ok) {
+      fprintf(stderr, "bench_net: %s\n", target < 2 ? spot_errdetail() : "the bare server did not answer");
       exit(1);
     }
-    if (i >= 200)
-      lat[i - 200] = now_ns() - t0;
+    lat[i] = now_ns() - t0;
   }
-  spot_remote_free(r);
-  qsort(lat, RTT_IL, sizeof lat[0], cmp_u64);
-  return pct(lat, RTT_IL, 0.5);
 }
 
 static int cmp_dbl(const void *a, const void *b) {
@@ -481,7 +508,7 @@ static int cmp_dbl(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* "min":x,"median":y of v[0..n) (sorted in place). */
+/* ,"name_min":x,"name_median":y of v[0..n) (sorted in place). */
 static void min_median(const char *name, double *v, int n, const char *fmt) {
   qsort(v, (size_t)n, sizeof v[0], cmp_dbl);
   double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -491,51 +518,85 @@ static void min_median(const char *name, double *v, int n, const char *fmt) {
   printf(fmt, med);
 }
 
-/* ROUNDS_IL rounds; each measures, one after the other: the bare round trip's p50, then for each node (this build's,
- * and $SPOT_SPOTD_BEFORE's when given) the remote put's p50, one client's and four clients' synchronous rates; then
- * the bare server's one- and four-client rates. Ratios are taken within a round (the same minute of a shared
- * machine); each figure is reported as min and median over the rounds. */
+/* ROUNDS_IL rounds. A round is CYCLES_IL cycles; a cycle runs, for each target in turn (the order rotates), a block
+ * of LAT_BLOCK sequential puts (round trips for the bare server) on one connection, then a rate block of one
+ * synchronous client and one of four. So every target sees the same minutes of a shared machine. A round gives
+ * each target its p50 (over its CYCLES_IL * LAT_BLOCK samples) and its rates (round trips over seconds, summed over
+ * its blocks); the ratios are taken within the round; each figure is reported as min and median over the rounds. */
 static void remote_interleaved(int nnodes) {
-  static double base[ROUNDS_IL], base1[ROUNDS_IL], base4[ROUNDS_IL], p50[2][ROUNDS_IL], ratio[2][ROUNDS_IL],
-      one[2][ROUNDS_IL], four[2][ROUNDS_IL], eff[2][ROUNDS_IL], base_eff[ROUNDS_IL];
-  for (int r = 0; r < ROUNDS_IL; r++) {
-    base[r] = base_p50();
-    for (int k = 0; k < nnodes; k++) {
-      nd = &nodes[(r + k) % nnodes]; /* alternate which node goes first */
-      int i = (int)(nd - nodes);
-      p50[i][r] = put_p50();
-      ratio[i][r] = p50[i][r] / base[r];
-      one[i][r] = rate_of(put_loop, 1);
-      four[i][r] = rate_of(put_loop, IN_FLIGHT);
-      eff[i][r] = four[i][r] / (IN_FLIGHT * one[i][r]);
-    }
-    base1[r] = rate_of(base_loop, 1);
-    base4[r] = rate_of(base_loop, IN_FLIGHT);
-    base_eff[r] = base4[r] / (IN_FLIGHT * base1[r]);
-    fprintf(stderr, "bench_net: round %d: base %.1f us; put %.1f us (%.2fx)", r + 1, base[r], p50[0][r], ratio[0][r]);
-    if (nnodes > 1)
-      fprintf(stderr, ", before %.1f us (%.2fx)", p50[1][r], ratio[1][r]);
-    fprintf(stderr, "; 4 clients %.0f%% of 4x one", 100 * eff[0][r]);
-    if (nnodes > 1)
-      fprintf(stderr, ", before %.0f%%", 100 * eff[1][r]);
-    fprintf(stderr, ", bare %.0f%%\n", 100 * base_eff[r]);
-  }
+  int targets[TARGETS], nt = 0;
+  for (int i = 0; i < nnodes; i++)
+    targets[nt++] = i;
+  targets[nt++] = 2;
+  pthread_t t[TARGETS * IN_FLIGHT];
+  int nthreads = 0;
+  for (int i = 0; i < nt; i++)
+    for (int k = 0; k < IN_FLIGHT; k++)
+      pthread_create(&t[nthreads++], NULL, il_worker, (void *)(intptr_t)(targets[i] * IN_FLIGHT + k));
+  spot_remote_t *r[2] = {NULL, NULL};
   for (int i = 0; i < nnodes; i++) {
-    printf("{\"name\":\"remote_interleaved\",\"spotd\":\"%s\",\"rounds\":%d,\"puts_per_round\":%d",
-           i ? "before ($SPOT_SPOTD_BEFORE)" : "this build", ROUNDS_IL, RTT_IL);
+    pthread_mutex_lock(&il.mu);
+    nd = &nodes[i];
+    r[i] = client();
+    pthread_mutex_unlock(&il.mu);
+  }
+  void *ctx, *req = baseline_client(&ctx);
+  static uint64_t lat[TARGETS][CYCLES_IL * LAT_BLOCK];
+  static double p50[TARGETS][ROUNDS_IL], ratio[2][ROUNDS_IL], one[TARGETS][ROUNDS_IL], four[TARGETS][ROUNDS_IL],
+      eff[TARGETS][ROUNDS_IL];
+  for (int round = 0; round < ROUNDS_IL; round++) {
+    double ops1[TARGETS] = {0}, secs1[TARGETS] = {0}, ops4[TARGETS] = {0}, secs4[TARGETS] = {0};
+    for (int c = 0; c < CYCLES_IL; c++)
+      for (int j = 0; j < nt; j++) {
+        int tg = targets[(j + c + round) % nt];
+        il_lat_block(tg, tg < 2 ? r[tg] : NULL, req, &lat[tg][c * LAT_BLOCK]);
+        il_rate_block(tg, 1, &ops1[tg], &secs1[tg]);
+        il_rate_block(tg, IN_FLIGHT, &ops4[tg], &secs4[tg]);
+      }
+    for (int j = 0; j < nt; j++) {
+      int tg = targets[j];
+      qsort(lat[tg], CYCLES_IL * LAT_BLOCK, sizeof lat[tg][0], cmp_u64);
+      p50[tg][round] = pct(lat[tg], CYCLES_IL * LAT_BLOCK, 0.5);
+      one[tg][round] = ops1[tg] / secs1[tg];
+      four[tg][round] = ops4[tg] / secs4[tg];
+      eff[tg][round] = four[tg][round] / (IN_FLIGHT * one[tg][round]);
+    }
+    for (int i = 0; i < nnodes; i++)
+      ratio[i][round] = p50[i][round] / p50[2][round];
+    fprintf(stderr, "bench_net: round %d: bare %.1f us, put %.1f us (%.3fx)", round + 1, p50[2][round], p50[0][round],
+            ratio[0][round]);
+    if (nnodes > 1)
+      fprintf(stderr, ", before %.1f us (%.3fx)", p50[1][round], ratio[1][round]);
+    fprintf(stderr, "; 4 clients / 4x one: %.2f", eff[0][round]);
+    if (nnodes > 1)
+      fprintf(stderr, ", before %.2f", eff[1][round]);
+    fprintf(stderr, ", bare %.2f (one client %.0f/s, bare %.0f/s)\n", eff[2][round], one[0][round], one[2][round]);
+  }
+  pthread_mutex_lock(&il.mu);
+  il.quit = 1;
+  pthread_cond_broadcast(&il.cv);
+  pthread_mutex_unlock(&il.mu);
+  for (int i = 0; i < nthreads; i++)
+    pthread_join(t[i], NULL);
+  for (int i = 0; i < nnodes; i++)
+    spot_remote_free(r[i]);
+  zmq_close(req);
+  zmq_ctx_term(ctx);
+  for (int i = 0; i < nnodes; i++) {
+    printf("{\"name\":\"remote_interleaved\",\"spotd\":\"%s\",\"rounds\":%d,\"samples_per_round\":%d",
+           i ? "before ($SPOT_SPOTD_BEFORE)" : "this build", ROUNDS_IL, CYCLES_IL * LAT_BLOCK);
     double b[ROUNDS_IL];
-    memcpy(b, base, sizeof b);
+    memcpy(b, p50[2], sizeof b);
     min_median("baseline_p50_us", b, ROUNDS_IL, "%.2f");
     min_median("put_p50_us", p50[i], ROUNDS_IL, "%.2f");
     min_median("ratio_p50_to_baseline", ratio[i], ROUNDS_IL, "%.3f");
     min_median("one_client_ops_per_s", one[i], ROUNDS_IL, "%.0f");
     min_median("four_clients_ops_per_s", four[i], ROUNDS_IL, "%.0f");
     min_median("four_of_4x_one", eff[i], ROUNDS_IL, "%.3f");
-    memcpy(b, base_eff, sizeof b);
+    memcpy(b, eff[2], sizeof b);
     min_median("bare_four_of_4x_one", b, ROUNDS_IL, "%.3f");
     printf(",\"target_ratio\":1.15,\"target_four_of_4x_one\":0.85}\n");
   }
-  (void)base1, (void)base4;
   fflush(stdout);
 }
 
