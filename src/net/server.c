@@ -234,23 +234,24 @@ static int do_events(spot_server_t *s, const spot__msg_t *req, spot__msg_t *rep)
 static int check_access(spot_server_t *s, const spot__msg_t *req, const char *client, int *listed) {
   unsigned want = right_of(req->type);
   char log[SPOT_NAME_MAX + 1] = "", wants[64], have[64];
-  spot__wire_copy(req->log, log, sizeof log);
-  spot__access_rights_text(want, wants, sizeof wants);
   spot__mutex_lock(&s->mu);
   int rc = refresh_access(s);
   if (rc == 0 || rc == SPOT_ENOTFOUND)
     rc = spot__access_check(&s->access, client, want);
   int ok = s->access.state == SPOT__ACCESS_OK;
   *listed = spot__access_listed(&s->access, client);
-  unsigned got = spot__access_rights(&s->access, client);
-  if (rc != 0) {
+  unsigned got = 0;
+  if (rc != 0) { /* the rest only for a refusal: an allowed request costs the check alone */
     char detail[600];
+    got = spot__access_rights(&s->access, client);
     snprintf(detail, sizeof detail, "%s", spot_errdetail());
+    spot__wire_copy(req->log, log, sizeof log);
     record_refusal(s, spot__wire_type_name(req->type), log, client, client, detail);
   }
   spot__mutex_unlock(&s->mu);
   if (rc == 0)
     return 0;
+  spot__access_rights_text(want, wants, sizeof wants);
   if (!ok)
     return spot__fail(SPOT_EPERM, "refused %s: this node cannot read its access rules now (its log says why); ask "
                       "its operator", wants);
