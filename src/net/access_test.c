@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "net/access.h"
 #include "spot.h"
@@ -278,7 +277,7 @@ static void test_refresh_within_interval(void) {
   CHECK_RC(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_PUT), SPOT_EPERM);
   CHECK(a.checked_ns > looked);
   /* a missing file is remembered as refused between looks, and its return is seen after the interval */
-  CHECK_EQ(unlink(path), 0);
+  CHECK_EQ(remove(path), 0);
   CHECK_RC(spot__access_refresh_within(&a, path, a.checked_ns + every, every), SPOT_ENOTFOUND);
   CHECK_RC(spot__access_refresh_within(&a, path, a.checked_ns + 1, every), SPOT_ENOTFOUND);
   CHECK(has("does not exist"));
