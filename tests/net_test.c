@@ -3,9 +3,12 @@
  * spot://host:port/ns/log names: remote create, put, get, latest, info; refusals (an unknown key, a key without
  * the put right) with a clear error on the client and an event on the node; access changes taking effect without
  * a restart; a wrong node key or a node that is down giving a time-out error, not a hang; malformed and truncated
- * frames that leave the node serving; and kill -9 of the node in the middle of a stream of remote puts: the client
+ * frames that leave the node serving; many clients interleaved (one with hundreds of requests in flight) all
+ * getting their own answers; a revoked key refused once the node's access reload bound has passed (an edit in place,
+ * and a file of the same size and time renamed over it); and kill -9 of the node in the middle of a stream of remote puts: the client
  * sees errors, and after a restart every put it saw acknowledged is there. Loopback only; every wait is bounded.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include "core/event.h"
 #include "core/wire.h"
 #include "dispatch/dispatch.h"
+#include "net/net_impl.h"
 #include "net/ratelimit.h"
 #include "platform/platform.h"
 #include "spot.h"
@@ -63,12 +67,17 @@ static pid_t start_spotd(void) {
   return pid;
 }
 
+/* Waits past the node's bound for taking a change of its access file into account (SPOT__NET_ACCESS_RECHECK_NS):
+ * every request after this sees the file as it is now. */
+static void access_settle(void) { usleep((useconds_t)(SPOT__NET_ACCESS_RECHECK_NS / 1000u) + 20000); }
+
 static void write_access(const char *text) {
   char path[4400];
   snprintf(path, sizeof path, "%s/access", ns_dir);
   FILE *f = fopen(path, "w");
   fputs(text, f);
   fclose(f);
+  access_settle();
 }
 
 static char *read_pub(const char *name);
@@ -315,6 +324,139 @@ static void test_pipelined_puts(void) {
   CHECK_OK(spot_remote_get(alice, url, first + 500, buf, sizeof buf, &size));
   snprintf(want, sizeof want, "p%d", 499);
   CHECK(strncmp(buf, want, sizeof buf) == 0);
+  spot_remote_free(alice);
+}
+
+/* ---- many clients at once ---- */
+
+#define FLOOD 600
+#define SYNC_CLIENTS 3
+#define SYNC_ROUNDS 120
+
+static struct {
+  uint64_t flood_first, flood_seq[FLOOD];
+  int failed[SYNC_CLIENTS + 1];
+  uint64_t sync_seq[SYNC_CLIENTS][SYNC_ROUNDS];
+} mix;
+
+/* One client with FLOOD puts in flight on its connection (one send after another, then the replies). */
+static void *flood_client(void *arg) {
+  (void)arg;
+  spot_remote_t *r = client("alice", 10000);
+  uint64_t ticket, tickets[FLOOD];
+  char v[16];
+  for (int i = 0; i < FLOOD && r && !mix.failed[0]; i++) {
+    snprintf(v, sizeof v, "f%d", i);
+    mix.failed[0] |= spot_remote_put_async(r, url, v, strlen(v), NULL, NULL, &tickets[i]) != 0;
+  }
+  for (int i = 0; i < FLOOD && r && !mix.failed[0]; i++) {
+    mix.failed[0] |= spot_remote_put_result(r, url, &ticket, &mix.flood_seq[i]) != 0;
+    mix.failed[0] |= ticket != tickets[i];
+  }
+  mix.failed[0] |= r == NULL;
+  spot_remote_free(r);
+  return NULL;
+}
+
+/* A client doing one put at a time, each read back at once: what it reads is what it wrote. */
+static void *sync_client(void *arg) {
+  int k = (int)(intptr_t)arg;
+  spot_remote_t *r = client("alice", 10000);
+  char v[16], got[16];
+  size_t size;
+  for (int i = 0; i < SYNC_ROUNDS && r && !mix.failed[1 + k]; i++) {
+    snprintf(v, sizeof v, "s%d-%d", k, i);
+    mix.failed[1 + k] |= spot_remote_put(r, url, v, strlen(v), NULL, NULL, &mix.sync_seq[k][i]) != 0;
+    mix.failed[1 + k] |= spot_remote_get(r, url, mix.sync_seq[k][i], got, sizeof got, &size) != 0;
+    mix.failed[1 + k] |= strncmp(got, v, sizeof got) != 0;
+  }
+  mix.failed[1 + k] |= r == NULL;
+  spot_remote_free(r);
+  return NULL;
+}
+
+static int cmp_seq(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* One client keeping hundreds of puts in flight and three synchronous ones, all at once: every client gets the
+ * answers to its own requests (the flood's in order, each sync put read back as written), and the sequence numbers
+ * handed out are dense, none given twice. */
+static void test_interleaved_clients(void) {
+  spot_remote_t *alice = client("alice", 5000);
+  CHECK(alice != NULL);
+  uint64_t first;
+  CHECK_OK(spot_remote_latest(alice, url, &first));
+  memset(&mix, 0, sizeof mix);
+  pthread_t t[SYNC_CLIENTS + 1];
+  CHECK(pthread_create(&t[0], NULL, flood_client, NULL) == 0);
+  for (int k = 0; k < SYNC_CLIENTS; k++)
+    CHECK(pthread_create(&t[1 + k], NULL, sync_client, (void *)(intptr_t)k) == 0);
+  for (int k = 0; k <= SYNC_CLIENTS; k++)
+    pthread_join(t[k], NULL);
+  for (int k = 0; k <= SYNC_CLIENTS; k++)
+    CHECK_EQ(mix.failed[k], 0);
+  enum { TOTAL = FLOOD + SYNC_CLIENTS * SYNC_ROUNDS };
+  static uint64_t all[TOTAL];
+  size_t n = 0;
+  for (int i = 0; i < FLOOD; i++) {
+    if (i > 0)
+      CHECK(mix.flood_seq[i] > mix.flood_seq[i - 1]); /* one connection's requests are served in order */
+    all[n++] = mix.flood_seq[i];
+  }
+  for (int k = 0; k < SYNC_CLIENTS; k++)
+    for (int i = 0; i < SYNC_ROUNDS; i++)
+      all[n++] = mix.sync_seq[k][i];
+  qsort(all, n, sizeof all[0], cmp_seq);
+  for (size_t i = 0; i < n; i++)
+    CHECK_EQ(all[i], first + 1 + i);
+  char buf[16], want[16];
+  size_t size;
+  for (int i = 0; i < FLOOD; i += 37) { /* the flood's elements are where their replies said */
+    CHECK_OK(spot_remote_get(alice, url, mix.flood_seq[i], buf, sizeof buf, &size));
+    snprintf(want, sizeof want, "f%d", i);
+    CHECK(strncmp(buf, want, sizeof buf) == 0);
+  }
+  spot_remote_free(alice);
+}
+
+/* A key whose right is taken away is refused once SPOT__NET_ACCESS_RECHECK_NS has passed, on the connection it
+ * already has: after an edit in place, and after a file of the same size and modification time is renamed over the
+ * access file (only its inode and status-change time tell it apart). */
+static void test_revoked_key_refused_after_bound(void) {
+  spot_remote_t *alice = client("alice", 5000);
+  CHECK(alice != NULL);
+  uint64_t seq;
+  CHECK_OK(spot_remote_put(alice, url, "before", 6, NULL, NULL, &seq));
+  /* in place: alice keeps get only (the line keeps its length) */
+  char text[1024];
+  snprintf(text, sizeof text, "%s get              # alice\n%s get   # bob\n", read_pub("alice"), read_pub("bob"));
+  write_access(text); /* waits past the bound */
+  CHECK_RC(spot_remote_put(alice, url, "revoked", 7, NULL, NULL, &seq), SPOT_EPERM);
+  CHECK_OK(spot_remote_latest(alice, url, &seq)); /* get is still hers */
+  set_access("");
+  CHECK_OK(spot_remote_put(alice, url, "again", 5, NULL, NULL, &seq));
+  /* renamed over it: the same size and modification time as the file in force */
+  char path[4400], next[4400];
+  snprintf(path, sizeof path, "%s/access", ns_dir);
+  snprintf(next, sizeof next, "%s/access.next", ns_dir);
+  FILE *f = fopen(next, "w");
+  CHECK(f != NULL);
+  fprintf(f, "%s get              # alice\n%s get   # bob\n", read_pub("alice"), read_pub("bob"));
+  fclose(f);
+  struct stat a, b;
+  CHECK_EQ(stat(path, &a), 0);
+  CHECK_EQ(stat(next, &b), 0);
+  CHECK_EQ(a.st_size, b.st_size);
+  char cmd[18000];
+  snprintf(cmd, sizeof cmd, "touch -r %s %s && mv %s %s", path, next, next, path);
+  CHECK_EQ(system(cmd), 0);
+  access_settle();
+  CHECK_RC(spot_remote_put(alice, url, "revoked", 7, NULL, NULL, &seq), SPOT_EPERM);
+  CHECK(strstr(spot_errdetail(), "only get") != NULL);
+  set_access("");
+  CHECK_OK(spot_remote_put(alice, url, "again", 5, NULL, NULL, &seq));
   spot_remote_free(alice);
 }
 
@@ -608,6 +750,7 @@ static void test_fifo_access_file(void) {
   snprintf(path, sizeof path, "%s/access", ns_dir);
   CHECK_EQ(unlink(path), 0);
   CHECK_EQ(mkfifo(path, 0644), 0);
+  access_settle();
   CHECK_RC(spot_remote_latest(alice, url, &seq), SPOT_EPERM);
   CHECK(strstr(spot_errdetail(), "cannot read its access rules") != NULL);
   spot_remote_t *bob = client("bob", 5000); /* a new connection: refused at the handshake, not left waiting */
@@ -654,6 +797,8 @@ static void test_open_node_key_refused(void) {
 static const spot_test_t tests[] = {
     {"remote_ops_and_rights", test_remote_ops_and_rights},
     {"pipelined_puts", test_pipelined_puts},
+    {"interleaved_clients", test_interleaved_clients},
+    {"revoked_key_refused_after_bound", test_revoked_key_refused_after_bound},
     {"wrong_key_and_down_node_time_out", test_wrong_key_and_down_node_time_out},
     {"malformed_frames", test_malformed_frames},
     {"handshake_refuses_strangers", test_handshake_refuses_strangers},

@@ -3,7 +3,8 @@
  *
  * The table fails closed: until a load succeeds, and whenever the file is missing or broken, every check is
  * refused, and the refusal says why. Rules are few (one per client key), so they are a plain array searched in
- * order; a check is a scan of it, with no allocation and no I/O (the caller decides when to refresh).
+ * order; a check is a scan of it, with no allocation and no I/O (the caller decides when to refresh: at every
+ * check, one stat, or at most once per interval with spot__access_refresh_within, one clock read).
  */
 #include "net/access.h"
 
@@ -247,9 +248,10 @@ int spot__access_load(spot__access_t *a, const char *path) {
   int rc = set_path(a, path);
   if (rc != 0)
     return refuse_all(a, SPOT__ACCESS_BROKEN, rc);
-  uint64_t mtime;
-  rc = spot__mtime_ns(path, &mtime);
-  a->mtime_ns = 0;
+  spot__file_stamp_t stamp;
+  a->checked_ns = spot__now_ns(); /* before the stat: a change after this instant is seen by a later check */
+  rc = spot__file_stamp(path, &stamp);
+  memset(&a->stamp, 0, sizeof a->stamp);
   a->racy = 0;
   if (rc == SPOT_ENOTFOUND) {
     spot__fail(rc,
@@ -272,26 +274,43 @@ int spot__access_load(spot__access_t *a, const char *path) {
     return refuse_all(a, SPOT__ACCESS_BROKEN, rc);
   rc = spot__access_parse(a, text, len, path);
   free(text);
-  a->mtime_ns = mtime;
-  uint64_t now = spot__wall_ns();
-  a->racy = mtime > now || now - mtime < RACY_NS;
+  a->stamp = stamp;
+  uint64_t now = spot__wall_ns(), last = stamp.mtime_ns > stamp.ctime_ns ? stamp.mtime_ns : stamp.ctime_ns;
+  a->racy = last > now || now - last < RACY_NS;
   return rc;
 }
+
+static int same_stamp(const spot__file_stamp_t *x, const spot__file_stamp_t *y) {
+  return x->mtime_ns == y->mtime_ns && x->ctime_ns == y->ctime_ns && x->size == y->size && x->dev == y->dev &&
+         x->ino == y->ino;
+}
+
+/* The last load's result, again (nothing changed). */
+static int last_result(const spot__access_t *a) { return a->err != 0 ? spot__fail(a->err, "%s", a->why) : 0; }
 
 int spot__access_refresh(spot__access_t *a, const char *path) {
   if (a->state == SPOT__ACCESS_UNLOADED || a->path == NULL || strcmp(a->path, path) != 0 || a->racy)
     return spot__access_load(a, path);
-  uint64_t mtime;
-  int rc = spot__mtime_ns(path, &mtime);
+  spot__file_stamp_t stamp;
+  a->checked_ns = spot__now_ns();
+  int rc = spot__file_stamp(path, &stamp);
   int missing_still = rc == SPOT_ENOTFOUND && a->state == SPOT__ACCESS_MISSING;
-  if (!missing_still && (rc != 0 || a->state == SPOT__ACCESS_MISSING || mtime != a->mtime_ns))
+  if (!missing_still && (rc != 0 || a->state == SPOT__ACCESS_MISSING || !same_stamp(&stamp, &a->stamp)))
     return spot__access_load(a, path);
-  if (a->err != 0)
-    return spot__fail(a->err, "%s", a->why);
-  return 0;
+  return last_result(a);
+}
+
+int spot__access_refresh_within(spot__access_t *a, const char *path, uint64_t now_ns, uint64_t interval_ns) {
+  if (a->state != SPOT__ACCESS_UNLOADED && a->path != NULL && a->checked_ns != 0 && now_ns >= a->checked_ns &&
+      now_ns - a->checked_ns < interval_ns && strcmp(a->path, path) == 0)
+    return last_result(a);
+  return spot__access_refresh(a, path);
 }
 
 int spot__access_check(const spot__access_t *a, const char *client_z85, unsigned right) {
+  if (a->state == SPOT__ACCESS_OK && client_z85 != NULL && (spot__access_rights(a, client_z85) & right) == right &&
+      strlen(client_z85) == SPOT__KEY_Z85_LEN)
+    return 0; /* allowed: no text to make */
   char want[64], have[64];
   const char *file = a->path ? a->path : "the access file";
   spot__access_rights_text(right, want, sizeof want);

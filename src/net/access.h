@@ -14,9 +14,13 @@
  * the skipped lines and keeps the first one's error, naming its line number, for the node to log once.
  *
  * The table fails closed: while the file is missing, unreadable or not a regular file (a FIFO is refused, never
- * waited on), every check is refused (not even `any` applies) with a detail line saying why and what to do. spot__access_refresh() re-reads the file when
- * its modification time changes, so an edit takes effect without a restart (a file modified in the last two
- * seconds is re-read at every refresh, since a second write within the clock's granularity keeps the same time).
+ * waited on), every check is refused (not even `any` applies) with a detail line saying why and what to do.
+ * spot__access_refresh() re-reads the file when its stamp changes (modification or status-change time, size, or
+ * inode: an edit in place and a file renamed over it alike), so an edit takes effect without a restart (a file
+ * modified in the last two seconds is re-read at every refresh, since a second write within the clock's granularity
+ * may keep the same stamp). spot__access_refresh_within() does the same at most once per interval, so that a
+ * server checking every request costs one clock read, not one stat, and an edit (a revoked key) is in force for
+ * every check that starts more than the interval after the write.
  *
  * Ownership: the table is caller-owned and owns its contents; free them with spot__access_free(). Not thread-safe:
  * the caller serialises refreshes and checks on one table.
@@ -28,6 +32,7 @@
 #include <stdint.h>
 
 #include "net/keys.h"
+#include "platform/platform.h"
 #include "spot/net.h"
 
 typedef struct spot__access_rule {
@@ -49,8 +54,9 @@ typedef struct spot__access {
   size_t n, cap;
   unsigned any;      /* rights of every client (from `any` lines) */
   char *path;        /* the file the table was loaded from (owned), NULL when parsed from text */
-  uint64_t mtime_ns; /* its modification time when read */
-  int racy;          /* modified too recently to trust the time: re-read at the next refresh */
+  spot__file_stamp_t stamp; /* the file's stamp when read */
+  uint64_t checked_ns; /* spot__now_ns() at the last load or stamp comparison (0: never) */
+  int racy;          /* modified too recently to trust the stamp: re-read at the next refresh */
   int err;           /* the last load's result (0 when OK) */
   char why[400];     /* when BROKEN: the error */
   unsigned skipped;  /* malformed lines skipped by the last parse */
@@ -75,10 +81,15 @@ int spot__access_parse(spot__access_t *a, const char *text, size_t len, const ch
  * failure the table refuses everything until a later load succeeds. */
 int spot__access_load(spot__access_t *a, const char *path);
 
-/* Re-reads path if it is not the file loaded last, if its modification time changed since (or it appeared or
- * disappeared), or if it was modified too recently to trust; otherwise does nothing (one stat). Returns as
- * spot__access_load, and when nothing changed, the result the last load had. */
+/* Re-reads path if it is not the file loaded last, if its stamp changed since (or it appeared or disappeared), or
+ * if it was modified too recently to trust; otherwise does nothing (one stat). Returns as spot__access_load, and
+ * when nothing changed, the result the last load had. */
 int spot__access_refresh(spot__access_t *a, const char *path);
+
+/* As spot__access_refresh, but only if the last load or stamp comparison was interval_ns or more before now_ns
+ * (spot__now_ns()); otherwise does nothing and returns what the last one had. So a change to the file is in force
+ * for every call that starts more than interval_ns after the change was written. */
+int spot__access_refresh_within(spot__access_t *a, const char *path, uint64_t now_ns, uint64_t interval_ns);
 
 /* 0 if the client with public key client_z85 (40 Z85 characters) holds every right in `right` (SPOT_RIGHT_*
  * bits), else SPOT_EPERM with a detail line naming the key, the right and the file, and what to change. */

@@ -215,16 +215,23 @@ static void test_reload_on_change(void) {
   CHECK_OK(spot__access_refresh(&a, path));
   CHECK_OK(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_PUT));
 
-  /* Rewritten but with the same time: refresh trusts the time and does not re-read (one stat per refresh). */
+  /* Rewritten with the same modification time (before: not re-read, the time was all refresh looked at): the
+   * status-change time and the size still tell, so it is re-read; a is revoked, b allowed. */
   snprintf(text, sizeof text, "%s get\n", kb.pub.z85);
   CHECK_EQ(write_at(path, text, "2020-01-01 00:00:01"), 0);
   CHECK_OK(spot__access_refresh(&a, path));
-  CHECK_OK(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_PUT));
-  /* The time moves (backwards, as a restored backup would): re-read; a is revoked, b allowed. */
-  CHECK_EQ(spot_test_sh(NULL, 0, NULL, 0, "touch -d '2019-06-01 12:00:00' %s", path), 0);
-  CHECK_OK(spot__access_refresh(&a, path));
   CHECK_RC(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_GET), SPOT_EPERM);
   CHECK(has("not in"));
+  CHECK_OK(spot__access_check(&a, kb.pub.z85, SPOT_RIGHT_GET));
+  /* The time moves (backwards, as a restored backup would) with a back in: re-read. */
+  snprintf(text, sizeof text, "%s get\n%s get\n", ka.pub.z85, kb.pub.z85);
+  CHECK_EQ(write_at(path, text, "2019-06-01 12:00:00"), 0);
+  CHECK_OK(spot__access_refresh(&a, path));
+  CHECK_OK(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_GET));
+  snprintf(text, sizeof text, "%s get\n", kb.pub.z85);
+  CHECK_EQ(write_at(path, text, "2019-06-01 12:00:00"), 0);
+  CHECK_OK(spot__access_refresh(&a, path));
+  CHECK_RC(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_GET), SPOT_EPERM);
   CHECK_OK(spot__access_check(&a, kb.pub.z85, SPOT_RIGHT_GET));
 
   /* A malformed line is skipped: the other lines stay in force, and the warning names the line. */
@@ -239,6 +246,46 @@ static void test_reload_on_change(void) {
   CHECK_EQ(write_at(path, text, "2020-01-01 00:00:03"), 0);
   CHECK_OK(spot__access_refresh(&a, path));
   CHECK_OK(spot__access_check(&a, kc.pub.z85, SPOT_RIGHT_GET));
+  spot__access_free(&a);
+}
+
+/* spot__access_refresh_within looks at the file at most once per interval: a change is not seen by a call less
+ * than the interval after the last look, and is in force at the first call at or past it. (The clock is the
+ * caller's argument, so no sleep is needed.) */
+static void test_refresh_within_interval(void) {
+  CHECK_EQ(keys(), 0);
+  char path[4200], text[512];
+  snprintf(path, sizeof path, "%s/access", spot_test_dir("accwithin"));
+  spot__access_t a;
+  spot__access_init(&a);
+  const uint64_t every = 100000000u;
+  snprintf(text, sizeof text, "%s get,put\n", ka.pub.z85);
+  CHECK_EQ(write_at(path, text, "2020-01-01 00:00:00"), 0);
+  CHECK_OK(spot__access_refresh_within(&a, path, spot__now_ns(), every)); /* the first call loads */
+  CHECK_OK(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_PUT));
+  uint64_t looked = a.checked_ns;
+  CHECK(looked != 0);
+  snprintf(text, sizeof text, "%s get\n", ka.pub.z85); /* put revoked */
+  CHECK_EQ(write_at(path, text, "2020-01-01 00:00:05"), 0);
+  CHECK_OK(spot__access_refresh_within(&a, path, looked + every - 1, every)); /* too soon: not looked at */
+  CHECK_OK(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_PUT));
+  CHECK_EQ(a.checked_ns, looked);
+  uint64_t later = spot__now_ns();
+  if (later < looked + every)
+    later = looked + every;
+  CHECK_OK(spot__access_refresh_within(&a, path, later, every)); /* the interval is up: the revocation holds */
+  CHECK_RC(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_PUT), SPOT_EPERM);
+  CHECK(a.checked_ns > looked);
+  /* a missing file is remembered as refused between looks, and its return is seen after the interval */
+  CHECK_EQ(remove(path), 0);
+  CHECK_RC(spot__access_refresh_within(&a, path, a.checked_ns + every, every), SPOT_ENOTFOUND);
+  CHECK_RC(spot__access_refresh_within(&a, path, a.checked_ns + 1, every), SPOT_ENOTFOUND);
+  CHECK(has("does not exist"));
+  snprintf(text, sizeof text, "%s get,put\n", ka.pub.z85);
+  CHECK_EQ(write_at(path, text, "2020-01-01 00:00:06"), 0);
+  CHECK_RC(spot__access_refresh_within(&a, path, a.checked_ns + 1, every), SPOT_ENOTFOUND);
+  CHECK_OK(spot__access_refresh_within(&a, path, a.checked_ns + every, every));
+  CHECK_OK(spot__access_check(&a, ka.pub.z85, SPOT_RIGHT_PUT));
   spot__access_free(&a);
 }
 
@@ -312,6 +359,7 @@ static const spot_test_t tests[] = {
     {"parse_errors", test_parse_errors},
     {"missing_file", test_missing_file},
     {"reload_on_change", test_reload_on_change},
+    {"refresh_within_interval", test_refresh_within_interval},
     {"recent_file_reread", test_recent_file_reread},
     {NULL, NULL},
 };

@@ -15,6 +15,16 @@
  * more is disconnected before anything is allocated for it. */
 #define SPOT__NET_FRAME_MAX ((int64_t)SPOT__WIRE_MAX)
 
+/* How often, at most, a node looks at its access file (one stat; re-read when its stamp changed): a change to the
+ * file, a revoked key say, is in force for every request and handshake that arrives more than this after the
+ * change was written. */
+#define SPOT__NET_ACCESS_RECHECK_NS 100000000ull /* 100 ms */
+
+/* The most requests a server thread takes from its socket per wake-up before it looks at its other duties (the
+ * count of unrecorded refusals, the stop flag). The socket takes them from its clients in turn (ROUTER's fair
+ * queue), so a client with many requests in flight does not hold the others back. */
+#define SPOT__NET_BATCH 64
+
 /* The namespace name a node serves for directory dir: its base name, which must be a valid name. */
 int spot__net_ns_name(const char *dir, char *out, size_t cap);
 

@@ -89,6 +89,14 @@ int spot__write_private(const char *path, const void *data, size_t n);
 /* The modification time of path (following symlinks) in nanoseconds since the epoch, into *out.
  * 0, SPOT_ENOTFOUND if it does not exist, SPOT_EPERM or SPOT_EIO. */
 int spot__mtime_ns(const char *path, uint64_t *out);
+/* What tells one version of a file from another without reading it: its modification and status-change times
+ * (ns since the epoch), its size, and which file it is (device and inode: a file renamed over it is another). */
+typedef struct spot__file_stamp {
+  uint64_t mtime_ns, ctime_ns, size, dev, ino;
+} spot__file_stamp_t;
+/* The stamp of path (following symlinks) into *out. 0, SPOT_ENOTFOUND if it does not exist, SPOT_EPERM or
+ * SPOT_EIO. */
+int spot__file_stamp(const char *path, spot__file_stamp_t *out);
 /* Reads the whole regular file at path (at most max bytes) into a new NUL-terminated buffer *out (the caller frees
  * it) of *len bytes, and its permission bits (0777 part of the mode) into *mode (may be NULL). The file is opened
  * without blocking, so a FIFO or a device at path never stalls the caller: anything but a regular file is

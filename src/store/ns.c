@@ -5,6 +5,12 @@
  * what they are for). Names are checked before they touch a path. An open namespace keeps a table of the log
  * handles used through it (DIR/NAME.log and .spot/ logs alike), so a log is opened once per process, not once per
  * put, and one opaque attachment (dispatch's per-namespace state, store/store.h), dropped at spot_ns_close.
+ *
+ * The table is found by name in O(1) without a lock: an open-addressing hash table (FNV-1a, linear probing, at
+ * most half full) of pointers to entries that never move nor change once published. A reader loads the table
+ * (acquire) and probes it; only a name not found there takes the mutex, looks again and opens the log. A table
+ * that grows is replaced by a copy twice its size; the old one stays allocated until spot_ns_close, since a reader
+ * may still be probing it (a name added after the copy is missed there, and found under the mutex).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,17 +26,26 @@
 
 typedef struct log_entry {
   char name[64]; /* a log name, or ".spot/REL" for a log of the node's own files (names never hold a '.') */
+  uint32_t hash; /* spot__ns_hash(name) */
   spot_log_t *log;
 } log_entry_t;
+
+/* The hash index: cap (a power of two) slots, each NULL or an entry; never more than half full. */
+typedef struct log_index {
+  size_t cap;
+  struct log_index *older; /* the table this one replaced (freed at spot_ns_close) */
+  log_entry_t *slot[];
+} log_index_t;
 
 struct spot_ns {
   char *dir;
   spot_io_t *io;
   uint64_t node_id;
   uint32_t busy_ms;     /* backpressure limit given to the logs opened here (0: the default) */
-  spot__mutex_t mu;     /* guards the table and the attachment */
-  log_entry_t *logs;    /* logs opened through spot__ns_log and spot__ns_own_log, open until spot_ns_close */
+  spot__mutex_t mu;     /* guards adding to the table, and the attachment */
+  log_entry_t **logs;   /* logs opened through spot__ns_log and spot__ns_own_log, open until spot_ns_close */
   size_t nlogs, caplogs;
+  log_index_t *index;   /* the entries by name; read without the mutex (atomic load), replaced under it */
   void *attached;       /* spot__ns_attach: its maker's, dropped with attached_drop at spot_ns_close */
   void (*attached_drop)(void *);
 };
@@ -236,8 +251,14 @@ void spot_ns_close(spot_ns_t *ns) {
     return;
   if (ns->attached_drop)
     ns->attached_drop(ns->attached); /* before the logs it may point at */
-  for (size_t i = 0; i < ns->nlogs; i++)
-    spot_log_close(ns->logs[i].log);
+  for (size_t i = 0; i < ns->nlogs; i++) {
+    spot_log_close(ns->logs[i]->log);
+    free(ns->logs[i]);
+  }
+  for (log_index_t *t = ns->index, *older; t != NULL; t = older) {
+    older = t->older;
+    free(t);
+  }
   spot__mutex_destroy(&ns->mu);
   free(ns->logs);
   free(ns->dir);
@@ -250,7 +271,7 @@ void spot_ns_set_busy_timeout(spot_ns_t *ns, uint32_t ms) {
   spot__mutex_lock(&ns->mu);
   ns->busy_ms = ms;
   for (size_t i = 0; i < ns->nlogs; i++)
-    spot_log_set_busy_timeout(ns->logs[i].log, ms);
+    spot_log_set_busy_timeout(ns->logs[i]->log, ms);
   spot__mutex_unlock(&ns->mu);
 }
 
@@ -283,22 +304,87 @@ int spot__ns_attach(spot_ns_t *ns, int (*make)(spot_ns_t *, void **), void (*dro
   return rc;
 }
 
-/* The handle of log `key` in the table, opening it at path on first use (caller holds ns->mu). */
-static int table_log(spot_ns_t *ns, const char *key, const char *name, int own, spot_log_t **out) {
+uint32_t spot__ns_hash(const char *name) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return h;
+}
+
+/* The entry named key in table t (may be NULL), or NULL. Safe without the mutex. */
+static log_entry_t *index_find(const log_index_t *t, const char *key, uint32_t hash) {
+  if (t == NULL)
+    return NULL;
+  for (size_t i = hash & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+    log_entry_t *e = __atomic_load_n(&t->slot[i], __ATOMIC_ACQUIRE);
+    if (e == NULL)
+      return NULL; /* never full: every probe ends at an empty slot */
+    if (e->hash == hash && strcmp(e->name, key) == 0)
+      return e;
+  }
+}
+
+/* Puts e in the first empty slot of its probe sequence in t (caller holds ns->mu; t has room). */
+static void index_put(log_index_t *t, log_entry_t *e) {
+  size_t i = e->hash & (t->cap - 1);
+  while (t->slot[i] != NULL)
+    i = (i + 1) & (t->cap - 1);
+  __atomic_store_n(&t->slot[i], e, __ATOMIC_RELEASE);
+}
+
+/* Makes room in ns's index for one more entry: keeps it at most half full by publishing a copy twice its size.
+ * Caller holds ns->mu. 0 or SPOT_ENOMEM. */
+static int index_reserve(spot_ns_t *ns) {
+  log_index_t *t = ns->index;
+  if (t != NULL && (ns->nlogs + 1) * 2 <= t->cap)
+    return 0;
+  size_t cap = t ? t->cap * 2 : 16;
+  log_index_t *bigger = calloc(1, sizeof *bigger + cap * sizeof bigger->slot[0]);
+  if (bigger == NULL)
+    return spot__fail(SPOT_ENOMEM, "no memory for the table of open logs");
+  bigger->cap = cap;
+  bigger->older = t;
   for (size_t i = 0; i < ns->nlogs; i++)
-    if (strcmp(ns->logs[i].name, key) == 0) {
-      *out = ns->logs[i].log;
-      return 0;
-    }
+    index_put(bigger, ns->logs[i]);
+  __atomic_store_n(&ns->index, bigger, __ATOMIC_RELEASE);
+  return 0;
+}
+
+/* The handle of log `key` in the table, opening it at path on first use. Looks without the mutex first; takes it
+ * to add. */
+static int table_log(spot_ns_t *ns, const char *key, const char *name, int own, spot_log_t **out) {
+  uint32_t hash = spot__ns_hash(key);
+  log_entry_t *e = index_find(__atomic_load_n(&ns->index, __ATOMIC_ACQUIRE), key, hash);
+  if (e != NULL) {
+    *out = e->log;
+    return 0;
+  }
+  if (strlen(key) >= sizeof e->name) { /* longer than any valid name: say why */
+    int rc = own ? SPOT_EINVAL : spot__name_check(name, "log");
+    return rc ? rc : spot__fail(SPOT_EINVAL, "%.64s... is too long for a log name", key);
+  }
+  spot__mutex_lock(&ns->mu);
+  int rc = 0;
+  spot_log_t *log = NULL;
+  if ((e = index_find(ns->index, key, hash)) != NULL) { /* added meanwhile */
+    log = e->log;
+    goto done;
+  }
   if (ns->nlogs == ns->caplogs) {
     size_t cap = ns->caplogs ? ns->caplogs * 2 : 8;
-    log_entry_t *v = realloc(ns->logs, cap * sizeof *v);
-    if (v == NULL)
-      return SPOT_ENOMEM;
+    log_entry_t **v = realloc(ns->logs, cap * sizeof *v);
+    if (v == NULL) {
+      rc = SPOT_ENOMEM;
+      goto done;
+    }
     ns->logs = v, ns->caplogs = cap;
   }
-  spot_log_t *log = NULL;
-  int rc;
+  if ((rc = index_reserve(ns)) != 0)
+    goto done;
+  if ((e = calloc(1, sizeof *e)) == NULL) {
+    rc = SPOT_ENOMEM;
+    goto done;
+  }
   if (own) {
     char path[4096];
     rc = spot__ns_path(ns, name, path, sizeof path);
@@ -309,31 +395,31 @@ static int table_log(spot_ns_t *ns, const char *key, const char *name, int own, 
   } else {
     rc = spot_ns_open_log(ns, name, 0, &log, NULL);
   }
-  if (rc != 0)
-    return rc;
+  if (rc != 0) {
+    free(e);
+    goto done;
+  }
   if (ns->busy_ms)
     spot_log_set_busy_timeout(log, ns->busy_ms);
-  snprintf(ns->logs[ns->nlogs].name, sizeof ns->logs[ns->nlogs].name, "%s", key);
-  ns->logs[ns->nlogs++].log = log;
-  *out = log;
-  return 0;
-}
-
-int spot__ns_log(spot_ns_t *ns, const char *name, spot_log_t **out) {
-  spot__mutex_lock(&ns->mu);
-  int rc = table_log(ns, name, name, 0, out);
+  snprintf(e->name, sizeof e->name, "%s", key);
+  e->hash = hash;
+  e->log = log;
+  ns->logs[ns->nlogs++] = e;
+  index_put(ns->index, e); /* last: readers see the entry whole */
+done:
   spot__mutex_unlock(&ns->mu);
+  if (rc == 0)
+    *out = log;
   return rc;
 }
+
+int spot__ns_log(spot_ns_t *ns, const char *name, spot_log_t **out) { return table_log(ns, name, name, 0, out); }
 
 int spot__ns_own_log(spot_ns_t *ns, const char *rel, spot_log_t **out) {
   char key[64];
   if ((size_t)snprintf(key, sizeof key, ".spot/%s", rel) >= sizeof key || strchr(rel, '/') != NULL)
     return spot__fail(SPOT_EINVAL, "%s is not a file name for the node's own logs", rel);
-  spot__mutex_lock(&ns->mu);
-  int rc = table_log(ns, key, rel, 1, out);
-  spot__mutex_unlock(&ns->mu);
-  return rc;
+  return table_log(ns, key, rel, 1, out);
 }
 
 const char *spot_ns_dir(const spot_ns_t *ns) { return ns->dir; }

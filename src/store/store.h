@@ -37,12 +37,17 @@ void spot__log_unclaim(spot_log_t *log, uint64_t seq);
 /* ---- namespaces (ns.c) ---- */
 
 /* The open handle of log `name` (DIR/NAME.log), opened on first use, owned by ns until spot_ns_close (callers
- * never close it). SPOT_EBADNAME, SPOT_ENOTFOUND with a detail line, or spot_log_open's errors. */
+ * never close it). A name opened before is found in O(1) without a lock (ns.c). SPOT_EBADNAME, SPOT_ENOTFOUND
+ * with a detail line, or spot_log_open's errors. */
 int spot__ns_log(spot_ns_t *ns, const char *name, spot_log_t **out);
 
 /* The same for a log of the node's own files, DIR/.spot/<rel> (rel a plain file name made by init). SPOT_ENOTFOUND
  * names `spot init`. */
 int spot__ns_own_log(spot_ns_t *ns, const char *rel, spot_log_t **out);
+
+/* The hash the namespace's table of open logs files a name under (FNV-1a, 32 bits): exposed so that tests can
+ * pick names that collide. */
+uint32_t spot__ns_hash(const char *name);
 
 /* What init makes in DIR/.spot/ besides the node file: a log (elem_size > 0) or a directory (elem_size 0). */
 typedef struct spot__ns_file {

@@ -1,7 +1,8 @@
 /*
  * files.c: the file calls the network's keys and access control need (platform.h): writing a secret file that
- * only its owner can read, a file's modification time, by which an access file is reloaded when it changes, and
- * reading a small configuration file (a key, the access file) without ever blocking on a FIFO put in its place.
+ * only its owner can read, a file's modification time and stamp (times, size, inode), by which an access file is
+ * reloaded when it changes, and reading a small configuration file (a key, the access file) without ever blocking
+ * on a FIFO put in its place.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,18 @@ int spot__mtime_ns(const char *path, uint64_t *out) {
   if (stat(path, &st) != 0)
     return spot__posix_err(errno);
   *out = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+  return 0;
+}
+
+int spot__file_stamp(const char *path, spot__file_stamp_t *out) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return spot__posix_err(errno);
+  out->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+  out->ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
+  out->size = (uint64_t)st.st_size;
+  out->dev = (uint64_t)st.st_dev;
+  out->ino = (uint64_t)st.st_ino;
   return 0;
 }
 
