@@ -12,6 +12,7 @@
  *   append_64B_none_{1,2}p                          spot_log_append_async from N processes, a handle each; also
  *                                                   _cpu: appends per CPU-second of the writers (less load-bound)
  *   open_{fresh,written}_{1MiB,64MiB,1GiB}           spot_log_open of a new log, and of one after 100,000 appends
+ *   open_reboot_{fresh,written}_{1MiB,64MiB,1GiB}    the same for a durable (batch) log, opened as after a restart
  *                                                   (min, median, max of RUNS runs, a new file each, in ms)
  * Each figure runs RUNS times for about SECONDS/RUNS each (or until a cap on operations): ops_per_s is the median of
  * the runs' rates; p50_us/p99_us come from per-operation timings (clock_gettime) of every run, pooled. Each log is
@@ -453,8 +454,8 @@ static double ms_since(uint64_t t0) { return (double)(now_ns() - t0) / 1e6; }
  * the first open of a log just created (its recovery); written: an open after 100,000 appends and a close (the
  * next opener recovers again). RUNS runs each, a new file per run; min and median in milliseconds. */
 static void open_figure(const char *label, uint64_t bytes) {
-  static const char *kinds[] = {"fresh", "written"};
-  for (int k = 0; k < 2; k++) {
+  static const char *kinds[] = {"fresh", "written", "reboot_fresh", "reboot_written"};
+  for (int k = 0; k < 4; k++) {
     char name[96];
     snprintf(name, sizeof name, "open_%s_%s", kinds[k], label);
     if (g_filter && !strstr(name, g_filter))
@@ -464,24 +465,34 @@ static void open_figure(const char *label, uint64_t bytes) {
     for (int run = 0; run < RUNS; run++) {
       char path[4200];
       snprintf(path, sizeof path, "%s/open-%d.log", g_dir, g_logno++);
-      spot_log_config_t cfg = {64, bytes / 80, SPOT_SYNC_NONE, 0};
+      /* reboot_*: a `batch` log whose appends are durable, opened as after a restart (SPOT_TEST_BOOT_ID names
+       * another boot, as the tests do): before format 4 this read every slot */
+      spot_log_config_t cfg = {64, bytes / 80, k >= 2 ? SPOT_SYNC_BATCH : SPOT_SYNC_NONE, 0};
       int rc = spot_log_create(path, &cfg, NULL);
       if (rc != 0)
         die("create", rc);
       spot_log_t *log;
-      if (k == 1) {
+      if (k == 1 || k == 3) {
         if ((rc = spot_log_open(path, 0, NULL, &log, NULL)) != 0)
           die("open", rc);
         uint8_t buf[64] = {1};
+        uint64_t seq = 0;
         for (int i = 0; i < 100000; i++)
-          if ((rc = spot_log_append_async(log, buf, sizeof buf, NULL)) != 0)
+          if ((rc = spot_log_append_async(log, buf, sizeof buf, &seq)) != 0)
             die("append", rc);
+        if (k == 3 && (rc = spot_log_wait_durable(log, seq)) != 0)
+          die("wait_durable", rc);
         spot_log_close(log);
       }
+      char boot[64];
+      snprintf(boot, sizeof boot, "bench-boot-%d-%d", getpid(), g_logno);
+      if (k >= 2)
+        setenv("SPOT_TEST_BOOT_ID", boot, 1);
       uint64_t t0 = now_ns();
       if ((rc = spot_log_open(path, 0, NULL, &log, NULL)) != 0)
         die("open", rc);
       ms[run] = ms_since(t0);
+      unsetenv("SPOT_TEST_BOOT_ID");
       spot_log_info_t info;
       spot_log_info(log, &info);
       file_bytes = info.file_bytes;

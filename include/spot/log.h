@@ -80,6 +80,9 @@ typedef struct spot_log_report {
   uint64_t bad_mark_seq;    /* the first of them, 0 if none */
   int power_loss;           /* 1 if the machine restarted since the log was last open */
   int repaired;             /* 1 if recovery changed the file */
+  int scanned_all;          /* 1 if recovery read every slot (after a restart without a usable high-water mark,
+                               with SPOT_LOG_FIX, or when the header disagreed with the slots); 0 if it read only
+                               the slots the header points at */
 } spot_log_report_t;
 
 /* Creates the log file at path, fully initialised, atomically (a crash leaves either no file or a whole one).

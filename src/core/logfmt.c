@@ -50,6 +50,11 @@ int spot__slot_check(uint64_t seq, uint32_t dcrc, uint32_t crc, uint32_t mark, u
   return 0;
 }
 
+uint32_t spot__hwm_check(const spot__loghdr_t *h, uint64_t hwm) {
+  uint64_t v[3] = {hwm, h->log_id, h->history};
+  return spot__crc32c(0x5a17u, v, sizeof v);
+}
+
 uint32_t spot__hdr_crc(const spot__loghdr_t *h) { return spot__crc32c(0, h, offsetof(spot__loghdr_t, hdr_crc)); }
 
 int spot__hdr_check(const spot__loghdr_t *h, uint64_t file_bytes, const char *path) {

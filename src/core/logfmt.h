@@ -1,5 +1,5 @@
 /*
- * core/logfmt.h: the on-disk format of a log file (version 3), shared by the store, recovery and `spot check`.
+ * core/logfmt.h: the on-disk format of a log file (version 4), shared by the store, recovery and `spot check`.
  *
  *   offset 0     header, SPOT__HDR_BYTES (4096): an immutable part protected by hdr_crc, then the shared mutable
  *                state (the published frontier `next`, sync progress, the boot that last recovered the file);
@@ -27,6 +27,13 @@
  * crc, so they never return a torn element. `next` only ever grows: recovery never lowers it, so a sequence number
  * is never handed out twice.
  *
+ * Version 4 adds the high-water mark of durable logs (batch, always): the header's `hwm` is a number that no slot on
+ * disk exceeds. A sync round raises it to the newest number + span before its sync and then raises `hwm_on_disk`;
+ * an append never reserves a number above `hwm_on_disk` (it runs a round first). So after a restart recovery reads
+ * only the slots of numbers from the durable hint up to the mark (at most a few MiB), not the whole ring; a mark
+ * that fails its check, or that the header or slots contradict, sends recovery to the full scan. Version 3 files
+ * migrate by writing the version (their mark is 0: not trusted, the first restart scans, the next round sets it).
+ *
  * Version 1 (before marks were under the crc) is migrated at open by the only opener: the crc of every marked
  * slot is extended by its mark's code. Version 2 (appends under a robust process-shared mutex in the header,
  * which qemu-user cannot provide) has the same slots: migration only writes the new version.
@@ -38,7 +45,7 @@
 #include <stdint.h>
 
 #define SPOT__LOG_MAGIC "SPOTLOG"   /* 8 bytes with its NUL */
-#define SPOT__LOG_VERSION 3u
+#define SPOT__LOG_VERSION 4u
 #define SPOT__LOG_VERSION_OLDEST 1u /* the oldest version open() migrates */
 #define SPOT__SEQ_LOST (1ull << 63) /* slot.seq = s | SPOT__SEQ_LOST: the tombstone of element s */
 #define SPOT__LOST_DAMAGED 1u       /* tombstone mark: the element was damaged; `spot check --fix` marked it */
@@ -81,6 +88,11 @@ typedef struct spot__loghdr {
   uint64_t recoveries;            /* how many times the file was recovered */
   uint32_t wake;                  /* futex word: bumped after an append when `sleepers` is non-zero */
   uint32_t sleepers;              /* threads (any process) waiting in spot_log_wait_newer */
+  /* version 4: the high-water mark of durable logs (0 in `none` logs and in files of older versions) */
+  uint64_t hwm;                   /* no slot on disk holds a number above the hwm on disk (raised, then synced) */
+  uint32_t hwm_check;             /* spot__hwm_check(header, hwm): a damaged mark is seen, and not trusted */
+  uint32_t pad2;
+  uint64_t hwm_on_disk;           /* the hwm that a completed sync carried to disk: appends never go above it */
 } spot__loghdr_t;
 
 typedef struct spot__slot {
@@ -95,6 +107,7 @@ _Static_assert(sizeof(spot__loghdr_t) <= SPOT__HDR_BYTES, "log header larger tha
 _Static_assert(sizeof(spot__slot_t) == SPOT__SLOT_HDR, "slot header size");
 _Static_assert(offsetof(spot__loghdr_t, hdr_crc) == 56, "header layout moved");
 _Static_assert(offsetof(spot__loghdr_t, v2_mutex) == 128, "header layout moved");
+_Static_assert(offsetof(spot__loghdr_t, hwm_on_disk) + 8 <= 512, "the mark must share the first sector with next");
 
 /* Bytes of one slot for an element size. */
 static inline uint32_t spot__slot_bytes(uint32_t elem_size) { return (SPOT__SLOT_HDR + elem_size + 15u) & ~15u; }
@@ -119,6 +132,19 @@ uint32_t spot__tomb_crc(uint64_t seq, uint32_t mark);
  * covers (a mark set by hand, or one bit of it flipped): *good_mark (may be NULL) then receives the mark the crc
  * does cover; 0 if the data or crc is damaged. */
 int spot__slot_check(uint64_t seq, uint32_t dcrc, uint32_t crc, uint32_t mark, uint32_t *good_mark);
+
+/* How far above the newest element a sync round raises the high-water mark of a durable log: 2 MiB of slots, and
+ * at most half the ring, at least 1. Recovery after a restart reads the slots from the durable hint up to the mark
+ * (about two spans); an asynchronous append above the mark on disk waits for a round (one sync per span). */
+static inline uint64_t spot__hwm_span(uint32_t slot_bytes, uint64_t history) {
+  uint64_t k = (2u << 20) / slot_bytes, half = history / 2;
+  if (k > half)
+    k = half;
+  return k ? k : 1;
+}
+
+/* The check word of high-water mark hwm in header h: a crc32c of hwm, the log's id and its history. */
+uint32_t spot__hwm_check(const spot__loghdr_t *h, uint64_t hwm);
 
 /* crc32c of the immutable part of a header. */
 uint32_t spot__hdr_crc(const spot__loghdr_t *h);

@@ -11,7 +11,8 @@
  * progress fields live in the shared header, so a round run by one process releases waiters in every process.
  * Where the file's sync does not cover bytes written through the map (platform/platform.h), a round first hands
  * the io's flush the header and the slots appended since the last round. A failed flush or sync marks the handle
- * failed for good (the state of unsynced data on disk is unknown).
+ * failed for good (the state of unsynced data on disk is unknown). A durable log's round also carries the
+ * high-water mark (core/logfmt.h): raised to the newest number plus a span before the sync, `hwm_on_disk` after it.
  */
 #include "core/error.h"
 #include "store/log_impl.h"
@@ -55,8 +56,14 @@ int spot__log_sync_all(spot_log_t *log) {
 static int sync_round(spot_log_t *log) {
   spot__loghdr_t *h = log->hdr;
   uint64_t target = load_u64(&h->next) - 1;
-  uint64_t carried = load_u64(&h->synced);
+  uint64_t carried = load_u64(&h->synced), mark = 0;
   raise_u64(&h->durable_hint, carried);
+  if (log->sync != SPOT_SYNC_NONE) {
+    /* the high-water mark: this round carries it to disk, then appends may go up to it */
+    raise_u64(&h->hwm, target + spot__hwm_span(log->slot_bytes, log->history));
+    mark = load_u64(&h->hwm);
+    atomic_store_explicit((_Atomic uint32_t *)&h->hwm_check, spot__hwm_check(h, mark), memory_order_release);
+  }
   int rc = log->io->flush ? flush_written(log, carried, target) : 0;
   if (rc == 0)
     rc = log->io->sync(log->file);
@@ -64,6 +71,8 @@ static int sync_round(spot_log_t *log) {
     return rc;
   raise_u64(&h->synced, target);
   raise_u64(&h->hint_on_disk, carried);
+  if (mark)
+    raise_u64(&h->hwm_on_disk, mark);
   return 0;
 }
 
@@ -122,3 +131,8 @@ int spot_log_wait_durable(spot_log_t *log, uint64_t seq) {
 }
 
 int spot__log_wait_hint(spot_log_t *log, uint64_t v) { return wait_field(log, &log->hdr->hint_on_disk, v); }
+
+int spot__log_wait_hwm(spot_log_t *log, uint64_t r) {
+  raise_u64(&log->hdr->hwm, r - 1 + spot__hwm_span(log->slot_bytes, log->history));
+  return wait_field(log, &log->hdr->hwm_on_disk, r);
+}

@@ -112,6 +112,13 @@ int spot_log_create(const char *path, const spot_log_config_t *cfg, spot_io_t *i
   h->hdr_crc = spot__hdr_crc(h);
   h->next = 1;
   h->floor = 1;
+  /* A durable log starts with a true mark, so even its first open after a restart reads almost nothing. A `none`
+   * log keeps no mark (it never syncs). */
+  if (cfg->sync != SPOT_SYNC_NONE) {
+    h->hwm_check = spot__hwm_check(h, 0); /* true: no slot holds a number; the first append runs a round */
+  } else {
+    h->hwm_check = ~spot__hwm_check(h, 0);
+  }
   /* An empty file is recovered as it is: its first open in this boot reads no slot (recover.c). */
   if (io->boot_id(io, h->ready_boot) != 0)
     memset(h->ready_boot, 0, sizeof h->ready_boot);
@@ -474,6 +481,10 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
                r - H > atomic_load_explicit((_Atomic uint64_t *)&h->hint_on_disk, memory_order_acquire)) {
       /* A durable log must not overwrite an element newer than the durable hint on disk (core/logfmt.h). */
       rc = spot__log_wait_hint(log, r - H);
+    } else if (log->sync != SPOT_SYNC_NONE &&
+               r > atomic_load_explicit((_Atomic uint64_t *)&h->hwm_on_disk, memory_order_acquire)) {
+      /* No slot on disk may hold a number above the mark on disk (core/logfmt.h, version 4). */
+      rc = spot__log_wait_hwm(log, r);
     } else if (atomic_compare_exchange_weak_explicit(seq_of(slot), &v, mine, memory_order_acq_rel,
                                                      memory_order_relaxed)) {
       break;

@@ -67,6 +67,10 @@ int spot__log_sync_all(spot_log_t *log);
 /* Runs sync rounds until the durable hint on disk is >= v (the backpressure of durable logs, see durable.c). */
 int spot__log_wait_hint(spot_log_t *log, uint64_t v);
 
+/* Raises the high-water mark to at least r (plus a span) and runs sync rounds until the mark on disk is >= r, so
+ * that element r may be written (durable logs only). 0 or the sync's error. */
+int spot__log_wait_hwm(spot_log_t *log, uint64_t r);
+
 /* Migrates a log of an older format version to SPOT__LOG_VERSION, in place and crash-safely (the caller is the only
  * opener): see recover.c. 0, SPOT_EVERSION or the sync's error. */
 int spot__log_migrate(spot_log_t *log);

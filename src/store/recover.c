@@ -245,13 +245,123 @@ static int recover_fast(spot_log_t *log, spot_log_report_t *rep) {
   return 1;
 }
 
+/* ---- after a restart, from the high-water mark ---- */
+
+/* 1 if the slot of s holds element s with intact data. */
+static int whole(const spot_log_t *log, uint64_t s) {
+  if (s == 0)
+    return 0;
+  spot__slot_state_t st = spot__slot_state(log, s, NULL);
+  return st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK;
+}
+
+/* Recovery after a restart of a durable log that reads only the slots of numbers in (X, M], X the durable hint on
+ * disk (its element intact or a tombstone) and M the high-water mark on disk (core/logfmt.h, version 4), plus a few beyond M: every element up to X was
+ * synced, and no slot on disk holds a number above M, so the slots of (X, M] are the only ones the crash can have
+ * touched; every other slot holds an element of [M - history + 1, X], intact as synced. It finds what the full scan
+ * below would (the same rules: walk up from X, down from there, torn tail buried, outside cleared) in those slots.
+ * A mark that fails its check, or that the header or the slots contradict (a number above M, next or X above M, M
+ * absurdly far above next, X's slot holding neither X nor its tombstone), returns 0 without changing anything: the full scan judges.
+ * What the mark cannot show: a damaged slot outside (X, M] that holds a number above M (reads and `spot check`
+ * find damage there as before). */
+static int recover_mark(spot_log_t *log, spot_log_report_t *rep) {
+  spot__loghdr_t *h = log->hdr;
+  uint64_t H = log->history, K = spot__hwm_span(log->slot_bytes, log->history), M = h->hwm, X = h->durable_hint, N = h->next;
+  if (log->sync == SPOT_SYNC_NONE || h->hwm_check != spot__hwm_check(h, M))
+    return 0;
+  if (N == 0 || N > SPOT__SEQ_PENDING || M >= SPOT__SEQ_PENDING || N - 1 > M || X > M || X > N - 1)
+    return 0;
+  if (M - (N - 1) > H + K || M - X >= H) /* too high to be a mark a round set, or nothing to gain */
+    return 0;
+  if (X > 0 && !whole(log, X) && spot__slot_state(log, X, NULL) != SPOT__SLOT_LOST)
+    return 0; /* X was synced: a slot that holds neither it nor its tombstone is damage, for the full scan */
+  uint64_t probe_end = M - X + 64 < H ? M + 64 : X + H;
+  for (uint64_t r = X + 1; r <= probe_end; r++) {
+    uint64_t v = spot__slot_at(log, r)->seq;
+    if (!(v & SPOT__SEQ_PENDING) && (v & ~SPOT__SEQ_LOST) > M)
+      return 0; /* the mark is too low: the full scan must find every such number */
+  }
+  /* E: the end of the intact run from X. top: the newest number shown handed out. */
+  uint64_t E = X, top = N - 1;
+  while (E < M && whole(log, E + 1))
+    E++;
+  for (uint64_t r = X + 1; r <= M; r++) {
+    spot__slot_state_t st = spot__slot_state(log, r, NULL);
+    if ((st == SPOT__SLOT_INTACT || st == SPOT__SLOT_BADMARK || st == SPOT__SLOT_LOST) && r > top)
+      top = r;
+  }
+  top = max_u64(top, E);
+  /* a: walk down from E. Elements of [M - H + 1, X] were synced and their slots untouched since: intact. */
+  uint64_t lo = E >= H ? E - H + 1 : 1, a = E + 1, trusted_lo = M >= H ? M - H + 1 : 1;
+  while (whole(log, E) && a > lo) { /* (as the full scan: a tombstone at E keeps nothing below it) */
+    uint64_t s = a - 1;
+    if (s <= X && s >= trusted_lo) {
+      a = max_u64(lo, trusted_lo);
+      continue;
+    }
+    if (!whole(log, s))
+      break;
+    a--;
+  }
+  a = max_u64(a, window_lo(log, top, 1));
+  settle_window(log, max_u64(a, X + 1), top, E, 0, 0, rep);
+  /* Clear the slots of (X, M] that hold nothing of the window [a, top]. */
+  for (uint64_t r = X + 1; r <= M; r++) {
+    uint64_t w = r <= top ? r : (r > H ? r - H : 0);
+    if (w != 0 && w >= a && w <= top)
+      continue;
+    spot__slot_t *slot = spot__slot_at(log, r);
+    if (slot->seq == 0 && slot->crc == 0 && slot->pending == 0)
+      continue;
+    uint64_t at = slot->seq & ~SPOT__SEQ_LOST;
+    if (!(slot->seq & SPOT__SEQ_PENDING) && at != 0 && whole(log, at))
+      rep->dropped++;
+    else
+      rep->torn_slots++;
+    slot->seq = 0;
+    atomic_store_explicit(spot__slot_word(slot), 0, memory_order_relaxed);
+    rep->repaired = 1;
+  }
+  uint64_t floor = a > top ? top + 1 : a;
+  if (h->next != top + 1 || h->floor != floor)
+    rep->repaired = 1;
+  h->next = top + 1;
+  h->floor = floor;
+  rep->latest = top;
+  rep->earliest = a <= top ? a : 0;
+  return 1;
+}
+
 int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_report_t *rep) {
   spot__loghdr_t *h = log->hdr;
   rep->power_loss = !same_boot;
-  if (same_boot && !(flags & SPOT_LOG_FIX) && recover_fast(log, rep))
+  if (same_boot && !(flags & SPOT_LOG_FIX) && recover_fast(log, rep)) {
+    if (log->sync != SPOT_SYNC_NONE && h->hwm_check != spot__hwm_check(h, h->hwm)) {
+      /* a damaged mark: the next round writes a good one before any append goes above `next` */
+      h->hwm = h->next - 1;
+      h->hwm_check = spot__hwm_check(h, h->hwm);
+      h->hwm_on_disk = 0;
+    }
     return 0;
+  }
+  if (!same_boot && !(flags & SPOT_LOG_FIX) && recover_mark(log, rep)) {
+    int rc = 0;
+    if (h->durable_hint > rep->latest)
+      h->durable_hint = rep->latest;
+    if (rep->repaired) {
+      h->durable_hint = rep->latest;
+      rc = spot__log_sync_all(log);
+      if (rc != 0)
+        return spot__fail(rc, "cannot sync the recovered log %s: %s", log->path, spot_strerror(rc));
+    }
+    h->synced = rep->latest;
+    h->hint_on_disk = h->durable_hint;
+    h->hwm_on_disk = h->hwm; /* read from the disk (or synced just now) */
+    return 0;
+  }
   memset(rep, 0, sizeof *rep);
   rep->power_loss = !same_boot;
+  rep->scanned_all = 1;
   scan_t sc;
   int rc = scan_slots(log, &sc);
   if (rc != 0)
@@ -353,6 +463,13 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
     h->synced = top;
     h->hint_on_disk = h->durable_hint;
   }
+  /* After a restart every number on disk is <= top (the scan read them all): the mark starts again from there and
+   * reaches the disk with the next round, before any append goes above top. In the same boot a good mark stays. */
+  if (!same_boot || h->hwm_check != spot__hwm_check(h, h->hwm) || h->hwm < top) {
+    h->hwm = log->sync != SPOT_SYNC_NONE ? top : 0;
+    h->hwm_check = spot__hwm_check(h, h->hwm);
+    h->hwm_on_disk = 0;
+  }
 out:
   free(sc.valid);
   return rc;
@@ -360,12 +477,13 @@ out:
 
 int spot__log_migrate(spot_log_t *log) {
   spot__loghdr_t *h = log->hdr;
-  if (h->version != 1 && h->version != 2)
+  if (h->version < 1 || h->version > 3)
     return spot__fail(SPOT_EVERSION, "%s has log format version %u, which this spot cannot migrate", log->path,
                       h->version);
   /* Version 1 kept marks outside the crc. Extend the crc of every marked slot whose crc is a version-1 one; a slot
    * already extended (a migration cut short) or damaged is left for recovery to judge. Version 2 has the slots of
-   * version 3 (its appends took a mutex instead of reserving): only the version changes. */
+   * version 3 (its appends took a mutex instead of reserving): only the version changes. Version 3 lacks the
+   * high-water mark: its fields are zero (never trusted), the next sync round sets them. */
   for (uint64_t i = 0; h->version == 1 && i < log->history; i++) {
     spot__slot_t *slot = (spot__slot_t *)(log->slots + i * log->slot_bytes);
     uint64_t s = slot->seq;
@@ -378,6 +496,10 @@ int spot__log_migrate(spot_log_t *log) {
       atomic_store_explicit(spot__slot_word(slot), spot__word(dcrc ^ spot__mark_code(s, mark), mark),
                             memory_order_relaxed);
   }
+  h->hwm = 0; /* a version-3 file never set these bytes: the mark starts untrusted, appends wait for a round */
+  h->hwm_check = ~spot__hwm_check(h, 0);
+  h->pad2 = 0;
+  h->hwm_on_disk = 0;
   int rc = spot__log_sync_all(log);
   if (rc == 0) {
     h->version = SPOT__LOG_VERSION;
