@@ -362,7 +362,11 @@ static void *events_main(void *arg) {
       next = earliest > next ? earliest : next + 1;
       continue;
     }
-    if (rc != 0) { /* not written yet (or unreadable: waited on like one not written) */
+    if (rc != 0 && rc != SPOT_ENOTYET) { /* a record that does not decode: nothing to feed or report in it */
+      next++;
+      continue;
+    }
+    if (rc != 0) { /* not written yet */
       if (fed_since || p->ndones)
         flush(p, next - 1, &next);
       fed_since = 0;
