@@ -15,9 +15,16 @@
  *   log_to_jetstream_rate    `spot mirror` of a log of N elements into a JetStream stream (messages/s, in process:
  *                            spot_bridge_mirror_run); baseline: the same N messages published asynchronously with
  *                            libnats (with message ids) into another stream of the same server
+ *   pool_runs_rate           N puts to a pooled log (`spotd --pool`) whose handler bench_work does a fixed amount
+ *                            of work (about 100 us of arithmetic), until the pool's done stream holds N records
+ *                            (runs/s), with 1, 2 and 4 members (spotd processes on this host, 2 worker threads
+ *                            each, member 0 feeding); baseline: the same N puts naming bench_work on one local spotd
+ *                            (2 worker threads), until N runs have ended. All members share this host's cores, so
+ *                            the ratio says what the pool's round trips cost, not what more hosts would add
  * It starts mosquitto, nats-server -js and spotd itself on 127.0.0.1 (free ports, scratch under SPOT_BENCH_DIR or
  * /tmp, removed at the end). Environment: SPOT_SPOTD, SPOT_CLI (default: beside this program's parent directory,
- * as in a build tree), SPOT_BENCH_N (default 20000), SPOT_BENCH_LAT_N (default 2000). Argument: a substring to run
+ * as in a build tree), SPOT_BENCH_N (default 20000), SPOT_BENCH_LAT_N (default 2000), SPOT_BENCH_POOL_N (default
+ * 5000). Argument: a substring to run
  * only the figures named so.
  */
 #ifndef _GNU_SOURCE
@@ -44,7 +51,7 @@
 static char g_dir[4096], g_ns[4200], g_spotd[4200], g_cli[4200];
 static int g_mqtt_port, g_nats_port;
 static const char *g_filter;
-static pid_t g_pids[8];
+static pid_t g_pids[16];
 static int g_npids;
 
 static uint64_t now_ns(void) {
@@ -79,7 +86,7 @@ static pid_t spawn(const char *fmt, ...) {
     execl("/bin/sh", "sh", "-c", full, (char *)NULL);
     _exit(127);
   }
-  if (pid > 0 && g_npids < 8)
+  if (pid > 0 && g_npids < 16)
     g_pids[g_npids++] = pid;
   return pid;
 }
@@ -341,6 +348,129 @@ static void log_to_jetstream(spot_ns_t *ns, int n) {
   fflush(stdout);
 }
 
+/* ---- handler pools ---- */
+
+/* Waits (60 s at most) until stream exists and holds n messages: 0, or -1. */
+static int wait_stream(jsCtx *js, const char *stream, uint64_t n) {
+  for (int i = 0; i < 60 * 500; i++) {
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    int have = js_GetStreamInfo(&si, js, stream, NULL, &jerr) == NATS_OK && si->State.Msgs >= n;
+    jsStreamInfo_Destroy(si);
+    if (have)
+      return 0;
+    usleep(2000);
+  }
+  return -1;
+}
+
+/* Waits (60 s at most) until log `out` of namespace dir holds n elements: 0, or -1. */
+static int wait_log(const char *dir, const char *log, uint64_t n) {
+  spot_ns_t *ns;
+  spot_log_t *lg;
+  if (spot_ns_open(dir, NULL, &ns) != 0)
+    return -1;
+  int rc = -1;
+  if (spot_ns_open_log(ns, log, 0, &lg, NULL) == 0) {
+    for (int i = 0; i < 60 * 500 && rc != 0; i++) {
+      uint64_t last = 0;
+      if (spot_log_latest(lg, &last) == 0 && last >= n)
+        rc = 0;
+      else
+        usleep(2000);
+    }
+    spot_log_close(lg);
+  }
+  spot_ns_close(ns);
+  return rc;
+}
+
+/* Makes namespace DIR/pI with the bench handlers and logs w (pooled) and out (what bench_work writes). */
+static int pool_ns(int i, const char *handler_src, int n, char *out, size_t cap) {
+  snprintf(out, cap, "%s/p%d", g_dir, i);
+  return sh("%s init %s >/dev/null && %s -n %s build-handler %s >/dev/null && %s -n %s create w --size 16 --history %d "
+            "&& %s -n %s create out --size 16 --history %d", g_cli, out, g_cli, out, handler_src, g_cli, out, 2 * n,
+            g_cli, out, 2 * n);
+}
+
+static void pool_rate(int n, const char *handler_src) {
+  /* baseline: one local spotd runs the N puts itself */
+  char dir[4300];
+  if (pool_ns(9, handler_src, n, dir, sizeof dir) != 0)
+    return;
+  int first = g_npids;
+  spawn("%s -n %s --quiet --mode thread --workers 2", g_spotd, dir);
+  usleep(500 * 1000);
+  spot_ns_t *ns;
+  if (spot_ns_open(dir, NULL, &ns) != 0)
+    return;
+  uint64_t t0 = now_ns();
+  for (int i = 0; i < n; i++) {
+    uint8_t p[16] = {0};
+    snprintf((char *)p, sizeof p, "m%d", i);
+    if (spot_put(ns, "w", p, sizeof p, "bench_work", NULL, NULL) != 0)
+      return;
+  }
+  if (wait_log(dir, "out", (uint64_t)n) != 0)
+    return;
+  double base = n / ((now_ns() - t0) / 1e9);
+  spot_ns_close(ns);
+  for (int i = g_npids - 1; i >= first; i--) {
+    kill(g_pids[i], SIGTERM);
+    waitpid(g_pids[i], NULL, 0);
+  }
+  g_npids = first;
+  natsConnection *nc = NULL;
+  jsCtx *js = NULL;
+  char url[128];
+  snprintf(url, sizeof url, "nats://127.0.0.1:%d", g_nats_port);
+  if (natsConnection_ConnectTo(&nc, url) != NATS_OK || natsConnection_JetStream(&js, nc, NULL) != NATS_OK)
+    return;
+  static const int sizes[3] = {1, 2, 4};
+  for (int k = 0; k < 3; k++) {
+    int members = sizes[k];
+    char dirs[4][4300], name[16], stream[48];
+    snprintf(name, sizeof name, "bench%d", members);
+    snprintf(stream, sizeof stream, "SPOT_POOL_%s_DONE", name);
+    first = g_npids;
+    for (int i = 0; i < members; i++) {
+      if (pool_ns(10 * members + i, handler_src, n, dirs[i], sizeof dirs[i]) != 0)
+        goto done;
+      spawn("%s -n %s --quiet --mode thread --workers 2 --timeout-ms 10000 --pool %s --pool-name %s "
+            "--pool-log w:bench_work --pool-role %s", g_spotd, dirs[i], url, name, i == 0 ? "both" : "work");
+    }
+    if (wait_stream(js, stream, 0) != 0) /* the pool's streams exist once member 0 has joined */
+      goto done;
+    usleep(1000 * 1000);
+    if (spot_ns_open(dirs[0], NULL, &ns) != 0)
+      goto done;
+    t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+      uint8_t p[16] = {0};
+      snprintf((char *)p, sizeof p, "m%d", i);
+      if (spot_put(ns, "w", p, sizeof p, NULL, NULL, NULL) != 0)
+        break;
+    }
+    spot_ns_close(ns);
+    if (wait_stream(js, stream, (uint64_t)n) != 0) {
+      fprintf(stderr, "bench_bridge: pool of %d: the done stream did not reach %d\n", members, n);
+      goto done;
+    }
+    double rate = n / ((now_ns() - t0) / 1e9);
+    printf("{\"bench\":\"bridge\",\"figure\":\"pool_runs_rate\",\"members\":%d,\"n\":%d,\"runs_per_s\":%.0f,"
+           "\"baseline_local_runs_per_s\":%.0f,\"ratio\":%.2f}\n", members, n, rate, base, rate / base);
+    fflush(stdout);
+    for (int i = g_npids - 1; i >= first; i--) {
+      kill(g_pids[i], SIGTERM);
+      waitpid(g_pids[i], NULL, 0);
+    }
+    g_npids = first;
+  }
+done:
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
 static void locate(char *out, size_t cap, const char *envname, const char *self, const char *name) {
   const char *e = getenv(envname);
   if (e) {
@@ -362,6 +492,7 @@ int main(int argc, char **argv) {
   g_filter = argc > 1 ? argv[1] : NULL;
   int n = getenv("SPOT_BENCH_N") ? atoi(getenv("SPOT_BENCH_N")) : 20000;
   int lat_n = getenv("SPOT_BENCH_LAT_N") ? atoi(getenv("SPOT_BENCH_LAT_N")) : 2000;
+  int pool_n = getenv("SPOT_BENCH_POOL_N") ? atoi(getenv("SPOT_BENCH_POOL_N")) : 5000;
   char self[4096];
   ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
   self[len > 0 ? len : 0] = '\0';
@@ -374,7 +505,13 @@ int main(int argc, char **argv) {
   snprintf(g_ns, sizeof g_ns, "%s/ns", g_dir);
   const char *src = "#include <spot/handler.h>\n"
                     "static int bench_noop(spot_ctx_t *ctx, const spot_event_t *ev) { (void)ctx; (void)ev; return 0; }\n"
-                    "SPOT_HANDLER(bench_noop)\n";
+                    "SPOT_HANDLER(bench_noop)\n"
+                    "static int bench_work(spot_ctx_t *ctx, const spot_event_t *ev) {\n"
+                    "  volatile unsigned long long x = ev->seq;\n"
+                    "  for (int i = 0; i < 100000; i++) x = x * 6364136223846793005ull + 1442695040888963407ull;\n"
+                    "  return spot_ctx_put(ctx, \"out\", ev->data, ev->size, NULL, NULL);\n"
+                    "}\n"
+                    "SPOT_HANDLER(bench_work)\n";
   char path[4300];
   snprintf(path, sizeof path, "%s/bench_noop.c", g_dir);
   FILE *f = fopen(path, "w");
@@ -421,6 +558,8 @@ int main(int argc, char **argv) {
     log_to_mqtt(ns, &pub, &raw, &out, n);
   if (want("log_to_jetstream_rate"))
     log_to_jetstream(ns, n);
+  if (want("pool_runs_rate"))
+    pool_rate(pool_n, path);
   client_close(&pub);
   client_close(&raw);
   client_close(&out);

@@ -8,6 +8,7 @@
  *    cause can travel with it.
  *  - the MQTT bridge (mqtt.c, libmosquitto, SPOT_HAVE_MQTT): `spotd --mqtt HOST:PORT --bridge ...`.
  *  - the JetStream mirror (mirror.c, libnats, SPOT_HAVE_NATS): `spot mirror` and `spotd --mirror`.
+ *  - handler pools (pool.c, libnats, SPOT_HAVE_NATS): `spotd --pool URL --pool-name NAME --pool-log LOG:HANDLER`.
  *
  * Every function returns 0 or a negative SPOT_E* code with a detail line (spot_errdetail) saying what to do.
  */
@@ -142,6 +143,48 @@ typedef struct spot_bridge_mirror_stats {
  * it is acknowledged. *stats (may be NULL) gets the counts, also on failure. SPOT_ETIMEDOUT when NATS cannot be
  * reached, SPOT_EINVAL for a bad url, errors of the log. */
 int spot_bridge_mirror_run(const char *dir, const spot_bridge_mirror_opts_t *opts, spot_bridge_mirror_stats_t *stats);
+
+/* ---- handler pools over a JetStream work queue (SPOT_HAVE_NATS) ---- */
+
+typedef struct spot_bridge_pool_opts {
+  const char *url;      /* nats://HOST:PORT[,HOST:PORT...] (no stream: the streams are named after name) */
+  const char *name;     /* the pool: streams SPOT_POOL_NAME[_DONE|_DEAD], consumer NAME, subjects spot.pool.NAME.* */
+  const char *log;      /* the pooled log (it must exist in the namespace, with the same element size everywhere) */
+  const char *handler;  /* the handler each piece of work runs (registered in the namespace) */
+  uint32_t ack_wait_ms; /* the handler's time limit (0: 30 s); the consumer's ack wait is this + 1 s */
+  int max_deliver;      /* runs of one piece of work before it goes to the dead letters (0: 5); the consumer's own
+                           setting wins when it exists already */
+  int replicas;         /* replicas of the streams made here (0: 1); existing streams are used as they are */
+  unsigned window;      /* runs taken and not ended at a time on this member (0: 8) */
+  int feed;             /* 1: this node's puts to log naming no handler become pool work */
+  int work;             /* 1: this node runs pool work */
+  int quiet;            /* 1: no lines on stderr except errors */
+} spot_bridge_pool_opts_t;
+
+typedef struct spot_bridge_pool spot_bridge_pool_t;
+
+typedef struct spot_bridge_pool_stats {
+  uint64_t fed;         /* puts published as work */
+  uint64_t skipped;     /* puts that expired from the log before they were fed */
+  uint64_t retried;     /* flushes that failed: work sent back, feed published again */
+  uint64_t taken;       /* work messages run here (each a local put naming the handler) */
+  uint64_t redelivered; /* of them, delivered before (to this member or another) */
+  uint64_t ran;         /* runs that ended (a done record is published, then the work acked) */
+  uint64_t failed;      /* runs that failed (sent back, or dead) */
+  uint64_t dead;        /* work published to the dead letters after max deliver failed runs */
+  uint64_t refused;     /* work longer than the log's element: dead at once, never truncated */
+} spot_bridge_pool_stats_t;
+
+/* Joins (making them if missing) the pool's streams and consumer on NATS and starts its threads: with opts->feed, a
+ * thread that follows the node's event log and publishes each put to opts->log naming no handler as work (and
+ * reports runs); with opts->work, a thread that pulls work and puts it to opts->log naming opts->handler, on the
+ * node running in this namespace (spotd). *out is the caller's until spot_bridge_pool_stop. SPOT_ETIMEDOUT or
+ * SPOT_EIO when NATS cannot be used, SPOT_EINVAL/SPOT_EBADNAME for bad options, errors of the log. */
+int spot_bridge_pool_start(const char *dir, const spot_bridge_pool_opts_t *opts, spot_bridge_pool_t **out);
+void spot_bridge_pool_stats(spot_bridge_pool_t *p, spot_bridge_pool_stats_t *out);
+/* Stops the threads, sends back the work whose runs have not ended (another member takes it at once) and frees p.
+ * NULL is a no-op. */
+void spot_bridge_pool_stop(spot_bridge_pool_t *p);
 
 /* Splits url (nats://HOST:PORT[,HOST:PORT...][/STREAM]) into a comma list of nats://HOST:PORT servers and the
  * stream ("" when not given). SPOT_EINVAL with a detail line. */

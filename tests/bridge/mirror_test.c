@@ -21,33 +21,13 @@
 
 #include <nats/nats.h>
 
+#include "brokers.h"
 #include "spot.h"
 #include "support.h"
 #include "test.h"
 
 static char dir[4200], ns[4300];
-static int ports[3], cports[3], servers[3] = {-1, -1, -1};
-
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  return v ? v : "";
-}
-
-static const char *nats_bin(void) {
-  return access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server" : "nats-server";
-}
-
-/* Starts server i: alone, or (cluster) as one of three routed nodes. */
-static int start_server(int i, int cluster) {
-  char routes[512] = "";
-  if (cluster)
-    snprintf(routes, sizeof routes, "--cluster_name spot --cluster nats://127.0.0.1:%d --routes "
-                                    "nats://127.0.0.1:%d,nats://127.0.0.1:%d,nats://127.0.0.1:%d --name n%d",
-             cports[i], cports[0], cports[1], cports[2], i);
-  servers[i] = spot_test_spawn("%s -js -a 127.0.0.1 -p %d -sd %s/js%d %s >>%s/nats%d.log 2>&1", nats_bin(), ports[i],
-                               dir, i, routes, dir, i);
-  return spot_test_wait_port(ports[i], 10000);
-}
+static spot_test_nats_t nats;
 
 static int setup(const char *tag, int nodes) {
   snprintf(dir, sizeof dir, "%s", spot_test_dir(tag));
@@ -58,22 +38,14 @@ static int setup(const char *tag, int nodes) {
     fprintf(stderr, "  setup failed: %s%s\n", out, err);
     return -1;
   }
-  for (int i = 0; i < nodes; i++)
-    ports[i] = spot_test_free_port(), cports[i] = spot_test_free_port();
-  for (int i = 0; i < nodes; i++)
-    if (start_server(i, nodes > 1) != 0) {
-      fprintf(stderr, "  nats-server %d did not start (see %s/nats%d.log)\n", i, dir, i);
-      return -1;
-    }
-  return 0;
+  return spot_test_nats_setup(&nats, dir, nodes);
 }
 
 static const char *url(int nodes) {
   static char u[256];
-  if (nodes == 1)
-    snprintf(u, sizeof u, "nats://127.0.0.1:%d/S1", ports[0]);
-  else
-    snprintf(u, sizeof u, "nats://127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d/S1", ports[0], ports[1], ports[2]);
+  (void)nodes;
+  size_t len = strlen(spot_test_nats_url(&nats, u, sizeof u - 8));
+  snprintf(u + len, sizeof u - len, "/S1");
   return u;
 }
 
@@ -98,15 +70,13 @@ static int read_stream(int via, int N, uint64_t node, tally_t *t) {
   memset(t, 0, sizeof *t);
   natsConnection *nc = NULL;
   jsCtx *js = NULL;
-  char u[64];
-  snprintf(u, sizeof u, "nats://127.0.0.1:%d", ports[via]);
-  if (natsConnection_ConnectTo(&nc, u) != NATS_OK)
+  if (spot_test_nats_connect(&nats, via, &nc, &js) != 0)
     return -1;
   int rc = -1;
   jsStreamInfo *si = NULL;
   jsErrCode jerr = 0;
   unsigned char *seen = calloc((size_t)N + 1, 1);
-  if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK || js_GetStreamInfo(&si, js, "S1", NULL, &jerr) != NATS_OK)
+  if (js_GetStreamInfo(&si, js, "S1", NULL, &jerr) != NATS_OK)
     goto done;
   t->msgs = si->State.Msgs;
   char want_cause[40], want_id[80];
@@ -144,32 +114,12 @@ done:
   return rc;
 }
 
-/* How many messages stream S1 holds, read through server via (its information only: cheap), or -1. */
 static long long stream_msgs(int via) {
-  natsConnection *nc = NULL;
-  jsCtx *js = NULL;
-  jsStreamInfo *si = NULL;
-  jsErrCode jerr = 0;
-  char u[64];
-  long long n = -1;
-  snprintf(u, sizeof u, "nats://127.0.0.1:%d", ports[via]);
-  if (natsConnection_ConnectTo(&nc, u) == NATS_OK && natsConnection_JetStream(&js, nc, NULL) == NATS_OK &&
-      js_GetStreamInfo(&si, js, "S1", NULL, &jerr) == NATS_OK)
-    n = (long long)si->State.Msgs;
-  jsStreamInfo_Destroy(si);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(nc);
-  return n;
+  return spot_test_nats_msgs(&nats, via, "S1");
 }
 
-/* Waits (at most timeout_s) until the stream holds at least `want` messages: 0, or -1. */
 static int wait_msgs(int via, long long want, int timeout_s) {
-  for (int i = 0; i < timeout_s * 20; i++) {
-    if (stream_msgs(via) >= want)
-      return 0;
-    usleep(50 * 1000);
-  }
-  return -1;
+  return spot_test_nats_wait_msgs(&nats, via, "S1", want, timeout_s);
 }
 
 static int mirror_cli(int nodes, const char *extra, char *out, size_t cap) {
@@ -215,11 +165,9 @@ static void test_repair(void) {
   jsCtx *js = NULL;
   jsErrCode jerr = 0;
   jsStreamInfo *si = NULL;
-  char u[64], subject[64];
-  snprintf(u, sizeof u, "nats://127.0.0.1:%d", ports[0]);
+  char subject[64];
   snprintf(subject, sizeof subject, "spot.%016llx.a", (unsigned long long)node);
-  CHECK(natsConnection_ConnectTo(&nc, u) == NATS_OK);
-  CHECK(natsConnection_JetStream(&js, nc, NULL) == NATS_OK);
+  CHECK_OK(spot_test_nats_connect(&nats, 0, &nc, &js));
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
   const char *subjects[1] = {subject};
@@ -250,7 +198,7 @@ static void test_repair(void) {
 }
 
 static int start_spotd(int nodes) {
-  return spot_test_spawn("%s -n %s --quiet --mode thread --mirror 'a=%s' %s 2>>%s/spotd.log", env("SPOTD_BIN"), ns,
+  return spot_test_spawn("%s -n %s --quiet --mode thread --mirror 'a=%s' %s 2>>%s/spotd.log", spot_test_env("SPOTD_BIN"), ns,
                          url(nodes), nodes > 1 ? "--mirror-replicas 3" : "", dir);
 }
 
@@ -275,12 +223,12 @@ static void follow_and_kill(int nodes, int N, int kill_spotd) {
     CHECK(spotd > 0);
   } else {
     int victim = nodes > 1 ? 0 : 0;
-    CHECK(spot_test_stop(servers[victim], SIGKILL) >= 0);
+    CHECK(spot_test_stop(nats.pids[victim], SIGKILL) >= 0);
     printf("  nats-server %d killed with %lld of %d elements in the stream\n", victim, before, N);
     CHECK_OK(put_a(n, N / 2 + 1, N));
     if (nodes == 1) {
       usleep(500 * 1000);
-      CHECK_OK(start_server(0, 0));
+      CHECK_OK(spot_test_nats_start(&nats, 0));
     }
   }
   CHECK_OK(wait_msgs(via, N, 60));
@@ -289,7 +237,7 @@ static void follow_and_kill(int nodes, int N, int kill_spotd) {
   CHECK_EQ(t.distinct, N);
   CHECK_EQ(t.dups, 0);
   if (!kill_spotd && nodes > 1) { /* the killed node comes back and catches up: it holds the same */
-    CHECK_OK(start_server(0, 1));
+    CHECK_OK(spot_test_nats_start(&nats, 0));
     CHECK_OK(wait_msgs(0, N, 30));
     tally_t t0;
     CHECK_EQ(read_stream(0, N, node, &t0), 0);
@@ -322,10 +270,8 @@ static const spot_test_t tests[] = {{"basic_copy_once", test_copy_once}, {"basic
                                     {"cluster", test_cluster},           {NULL, NULL}};
 
 int main(int argc, char **argv) {
-  if (!spot_test_have("nats-server")) {
-    printf("SKIP: nats-server is not installed (apt-get install nats-server; scripts/deps.sh does)\n");
+  if (spot_test_nats_skip())
     return 77;
-  }
   if (argc > 1 && strcmp(argv[1], "cluster") == 0 && getenv("SPOT_TEST_QUICK")) {
     printf("SKIP: the 3-node cluster is left out with SPOT_TEST_QUICK (three servers and a kill are slow under "
            "sanitizers; the normal build runs it)\n");

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "brokers.h"
 #include "spot.h"
 #include "support.h"
 #include "test.h"
@@ -29,17 +30,8 @@ static char dir[4200], ns[4300], conf[4300];
 static int port, broker = -1, tls;
 static char spotd_extra[9000], client_extra[4500]; /* TLS and account options of spotd and of the clients */
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  return v ? v : "";
-}
-
-static const char *mosquitto_bin(void) {
-  return access("/usr/sbin/mosquitto", X_OK) == 0 ? "/usr/sbin/mosquitto" : "mosquitto";
-}
-
 static int start_broker(void) {
-  broker = spot_test_spawn("%s -c %s >>%s/broker.log 2>&1", mosquitto_bin(), conf, dir);
+  broker = spot_test_spawn("%s -c %s >>%s/broker.log 2>&1", spot_test_mosquitto_bin(), conf, dir);
   return spot_test_wait_port(port, 10000);
 }
 
@@ -74,7 +66,7 @@ static int setup(const char *tag, const char *sync_a) {
                         "%s init %s && %s -n %s build-handler %s/tests/handlers/test_handlers.c && "
                         "%s -n %s create a --size 16 --history 20000 --sync %s && "
                         "%s -n %s create seen --size 8 --history 40000 && %s -n %s create b --size 16 --history 20000",
-                        spot_test_bin(), ns, spot_test_bin(), ns, env("SPOT_SRC"), spot_test_bin(), ns, sync_a,
+                        spot_test_bin(), ns, spot_test_bin(), ns, spot_test_env("SPOT_SRC"), spot_test_bin(), ns, sync_a,
                         spot_test_bin(), ns, spot_test_bin(), ns);
   if (rc != 0) {
     fprintf(stderr, "  setup failed: %s%s\n", out, err);
@@ -112,7 +104,7 @@ static int setup(const char *tag, const char *sync_a) {
 static int start_spotd(void) {
   int pid = spot_test_spawn("%s -n %s --quiet --mode thread --mqtt 127.0.0.1:%d --bridge 'a<-dev/+/t:count' "
                          "--bridge 'b->out/b' %s 2>>%s/spotd.log",
-                         env("SPOTD_BIN"), ns, port, spotd_extra, dir);
+                         spot_test_env("SPOTD_BIN"), ns, port, spotd_extra, dir);
   char out[64];
   for (int i = 0; i < 400; i++) {
     if (spot_test_sh(out, sizeof out, NULL, 0, "grep -q 'spot-[0-9a-f]* 1 dev/+/t' %s/broker.log", dir) == 0)
@@ -411,7 +403,7 @@ static void test_tls_account(void) {
   snprintf(spotd_extra, sizeof spotd_extra, "--mqtt-cafile %s/ca.crt --mqtt-user dev --mqtt-password-file "
            "%s/bad.password", dir, dir);
   spotd = spot_test_spawn("%s -n %s --quiet --mode thread --mqtt 127.0.0.1:%d --bridge 'a<-dev/+/t' %s "
-                          "2>>%s/spotd-bad.log", env("SPOTD_BIN"), ns, port, spotd_extra, dir);
+                          "2>>%s/spotd-bad.log", spot_test_env("SPOTD_BIN"), ns, port, spotd_extra, dir);
   CHECK(spotd > 0);
   char out[256];
   int refused = 0;

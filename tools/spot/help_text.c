@@ -184,7 +184,8 @@ static const spot_help_t pages[] = {
      "spotd -n DIR [--log FILE] [--log-level error|warn|info|debug] [...]\n"
      "spotd -n DIR --listen HOST:PORT --key NODE.key [...]\n"
      "spotd -n DIR --mqtt HOST:PORT --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' [...]\n"
-     "spotd -n DIR --mirror LOG=nats://HOST:PORT[/STREAM] [...]\n",
+     "spotd -n DIR --mirror LOG=nats://HOST:PORT[/STREAM] [...]\n"
+     "spotd -n DIR --pool nats://HOST:PORT[,...] --pool-name NAME --pool-log LOG:HANDLER [...]\n",
      "the spot node daemon",
      "Serves one namespace: runs the handler of every put that names one (in worker processes by default, or on "
      "threads) and writes the node's event log. With --listen it serves the namespace to other nodes over ZeroMQ "
@@ -196,7 +197,11 @@ static const spot_help_t pages[] = {
      "(running HANDLER), acknowledged to the broker once the put is durable; each put to an outbound LOG is published "
      "to TOPIC, and how far the broker acknowledged is saved, so nothing acknowledged is lost (duplicates are "
      "possible). The cause travels in user properties. With --mirror it keeps LOG copied into a NATS JetStream "
-     "stream, exactly once by message id (spot mirror does it once).\n\n"
+     "stream, exactly once by message id (spot mirror does it once). With --pool it shares the runs of HANDLER "
+     "with the other spotd nodes of pool NAME through a JetStream work queue: its puts to LOG naming no handler "
+     "become the pool's work, and each member runs what it takes as a put to its own LOG naming HANDLER (the "
+     "origin put as its cause), acknowledged when the run ends; a run whose member dies is delivered again after "
+     "--timeout-ms + 1 s, and work that fails --pool-max-deliver times goes to the dead-letter stream.\n\n"
      "Its log: lines on stderr as `spotd: LEVEL: text`, or with journald priority prefixes (<3> error ... <7> "
      "debug) when stderr is the systemd journal ($JOURNAL_STREAM). With --log FILE, and with --daemon (to "
      "DIR/.spot/spotd.log unless --log says otherwise), everything spotd writes goes to FILE, each line stamped with "
@@ -230,6 +235,13 @@ static const spot_help_t pages[] = {
      "--mqtt-client-id ID\tthe broker session's name (default spot-NODEID)\n"
      "--mirror LOG=URL\tkeep LOG copied into a JetStream stream, URL nats://HOST:PORT[,HOST:PORT...][/STREAM]\n"
      "--mirror-replicas N\treplicas of a stream the mirror makes (default 1)\n"
+     "--pool URL\tjoin a handler pool on NATS, URL nats://HOST:PORT[,HOST:PORT...]\n"
+     "--pool-name NAME\tthe pool (streams SPOT_POOL_NAME, _DONE, _DEAD; consumer NAME)\n"
+     "--pool-log LOG:HANDLER\tthe pooled log and the handler its work runs\n"
+     "--pool-role ROLE\tboth (default), feed (only publish this node's puts) or work (only run work)\n"
+     "--pool-max-deliver N\truns before work goes to the dead letters (default 5)\n"
+     "--pool-replicas N\treplicas of the streams the pool makes (default 1)\n"
+     "--pool-window N\truns taken and not ended at a time here (default 2 x --workers)\n"
      "--version\tprint the version\n"
      "--help\tprint this help\n",
      "spotd -n /tmp/home\nspotd -n /tmp/home --mode thread --workers 4 --daemon --pidfile /run/spotd.pid\n"
@@ -237,7 +249,8 @@ static const spot_help_t pages[] = {
      "spotd -n /tmp/edge --listen 127.0.0.1:7402 --key edge.key --serial dev=/tmp/dev.sock\n"
      "spotd -n /tmp/home --mqtt 127.0.0.1:1883 --bridge 'temp<-site/+/temp:frost' --bridge 'alerts->site/alerts'\n"
      "spotd -n /tmp/home --mirror temp=nats://127.0.0.1:4222\n"
-     "spotd -n /tmp/home --daemon --log /var/log/spotd.log --log-level warn   # kill -HUP after rotating it\n",
+     "spotd -n /tmp/home --daemon --log /var/log/spotd.log --log-level warn   # kill -HUP after rotating it\n"
+     "spotd -n /tmp/cloud --timeout-ms 5000 --pool nats://127.0.0.1:4222 --pool-name match --pool-log q:matcher\n",
      "0\tstopped by SIGTERM or SIGINT, or --help/--version\n1\tcould not start: the line on stderr says why\n"
      "2\ta wrong argument\n"},
     {"spot-handler", "#include <spot/handler.h>\n", "writing spot handlers",

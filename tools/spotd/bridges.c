@@ -7,9 +7,12 @@
  *   --mqtt HOST:PORT [--mqtt-user U] [--mqtt-password-file F] [--mqtt-cafile CA] [--mqtt-cert C --mqtt-key K]
  *   [--mqtt-client-id ID] --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' ...
  *   --mirror LOG=nats://HOST:PORT[,HOST:PORT...][/STREAM] ... [--mirror-replicas N]
+ *   --pool nats://HOST:PORT[,HOST:PORT...] --pool-name NAME --pool-log LOG:HANDLER [--pool-role both|feed|work]
+ *   [--pool-max-deliver N] [--pool-replicas N] [--pool-window N]
  *
  * Each --mirror runs on its own thread, following the log (src/bridge/mirror.c); when NATS is unreachable or a run
- * fails it says why and tries again every second until spotd stops.
+ * fails it says why and tries again every second until spotd stops. The pool (src/bridge/pool.c) starts with the
+ * node (its ack wait is the node's --timeout-ms) and is stopped first, sending back the runs it has not finished.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -49,6 +52,48 @@ static size_t nmirrors;
 static int mirror_replicas, bridges_quiet;
 static volatile int mirrors_stop;
 
+static spot_bridge_pool_opts_t pool = {.feed = 1, .work = 1};
+static char pool_log[64], pool_handler[64];
+#if SPOT_HAVE_NATS
+static spot_bridge_pool_t *pool_run;
+#endif
+
+/* The --pool-* options (a is argv[*i], v its value, already taken): 1, or -1 with a line saying why. */
+static int pool_option(const char *a, const char *v) {
+  if (strcmp(a, "--pool") == 0)
+    pool.url = v;
+  else if (strcmp(a, "--pool-name") == 0)
+    pool.name = v;
+  else if (strcmp(a, "--pool-log") == 0) {
+    const char *colon = strchr(v, ':');
+    if (colon == NULL || colon == v || (size_t)(colon - v) >= sizeof pool_log || strlen(colon + 1) == 0 ||
+        strlen(colon + 1) >= sizeof pool_handler)
+      return fprintf(stderr, "spotd: --pool-log wants LOG:HANDLER (the pooled log and the handler its work runs), "
+                             "not '%s'\n", v), -1;
+    snprintf(pool_log, sizeof pool_log, "%.*s", (int)(colon - v), v);
+    snprintf(pool_handler, sizeof pool_handler, "%s", colon + 1);
+    pool.log = pool_log;
+    pool.handler = pool_handler;
+  } else if (strcmp(a, "--pool-role") == 0) {
+    if (strcmp(v, "both") != 0 && strcmp(v, "feed") != 0 && strcmp(v, "work") != 0)
+      return fprintf(stderr, "spotd: --pool-role must be both, feed or work, not '%s'\n", v), -1;
+    pool.feed = strcmp(v, "work") != 0;
+    pool.work = strcmp(v, "feed") != 0;
+  } else {
+    int n = atoi(v);
+    if (strcmp(a, "--pool-max-deliver") == 0 && n >= 1 && n <= 1000)
+      pool.max_deliver = n;
+    else if (strcmp(a, "--pool-replicas") == 0 && n >= 1 && n <= 5)
+      pool.replicas = n;
+    else if (strcmp(a, "--pool-window") == 0 && n >= 1 && n <= 4096)
+      pool.window = (unsigned)n;
+    else
+      return fprintf(stderr, "spotd: %s takes a number (--pool-max-deliver 1 to 1000, --pool-replicas 1 to 5, "
+                             "--pool-window 1 to 4096), not '%s'\n", a, v), -1;
+  }
+  return 1;
+}
+
 int spotd_bridge_option(int argc, char **argv, int *i) {
   const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
   const char **slot = NULL;
@@ -66,11 +111,14 @@ int spotd_bridge_option(int argc, char **argv, int *i) {
     slot = &mqtt.key;
   else if (strcmp(a, "--mqtt-client-id") == 0)
     slot = &mqtt.client_id;
-  else if (strcmp(a, "--bridge") != 0 && strcmp(a, "--mirror") != 0 && strcmp(a, "--mirror-replicas") != 0)
+  else if (strcmp(a, "--bridge") != 0 && strcmp(a, "--mirror") != 0 && strcmp(a, "--mirror-replicas") != 0 &&
+           strncmp(a, "--pool", 6) != 0)
     return 0;
   if (v == NULL)
     return fprintf(stderr, "spotd: %s needs a value\n", a), -1;
   (*i)++;
+  if (strncmp(a, "--pool", 6) == 0)
+    return pool_option(a, v);
   if (strcmp(a, "--mirror-replicas") == 0) {
     mirror_replicas = atoi(v);
     if (mirror_replicas < 1 || mirror_replicas > 5)
@@ -106,7 +154,13 @@ int spotd_bridges_check(void) {
     return fprintf(stderr, "spotd: --bridge needs the broker: --mqtt HOST:PORT\n"), -1;
   if (mqtt.hostport && nroutes == 0)
     return fprintf(stderr, "spotd: --mqtt without a --bridge 'LOG<-TOPIC' or 'LOG->TOPIC' has nothing to do\n"), -1;
+  if ((pool.url || pool.name || pool.log) && !(pool.url && pool.name && pool.log))
+    return fprintf(stderr, "spotd: a pool needs all of --pool nats://HOST:PORT, --pool-name NAME and --pool-log "
+                           "LOG:HANDLER\n"), -1;
 #if !SPOT_HAVE_NATS
+  if (pool.url)
+    return fprintf(stderr, "spotd: --pool needs handler pools, and this spotd was built without them (install "
+                           "libnats-dev and build again)\n"), -1;
   if (nmirrors)
     return fprintf(stderr, "spotd: --mirror needs the JetStream mirror, and this spotd was built without it (install "
                            "libnats-dev and build again)\n"), -1;
@@ -142,9 +196,17 @@ static void *mirror_main(void *arg) {
 }
 #endif
 
-int spotd_bridges_start(const char *dir, int quiet) {
+int spotd_bridges_start(const char *dir, int quiet, unsigned timeout_ms, unsigned workers) {
   bridges_quiet = quiet;
 #if SPOT_HAVE_NATS
+  if (pool.url) {
+    pool.quiet = quiet;
+    pool.ack_wait_ms = timeout_ms;
+    if (pool.window == 0)
+      pool.window = 2 * workers;
+    if (spot_bridge_pool_start(dir, &pool, &pool_run) != 0)
+      return fprintf(stderr, "spotd: cannot join pool %s: %s\n", pool.name, spot_errdetail()), -1;
+  }
   for (size_t i = 0; i < nmirrors; i++) {
     mirrors[i].dir = dir;
     char servers[1024], stream[80];
@@ -173,11 +235,27 @@ int spotd_bridges_start(const char *dir, int quiet) {
   (void)dir;
   (void)quiet;
 #endif
+#if !SPOT_HAVE_NATS
+  (void)timeout_ms;
+  (void)workers;
+#endif
   return 0;
 }
 
 void spotd_bridges_stop(int quiet) {
 #if SPOT_HAVE_NATS
+  if (pool_run) {
+    spot_bridge_pool_stats_t st;
+    spot_bridge_pool_stats(pool_run, &st);
+    spot_bridge_pool_stop(pool_run);
+    pool_run = NULL;
+    if (!quiet)
+      fprintf(stderr, "spotd: pool %s: %llu fed, %llu taken (%llu delivered before), %llu ran, %llu failed, %llu "
+                      "dead, %llu refused, %llu expired before feeding\n", pool.name, (unsigned long long)st.fed,
+              (unsigned long long)st.taken, (unsigned long long)st.redelivered, (unsigned long long)st.ran,
+              (unsigned long long)st.failed, (unsigned long long)st.dead, (unsigned long long)st.refused,
+              (unsigned long long)st.skipped);
+  }
   mirrors_stop = 1;
   for (size_t i = 0; i < nmirrors; i++) {
     if (!mirrors[i].started)
@@ -190,7 +268,7 @@ void spotd_bridges_stop(int quiet) {
               (unsigned long long)mirrors[i].total.repaired, (unsigned long long)mirrors[i].total.retried,
               (unsigned long long)mirrors[i].total.skipped);
   }
-  if (nmirrors)
+  if (nmirrors || pool.url)
     nats_Close();
 #endif
 #if SPOT_HAVE_MQTT

@@ -8,6 +8,7 @@
  *         [--mqtt HOST:PORT --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' ...]   # bridges.c
  *         [--mirror LOG=nats://HOST:PORT[/STREAM] ...]  # a log kept copied into a JetStream stream (bridges.c)
  *         [--log FILE] [--log-level error|warn|info|debug]  # its own lines and its handlers' output (log.c)
+ *         [--pool nats://HOST:PORT --pool-name NAME --pool-log LOG:HANDLER]  # handler work shared (bridges.c)
  *
  * It runs in the foreground until SIGTERM or SIGINT, then stops taking events, lets running handlers end, and
  * exits; started again, it runs every handler left pending. One node per namespace (DIR/.spot/node.lock).
@@ -324,7 +325,7 @@ int main(int argc, char **argv) {
     SPOTD_LOG(SPOTD_LOG_INFO, "serving the device at %s as namespace %s", eq + 1, name);
   }
 #endif
-  if (spotd_bridges_start(dir, opts.quiet) != 0) {
+  if (spotd_bridges_start(dir, opts.quiet, opts.timeout_ms, opts.workers) != 0) {
 #if SPOT_HAVE_NET
     spot_server_stop(server);
 #endif

@@ -9,8 +9,9 @@
 int spotd_bridge_option(int argc, char **argv, int *i);
 /* After parsing: 0, or -1 for options that do not go together or a bridge this build lacks (a line says why). */
 int spotd_bridges_check(void);
-/* Starts the bridges asked for, once the node serves dir: 0, or -1 (a line on stderr says why). */
-int spotd_bridges_start(const char *dir, int quiet);
+/* Starts the bridges asked for, once the node serves dir (timeout_ms: the node's handler time limit, 0 for none;
+ * workers: its worker count): 0, or -1 (a line on stderr says why). */
+int spotd_bridges_start(const char *dir, int quiet, unsigned timeout_ms, unsigned workers);
 /* Stops them (before the node stops), printing their counters unless quiet. */
 void spotd_bridges_stop(int quiet);
 
