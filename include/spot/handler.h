@@ -25,6 +25,11 @@ extern "C" {
 #endif
 
 typedef struct spot_ctx spot_ctx_t;
+/* The event that caused a put: (node id, event id); (0, 0) for a put from outside any handler. */
+typedef struct spot_cause {
+  uint64_t node;
+  uint64_t event;
+} spot_cause_t;
 
 typedef struct spot_event {
   const char *log;     /* the log the element was put to */
@@ -62,6 +67,12 @@ void spot_handler_register(const spot_handler_def_t *def);
  * (spot://host:port/namespace/log, reached with the node's key); if handler is not NULL, that handler runs on the
  * new element. *seq (may be NULL) gets its sequence number. Errors as spot_put (spot/node.h), spot_remote_put. */
 int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler, uint64_t *seq);
+
+/* As spot_ctx_put, but the put records `cause` instead of this invocation: for a handler that works on behalf of
+ * elements put earlier, possibly on other nodes (a batch of queries, each answered with the cause of its own put,
+ * so that a trace follows each element's own path). cause (not kept) NULL or (0, 0) means this invocation. */
+int spot_ctx_put_cause(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler,
+                       const spot_cause_t *cause, uint64_t *seq);
 
 /* Copies element seq of log `log` (or of a remote name) into buf (cap >= the log's element size). */
 int spot_ctx_get(spot_ctx_t *ctx, const char *log, uint64_t seq, void *buf, size_t cap);
