@@ -200,7 +200,8 @@ static void test_pareto(void) {
 static void test_kill_cloud(void) {
   setup();
   CHECK(ready);
-  CHECK_EQ(run("--dist uniform --quota optimal --kill-cloud-at 1 --seed 3", 5), 0);
+  CHECK_EQ(run("--dist uniform --quota optimal --kill-cloud-at 1 --seed 3 --exact", 5), 0); /* --exact: the
+                                                                                              * matchers' option */
   double queries = jget(json, NULL, "queries"), answered = jget(json, NULL, "answered");
   double acked = jget(json, NULL, "acknowledged");
   fprintf(stderr, "  kill: queries %g, acknowledged %g, answered %g, billed intervals %g\n", queries, acked, answered,
@@ -232,6 +233,12 @@ static void test_usage(void) {
                         env("VQ_BIN")),
            1);
   CHECK(strstr(err, "vquery-data.sh") != NULL);
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err,
+                        "%s run --devices 2 --intervals 3 --interval-ms 500 --rho 1 --quota adhoc --dist uniform "
+                        "--mu 9000 --exact --nprobe 4",
+                        env("VQ_BIN")),
+           2);
+  CHECK(strstr(err, "--exact") != NULL);
 }
 
 static const spot_test_t tests[] = {{"usage", test_usage},           {"uniform", test_uniform},
