@@ -527,6 +527,7 @@ static int parse_trace_args(int argc, char **argv, tree_t *t, const char **log, 
       t->npeers = t->nlogs;
       i++;
 #else
+      (void)t;
       return spot_cli_fail(SPOT_ENOTSUP, "trace: --peer needs the network, and this spot was built without it "
                                          "(-DSPOT_NET=OFF)");
 #endif
