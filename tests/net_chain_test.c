@@ -3,7 +3,10 @@
  * key. The handlers are sent to edge and cloud with `spot deploy` (by an operator key with the deploy right; a key
  * without it is refused). A put on the device runs `to_edge`, which puts to the edge naming `to_cloud`, which puts
  * to the cloud naming `store`, which puts locally. Then every node's event log shows its part of the chain with
- * causes across nodes: the edge's put has the device's start event as cause, the cloud's the edge's.
+ * causes across nodes: the edge's put has the device's start event as cause, the cloud's the edge's. `store` also
+ * puts back to the device's `back` log (handler `arrived`) while `to_edge` waits for it, so the chain returns to
+ * the node it began on: `spot trace` shows every event once (it used to show the device's events that followed the
+ * return twice), and walks back from `back#1` to the device's first put through the --peer nodes.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -70,6 +73,17 @@ static int sh(const char *fmt, const char *a, const char *b) {
   return rc;
 }
 
+/* Each wanted line is in the trace exactly once (a subtree reached twice used to be printed twice). */
+static void check_trace(const char *out, const char *err, const char *const *want, size_t n) {
+  for (size_t w = 0; w < n; w++) {
+    const char *at = strstr(out, want[w]);
+    if (at == NULL || strstr(at + 1, want[w]) != NULL) {
+      fprintf(stderr, "  trace has \"%s\" %s:\n%s%s", want[w], at ? "more than once" : "not", out, err);
+      CHECK(0);
+    }
+  }
+}
+
 static void test_three_node_chain(void) {
   snprintf(root, sizeof root, "%s", spot_test_dir("net-chain"));
   atexit(stop_all);
@@ -97,6 +111,8 @@ static void test_three_node_chain(void) {
     fprintf(f, "%s get,put,create,deploy  # operator\n", pub_of("operator"));
     if (i > 0)
       fprintf(f, "%s put  # %s\n", pub_of(names[i - 1]), names[i - 1]);
+    if (i == 0)
+      fprintf(f, "%s put  # cloud, back to the device\n", pub_of(names[2]));
     fclose(f);
   }
   /* the handlers, with the next hop's address */
@@ -105,22 +121,31 @@ static void test_three_node_chain(void) {
   FILE *f = fopen(src, "w");
   fprintf(f,
           "#include <spot/handler.h>\n"
+          "#include <unistd.h>\n"
           "static int to_edge(spot_ctx_t *c, const spot_event_t *e) {\n"
-          "  return spot_ctx_put(c, \"spot://127.0.0.1:%d/edge/in\", e->data, e->size, \"to_cloud\", NULL); }\n"
+          "  int rc = spot_ctx_put(c, \"spot://127.0.0.1:%d/edge/in\", e->data, e->size, \"to_cloud\", NULL);\n"
+          "  uint64_t s = 0;\n" /* ends after the chain came back, so its end follows `back`'s put */
+          "  for (int i = 0; rc == 0 && s == 0 && i < 1000; i++)\n"
+          "    if (spot_ctx_latest(c, \"back\", &s) == 0 && s == 0) usleep(10000);\n"
+          "  return rc; }\n"
           "SPOT_HANDLER(to_edge)\n"
           "static int to_cloud(spot_ctx_t *c, const spot_event_t *e) {\n"
           "  return spot_ctx_put(c, \"spot://127.0.0.1:%d/cloud/in\", e->data, e->size, \"store\", NULL); }\n"
           "SPOT_HANDLER(to_cloud)\n"
           "static int store(spot_ctx_t *c, const spot_event_t *e) {\n"
-          "  return spot_ctx_put(c, \"done\", e->data, e->size, NULL, NULL); }\n"
-          "SPOT_HANDLER(store)\n",
-          ports[1], ports[2]);
+          "  int rc = spot_ctx_put(c, \"done\", e->data, e->size, NULL, NULL);\n"
+          "  return rc ? rc : spot_ctx_put(c, \"spot://127.0.0.1:%d/device/back\", e->data, e->size, \"arrived\", NULL); }\n"
+          "SPOT_HANDLER(store)\n"
+          "static int arrived(spot_ctx_t *c, const spot_event_t *e) { (void)c, (void)e; return 0; }\n"
+          "SPOT_HANDLER(arrived)\n",
+          ports[1], ports[2], ports[0]);
   fclose(f);
   snprintf(cmd, sizeof cmd, "%s -n %s build-handler %s >/dev/null", spot, dirs[0], src);
   CHECK_EQ(sh("%s%s", cmd, ""), 0);
   snprintf(cmd, sizeof cmd, "%s -n %s create in --size 32 --history 100 && %s -n %s create in --size 32 --history 100 && "
-           "%s -n %s create in --size 32 --history 100 && %s -n %s create done --size 32 --history 100",
-           spot, dirs[0], spot, dirs[1], spot, dirs[2], spot, dirs[2]);
+           "%s -n %s create in --size 32 --history 100 && %s -n %s create done --size 32 --history 100 && "
+           "%s -n %s create back --size 32 --history 100",
+           spot, dirs[0], spot, dirs[1], spot, dirs[2], spot, dirs[2], spot, dirs[0]);
   CHECK_EQ(sh("%s%s", cmd, ""), 0);
   for (int i = 0; i < NODES; i++) {
     pids[i] = fork();
@@ -175,19 +200,34 @@ static void test_three_node_chain(void) {
     if (trc != 0)
       fprintf(stderr, "  trace: %s", err);
     CHECK_EQ(trc, 0);
-    if (strstr(out, "end store"))
+    if (strstr(out, "end store") && strstr(out, "end arrived") && strstr(out, "end to_edge"))
       break;
     usleep(100000);
   }
   const char *want[] = {"put in#1 -> to_edge (external)", "start to_edge", "/edge/in#1 -> to_cloud", "start to_cloud",
                         "/cloud/in#1 -> store", "start store", "put done#1", "end store", "end to_cloud",
-                        "end to_edge"};
-  for (size_t w = 0; w < sizeof want / sizeof want[0]; w++)
-    if (!strstr(out, want[w])) {
-      fprintf(stderr, "  trace lacks \"%s\":\n%s%s", want[w], out, err);
-      CHECK(0);
-    }
+                        "end to_edge", "/device/back#1 -> arrived", "put back#1 -> arrived", "start arrived",
+                        "end arrived"};
+  check_trace(out, err, want, sizeof want / sizeof want[0]);
   CHECK(strstr(out, "[node ") != NULL);
+  printf("%s", out);
+  /* walking back from the element the cloud put on the device: without --peer the trace stops at the cloud's
+   * event and says how to go on; with the edge and the cloud as peers it finds the device's first put */
+  snprintf(cmd, sizeof cmd, "cd %s && SPOT_KNOWN_NODES=%s %s --key operator.key -n %s trace back 1", root, known, spot,
+           dirs[0]);
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd), 0);
+  CHECK(strstr(out, "--peer") != NULL && strstr(out, "put back#1 -> arrived") && !strstr(out, "(external)"));
+  snprintf(cmd, sizeof cmd,
+           "cd %s && SPOT_KNOWN_NODES=%s %s --key operator.key -n %s trace back 1 --peer spot://127.0.0.1:%d/edge "
+           "--peer spot://127.0.0.1:%d/cloud",
+           root, known, spot, dirs[0], ports[1], ports[2]);
+  int brc = spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd);
+  if (brc != 0)
+    fprintf(stderr, "  trace back: %s", err);
+  CHECK_EQ(brc, 0);
+  check_trace(out, err, want, sizeof want / sizeof want[0]);
+  CHECK(strncmp(out, "put in#1 -> to_edge (external)", 30) == 0); /* the root is the device's first put */
+  CHECK(strstr(out, "<== back#1") != NULL);
   printf("%s", out);
   snprintf(cmd, sizeof cmd, "cd %s && SPOT_KNOWN_NODES=%s %s --key operator.key -n %s trace in 1 --dot", root, known,
            spot, dirs[0]);

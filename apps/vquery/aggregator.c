@@ -10,19 +10,28 @@
  * run's end plus --retry-ms; nothing the inbox acknowledged is lost, and the repository may get duplicates.
  * After the last interval it waits until the inbox was quiet for --tail-ms, for queries still on their way (devices
  * whose last interval overran, or that started late), and uploads them as one more batch, numbered K.
+ *
+ * Causes, so that `spot trace` follows each query from its device through here to the cloud and back: the
+ * aggregator follows its own event log for the put events of `inbox` elements (the device's forward put them, with
+ * the device's handler run as cause). Each upload to the repository carries the query's inbox put event as its
+ * cause, and so does the query record (cause_node, cause_event: the cloud's matcher puts the answer with it); the
+ * batch carries the cause of its last query (the one that closed it). Each of these puts is recorded here as a put
+ * event to the cloud's log (spot_events_note_remote_put), which is what a trace follows to the cloud.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <spot/events.h>
 #include <spot/net.h>
 
 #include "commands.h"
 #include "tiers.h"
 #include "vquery.h"
 
-#define WINDOW 64 /* remote puts in flight */
+#define WINDOW 64    /* remote puts in flight */
+#define EVMAP 16384u /* inbox seqnos whose put event is remembered (twice the inbox's history) */
 
 static volatile int stopping;
 
@@ -41,7 +50,49 @@ typedef struct aggregator {
   spot_remote_t *cloud_client;
   vq_upload_rec_t pos; /* the last upload (pos.interval is meaningless while pos.version is 0) */
   vq_query_rec_t *buf;
+  spot_cause_t *sent_cause; /* WINDOW: the cause of each put in flight, by ticket % WINDOW */
+  uint64_t *sent_ticket;
+  uint64_t node_id, ev_next; /* this node; the next event to read from its event log */
+  struct { uint64_t seq, id; } *evmap; /* EVMAP: inbox seqno -> its put event, at seq % EVMAP */
+  int noted_fail;
 } aggregator_t;
+
+/* Reads the event log on from ev_next, remembering the put event of every inbox element. */
+static void follow_events(aggregator_t *a) {
+  uint64_t lo = 0, hi = 0;
+  if (spot_events_range(a->ns, &lo, &hi) != 0 || hi == 0)
+    return;
+  if (a->ev_next < lo)
+    a->ev_next = lo;
+  for (; a->ev_next <= hi; a->ev_next++) {
+    spot_eventrec_t e;
+    if (spot_events_read(a->ns, a->ev_next, &e) == 0 && e.type == SPOT_EVENT_PUT &&
+        strcmp(e.log, VQ_LOG_INBOX) == 0) {
+      a->evmap[e.seq % EVMAP].seq = e.seq;
+      a->evmap[e.seq % EVMAP].id = e.id;
+    }
+  }
+}
+
+/* The cause of inbox element seq's upload: its put event here, or (0, 0) when it is not known (expired, or not
+ * written yet). */
+static spot_cause_t inbox_cause(aggregator_t *a, uint64_t seq) {
+  spot_cause_t c = {0, 0};
+  if (a->evmap[seq % EVMAP].seq != seq)
+    follow_events(a);
+  if (a->evmap[seq % EVMAP].seq == seq)
+    c.node = a->node_id, c.event = a->evmap[seq % EVMAP].id;
+  return c;
+}
+
+/* Records the put of seq to url with cause c in the event log, for `spot trace`; a failure is said once. */
+static void note(aggregator_t *a, const char *url, uint64_t seq, const char *handler, const spot_cause_t *c) {
+  if (spot_events_note_remote_put(a->ns, url, seq, handler, c, NULL) != 0 && !a->noted_fail && !a->quiet) {
+    a->noted_fail = 1;
+    fprintf(stderr, "spot vquery aggregator: cannot record the upload in the event log (spot trace will not follow "
+                    "it to the cloud): %s\n", spot_errdetail());
+  }
+}
 
 /* One attempt at uploading inbox elements from..to as interval k's batch; *out gets the upload record. */
 static int upload_once(aggregator_t *a, uint64_t k, uint64_t from, uint64_t to, vq_upload_rec_t *out) {
@@ -52,14 +103,21 @@ static int upload_once(aggregator_t *a, uint64_t k, uint64_t from, uint64_t to, 
       vq_query_rec_t *q = &a->buf[sent % WINDOW];
       if ((rc = spot_log_read(a->inbox, from + sent, q, sizeof *q)) != 0)
         return vq_tiers_spot_fail(rc, "reading the inbox");
+      spot_cause_t c = inbox_cause(a, from + sent);
+      q->cause_node = c.node;
+      q->cause_event = c.event;
       uint64_t ticket;
-      if ((rc = spot_remote_put_async(a->cloud_client, a->repo_url, q, sizeof *q, NULL, NULL, &ticket)) != 0)
+      if ((rc = spot_remote_put_async(a->cloud_client, a->repo_url, q, sizeof *q, NULL, &c, &ticket)) != 0)
         return vq_tiers_spot_fail(rc, "uploading to the repository");
+      a->sent_cause[ticket % WINDOW] = c;
+      a->sent_ticket[ticket % WINDOW] = ticket;
       sent++;
     }
     uint64_t ticket, seq;
     if ((rc = spot_remote_put_result(a->cloud_client, a->repo_url, &ticket, &seq)) != 0)
       return vq_tiers_spot_fail(rc, "uploading to the repository");
+    if (a->sent_ticket[ticket % WINDOW] == ticket)
+      note(a, a->repo_url, seq, NULL, &a->sent_cause[ticket % WINDOW]);
     first = seq < first ? seq : first;
     last = seq > last ? seq : last;
     done++;
@@ -75,8 +133,10 @@ static int upload_once(aggregator_t *a, uint64_t k, uint64_t from, uint64_t to, 
   }
   b.volume_bits = (double)n * VQ_QUERY_BITS;
   uint64_t bseq;
-  if ((rc = spot_remote_put(a->cloud_client, a->batches_url, &b, sizeof b, VQ_H_INTERVAL, NULL, &bseq)) != 0)
+  spot_cause_t bc = n > 0 ? inbox_cause(a, to) : (spot_cause_t){0, 0}; /* the query that closed the batch */
+  if ((rc = spot_remote_put(a->cloud_client, a->batches_url, &b, sizeof b, VQ_H_INTERVAL, &bc, &bseq)) != 0)
     return vq_tiers_spot_fail(rc, "putting the batch");
+  note(a, a->batches_url, bseq, VQ_H_INTERVAL, &bc);
   vq_upload_rec_t u = {.version = VQ_REC_VERSION, .queries = (uint32_t)n, .interval = k, .inbox_last = to,
                        .first = b.first, .last = b.last, .batch_seq = bseq, .uploaded_ns = vq_now_ns()};
   *out = u;
@@ -236,7 +296,10 @@ int vq_cmd_aggregator(int argc, char **argv) {
   int status = 1, rc;
   spot_server_t *server = NULL;
   a.buf = calloc(WINDOW, sizeof *a.buf);
-  if (a.buf == NULL) {
+  a.sent_cause = calloc(WINDOW, sizeof *a.sent_cause);
+  a.sent_ticket = calloc(WINDOW, sizeof *a.sent_ticket);
+  a.evmap = calloc(EVMAP, sizeof *a.evmap);
+  if (a.buf == NULL || a.sent_cause == NULL || a.sent_ticket == NULL || a.evmap == NULL) {
     vq_tiers_fail(SPOT_ENOMEM, "no memory");
     fail("starting");
     goto out;
@@ -252,6 +315,7 @@ int vq_cmd_aggregator(int argc, char **argv) {
     fail("opening the namespace");
     goto out;
   }
+  a.node_id = spot_ns_node_id(a.ns);
   if (resume(&a) != 0) {
     fail("resuming");
     goto out;
@@ -284,5 +348,8 @@ out:
   if (a.ns)
     spot_ns_close(a.ns);
   free(a.buf);
+  free(a.sent_cause);
+  free(a.sent_ticket);
+  free(a.evmap);
   return status;
 }

@@ -228,9 +228,76 @@ static int put_local(device_t *d, const char *log, const void *rec, size_t len) 
  * active unit is what a query of the run is, put included: capture, motion, SIFT, VLAD, and the put of the record
  * into a log of the same kind as `queries` (VQ_LOG_REHEARSAL, no handler: nothing is sent). The rates are the means
  * over the units (the model's eps_a and eps_i are mean rates; a median would miss the costly frames), and the
- * record keeps the spread of one unit, which says how much a short run's mean may stray from them. */
+ * record keeps the spread of one unit, which says how much a short run's mean may stray from them.
+ * Units are also metered in the run's rests (from 60% of an interval, after the aggregator's cut at its half so
+ * that they do not hold up the forwards of the interval's last queries, while the time left before the next one
+ * holds three units' worth): the same machine, at the same time, and the same stretch of the camera's film as the
+ * run's queries. At the end a second calibration record pools the units before and during the run; the report
+ * uses the last record. The run's own queries never enter it: the model is fed rates from separate units. */
 #define CALIB_IDLE_PER_ACTIVE 8
 #define CALIB_WARMUP 3
+#define CALIB_REST_MAX 4 /* units metered in one rest, at most */
+
+typedef struct calib_acc {
+  double act_j, idle_j, cap_s, mot_s, act_s, act_s2, idle_s, idle_s2;
+  uint32_t na, ni;
+} calib_acc_t;
+
+/* n active units, each followed by CALIB_IDLE_PER_ACTIVE idle units, metered into acc. */
+static int calib_units(device_t *d, int64_t n, calib_acc_t *acc) {
+  int rc = 0, moved;
+  int32_t truth;
+  uint32_t frames = 0, moving = 0;
+  vq_query_rec_t q;
+  for (int64_t i = 0; rc == 0 && i < n && !stopping; i++) {
+    vq_mark_t a, b, e;
+    vq_meter_mark(&d->meter, &a);
+    if ((rc = make_query(d, &q, &frames, &moving)) == 0) {
+      q.interval = UINT64_MAX, q.qid = 0, q.put_ns = vq_now_ns();
+      rc = put_local(d, VQ_LOG_REHEARSAL, &q, sizeof q);
+    }
+    vq_meter_mark(&d->meter, &b);
+    double s = vq_meter_cpu(&a, &b);
+    acc->act_s += s, acc->act_s2 += s * s;
+    acc->act_j += vq_meter_energy(&d->meter, &a, &b);
+    acc->na++;
+    for (int u = 0; rc == 0 && u < CALIB_IDLE_PER_ACTIVE; u++) {
+      vq_meter_mark(&d->meter, &a);
+      rc = capture(d, &truth);
+      vq_meter_mark(&d->meter, &b);
+      motion(d, 1.0, &moved);
+      vq_meter_mark(&d->meter, &e);
+      acc->cap_s += vq_meter_cpu(&a, &b);
+      acc->mot_s += vq_meter_cpu(&b, &e);
+      s = vq_meter_cpu(&a, &e);
+      acc->idle_s += s, acc->idle_s2 += s * s;
+      acc->idle_j += vq_meter_energy(&d->meter, &a, &e);
+      acc->ni++;
+    }
+  }
+  return rc;
+}
+
+/* The calibration record of acc's units into *c (version, device, watts, unit size and rapl already set). */
+static int calib_finish(device_t *d, const calib_acc_t *acc, vq_calib_rec_t *c) {
+  if (acc->na == 0 || acc->ni == 0)
+    return vq_tiers_fail(SPOT_EINVAL, "calibration needs at least one frame (--calibrate N, N >= 1)");
+  double na = acc->na, ni = acc->ni;
+  c->active_frames = acc->na;
+  c->idle_units = acc->ni;
+  c->active_cpu_s = acc->act_s / na;
+  c->active_cpu_sd_s = sqrt(fmax(acc->act_s2 / na - c->active_cpu_s * c->active_cpu_s, 0));
+  c->capture_cpu_s = acc->cap_s / ni;
+  c->motion_cpu_s = acc->mot_s / ni;
+  c->idle_cpu_s = c->capture_cpu_s + c->motion_cpu_s;
+  c->idle_cpu_sd_s = sqrt(fmax(acc->idle_s2 / ni - (acc->idle_s / ni) * (acc->idle_s / ni), 0));
+  c->eps_a = acc->act_j / na / VQ_QUERY_BITS;
+  c->eps_i = acc->idle_j / ni / d->unit_bits;
+  return 0;
+}
+
+static calib_acc_t calib_pool; /* every calibration unit of this process: before the run and in its rests */
+
 static int calibrate(device_t *d) {
   vq_calib_rec_t c;
   memset(&c, 0, sizeof c);
@@ -242,7 +309,6 @@ static int calibrate(device_t *d) {
   uint32_t frames = 0, moving = 0;
   int32_t truth;
   int rc = capture(d, &truth), moved; /* a previous frame for motion detection */
-  double act_j = 0, idle_j = 0, cap_s = 0, mot_s = 0, act_s2 = 0, idle_s = 0, idle_s2 = 0;
   vq_query_rec_t q;
   /* warm-up, not measured: the first queries pay one-time costs (first touches of the model and of the
    * descriptor's buffers, lazy library set-up, the scratch log's first pages) that no query of the run pays again */
@@ -254,48 +320,37 @@ static int calibrate(device_t *d) {
         motion(d, 1.0, &moved);
   }
   /* active frames and idle units interleaved, so that both see the same machine and the same stretch of the
-   * camera's film as a run does (a query's cost depends on what the frame shows) */
-  for (int64_t i = 0; rc == 0 && i < d->calibrate && !stopping; i++) {
-    vq_mark_t a, b, e;
-    vq_meter_mark(&d->meter, &a);
-    if ((rc = make_query(d, &q, &frames, &moving)) == 0) {
-      q.interval = UINT64_MAX, q.qid = 0, q.put_ns = vq_now_ns();
-      rc = put_local(d, VQ_LOG_REHEARSAL, &q, sizeof q);
-    }
-    vq_meter_mark(&d->meter, &b);
-    double s = vq_meter_cpu(&a, &b);
-    c.active_cpu_s += s, act_s2 += s * s;
-    act_j += vq_meter_energy(&d->meter, &a, &b);
-    c.active_frames++;
-    for (int u = 0; rc == 0 && u < CALIB_IDLE_PER_ACTIVE; u++) {
-      vq_meter_mark(&d->meter, &a);
-      rc = capture(d, &truth);
-      vq_meter_mark(&d->meter, &b);
-      motion(d, 1.0, &moved);
-      vq_meter_mark(&d->meter, &e);
-      cap_s += vq_meter_cpu(&a, &b);
-      mot_s += vq_meter_cpu(&b, &e);
-      s = vq_meter_cpu(&a, &e);
-      idle_s += s, idle_s2 += s * s;
-      idle_j += vq_meter_energy(&d->meter, &a, &e);
-      c.idle_units++;
-    }
-  }
-  if (rc != 0)
+   * camera's film */
+  if (rc == 0)
+    rc = calib_units(d, d->calibrate, &calib_pool);
+  if (rc != 0 || (rc = calib_finish(d, &calib_pool, &c)) != 0)
     return rc;
-  if (c.active_frames == 0 || c.idle_units == 0)
-    return vq_tiers_fail(SPOT_EINVAL, "calibration needs at least one frame (--calibrate N, N >= 1)");
-  double na = c.active_frames, ni = c.idle_units;
-  c.active_cpu_s /= na;
-  c.active_cpu_sd_s = sqrt(fmax(act_s2 / na - c.active_cpu_s * c.active_cpu_s, 0));
-  c.capture_cpu_s = cap_s / ni;
-  c.motion_cpu_s = mot_s / ni;
-  c.idle_cpu_s = c.capture_cpu_s + c.motion_cpu_s;
-  c.idle_cpu_sd_s = sqrt(fmax(idle_s2 / ni - (idle_s / ni) * (idle_s / ni), 0));
-  c.eps_a = act_j / na / VQ_QUERY_BITS;
-  c.eps_i = idle_j / ni / d->unit_bits;
   d->calib = c;
   return put_local(d, VQ_LOG_CALIB, &c, sizeof c);
+}
+
+/* Calibration units in the rest from from_ns to next_ns, while three units' worth of time is left (at most
+ * CALIB_REST_MAX). */
+static int calib_rest(device_t *d, int64_t from_ns, int64_t next_ns) {
+  double unit_s = d->calib.active_cpu_s + CALIB_IDLE_PER_ACTIVE * d->calib.idle_cpu_s;
+  int rc = 0;
+  if (vq_now_ns() < from_ns)
+    vq_sleep_until(from_ns, &stopping);
+  for (int i = 0; rc == 0 && i < CALIB_REST_MAX && !stopping; i++) {
+    if ((double)(next_ns - vq_now_ns()) < 3 * unit_s * 1e9 + 20e6)
+      break;
+    rc = calib_units(d, 1, &calib_pool);
+  }
+  return rc;
+}
+
+/* The calibration record of every unit, before and during the run (the report uses the last record). */
+static int calib_final(device_t *d) {
+  if (calib_pool.na <= d->calib.active_frames)
+    return 0; /* no unit in the rests */
+  vq_calib_rec_t c = d->calib;
+  int rc = calib_finish(d, &calib_pool, &c);
+  return rc ? rc : put_local(d, VQ_LOG_CALIB, &c, sizeof c);
 }
 
 /* One interval's work: its queries and its idle work; fills r's measured fields. */
@@ -402,8 +457,11 @@ static int run_intervals(device_t *d) {
     if ((rc = put_local(d, VQ_LOG_METER, &r, sizeof r)) != 0)
       return rc;
     t = r.end_ns; /* late: the next interval starts at once */
+    if (k + 1 < d->intervals && d->dist && (rc = calib_rest(d, nominal + T * 6 / 10, nominal + T)) != 0)
+      return rc;
+    t = vq_now_ns() > t ? vq_now_ns() : t;
   }
-  return 0;
+  return stopping ? 0 : calib_final(d);
 }
 
 /* Waits up to the grace for the answers to this run's queries; *answered gets how many came. */

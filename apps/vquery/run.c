@@ -41,6 +41,8 @@ static const char usage_text[] =
     "         (--data DIR | --library FILE.vql --images DIR) [--camera synthetic|DIR] [--seed S] [--json]\n"
     "         [--plot DIR] [--watts W] [--rapl] [--idle-instances 3] [--active-instances 30] [--price USD_PER_H]\n"
     "         [--calibrate N] [--lead-ms MS] [--mc-samples N] [--kill-cloud-at K] [--keep DIR] [--quiet]\n"
+    "         [--exact | --nprobe N]\n"
+    "  (--exact: the cloud's matchers search every library entry; --nprobe N: lists probed by the two-stage search)\n"
     "  (--lead-ms: T0 is this long after the last device calibrated, default 1000)\n"
     "  runs the media-query experiment: a cloud (spotd), an aggregator and N devices as separate spot nodes on\n"
     "  127.0.0.1, K intervals of T ms, then mean device energy, V+, billing from both meters, recall@1 and latency,\n"
@@ -440,12 +442,16 @@ int vq_cmd_run(int argc, char **argv) {
       {"--kill-cloud-at", VQ_OPT_I64, &r->kill_at, 0, 1e7},
       {"--keep", VQ_OPT_STR, &r->keep, 0, 0},
       {"--quiet", VQ_OPT_FLAG, &r->quiet, 0, 0},
+      {"--exact", VQ_OPT_FLAG, &r->exact, 0, 0},
+      {"--nprobe", VQ_OPT_I64, &r->nprobe, 1, 1e6},
   };
   int rc = vq_opts_parse("run", opts, sizeof opts / sizeof opts[0], argc, argv);
   if (rc == 1)
     return fputs(usage_text, stdout), 0;
   if (rc != 0)
     return fputs(usage_text, stderr), 2;
+  if (r->exact && r->nprobe > 0)
+    return fprintf(stderr, "spot vquery run: --exact searches every entry and --nprobe N some lists: give one\n"), 2;
   if ((rc = derive(r)) != 0)
     return rc;
   struct sigaction sa;

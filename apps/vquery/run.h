@@ -66,7 +66,8 @@ typedef struct vq_run {
   int64_t devices, intervals, interval_ms, seed, idle_inst, active_inst, calibrate, lead_ms, mc_samples, kill_at;
   double mu, alpha, rho, watts, price;
   const char *dist, *sampler, *quota, *camera, *data, *library, *images, *plot, *keep;
-  int json, rapl, quiet;
+  int64_t nprobe;
+  int json, rapl, quiet, exact;
   /* derived */
   vq_params_t p;
   char scratch[DIRMAX], bindir[DIRMAX], spot[SUB], spotd[SUB], self[SUB], so[SUB], lib[SUB], imgs[SUB];

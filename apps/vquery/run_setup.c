@@ -181,6 +181,8 @@ int vq_run_prepare(vq_run_t *r) {
   cfg.idle_instances = r->p.bill.idle_instances, cfg.active_instances = r->p.bill.active_instances;
   cfg.interval_ms = r->p.interval_ms;
   cfg.theta = r->p.theta;
+  cfg.exact = r->exact ? 1 : 0;
+  cfg.nprobe = (uint32_t)r->nprobe;
   cfg.usd_per_instance_hour = r->p.bill.usd_per_instance_hour;
   if (strlen(r->lib) >= sizeof cfg.library)
     return vq_run_fail("the library's path %s is too long for the cloud's configuration (at most %zu bytes)", r->lib,

@@ -1,9 +1,12 @@
 /*
  * apps/vquery/run_trace.c: the trace of one query across the three nodes of `spot vquery run` (run.h), from their
- * event logs with `spot trace`, which follows a put to another node into that node's event log (not a cause back to
- * one): the device's put of the query and its forward to the aggregator's inbox; the cloud's batch that uploaded it
- * (found in the repository), its billing, jobs and matches and the answers put back to the devices; the device's
- * answer arriving. It runs with the operator's key, which has the get right on every node.
+ * event logs with `spot trace`, which follows a put to another node into that node's event log and, through the
+ * nodes named with --peer, walks a cause back to the node that sent it. The aggregator uploads each query with its
+ * inbox put as cause and the cloud's matcher answers it with the same cause (aggregator.c, handlers/cloud.c), so:
+ * from the device's query, the tree runs device -> aggregator -> cloud -> device (its answer); from the device's
+ * answer, the walk back finds the query on the device and prints the same tree; the cloud's batch that uploaded it
+ * (found in the repository) shows its billing, jobs and matches. It runs with the operator's key, which has the get
+ * right on every node.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,25 +89,31 @@ static uint64_t batch_of(const vq_run_t *r, uint32_t dev, uint64_t qid) {
   return found;
 }
 
-/* Appends `spot -n DIR trace LOG SEQ` (run with the operator's key, which may get on every node) to out. */
-static int trace_cmd(vq_run_t *r, const char *dir, const char *log, uint64_t seq, const char *why, const char *out) {
-  char key[PATH], s[32];
+/* Appends `spot -n DIR trace LOG SEQ [--peer AGGREGATOR --peer CLOUD]` (run with the operator's key, which may get
+ * on every node) to out. */
+static int trace_cmd(vq_run_t *r, const char *dir, const char *log, uint64_t seq, int peers, const char *why,
+                     const char *out) {
+  char key[PATH], s[32], edge[64], cloud[64];
   snprintf(key, sizeof key, "SPOT_KEY=%s/operator.key", r->keys);
   snprintf(s, sizeof s, "%llu", (unsigned long long)seq);
+  snprintf(edge, sizeof edge, "spot://127.0.0.1:%d/edge", r->edge_port);
+  snprintf(cloud, sizeof cloud, "spot://127.0.0.1:%d/cloud", r->cloud_port);
   char *env[] = {r->known_env, key, NULL};
   FILE *f = fopen(out, "a");
   if (f == NULL)
     return -1;
-  fprintf(f, "$ spot -n %s trace %s %s   # %s\n", dir, log, s, why);
+  fprintf(f, "$ spot -n %s trace %s %s%s%s%s%s   # %s\n", dir, log, s, peers ? " --peer " : "", peers ? edge : "",
+          peers ? " --peer " : "", peers ? cloud : "", why);
   fclose(f);
-  char *argv[] = {r->spot, "-n", (char *)dir, "trace", (char *)log, s, NULL};
+  char *argv[] = {r->spot, "-n", (char *)dir, "trace", (char *)log, s, "--peer", edge, "--peer", cloud, NULL};
+  if (!peers)
+    argv[6] = NULL;
   return vq_proc_run(argv, out, env);
 }
 
-/* The path of one query through the three nodes, from their event logs (spot trace follows a put to another node
- * into that node's event log, not a cause back to one): the device's put of the query and its forward to the
- * aggregator's inbox; the cloud's batch of the query's interval (put by the aggregator), its billing, its jobs,
- * the matches and the answers put back to the devices; the device's answer arriving. */
+/* The path of one query through the three nodes, from their event logs: forward from the device's query (device ->
+ * aggregator -> cloud -> the answer on the device); back from the device's answer to its query, through the
+ * aggregator and the cloud given as peers; the cloud's batch that uploaded it (its billing, jobs and matches). */
 void vq_run_trace(vq_run_t *r) {
   uint64_t aseq = 0, k = 0, qid = answered_query(r, &aseq, &k), bseq = batch_of(r, 0, qid);
   if (qid == 0)
@@ -112,10 +121,14 @@ void vq_run_trace(vq_run_t *r) {
   char out[PATH];
   snprintf(out, sizeof out, "%s/trace.txt", r->scratch);
   unlink(out);
-  int st[3] = {trace_cmd(r, r->dev_dir[0], VQ_LOG_QUERIES, qid, "the device: the query, forwarded", out), 0, 0};
+  int st[3] = {trace_cmd(r, r->dev_dir[0], VQ_LOG_QUERIES, qid, 1,
+                         "the query: device -> aggregator -> cloud -> its answer on the device", out),
+               0, 0};
+  st[1] = trace_cmd(r, r->dev_dir[0], VQ_LOG_ANSWERS, aseq, 1,
+                    "its answer, walked back through the peers to the query", out);
   if (bseq > 0)
-    st[1] = trace_cmd(r, r->cloud_dir, VQ_LOG_BATCHES, bseq, "the cloud: the batch that uploaded it", out);
-  st[2] = trace_cmd(r, r->dev_dir[0], VQ_LOG_ANSWERS, aseq, "the device: its answer", out);
+    st[2] = trace_cmd(r, r->cloud_dir, VQ_LOG_BATCHES, bseq, 0,
+                      "the cloud: the batch that uploaded it, its billing, jobs and matches", out);
   FILE *f = fopen(out, "r");
   if (f == NULL)
     return;

@@ -144,7 +144,7 @@ void vq_camera_info(const vq_camera_t *cam, int *objects, int *partial, int *swi
 
 /* ---- records in logs ---- */
 
-#define VQ_REC_VERSION 1u
+#define VQ_REC_VERSION 2u /* 2: queries carry their cause */
 #define VQ_URL_MAX 160 /* a spot://host:port/namespace/log name, NUL included */
 
 /* A query: an element of the device's `queries` log, the aggregator's `inbox` log and the cloud's `repository`
@@ -157,6 +157,8 @@ typedef struct vq_query_rec {
   int64_t put_ns;      /* CLOCK_REALTIME when the device put it (latency is measured against it) */
   int32_t truth;       /* library index the camera was looking at, -1 unknown */
   uint32_t reserved;
+  uint64_t cause_node;  /* set by the aggregator as it uploads: its put event of the query into `inbox` (node id, */
+  uint64_t cause_event; /* event id), the cause of the upload and of the answer; (0, 0) in the device's logs */
   char reply[VQ_URL_MAX];
   float vlad[VQ_DIM];
 } vq_query_rec_t;
@@ -249,6 +251,8 @@ typedef struct vq_cloud_config {
   uint32_t top_k;            /* hits kept per query (the answer carries the best) */
   uint32_t match_batch;      /* queries per matcher job (one sgemm each) */
   uint32_t interval_ms;      /* T */
+  uint32_t exact;            /* 1: the matchers search every entry (`run --exact`); 0: the library's default */
+  uint32_t nprobe;           /* lists probed by the two-stage search (`run --nprobe`); 0: the library's default */
   double theta;              /* the quota, bits per interval */
   double b_t, b_i, b_a;      /* $/b: transfer, idle, active (MODEL.md section 4) */
   double usd_per_instance_hour;

@@ -65,6 +65,14 @@ int spot_events_wait(spot_ns_t *ns, uint64_t after, uint64_t timeout_ns);
  * unterminated string. */
 int spot_events_decode(const void *record, size_t len, spot_eventrec_t *out);
 
+/* Records in ns's event log a put that this process made to another node's log through a client (spot_remote_put
+ * or spot_remote_put_async, spot/net.h): url the remote name it put to, seq the sequence number that node returned,
+ * handler (or NULL) the handler it named, cause (or NULL) the cause it sent. The event is what a handler's put to
+ * another node records by itself, so `spot trace` follows such a put to that node. *id (may be NULL) gets the new
+ * event's id. SPOT_EINVAL for a local name, seq 0, or a name longer than an event keeps (63 characters). */
+int spot_events_note_remote_put(spot_ns_t *ns, const char *url, uint64_t seq, const char *handler,
+                                const spot_cause_t *cause, uint64_t *id);
+
 /* "put", "start", "end", "fail", or "?" for anything else. Static storage. */
 const char *spot_events_type_name(int type);
 

@@ -28,6 +28,11 @@ extern "C" {
 #endif
 
 typedef struct spot_ctx spot_ctx_t;
+/* The event that caused a put: (node id, event id); (0, 0) for a put from outside any handler. */
+typedef struct spot_cause {
+  uint64_t node;
+  uint64_t event;
+} spot_cause_t;
 
 typedef struct spot_event {
   const char *log;     /* the log the element was put to */
@@ -68,6 +73,12 @@ void spot_handler_register(const spot_handler_def_t *def);
  * 0 then means it is kept (across a reset too) and will be delivered, *seq gets 0 (the number is not known yet),
  * and SPOT_EBUSY means the queue is full (the edge is away). */
 int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler, uint64_t *seq);
+
+/* As spot_ctx_put, but the put records `cause` instead of this invocation: for a handler that works on behalf of
+ * elements put earlier, possibly on other nodes (a batch of queries, each answered with the cause of its own put,
+ * so that a trace follows each element's own path). cause (not kept) NULL or (0, 0) means this invocation. */
+int spot_ctx_put_cause(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler,
+                       const spot_cause_t *cause, uint64_t *seq);
 
 /* Copies element seq of log `log` (or of a remote name) into buf (cap >= the log's element size). */
 int spot_ctx_get(spot_ctx_t *ctx, const char *log, uint64_t seq, void *buf, size_t cap);

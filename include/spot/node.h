@@ -20,11 +20,7 @@
 extern "C" {
 #endif
 
-/* The event that caused a put: (node id, event id); (0, 0) for a put from outside any handler. */
-typedef struct spot_cause {
-  uint64_t node;
-  uint64_t event;
-} spot_cause_t;
+/* spot_cause_t, the event that caused a put, is in spot/handler.h (included above). */
 
 /* Appends len bytes (zero-padded) to log `log` of ns and records the put in the node's event log. If handler is not
  * NULL it must be registered in ns (SPOT_ENOTFOUND otherwise, refused before anything is written), and it will run

@@ -602,6 +602,16 @@ int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len,
   return spot__dev_put(log, data, len, handler, &cause, seq);
 }
 
+int spot_ctx_put_cause(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler,
+                       const spot_cause_t *cause, uint64_t *seq) {
+  if (cause == NULL || (cause->node == 0 && cause->event == 0))
+    return spot_ctx_put(ctx, log, data, len, handler, seq);
+  if (spot_is_remote(log))
+    return spot__fail(SPOT_ENOTSUP, "a device handler cannot put to %s: the device reaches other nodes only "
+                                    "through its edge, which this firmware does not do yet", log);
+  return spot__dev_put(log, data, len, handler, cause, seq);
+}
+
 int spot_ctx_get(spot_ctx_t *ctx, const char *log, uint64_t seq, void *buf, size_t cap) {
   (void)ctx;
   if (spot_is_remote(log))

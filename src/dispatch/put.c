@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "dispatch/dispatch.h"
 #include "dispatch/remote.h"
+#include "spot/events.h"
 
 int spot__put(spot_ns_t *ns, const char *log, const void *data, size_t len, const char *handler,
               const spot_cause_t *cause, uint64_t *seq) {
@@ -45,21 +46,46 @@ int spot_put(spot_ns_t *ns, const char *log, const void *data, size_t len, const
   return spot__put(ns, log, data, len, handler, cause, seq);
 }
 
-/* A handler's put to a log of another node: sent with this invocation as its cause, and recorded here as a put
- * event whose log is the remote name, so a trace can follow the chain to the other node. */
-static int remote_put(spot_ctx_t *ctx, const char *url, const void *data, size_t len, const char *handler,
-                      uint64_t *seq) {
+/* Records in ns's event log a put to another node's log that has happened (url, seq, handler, cause): a put event
+ * whose log is the remote name, so a trace can follow the chain to the other node. */
+static int note_remote_put(spot_ns_t *ns, const char *url, uint64_t seq, const char *handler,
+                           const spot_cause_t *cause, int64_t time_ns, uint64_t *id) {
+  spot__event_t e;
+  spot__event_put_init(&e, url, seq, 0, handler, cause ? cause->node : 0, cause ? cause->event : 0);
+  e.time_ns = (uint64_t)time_ns;
+  return spot__events_append(ns, &e, id);
+}
+
+static int remote_name_fits(const char *url) {
   spot__event_t e;
   if (strlen(url) >= sizeof e.log)
     return spot__fail(SPOT_EINVAL, "remote name %s is longer than the event log keeps (%zu characters)", url,
                       sizeof e.log - 1);
-  uint64_t s = 0, t0 = spot__wall_ns();
-  int rc = spot__remote_put(url, data, len, handler, &ctx->cause, &s);
+  return 0;
+}
+
+int spot_events_note_remote_put(spot_ns_t *ns, const char *url, uint64_t seq, const char *handler,
+                                const spot_cause_t *cause, uint64_t *id) {
+  if (ns == NULL || url == NULL || !spot_is_remote(url) || seq == 0)
+    return spot__fail(SPOT_EINVAL, "spot_events_note_remote_put wants a namespace, a remote name (spot://...) and "
+                                   "the sequence number the other node returned");
+  int rc = remote_name_fits(url);
+  return rc ? rc : note_remote_put(ns, url, seq, handler, cause, 0, id);
+}
+
+/* A handler's put to a log of another node: sent with cause (this invocation, or what the handler named), and
+ * recorded here as a put event whose log is the remote name, so a trace can follow the chain to the other node. */
+static int remote_put(spot_ctx_t *ctx, const char *url, const void *data, size_t len, const char *handler,
+                      const spot_cause_t *cause, uint64_t *seq) {
+  int rc = remote_name_fits(url);
   if (rc != 0)
     return rc;
-  spot__event_put_init(&e, url, s, 0, handler, ctx->cause.node, ctx->cause.event);
-  e.time_ns = t0;
-  spot__events_append(ctx->ns, &e, NULL); /* the put happened: a failure to record it does not undo it */
+  uint64_t s = 0;
+  int64_t t = (int64_t)spot__wall_ns();
+  if ((rc = spot__remote_put(url, data, len, handler, cause, &s)) != 0)
+    return rc;
+  note_remote_put(ctx->ns, url, s, handler, cause, t, NULL); /* the put happened: a failure to record it does not
+                                                               * undo it */
   if (seq)
     *seq = s;
   return 0;
@@ -68,8 +94,17 @@ static int remote_put(spot_ctx_t *ctx, const char *url, const void *data, size_t
 int spot_ctx_put(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler,
                  uint64_t *seq) {
   if (spot_is_remote(log))
-    return remote_put(ctx, log, data, len, handler, seq);
+    return remote_put(ctx, log, data, len, handler, &ctx->cause, seq);
   return spot__put(ctx->ns, log, data, len, handler, &ctx->cause, seq);
+}
+
+int spot_ctx_put_cause(spot_ctx_t *ctx, const char *log, const void *data, size_t len, const char *handler,
+                       const spot_cause_t *cause, uint64_t *seq) {
+  if (cause == NULL || (cause->node == 0 && cause->event == 0))
+    cause = &ctx->cause;
+  if (spot_is_remote(log))
+    return remote_put(ctx, log, data, len, handler, cause, seq);
+  return spot__put(ctx->ns, log, data, len, handler, cause, seq);
 }
 
 int spot_ctx_get(spot_ctx_t *ctx, const char *log, uint64_t seq, void *buf, size_t cap) {

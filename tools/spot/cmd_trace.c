@@ -5,8 +5,11 @@
  * walks its causes back to the root (a put from outside any handler), then scans the event log forward from the
  * root once, taking every event whose cause is already in the tree: so the tree holds what led to the element and
  * everything that followed from it (starts of puts; puts, ends and fails of starts). Causes precede their effects
- * in the log, which is what makes one forward scan enough. A root caused by another node's event, or by an event
- * that has expired from the ring, hangs below a placeholder saying so (cross-node tracing is issue 6).
+ * in the log, which is what makes one forward scan enough. Puts to other nodes' logs are followed into those nodes'
+ * event logs (each read once), where every event caused by one in the tree joins it, once. A cause on another node
+ * is walked back through the nodes given with --peer spot://HOST:PORT/NS (a receiver knows the sender's node id,
+ * not its address: the peers' event logs say which node id each one is); a root caused by another node's event
+ * that no peer holds, or by an event that has expired from the ring, hangs below a placeholder saying so.
  *
  * Output: an indented tree (text), one JSON object with nested "children", or a Graphviz digraph (--dot).
  */
@@ -32,13 +35,24 @@ typedef struct tnode {
   size_t parent, first, last, next; /* indexes into tree.v, NONE if absent */
 } tnode_t;
 
+/* Another node's event log, read once (every event it holds) and kept for the rest of the command. */
+typedef struct nodelog {
+  char url[256];      /* spot://host:port/namespace */
+  uint64_t node;      /* its node id, 0 until its events are read (or when it has none) */
+  spot_eventrec_t *ev; /* its events, in id order */
+  size_t n;
+  int state;          /* 0 not read yet, 1 read, -1 unreachable */
+} nodelog_t;
+
 typedef struct tree {
   tnode_t *v; /* v[0] is the root; ids increase with the index */
   size_t n, cap;
   uint64_t node_id; /* this node */
   uint64_t traced;  /* event id of the put asked about */
-  top_kind_t top;   /* what caused the root, when it is not in this event log */
+  top_kind_t top;   /* what caused the root, when it is not in an event log the trace can read */
   uint64_t top_node, top_id;
+  nodelog_t *logs;  /* other nodes: the --peer ones first, then those that puts in the tree name */
+  size_t nlogs, npeers;
 } tree_t;
 
 /* ---- building the tree ---- */
@@ -75,6 +89,17 @@ static size_t tree_find(const tree_t *t, uint64_t node, uint64_t id) {
   return NONE;
 }
 
+/* Adds e below its cause when the cause is in the tree and e is not (an event reached twice, e.g. from two puts to
+ * one node, or on a chain that comes back to a node already read, is shown once). */
+static int tree_attach(tree_t *t, const spot_eventrec_t *e) {
+  if (e->cause.node == 0 && e->cause.event == 0)
+    return 0;
+  size_t parent = tree_find(t, e->cause.node, e->cause.event);
+  if (parent == NONE || tree_find(t, e->node, e->id) != NONE)
+    return 0;
+  return tree_add(t, e, parent);
+}
+
 /* The newest put event of element seq of log `log`, scanning the event log from its newest event. */
 static int find_put(spot_ns_t *ns, const char *log, uint64_t seq, spot_eventrec_t *out) {
   uint64_t latest, earliest;
@@ -100,111 +125,135 @@ static int find_put(spot_ns_t *ns, const char *log, uint64_t seq, spot_eventrec_
                        log, seq, window);
 }
 
-/* Walks causes back from put to the root: the first event whose cause is outside (0,0), on another node, or gone. */
-static int find_root(spot_ns_t *ns, tree_t *t, const spot_eventrec_t *put, spot_eventrec_t *root) {
-  spot_eventrec_t cur = *put;
-  for (;;) {
-    if (cur.cause.node == 0 && cur.cause.event == 0)
-      break;
-    if (cur.cause.node != t->node_id) {
-      t->top = TOP_REMOTE;
-      break;
-    }
-    spot_eventrec_t up;
-    int rc = cur.cause.event < cur.id ? spot_events_read(ns, cur.cause.event, &up) : SPOT_ECORRUPT;
-    if (rc == SPOT_EEXPIRED || rc == SPOT_ENOTYET || rc == SPOT_ECORRUPT) {
-      t->top = TOP_EXPIRED;
-      break;
-    }
-    if (rc != 0)
-      return spot_cli_fail(rc, "cannot read event %" PRIu64, cur.cause.event);
-    cur = up;
-  }
-  t->top_node = cur.cause.node;
-  t->top_id = cur.cause.event;
-  *root = cur;
-  return 0;
-}
-
-/* Adds the root and, in one forward scan, every event whose cause is already in the tree. */
-static int grow(spot_ns_t *ns, tree_t *t, const spot_eventrec_t *root) {
-  int rc = tree_add(t, root, NONE);
-  uint64_t latest = 0;
-  if (rc == 0)
-    rc = spot_events_range(ns, NULL, &latest);
-  for (uint64_t id = root->id + 1; rc == 0 && id <= latest; id++) {
-    spot_eventrec_t e;
-    if (spot_events_read(ns, id, &e) != 0)
-      continue; /* expired meanwhile, or damaged: not part of what we can show */
-    if (e.cause.node != t->node_id || e.cause.event < root->id || e.cause.event >= id)
-      continue;
-    size_t parent = tree_find(t, e.cause.node, e.cause.event);
-    if (parent != NONE)
-      rc = tree_add(t, &e, parent);
-  }
-  return rc == 0 ? 0 : spot_cli_fail(rc, "cannot build the tree");
-}
-
-/* ---- other nodes ---- */
+/* ---- other nodes' event logs ---- */
 
 #define BATCH 1024u
 
 #if SPOT_HAVE_NET
+static spot_remote_t *client;
+static uint8_t *recs;
+
+/* Reads every event of l->url once (l->state 1), or notes that it cannot (-1, with one line on stderr). */
+static int nodelog_read(nodelog_t *l) {
+  if (l->state != 0)
+    return l->state == 1 ? 0 : -1;
+  l->state = -1;
+  if (client == NULL) {
+    const char *to = getenv("SPOT_TIMEOUT_MS");
+    int rc = spot_remote_new(spot_cli_key, spot_cli_node_key, to ? (uint32_t)strtoul(to, NULL, 10) : 0, &client);
+    if (rc != 0 || (recs = malloc((size_t)BATCH * SPOT_EVENT_BYTES)) == NULL) {
+      fprintf(stderr, "spot: cannot follow the trace to %s: %s\n", l->url, rc ? spot_errdetail() : "no memory");
+      return -1;
+    }
+  }
+  size_t cap = 0;
+  for (uint64_t from = 1;;) {
+    uint32_t n = 0;
+    if (spot_remote_events(client, l->url, from, BATCH, recs, &n) != 0) {
+      fprintf(stderr, "spot: cannot follow the trace to %s: %s\n", l->url, spot_errdetail());
+      return -1; /* what was read is kept: show what the trace knows */
+    }
+    if (n == 0)
+      break;
+    for (uint32_t k = 0; k < n; k++) {
+      spot_eventrec_t e;
+      if (spot_events_decode(recs + (size_t)k * SPOT_EVENT_BYTES, SPOT_EVENT_BYTES, &e) != 0)
+        continue;
+      from = e.id + 1;
+      if (l->n == cap) {
+        size_t c = cap ? cap * 2 : 1024;
+        spot_eventrec_t *v = realloc(l->ev, c * sizeof *v);
+        if (v == NULL)
+          return fprintf(stderr, "spot: no memory for the events of %s\n", l->url), -1;
+        l->ev = v, cap = c;
+      }
+      l->ev[l->n++] = e;
+    }
+  }
+  l->node = l->n ? l->ev[0].node : 0;
+  l->state = 1;
+  return 0;
+}
+
+/* The node log for namespace URL url, added to t->logs if it is not there. NULL when out of memory. */
+static nodelog_t *nodelog_of(tree_t *t, const char *url) {
+  for (size_t i = 0; i < t->nlogs; i++)
+    if (strcmp(t->logs[i].url, url) == 0)
+      return &t->logs[i];
+  nodelog_t *v = realloc(t->logs, (t->nlogs + 1) * sizeof *v);
+  if (v == NULL)
+    return NULL;
+  t->logs = v;
+  nodelog_t *l = &v[t->nlogs++];
+  memset(l, 0, sizeof *l);
+  snprintf(l->url, sizeof l->url, "%s", url);
+  return l;
+}
+
+/* Event (node, id) of another node, from the --peer whose node id it is. 0, or -1 when no peer is that node or the
+ * event is not there (expired, or not written). */
+static int peer_event(tree_t *t, uint64_t node, uint64_t id, nodelog_t **from, size_t *at) {
+  for (size_t p = 0; p < t->npeers; p++) {
+    nodelog_t *l = &t->logs[p];
+    if (nodelog_read(l) != 0 || l->node != node)
+      continue;
+    for (size_t i = l->n; i-- > 0;)
+      if (l->ev[i].id == id) {
+        *from = l, *at = i;
+        return 0;
+      }
+    return -1;
+  }
+  return -1;
+}
+
+/* Adds, from node log l, every event after position `after` whose cause is in the tree (and that is not). */
+static int grow_from(tree_t *t, const nodelog_t *l, size_t after) {
+  int rc = 0;
+  for (size_t k = after + 1; k < l->n && rc == 0; k++)
+    rc = tree_attach(t, &l->ev[k]);
+  return rc;
+}
+
 /* For each put in the tree to another node's log, reads that node's event log and adds what the put caused there:
  * the node's put event for the element (same cause, same sequence number), then every event caused by what is
- * already in the subtree. Puts from there to further nodes are followed the same way. */
+ * already in the tree. Puts from there to further nodes are followed the same way. */
 static int grow_remote(tree_t *t) {
-  spot_remote_t *r = NULL;
-  uint8_t *recs = NULL;
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < t->n; i++) {
     spot_eventrec_t put = t->v[i].e;
     spot_url_t u;
     if (put.type != SPOT_EVENT_PUT || !spot_is_remote(put.log) || spot_url_parse(put.log, &u) != 0)
       continue;
-    if (r == NULL) {
-      const char *to = getenv("SPOT_TIMEOUT_MS");
-      if ((rc = spot_remote_new(spot_cli_key, spot_cli_node_key, to ? (uint32_t)strtoul(to, NULL, 10) : 0, &r)) != 0 ||
-          (recs = malloc((size_t)BATCH * SPOT_EVENT_BYTES)) == NULL) {
-        rc = rc ? rc : SPOT_ENOMEM;
-        break;
-      }
-    }
     char nsurl[256];
     snprintf(nsurl, sizeof nsurl, "spot://%s/%s", u.hostport, u.ns);
-    uint64_t from = 1, their_node = 0;
-    size_t sub = NONE;
-    for (;;) {
-      uint32_t n = 0;
-      if (spot_remote_events(r, nsurl, from, BATCH, recs, &n) != 0) {
-        fprintf(stderr, "spot: cannot follow the trace to %s: %s\n", nsurl, spot_errdetail());
-        break; /* show what this node knows */
-      }
-      if (n == 0)
+    nodelog_t *l = nodelog_of(t, nsurl);
+    if (l == NULL) {
+      rc = SPOT_ENOMEM;
+      break;
+    }
+    if (nodelog_read(l) != 0)
+      continue;
+    for (size_t k = 0; k < l->n && rc == 0; k++) {
+      const spot_eventrec_t *e = &l->ev[k];
+      if (e->type == SPOT_EVENT_PUT && e->seq == put.seq && strcmp(e->log, u.log) == 0 &&
+          e->cause.node == put.cause.node && e->cause.event == put.cause.event) {
+        if (tree_find(t, e->node, e->id) == NONE && (rc = tree_add(t, e, i)) == 0)
+          rc = grow_from(t, l, k);
         break;
-      for (uint32_t k = 0; k < n && rc == 0; k++) {
-        spot_eventrec_t e;
-        if (spot_events_decode(recs + (size_t)k * SPOT_EVENT_BYTES, SPOT_EVENT_BYTES, &e) != 0)
-          continue;
-        from = e.id + 1;
-        if (sub == NONE) {
-          if (e.type == SPOT_EVENT_PUT && e.seq == put.seq && strcmp(e.log, u.log) == 0 &&
-              e.cause.node == put.cause.node && e.cause.event == put.cause.event) {
-            their_node = e.node;
-            rc = tree_add(t, &e, i);
-            sub = t->n - 1;
-          }
-          continue;
-        }
-        size_t parent = e.cause.node == their_node ? tree_find(t, e.cause.node, e.cause.event) : NONE;
-        if (parent != NONE)
-          rc = tree_add(t, &e, parent);
       }
     }
   }
-  spot_remote_free(r);
-  free(recs);
   return rc == 0 ? 0 : spot_cli_fail(rc, "cannot follow the trace to another node");
+}
+
+static void nodelogs_free(tree_t *t) {
+  for (size_t i = 0; i < t->nlogs; i++)
+    free(t->logs[i].ev);
+  free(t->logs);
+  spot_remote_free(client);
+  free(recs);
+  client = NULL, recs = NULL;
 }
 #else
 /* Without the network, another node's events cannot be read: the tree stops at puts to other nodes, and one line on
@@ -218,7 +267,80 @@ static int grow_remote(tree_t *t) {
     }
   return 0;
 }
+
+static int peer_event(tree_t *t, uint64_t node, uint64_t id, nodelog_t **from, size_t *at) {
+  (void)t, (void)node, (void)id, (void)from, (void)at;
+  return -1;
+}
+
+static int grow_from(tree_t *t, const nodelog_t *l, size_t after) {
+  (void)t, (void)l, (void)after;
+  return 0;
+}
+
+static void nodelogs_free(tree_t *t) { free(t->logs); }
 #endif
+
+/* Walks causes back from put to the root: the first event whose cause is outside (0,0), or on a node that is
+ * neither this one nor a --peer, or gone. *root_log gets the peer's log when the root is another node's event (its
+ * position in *root_at), NULL when it is this node's. */
+static int find_root(spot_ns_t *ns, tree_t *t, const spot_eventrec_t *put, spot_eventrec_t *root,
+                     nodelog_t **root_log, size_t *root_at) {
+  spot_eventrec_t cur = *put;
+  nodelog_t *cur_log = NULL;
+  size_t cur_at = 0;
+  for (;;) {
+    if (cur.cause.node == 0 && cur.cause.event == 0)
+      break;
+    spot_eventrec_t up;
+    if (cur.cause.node != t->node_id) {
+      nodelog_t *l;
+      size_t at;
+      if (peer_event(t, cur.cause.node, cur.cause.event, &l, &at) != 0) {
+        t->top = TOP_REMOTE;
+        break;
+      }
+      cur = l->ev[at], cur_log = l, cur_at = at;
+      continue;
+    }
+    int rc = cur.node != t->node_id || cur.cause.event < cur.id ? spot_events_read(ns, cur.cause.event, &up)
+                                                                 : SPOT_ECORRUPT;
+    if (rc == SPOT_EEXPIRED || rc == SPOT_ENOTYET || rc == SPOT_ECORRUPT) {
+      t->top = TOP_EXPIRED;
+      break;
+    }
+    if (rc != 0)
+      return spot_cli_fail(rc, "cannot read event %" PRIu64, cur.cause.event);
+    cur = up, cur_log = NULL;
+  }
+  t->top_node = cur.cause.node;
+  t->top_id = cur.cause.event;
+  *root = cur;
+  *root_log = cur_log;
+  *root_at = cur_at;
+  return 0;
+}
+
+/* Adds the root and, in one forward scan of its node's event log, every event whose cause is already in the
+ * tree. */
+static int grow(spot_ns_t *ns, tree_t *t, const spot_eventrec_t *root, const nodelog_t *root_log, size_t root_at) {
+  int rc = tree_add(t, root, NONE);
+  if (rc == 0 && root_log != NULL)
+    rc = grow_from(t, root_log, root_at);
+  if (rc != 0 || root_log != NULL)
+    return rc == 0 ? 0 : spot_cli_fail(rc, "cannot build the tree");
+  uint64_t latest = 0;
+  rc = spot_events_range(ns, NULL, &latest);
+  for (uint64_t id = root->id + 1; rc == 0 && id <= latest; id++) {
+    spot_eventrec_t e;
+    if (spot_events_read(ns, id, &e) != 0)
+      continue; /* expired meanwhile, or damaged: not part of what we can show */
+    if (e.cause.node != t->node_id || e.cause.event < root->id || e.cause.event >= id)
+      continue;
+    rc = tree_attach(t, &e);
+  }
+  return rc == 0 ? 0 : spot_cli_fail(rc, "cannot build the tree");
+}
 
 /* ---- text ---- */
 
@@ -270,8 +392,8 @@ static void print_text_line(const tree_t *t, const tnode_t *x, size_t depth) {
 
 static void print_top_text(const tree_t *t) {
   if (t->top == TOP_REMOTE)
-    printf("remote node %016" PRIx64 " event %" PRIu64 " (cross-node tracing is not supported yet)\n", t->top_node,
-           t->top_id);
+    printf("remote node %016" PRIx64 " event %" PRIu64 " (not followed: give that node's address with --peer "
+           "spot://HOST:PORT/NS)\n", t->top_node, t->top_id);
   else if (t->top == TOP_EXPIRED)
     printf("event %" PRIu64 " (expired from the event log)\n", t->top_id);
 }
@@ -383,8 +505,8 @@ static void print_dot(const tree_t *t) {
 
 /* ---- the command ---- */
 
-static int parse_trace_args(int argc, char **argv, const char **log, uint64_t *seq, trace_fmt_t *fmt) {
-  static const char usage[] = "usage: spot trace LOG SEQNO [--json | --dot]";
+static int parse_trace_args(int argc, char **argv, tree_t *t, const char **log, uint64_t *seq, trace_fmt_t *fmt) {
+  static const char usage[] = "usage: spot trace LOG SEQNO [--json | --dot] [--peer spot://HOST:PORT/NS]...";
   const char *seq_text = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--dot") == 0) {
@@ -392,6 +514,23 @@ static int parse_trace_args(int argc, char **argv, const char **log, uint64_t *s
       if (*fmt != FMT_TEXT && *fmt != f)
         return spot_cli_fail(0, "trace: --json and --dot exclude each other");
       *fmt = f;
+    } else if (strcmp(argv[i], "--peer") == 0) {
+#if SPOT_HAVE_NET
+      spot_url_t u;
+      if (i + 1 >= argc || spot_url_parse(argv[i + 1], &u) != 0 || u.log[0] != '\0')
+        return spot_cli_fail(0, "trace: --peer wants a node's namespace, spot://HOST:PORT/NS, not '%s'",
+                             i + 1 < argc ? argv[i + 1] : "");
+      char nsurl[256];
+      snprintf(nsurl, sizeof nsurl, "spot://%s/%s", u.hostport, u.ns);
+      if (nodelog_of(t, nsurl) == NULL)
+        return spot_cli_fail(SPOT_ENOMEM, "trace: no memory");
+      t->npeers = t->nlogs;
+      i++;
+#else
+      (void)t;
+      return spot_cli_fail(SPOT_ENOTSUP, "trace: --peer needs the network, and this spot was built without it "
+                                         "(-DSPOT_NET=OFF)");
+#endif
     } else if (argv[i][0] == '-') {
       return spot_cli_fail(0, "trace: unknown option %s; %s", argv[i], usage);
     } else if (*log == NULL) {
@@ -427,19 +566,26 @@ int spot_cli_trace(int argc, char **argv, const char *ns_dir) {
   const char *name = NULL;
   uint64_t seq = 0;
   trace_fmt_t fmt = FMT_TEXT;
-  if (parse_trace_args(argc, argv, &name, &seq, &fmt) != 0)
+  tree_t t = {.v = NULL};
+  if (parse_trace_args(argc, argv, &t, &name, &seq, &fmt) != 0) {
+    nodelogs_free(&t);
     return 1;
+  }
   spot_ns_t *ns;
   int rc = spot_ns_open(ns_dir, NULL, &ns);
-  if (rc != 0)
+  if (rc != 0) {
+    nodelogs_free(&t);
     return spot_cli_fail(rc, "cannot open the namespace");
-  tree_t t = {.node_id = spot_ns_node_id(ns)};
-  spot_eventrec_t put, root;
+  }
+  t.node_id = spot_ns_node_id(ns);
+  spot_eventrec_t put, root = {.type = 0};
+  nodelog_t *root_log = NULL;
+  size_t root_at = 0;
   int status = 1;
   if (check_element(ns, name, seq) != 0)
     goto done;
-  if (find_put(ns, name, seq, &put) != 0 || find_root(ns, &t, &put, &root) != 0 || grow(ns, &t, &root) != 0 ||
-      grow_remote(&t) != 0)
+  if (find_put(ns, name, seq, &put) != 0 || find_root(ns, &t, &put, &root, &root_log, &root_at) != 0 ||
+      grow(ns, &t, &root, root_log, root_at) != 0 || grow_remote(&t) != 0)
     goto done;
   t.traced = put.id;
   if (fmt == FMT_JSON)
@@ -451,6 +597,7 @@ int spot_cli_trace(int argc, char **argv, const char *ns_dir) {
   status = fflush(stdout) == 0 && !ferror(stdout) ? 0 : spot_cli_fail(SPOT_EIO, "cannot write the trace");
 done:
   free(t.v);
+  nodelogs_free(&t);
   spot_ns_close(ns);
   return status;
 }

@@ -145,10 +145,13 @@ static const spot_help_t pages[] = {
      "--from ID\tstart at event ID\n"
      "--limit N\tprint at most N events\n" NS_OPT KEY_OPTS,
      "spot events\nspot events --follow --json\nspot events spot://127.0.0.1:7401/cloud --json\n", NULL},
-    {"trace", "spot trace LOG SEQNO [--json | --dot]\n", "print the causal tree of an element",
+    {"trace", "spot trace LOG SEQNO [--json | --dot] [--peer spot://HOST:PORT/NS]...\n",
+     "print the causal tree of an element",
      "Follows the causes in the event log from element LOG#SEQNO back to the put that began its chain, and forward "
-     "to every handler run and put that followed, across nodes where the events say so.\n",
-     "--json\tthe tree as JSON\n--dot\tthe tree as a Graphviz digraph\n" NS_OPT,
+     "to every handler run and put that followed, across nodes where the events say so. A cause on another node "
+     "is followed back through the nodes named with --peer (an event names its node's id, not its address).\n",
+     "--json\tthe tree as JSON\n--dot\tthe tree as a Graphviz digraph\n"
+     "--peer URL\ta node (spot://HOST:PORT/NS) whose event log the walk back may read; repeatable\n" NS_OPT,
      "spot trace a 1\nspot trace a 1 --dot | dot -Tsvg > trace.svg\n", NULL},
     {"plan", "spot plan VERB [flags] [--json] [--plot FILE.svg|FILE.png] [--params FILE]\n",
      "the energy/billing planner",

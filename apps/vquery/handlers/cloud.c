@@ -6,8 +6,11 @@
  * k-1, or, when that one is not written yet, the rule applied to the batch of interval k-1), writes the interval's
  * billing record (vq_billing_interval) and splits the batch's repository range into jobs of match_batch queries on
  * `jobs`. vq_match runs on each job: it reads the job's queries from `repository`, matches them all with one
- * vq_match_batch call against the library (opened once per process and kept) and puts each answer to the query's
- * reply URL (the device's `answers` log) with handler vq_answer.
+ * vq_match_library call (exact or nprobe as the configuration says) against the library (opened once per process and kept) and puts each answer to the query's
+ * reply URL (the device's `answers` log) with handler vq_answer. Each answer's cause is its own query's (the
+ * aggregator's put of it into its inbox, carried in the record): a job matches many queries, and this way `spot
+ * trace` follows each query's own path device -> aggregator -> cloud -> device. The run of vq_match itself is in
+ * the cloud's event log under its job.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 
 #include <spot/handler.h>
 
+#include "match_index.h"
 #include "vquery.h"
 
 #define LOOKBACK 64 /* records searched back for the previous interval's billing or batch */
@@ -148,7 +152,8 @@ static int vq_match(spot_ctx_t *ctx, const spot_event_t *ev) {
     memcpy(&vecs[got * VQ_DIM], qs[got].vlad, sizeof qs[got].vlad);
     got++;
   }
-  if (got > 0 && (rc = vq_match_batch(l, vecs, got, k, hits)) != 0) {
+  vq_match_opts_t mo = {.exact = cfg.exact ? 1 : 0, .nprobe = cfg.nprobe};
+  if (got > 0 && (rc = vq_match_library(l, vecs, got, k, &mo, hits)) != 0) {
     spot_print(ctx, "matching %zu queries failed: %s %s", got, spot_strerror(rc), spot_errdetail());
     failed = 1;
     goto done;
@@ -171,7 +176,8 @@ static int vq_match(spot_ctx_t *ctx, const spot_event_t *ev) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     a.answered_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    if ((rc = spot_ctx_put(ctx, reply, &a, sizeof a, VQ_H_ANSWER, NULL)) != 0) {
+    spot_cause_t cause = {q->cause_node, q->cause_event}; /* (0, 0): this run */
+    if ((rc = spot_ctx_put_cause(ctx, reply, &a, sizeof a, VQ_H_ANSWER, &cause, NULL)) != 0) {
       spot_print(ctx, "answer to %s (query %llu) not delivered: %s %s", reply, (unsigned long long)q->qid,
                  spot_strerror(rc), spot_errdetail());
       failed = 1;

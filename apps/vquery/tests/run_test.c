@@ -5,6 +5,7 @@
  * the quantised closed form within 3 standard errors (z_predicted) for energy, V+ and billing; theta* bills less than
  * N mu on the same volumes; every query is answered (recall is recall_test.c's subject). With the cloud killed
  * (kill -9) mid-run and restarted an interval later, every query the aggregator acknowledged is still answered.
+ * The report's trace follows one query device -> aggregator -> cloud -> its answer, and back from the answer.
  *
  * The physics, asserted for every law: the meter (thread CPU time times watts) against the model fed the devices'
  * calibrated rates, on the volumes drawn, for mean energy and V+. The law runs use a still camera (a directory of one
@@ -164,6 +165,22 @@ static void check_law(const char *dist) {
     check_physics(dist, "energy_mean_j");
     check_physics(dist, "variability_j2");
   }
+  /* the trace of one query: forward from the device's query through the aggregator and the cloud to its answer,
+   * and back from the answer (through --peer) to the same query: the root, once per tree */
+  const char *tr = strstr(json, "\"trace\":\"");
+  CHECK(tr != NULL);
+  if (tr) {
+    const char *want[] = {"--peer spot://", "put queries#", "/edge/inbox#", "put inbox#", "/cloud/repository#",
+                          "put repository#", "/answers#", "put answers#", "start vq_answer", "<== answers#",
+                          "trace batches", "start vq_match"};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++)
+      if (strstr(tr, want[w]) == NULL) {
+        fprintf(stderr, "  %s: the trace lacks \"%s\": %.3000s\n", dist, want[w], tr);
+        CHECK(0);
+      }
+    const char *back = strstr(tr, "trace answers");
+    CHECK(back != NULL && strstr(back, "(external)") != NULL); /* the walk back reached the device's query */
+  }
   /* theta* bills less than N mu on the same volumes */
   CHECK(jget(json, "saving_fraction", "measured") > 0);
   CHECK(jget(json, "billing_adhoc_usd", "measured") > jget(json, "billing_usd", "measured"));
@@ -183,7 +200,8 @@ static void test_pareto(void) {
 static void test_kill_cloud(void) {
   setup();
   CHECK(ready);
-  CHECK_EQ(run("--dist uniform --quota optimal --kill-cloud-at 1 --seed 3", 5), 0);
+  CHECK_EQ(run("--dist uniform --quota optimal --kill-cloud-at 1 --seed 3 --exact", 5), 0); /* --exact: the
+                                                                                              * matchers' option */
   double queries = jget(json, NULL, "queries"), answered = jget(json, NULL, "answered");
   double acked = jget(json, NULL, "acknowledged");
   fprintf(stderr, "  kill: queries %g, acknowledged %g, answered %g, billed intervals %g\n", queries, acked, answered,
@@ -215,6 +233,12 @@ static void test_usage(void) {
                         env("VQ_BIN")),
            1);
   CHECK(strstr(err, "vquery-data.sh") != NULL);
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err,
+                        "%s run --devices 2 --intervals 3 --interval-ms 500 --rho 1 --quota adhoc --dist uniform "
+                        "--mu 9000 --exact --nprobe 4",
+                        env("VQ_BIN")),
+           2);
+  CHECK(strstr(err, "--exact") != NULL);
 }
 
 static const spot_test_t tests[] = {{"usage", test_usage},           {"uniform", test_uniform},
