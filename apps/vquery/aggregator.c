@@ -75,11 +75,15 @@ static void follow_events(aggregator_t *a) {
 }
 
 /* The cause of inbox element seq's upload: its put event here, or (0, 0) when it is not known (expired, or not
- * written yet). */
+ * written within 200 ms). */
 static spot_cause_t inbox_cause(aggregator_t *a, uint64_t seq) {
   spot_cause_t c = {0, 0};
-  if (a->evmap[seq % EVMAP].seq != seq)
+  /* the node writes an element's put event just after the element: wait for it a little (up to 200 ms) */
+  for (int i = 0; a->evmap[seq % EVMAP].seq != seq && i < 20 && !stopping; i++) {
     follow_events(a);
+    if (a->evmap[seq % EVMAP].seq != seq)
+      spot_events_wait(a->ns, a->ev_next ? a->ev_next - 1 : 0, 10000000);
+  }
   if (a->evmap[seq % EVMAP].seq == seq)
     c.node = a->node_id, c.event = a->evmap[seq % EVMAP].id;
   return c;

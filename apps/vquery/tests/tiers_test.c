@@ -442,7 +442,10 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
     ok = vq_volume_init(&law, "uniform", MU, 0, NULL, SEED, 0) == 0;
   if (ok && nm > 0)
     printf("  the device began interval 0 %.0f ms after its start time\n", (m[0].start_ns - start) / 1e6);
-  int meter_ok = ok && nm == (uint64_t)k_n && nc == 1 && c[0].eps_a > 0 && c[0].eps_i > 0 && c[0].idle_cpu_s > 0;
+  int meter_ok = ok && nm == (uint64_t)k_n &&
+                 /* the calibration before the run, and (controlled mode) the one that pools the rests' units too */
+                 (nc == 1 || (nc == 2 && !real && c[1].active_frames > c[0].active_frames && c[1].eps_a > 0)) &&
+                 c[0].eps_a > 0 && c[0].eps_i > 0 && c[0].idle_cpu_s > 0;
   uint32_t total = 0;
   for (uint64_t k = 0; meter_ok && k < nm; k++) {
     const vq_device_rec_t *x = &m[k];
