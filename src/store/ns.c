@@ -479,9 +479,8 @@ int spot__ns_remove_log(spot_ns_t *ns, const char *name, int (*before)(spot_ns_t
   if (rc != 0 || (rc = spot__ns_path(ns, "node.lock", lockpath, sizeof lockpath)) != 0)
     return rc;
   spot__mutex_lock(&ns->mu);
-  for (size_t i = 0; rc == 0 && i < ns->nlogs; i++)
-    if (strcmp(ns->logs[i]->name, name) == 0)
-      rc = spot__fail(SPOT_EBUSY, "log %s is open in this process; close it first", name);
+  if (index_find(ns->index, name, spot__ns_hash(name)) != NULL)
+    rc = spot__fail(SPOT_EBUSY, "log %s is open in this process; close it first", name);
   spot__mutex_unlock(&ns->mu); /* (the lock on the log's file below keeps anyone from opening it meanwhile) */
   if (rc != 0)
     return rc;
