@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/event.h"
 #include "core/name.h"
 
 enum { O_MAGIC = 0, O_VERSION = 2, O_TYPE = 3, O_FLAGS = 4, O_RESERVED = 5, O_BODYLEN = 8, O_ID = 12 };
@@ -187,7 +188,7 @@ static void body_put(const spot__msg_t *m, wr_t *w) {
       break;
     case SPOT__WIRE_EVENTS:
       w_uint(w, m->count, 4);
-      w_bytes(w, m->events, (size_t)m->count * 256u);
+      w_bytes(w, m->events, (size_t)m->count * SPOT__EVENT_BYTES);
       break;
     }
     return;
@@ -388,7 +389,7 @@ static int reply_get(rd_t *r, spot__msg_t *m) {
     if (m->count > SPOT__WIRE_MAX_EVENTS)
       return spot__fail(SPOT_ECORRUPT, "reply event count %u is above the maximum %u", (unsigned)m->count,
                         SPOT__WIRE_MAX_EVENTS);
-    if ((rc = take(r, (size_t)m->count * 256u, "event records", &p)) != 0)
+    if ((rc = take(r, (size_t)m->count * SPOT__EVENT_BYTES, "event records", &p)) != 0)
       return rc;
     m->events = m->count > 0 ? p : NULL;
     return 0;

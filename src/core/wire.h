@@ -33,7 +33,8 @@
  *             PUT, LATEST, EARLIEST   u64 seq
  *             GET       data
  *             INFO      u32 elem_size, u64 history, u8 sync, u64 latest, u64 earliest, u64 durable
- *             EVENTS    u32 count, then count event records of SPOT__EVENT_BYTES each (core/event.h)
+ *             EVENTS    u32 count, then count event records of SPOT__EVENT_BYTES (384) each, version 2
+ *                       (core/event.h); wire version 1 carried 256-byte version-1 records
  *             CREATE, DEPLOY          nothing
  *
  * The encoding is canonical: a buffer that decodes re-encodes to exactly the same bytes. The first 20 bytes keep
@@ -46,11 +47,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOT__WIRE_VERSION 1u
+#define SPOT__WIRE_VERSION 2u /* 2: event records of 384 bytes (event record version 2) */
 #define SPOT__WIRE_HDR_BYTES 20u
 #define SPOT__WIRE_MAX_DATA (64u << 20)                     /* largest data field: SPOT_ELEM_MAX */
 #define SPOT__WIRE_MAX (SPOT__WIRE_MAX_DATA + 4096u)        /* largest whole message, header included */
-#define SPOT__WIRE_MAX_EVENTS (SPOT__WIRE_MAX_DATA / 256u)  /* most event records in one reply */
+#define SPOT__WIRE_MAX_EVENTS (SPOT__WIRE_MAX_DATA / 384u)  /* most event records in one reply */
 #define SPOT__WIRE_DETAIL_MAX 512u                          /* longest detail text of an error reply */
 #define SPOT__WIRE_OBJECT_MAX 127u                          /* longest deploy object file name */
 #define SPOT__WIRE_SYNC_MAX 2u                              /* sync values are spot_sync_t: 0 none .. 2 always */

@@ -15,7 +15,7 @@
 #include "device/device.h"
 
 #define FRAME_BYTES (SPOT__DEV_LINK_PAYLOAD + SPOT__FRAME_OVERHEAD)
-#define EVENTS_PER_REPLY 2u /* records of 256 bytes in one reply: as many as fit SPOT__DEV_LINK_PAYLOAD */
+#define EVENTS_PER_REPLY 1u /* records of 384 bytes in one reply: as many as fit SPOT__DEV_LINK_PAYLOAD */
 
 _Static_assert(EVENTS_PER_REPLY * SPOT__EVENT_BYTES + 64u <= SPOT__DEV_LINK_PAYLOAD, "events reply fits a frame");
 

@@ -28,8 +28,9 @@
 
 static int read_record(spot_ns_t *ns, spot_log_t *log, const char *what, uint64_t seq, spot__event_t *e) {
   uint8_t rec[SPOT__EVENT_BYTES];
-  int rc = spot_log_read(log, seq, rec, sizeof rec);
-  if (rc == 0 && (rc = spot__event_decode(rec, e)) != 0)
+  uint32_t bytes = spot__log_elem_size(log);
+  int rc = bytes <= sizeof rec ? spot_log_read(log, seq, rec, bytes) : SPOT_ECORRUPT;
+  if (rc == 0 && (rc = spot__event_decode(rec, bytes, e)) != 0)
     rc = spot__fail(rc, "%s %llu of %s does not decode", what, (unsigned long long)seq, spot_ns_dir(ns));
   return rc;
 }
@@ -40,8 +41,11 @@ int spot__life_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint
   if (rc != 0)
     return rc;
   uint8_t rec[SPOT__EVENT_BYTES];
-  spot__event_encode(e, rec);
-  return spot__log_append_pending(triggers, rec, sizeof rec, hid, slot);
+  uint32_t bytes = spot__log_elem_size(triggers); /* SPOT__EVENT_V1_BYTES: a put needs no version-2 field */
+  if ((rc = spot__event_encode_as(e, rec, bytes)) != 0)
+    return spot__fail(SPOT_ECORRUPT, "the trigger queue of %s has %u-byte elements, not event records",
+                      spot_ns_dir(ns), (unsigned)bytes);
+  return spot__log_append_pending(triggers, rec, bytes, hid, slot);
 }
 
 int spot__life_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e) {

@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "core/error.h"
+#include "core/event.h"
 #include "core/name.h"
 #include "core/wire.h"
 #include "net/keys.h"
@@ -505,7 +506,7 @@ int spot_remote_events(spot_remote_t *r, const char *url, uint64_t from, uint32_
   CALL(r, u, req, rep, {
     uint32_t n = rep.count < max ? rep.count : max;
     if (n > 0)
-      memcpy(records, rep.events, (size_t)n * 256u);
+      memcpy(records, rep.events, (size_t)n * SPOT__EVENT_BYTES);
     *count = n;
   });
 }

@@ -212,7 +212,7 @@ static int do_events(spot_server_t *s, const spot__msg_t *req, spot__msg_t *rep)
   if (from < lo)
     from = lo;
   uint32_t max = req->max < MAX_EVENTS_PER_REPLY ? req->max : MAX_EVENTS_PER_REPLY;
-  uint8_t *recs = s->elem; /* large enough: MAX_EVENTS_PER_REPLY * 256 <= its size */
+  uint8_t *recs = s->elem; /* large enough: MAX_EVENTS_PER_REPLY * SPOT__EVENT_BYTES <= its size */
   uint32_t n = 0;
   for (uint64_t id = from; lo && id <= hi && n < max; id++) {
     spot__event_t e;
