@@ -23,6 +23,7 @@
 
 #include "spot/log.h"
 #include "spot/node.h"
+#include "spot/status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -85,6 +86,10 @@ int spot_remote_create(spot_remote_t *r, const char *url, const spot_log_config_
  * record with spot_events_decode (spot/events.h). Needs the get right. */
 int spot_remote_events(spot_remote_t *r, const char *url, uint64_t from, uint32_t max, uint8_t *records,
                        uint32_t *count);
+
+/* The status of the node serving the namespace named by url (spot://host:port/namespace), as spot_status_read
+ * reads it there (spot/status.h; free with spot_status_free). Needs the get right. */
+int spot_remote_status(spot_remote_t *r, const char *url, spot_status_t *out);
 
 /* Installs a handler object (the bytes of a shared object; object: its file name, e.g. "frost.so") in the node's
  * namespace named by url (spot://host:port/namespace); needs the deploy right. The node registers every

@@ -20,10 +20,10 @@ static const uint8_t magic[2] = {'S', 'W'};
 
 /* ---- shared checks ---- */
 
-static int known_type(unsigned t) { return t >= SPOT__WIRE_CREATE && t <= SPOT__WIRE_DEPLOY; }
+static int known_type(unsigned t) { return t >= SPOT__WIRE_CREATE && t <= SPOT__WIRE_STATUS; }
 
 /* Types whose request names a log after the namespace. */
-static int has_log(unsigned t) { return t != SPOT__WIRE_EVENTS && t != SPOT__WIRE_DEPLOY; }
+static int has_log(unsigned t) { return t != SPOT__WIRE_EVENTS && t != SPOT__WIRE_DEPLOY && t != SPOT__WIRE_STATUS; }
 
 /* A name of the store (ns, log, handler): length and bytes as spot__name_check wants them. */
 static int name_check(const char *p, size_t len, const char *what) {
@@ -116,6 +116,7 @@ static int validate(const spot__msg_t *m) {
       return detail_check(m->detail.ptr, m->detail.len);
     switch (m->type) {
     case SPOT__WIRE_GET:
+    case SPOT__WIRE_STATUS:
       break;
     case SPOT__WIRE_INFO:
       if (m->sync > SPOT__WIRE_SYNC_MAX)
@@ -176,6 +177,7 @@ static void body_put(const spot__msg_t *m, wr_t *w) {
       w_uint(w, m->seq, 8);
       break;
     case SPOT__WIRE_GET:
+    case SPOT__WIRE_STATUS:
       w_data(w, m->data, m->data_len);
       break;
     case SPOT__WIRE_INFO:
@@ -375,6 +377,7 @@ static int reply_get(rd_t *r, spot__msg_t *m) {
   case SPOT__WIRE_EARLIEST:
     return r_u64(r, "sequence number", &m->seq);
   case SPOT__WIRE_GET:
+  case SPOT__WIRE_STATUS:
     return r_data(r, m);
   case SPOT__WIRE_INFO:
     if ((rc = r_u32(r, "element size", &m->elem_size)) != 0 || (rc = r_u64(r, "history", &m->history)) != 0 ||
@@ -527,6 +530,8 @@ const char *spot__wire_type_name(int type) {
     return "events";
   case SPOT__WIRE_DEPLOY:
     return "deploy";
+  case SPOT__WIRE_STATUS:
+    return "status";
   }
   return "?";
 }

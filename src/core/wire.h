@@ -28,10 +28,12 @@
  *             LATEST, EARLIEST, INFO    str ns, str log
  *             EVENTS    str ns, u64 from, u32 max
  *             DEPLOY    str ns, str object (file name), data (the object's bytes)
+ *             STATUS    str ns
  *   reply     all       i32 status, then if status != 0: u16 length + detail text, and nothing else;
  *                       if status == 0 the type's payload:
  *             PUT, LATEST, EARLIEST   u64 seq
  *             GET       data
+ *             STATUS    data: the node's status (spot/status.h), encoded by net/status_codec.c
  *             INFO      u32 elem_size, u64 history, u8 sync, u64 latest, u64 earliest, u64 durable
  *             EVENTS    u32 count, then count event records of SPOT__EVENT_BYTES (384) each, version 2
  *                       (core/event.h); wire version 1 carried 256-byte version-1 records
@@ -67,6 +69,7 @@ typedef enum spot__wire_type {
   SPOT__WIRE_INFO = 6,
   SPOT__WIRE_EVENTS = 7,
   SPOT__WIRE_DEPLOY = 8,
+  SPOT__WIRE_STATUS = 9,
 } spot__wire_type_t;
 
 /* A counted string. On the wire it has no terminating NUL, so neither has ptr: always use len. */
@@ -159,7 +162,7 @@ void spot__wire_set_detail(spot__msg_t *m, const char *text);
  * '-', without "..". Returns 0 or SPOT_EBADNAME with a detail line. */
 int spot__wire_object_check(const char *name, size_t len);
 
-/* "create", "put", "get", "latest", "earliest", "info", "events", "deploy" (or "?"). */
+/* "create", "put", "get", "latest", "earliest", "info", "events", "deploy", "status" (or "?"). */
 const char *spot__wire_type_name(int type);
 
 #endif

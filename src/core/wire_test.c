@@ -518,7 +518,7 @@ static void test_version_and_header(void) {
   } cases[] = {
       {2, 0, SPOT_EVERSION}, {2, 1, SPOT_EVERSION}, {2, 0xff, SPOT_EVERSION}, /* version (1: before event v2) */
       {0, 'X', SPOT_ECORRUPT}, {1, 'w', SPOT_ECORRUPT},                       /* magic */
-      {3, 0, SPOT_ECORRUPT}, {3, 9, SPOT_ECORRUPT}, {3, 0xff, SPOT_ECORRUPT}, /* type */
+      {3, 0, SPOT_ECORRUPT}, {3, 10, SPOT_ECORRUPT}, {3, 0xff, SPOT_ECORRUPT}, /* type */
       {4, 2, SPOT_ECORRUPT}, {4, 0x81, SPOT_ECORRUPT},                        /* flags */
       {5, 1, SPOT_ECORRUPT}, {6, 1, SPOT_ECORRUPT}, {7, 0x80, SPOT_ECORRUPT}, /* reserved */
   };

@@ -34,6 +34,8 @@ typedef struct spot__nsctx {
   uint64_t registry_seen; /* registry records loaded into reg[] */
   spot__reg_entry_t *reg;
   size_t nreg, capreg;
+  void *status;            /* the node's counters (dispatch/status.h) mapped in this process, or NULL */
+  spot_file_t *status_file; /* its file, open while mapped */
 } spot__nsctx_t;
 
 /* dispatch's state of ns, made on first use. SPOT_ENOMEM. */

@@ -22,6 +22,7 @@
 
 #include "core/error.h"
 #include "dispatch/dispatch.h"
+#include "dispatch/status.h"
 #include "store/store.h"
 
 /* ---- the trigger queue (the put events of the puts whose handlers have not ended) ---- */
@@ -146,6 +147,8 @@ int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_
   memcpy(f.log, put->log, sizeof f.log);
   memcpy(f.handler, put->handler, sizeof f.handler);
   snprintf(f.reason, sizeof f.reason, "%s", reason);
+  /* its CPU time is unknown here (a run that could not start used next to none; a dead worker's is gone) */
+  spot__status_run(spot__status_of(ns), put->handler_id, 1, 0, 0);
   int rc = spot__events_append(ns, &f, NULL);
   spot__life_release(ns, put->log, put->seq, put->trigger);
   return rc ? rc : 1;
@@ -202,6 +205,8 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   if (start_id_out)
     __atomic_store_n(start_id_out, start_id, __ATOMIC_RELEASE);
   uint64_t t0 = st.time_ns;
+  spot__status_shm_t *stat = spot__status_of(ns);
+  spot__status_latency(stat, t0 > put->time_ns ? t0 - put->time_ns : 0);
   if (fn == NULL)
     return spot__invoke_failed(ns, put, start_id, SPOT_ENOTFOUND, "handler is not loaded in this node", 0),
            SPOT_ENOTFOUND;
@@ -234,7 +239,9 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
     atomic_store(&watch->state, run | SPOT__RUN_HANDLER);
   }
   spot__clear_detail(); /* what is left after the run is the detail of a call that failed in it */
+  uint64_t cpu0 = spot__thread_cpu_ns(); /* the handler's thread: in worker mode, the worker's only one */
   int status = fn(&ctx, &ev);
+  uint64_t cpu = spot__thread_cpu_ns() - cpu0;
   if (buf != small)
     free(buf);
   char tail[sizeof ctx.tail] = "";
@@ -257,6 +264,9 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   end.handler_id = put->handler_id;
   end.time_ns = spot__wall_ns();
   end.duration_ns = end.time_ns > t0 ? end.time_ns - t0 : 0;
+  end.cpu_ns = cpu;
+  end.energy_nj = spot__status_energy(stat, cpu);
+  spot__status_run(stat, put->handler_id, status != 0, end.cpu_ns, end.energy_nj);
   memcpy(end.log, put->log, sizeof end.log);
   memcpy(end.handler, put->handler, sizeof end.handler);
   if (status != 0) {

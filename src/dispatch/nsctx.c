@@ -45,6 +45,8 @@ static int make(spot_ns_t *ns, void **out) {
 
 static void drop(void *arg) {
   spot__nsctx_t *c = arg;
+  if (c->status_file)
+    spot_io_posix()->close(c->status_file); /* unmaps the counters too */
   spot__mutex_destroy(&c->mu);
   free(c->reg);
   free(c);

@@ -27,6 +27,7 @@
 
 #include "core/error.h"
 #include "core/name.h"
+#include "core/statuscodec.h"
 #include "core/wire.h"
 #include "dispatch/dispatch.h"
 #include "net/access.h"
@@ -351,6 +352,17 @@ static int execute(spot_server_t *s, const spot__msg_t *req, const char *client,
   }
   case SPOT__WIRE_EVENTS:
     return do_events(s, req, rep);
+  case SPOT__WIRE_STATUS: {
+    spot_status_t st;
+    size_t n = 0;
+    if ((rc = spot_status_read(s->ns, &st)) != 0)
+      return rc;
+    rc = spot__statusc_encode(&st, s->elem, SPOT__WIRE_MAX_DATA, &n);
+    spot_status_free(&st);
+    rep->data = s->elem;
+    rep->data_len = (uint32_t)n;
+    return rc;
+  }
   case SPOT__WIRE_DEPLOY: {
     char object[SPOT__WIRE_OBJECT_MAX + 1], names[64][64];
     int n = 0;
@@ -379,7 +391,7 @@ static void answer(spot_server_t *s, zmq_msg_t *peer, zmq_msg_t *frame) {
   int rc = spot__wire_decode(buf, len, &req);
   if (rc != 0) {
     spot__wire_hdr_t h;
-    if (spot__wire_peek(buf, len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_DEPLOY)
+    if (spot__wire_peek(buf, len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_STATUS)
       return; /* not even a header: nothing to answer to */
     rep.type = h.type;
     rep.id = h.id;
