@@ -33,7 +33,7 @@
  *                       if status == 0 the type's payload:
  *             PUT, LATEST, EARLIEST   u64 seq
  *             GET       data
- *             STATUS    data: the node's status (spot/status.h), encoded by net/status_codec.c
+ *             STATUS    data: the node's status (spot/status.h), encoded by net/statuscodec.c
  *             INFO      u32 elem_size, u64 history, u8 sync, u64 latest, u64 earliest, u64 durable
  *             EVENTS    u32 count, then count event records of SPOT__EVENT_BYTES (384) each, version 2
  *                       (core/event.h); wire version 1 carried 256-byte version-1 records

@@ -164,6 +164,13 @@ static size_t samples(spot__msg_t *out) {
   m = rep(SPOT__WIRE_DEPLOY, 17, -1000); /* a code from a newer peer */
   m.detail = spot__wire_cstr("x");
   out[n++] = m;
+  /* STATUS: the namespace; the reply's data is opaque here */
+  out[n++] = req(SPOT__WIRE_STATUS, 18, "ns", NULL);
+  m = rep(SPOT__WIRE_STATUS, 18, 0);
+  m.data = data16;
+  m.data_len = sizeof data16;
+  out[n++] = m;
+  out[n++] = rep(SPOT__WIRE_STATUS, 19, SPOT_EPERM);
   return n;
 }
 
@@ -210,7 +217,7 @@ static void test_roundtrip(void) {
   init_buffers();
   spot__msg_t s[MAX_SAMPLES];
   size_t ns = samples(s);
-  int seen[2][9] = {{0}};
+  int seen[2][SPOT__WIRE_STATUS + 1] = {{0}};
   for (size_t i = 0; i < ns; i++) {
     size_t want, len;
     CHECK_OK(spot__wire_encoded_size(&s[i], &want));
@@ -228,7 +235,7 @@ static void test_roundtrip(void) {
     seen[s[i].flags & 1][s[i].type]++;
     free(buf);
   }
-  for (int t = SPOT__WIRE_CREATE; t <= SPOT__WIRE_DEPLOY; t++)
+  for (int t = SPOT__WIRE_CREATE; t <= SPOT__WIRE_STATUS; t++)
     CHECK(seen[0][t] > 0 && seen[1][t] > 0);
 }
 
@@ -543,7 +550,7 @@ static void test_version_and_header(void) {
   /* the encoder refuses what the decoder would */
   m.type = 0;
   CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
-  m.type = 9;
+  m.type = 10;
   CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
   m.type = SPOT__WIRE_GET;
   m.flags = 2;

@@ -18,7 +18,7 @@
 #include "core/error.h"
 #include "core/event.h"
 #include "core/name.h"
-#include "core/statuscodec.h"
+#include "net/statuscodec.h"
 #include "core/wire.h"
 #include "net/keys.h"
 #include "net/net_impl.h"

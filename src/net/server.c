@@ -27,7 +27,7 @@
 
 #include "core/error.h"
 #include "core/name.h"
-#include "core/statuscodec.h"
+#include "net/statuscodec.h"
 #include "core/wire.h"
 #include "dispatch/dispatch.h"
 #include "net/access.h"

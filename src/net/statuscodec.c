@@ -1,7 +1,7 @@
 /*
- * statuscodec.c: a node's status as bytes (core/statuscodec.h). Every read goes through one bounds-checked take().
+ * statuscodec.c: a node's status as bytes (net/statuscodec.h). Every read goes through one bounds-checked take().
  */
-#include "core/statuscodec.h"
+#include "net/statuscodec.h"
 
 #include <stdlib.h>
 #include <string.h>

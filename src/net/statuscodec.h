@@ -1,5 +1,5 @@
 /*
- * core/statuscodec.h: a node's status (spot/status.h) as bytes, for the STATUS reply of the wire (core/wire.h).
+ * net/statuscodec.h: a node's status (spot/status.h) as bytes, for the STATUS reply of the wire (core/wire.h).
  *
  * Little-endian with explicit lengths: u8 version (1), u8 served, u8 mode, u8 power source, i32 pid, u32 workers,
  * u64 node, started_ns, uptime_ns, milliwatts, queue_depth, runs, failures, cpu_ns, energy_nj, worker_restarts,
@@ -7,8 +7,8 @@
  * a str name (u8 length + bytes), u32 id, u64 runs, failures, cpu_ns, energy_nj; u32 log count, each a str name,
  * u64 puts, u64 bytes. The decoder checks every length against what is left and refuses trailing bytes.
  */
-#ifndef SPOT_CORE_STATUSCODEC_H
-#define SPOT_CORE_STATUSCODEC_H
+#ifndef SPOT_NET_STATUSCODEC_H
+#define SPOT_NET_STATUSCODEC_H
 
 #include <stddef.h>
 #include <stdint.h>
