@@ -7,6 +7,7 @@
  * `running` and the pid being alive (a killed node leaves `running` set). Puts and bytes per log are read from the
  * logs (their latest sequence numbers), so the put path pays nothing for them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
