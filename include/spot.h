@@ -13,6 +13,7 @@
 #include "spot/log.h"
 #include "spot/node.h"
 #include "spot/ns.h"
+#include "spot/status.h"
 
 #define SPOT_VERSION "0.1.0"
 

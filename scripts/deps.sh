@@ -7,6 +7,7 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libgsl-dev gnupl
   gcc-arm-none-eabi libnewlib-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm # firmware (ports/mps2-an385), QEMU
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user # the aarch64_* tests: a cross build run under qemu-aarch64
   mosquitto mosquitto-clients libmosquitto-dev nats-server libnats-dev # the bridges, and the real servers their tests start
+  libmicrohttpd-dev curl # spotd --metrics (Prometheus over HTTP), and the scrape in its test
   mate-backgrounds lomiri-wallpapers plasma-workspace-wallpapers) # the last three: the vquery tests' photographs
 # (library and training sets; scripts/vquery-data.sh lays them out)
 missing=()

@@ -1,7 +1,8 @@
 /*
  * events_api_test.c: the public event-log API (spot/events.h): puts show up as events read by id with their
  * cause, the range and the follow wait, and a raw record of the event log decodes into the same public struct;
- * wrong lengths and damaged records are refused.
+ * wrong lengths and damaged records are refused. A namespace made before event record version 2 (a 256-byte event
+ * log) keeps working: its events are written and read in version 1.
  */
 #include <stdio.h>
 #include <string.h>
@@ -77,7 +78,37 @@ static void test_decode(void) {
   spot_ns_close(ns);
 }
 
+static void test_old_event_log(void) {
+  const char *dir = spot_test_ns("events_v1", 16);
+  CHECK(dir != NULL);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/.spot/events.log", dir);
+  CHECK_EQ(remove(path), 0);
+  spot_log_config_t cfg = {.elem_size = SPOT_EVENT_V1_BYTES, .history = 64, .sync = SPOT_SYNC_NONE};
+  CHECK_OK(spot_log_create(path, &cfg, NULL));
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  spot_cause_t cause = {3, 4};
+  uint64_t seq;
+  CHECK_OK(spot_put(ns, "a", "x", 1, NULL, &cause, &seq));
+  spot_eventrec_t e;
+  CHECK_OK(spot_events_read(ns, 1, &e));
+  CHECK(e.type == SPOT_EVENT_PUT && e.seq == seq && strcmp(e.log, "a") == 0 && e.cause.node == 3);
+  CHECK(e.cpu_ns == 0 && e.energy_nj == 0);
+  spot_ns_close(ns);
+  /* the raw record is a version-1 one and decodes at its own size */
+  spot_log_t *log;
+  CHECK_OK(spot_log_open(path, 0, NULL, &log, NULL));
+  uint8_t rec[SPOT_EVENT_V1_BYTES];
+  CHECK_OK(spot_log_read(log, 1, rec, sizeof rec));
+  spot_log_close(log);
+  CHECK_EQ(rec[1], 1);
+  CHECK_OK(spot_events_decode(rec, sizeof rec, &e));
+  CHECK(e.seq == seq && e.cause.event == 4);
+}
+
 static const spot_test_t tests[] = {
+    {"old_event_log", test_old_event_log},
     {"read_range_wait", test_read_range_wait},
     {"decode", test_decode},
     {NULL, NULL},

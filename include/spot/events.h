@@ -20,8 +20,11 @@
 extern "C" {
 #endif
 
-/* The bytes of one encoded event record (the event log's elements, and spot_remote_events' records). */
-#define SPOT_EVENT_BYTES 256u
+/* The bytes of one encoded event record (spot_remote_events' records, and the elements of event logs made since
+ * record version 2). Event logs made by an older spot keep version-1 records of SPOT_EVENT_V1_BYTES (no CPU time or
+ * energy, a reason of at most 47 bytes): spot_events_read and spot_events_decode read both. */
+#define SPOT_EVENT_BYTES 384u
+#define SPOT_EVENT_V1_BYTES 256u
 
 typedef enum spot_event_type {
   SPOT_EVENT_PUT = 1,   /* an element was put (naming a handler or not) */
@@ -43,10 +46,13 @@ typedef struct spot_eventrec {
   uint64_t time_ns;     /* wall clock (ns since 1970) when it happened */
   uint64_t duration_ns; /* end, fail: how long the handler ran */
   uint64_t seq;         /* the element's sequence number in log */
+  uint64_t cpu_ns;      /* end, fail: the run's CPU time (the handler thread's, or its worker's); 0 if unknown */
+  uint64_t energy_nj;   /* end, fail: the run's energy in nanojoules at the node's power figure (spotd --watts, or
+                           RAPL where readable); 0 if unknown */
   uint32_t handler_id;  /* the handler's id in the namespace's registry, 0 for none */
   char log[64];         /* the element's log: a local name, or a remote name for a put to another node */
   char handler[64];     /* "" for a put without a handler */
-  char reason[48];      /* fail: why, in words; otherwise "" */
+  char reason[128];     /* fail: why, in words; otherwise "" */
 } spot_eventrec_t;
 
 /* The event ids ns's event log holds now: *earliest..*latest (both 0 when it is empty). Either may be NULL. */
@@ -60,9 +66,9 @@ int spot_events_read(spot_ns_t *ns, uint64_t id, spot_eventrec_t *out);
  * 0, or SPOT_ETIMEDOUT. */
 int spot_events_wait(spot_ns_t *ns, uint64_t after, uint64_t timeout_ns);
 
-/* Decodes one record of len bytes (SPOT_EVENT_BYTES, as spot_remote_events returns them) into *out; the record's
- * own id field is kept. SPOT_EINVAL for another length, SPOT_ECORRUPT for an unknown type or version or an
- * unterminated string. */
+/* Decodes one record of len bytes (SPOT_EVENT_BYTES, as spot_remote_events returns them, or a version-1 record of
+ * SPOT_EVENT_V1_BYTES) into *out; the record's own id field is kept. SPOT_EINVAL for another length, SPOT_ECORRUPT
+ * for an unknown type, a version that does not match the length, or an unterminated string. */
 int spot_events_decode(const void *record, size_t len, spot_eventrec_t *out);
 
 /* Records in ns's event log a put that this process made to another node's log through a client (spot_remote_put

@@ -23,6 +23,7 @@
 
 #include "spot/log.h"
 #include "spot/node.h"
+#include "spot/status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -96,6 +97,9 @@ int spot_remote_list(spot_remote_t *r, const char *url, int handlers, char **tex
 /* spot_bind (bind 1) or spot_unbind (bind 0; handler NULL: whichever is bound) on the node of url
  * (spot://host:port/namespace/log). Needs the admin right. */
 int spot_remote_bind(spot_remote_t *r, const char *url, const char *handler, int bind);
+/* The status of the node serving the namespace named by url (spot://host:port/namespace), as spot_status_read
+ * reads it there (spot/status.h; free with spot_status_free). Needs the get right. */
+int spot_remote_status(spot_remote_t *r, const char *url, spot_status_t *out);
 
 /* Installs a handler object (the bytes of a shared object; object: its file name, e.g. "frost.so") in the node's
  * namespace named by url (spot://host:port/namespace); needs the deploy right. The node registers every

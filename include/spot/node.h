@@ -111,7 +111,12 @@ typedef struct spot_node_opts {
                           running with the node's namespace handle open until it returns */
   const char *worker_exe; /* worker mode: the program to start as `worker_exe --worker FD INDEX DIR` (spotd) */
   int quiet;           /* 1: no lines on stderr about the node's life */
+  double watts;        /* the power figure of one busy CPU, for the energy of runs (end and fail events, status):
+                          energy = CPU time x watts; 0 means SPOT_NODE_WATTS_DEFAULT. Where RAPL is readable
+                          (/sys/class/powercap/intel-rapl:0) the node measures the figure instead */
 } spot_node_opts_t;
+
+#define SPOT_NODE_WATTS_DEFAULT 10.0
 
 /* Starts a node serving namespace dir in this process: registers this program's SPOT_HANDLERs in the namespace,
  * loads the namespace's handler objects, runs every handler left pending by an earlier run (put while no node ran,

@@ -93,7 +93,7 @@ static void damaged_element_refused(void) {
 static int event(uint64_t id, spot__event_t *e) {
   uint8_t rec[SPOT__EVENT_BYTES];
   int rc = spot__dev_event(id, rec);
-  return rc ? rc : spot__event_decode(rec, e);
+  return rc ? rc : spot__event_decode(rec, sizeof rec, e);
 }
 
 static void chain_of_two_handlers(void) {

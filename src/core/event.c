@@ -9,8 +9,15 @@
 
 #include "spot/error.h"
 
+/* Offsets of both layouts (core/event.h). The first 80 bytes are the same; version 2 adds cpu_ns and energy_nj
+ * and grows reason. */
 enum { O_TYPE = 0, O_VERSION = 1, O_STATUS = 4, O_NODE = 8, O_ID = 16, O_CNODE = 24, O_CID = 32, O_REF = 40,
-       O_TIME = 48, O_DUR = 56, O_SEQ = 64, O_HID = 72, O_LOG = 80, O_HANDLER = 144, O_REASON = 208 };
+       O_TIME = 48, O_DUR = 56, O_SEQ = 64, O_HID = 72 };
+enum { V1_LOG = 80, V1_HANDLER = 144, V1_REASON = 208 };
+enum { V2_CPU = 80, V2_ENERGY = 88, V2_LOG = 96, V2_HANDLER = 160, V2_REASON = 224, V2_END = 352 };
+
+_Static_assert(V1_REASON + SPOT__EVENT_V1_REASON == SPOT__EVENT_V1_BYTES, "version-1 layout");
+_Static_assert(V2_END <= SPOT__EVENT_BYTES, "version-2 layout");
 
 static void put64(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++)
@@ -41,10 +48,9 @@ static int get_str(const uint8_t *p, char *s, size_t cap) {
   return 0;
 }
 
-void spot__event_encode(const spot__event_t *e, uint8_t out[SPOT__EVENT_BYTES]) {
-  memset(out, 0, SPOT__EVENT_BYTES);
+static void encode_common(const spot__event_t *e, uint8_t *out, unsigned version) {
   out[O_TYPE] = e->type;
-  out[O_VERSION] = SPOT__EVENT_VERSION;
+  out[O_VERSION] = (uint8_t)version;
   put32(out + O_STATUS, (uint32_t)e->status);
   put64(out + O_NODE, e->node);
   put64(out + O_ID, e->id);
@@ -55,13 +61,40 @@ void spot__event_encode(const spot__event_t *e, uint8_t out[SPOT__EVENT_BYTES]) 
   put64(out + O_DUR, e->duration_ns);
   put64(out + O_SEQ, e->seq);
   put32(out + O_HID, e->handler_id);
-  put_str(out + O_LOG, e->log, sizeof e->log);
-  put_str(out + O_HANDLER, e->handler, sizeof e->handler);
-  put_str(out + O_REASON, e->reason, sizeof e->reason);
 }
 
-int spot__event_decode(const uint8_t in[SPOT__EVENT_BYTES], spot__event_t *e) {
-  if (in[O_TYPE] < SPOT__EV_PUT || in[O_TYPE] > SPOT__EV_FAIL || in[O_VERSION] != SPOT__EVENT_VERSION)
+void spot__event_encode(const spot__event_t *e, uint8_t out[SPOT__EVENT_BYTES]) {
+  memset(out, 0, SPOT__EVENT_BYTES);
+  encode_common(e, out, SPOT__EVENT_VERSION);
+  put64(out + V2_CPU, e->cpu_ns);
+  put64(out + V2_ENERGY, e->energy_nj);
+  put_str(out + V2_LOG, e->log, sizeof e->log);
+  put_str(out + V2_HANDLER, e->handler, sizeof e->handler);
+  put_str(out + V2_REASON, e->reason, sizeof e->reason);
+}
+
+int spot__event_encode_as(const spot__event_t *e, void *out, size_t bytes) {
+  if (bytes == SPOT__EVENT_BYTES) {
+    spot__event_encode(e, out);
+    return 0;
+  }
+  if (bytes != SPOT__EVENT_V1_BYTES)
+    return SPOT_EINVAL;
+  uint8_t *o = out;
+  memset(o, 0, SPOT__EVENT_V1_BYTES);
+  encode_common(e, o, 1);
+  put_str(o + V1_LOG, e->log, sizeof e->log);
+  put_str(o + V1_HANDLER, e->handler, sizeof e->handler);
+  put_str(o + V1_REASON, e->reason, SPOT__EVENT_V1_REASON);
+  return 0;
+}
+
+int spot__event_decode(const void *record, size_t len, spot__event_t *e) {
+  const uint8_t *in = record;
+  unsigned version = len == SPOT__EVENT_BYTES ? SPOT__EVENT_VERSION : len == SPOT__EVENT_V1_BYTES ? 1u : 0u;
+  if (version == 0)
+    return SPOT_EINVAL;
+  if (in[O_TYPE] < SPOT__EV_PUT || in[O_TYPE] > SPOT__EV_FAIL || in[O_VERSION] != version)
     return SPOT_ECORRUPT;
   spot__event_t d;
   memset(&d, 0, sizeof d);
@@ -76,8 +109,17 @@ int spot__event_decode(const uint8_t in[SPOT__EVENT_BYTES], spot__event_t *e) {
   d.duration_ns = get64(in + O_DUR);
   d.seq = get64(in + O_SEQ);
   d.handler_id = get32(in + O_HID);
-  if (get_str(in + O_LOG, d.log, sizeof d.log) || get_str(in + O_HANDLER, d.handler, sizeof d.handler) ||
-      get_str(in + O_REASON, d.reason, sizeof d.reason))
+  int bad;
+  if (version == 1) {
+    bad = get_str(in + V1_LOG, d.log, sizeof d.log) || get_str(in + V1_HANDLER, d.handler, sizeof d.handler) ||
+          get_str(in + V1_REASON, d.reason, SPOT__EVENT_V1_REASON);
+  } else {
+    d.cpu_ns = get64(in + V2_CPU);
+    d.energy_nj = get64(in + V2_ENERGY);
+    bad = get_str(in + V2_LOG, d.log, sizeof d.log) || get_str(in + V2_HANDLER, d.handler, sizeof d.handler) ||
+          get_str(in + V2_REASON, d.reason, sizeof d.reason);
+  }
+  if (bad)
     return SPOT_ECORRUPT;
   *e = d;
   return 0;

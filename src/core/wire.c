@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/event.h"
 #include "core/name.h"
 
 enum { O_MAGIC = 0, O_VERSION = 2, O_TYPE = 3, O_FLAGS = 4, O_RESERVED = 5, O_BODYLEN = 8, O_ID = 12 };
@@ -19,11 +20,12 @@ static const uint8_t magic[2] = {'S', 'W'};
 
 /* ---- shared checks ---- */
 
-static int known_type(unsigned t) { return t >= SPOT__WIRE_CREATE && t <= SPOT__WIRE_UNBIND; }
+static int known_type(unsigned t) { return t >= SPOT__WIRE_CREATE && t <= SPOT__WIRE_STATUS; }
 
 /* Types whose request names a log after the namespace. */
 static int has_log(unsigned t) {
-  return t != SPOT__WIRE_EVENTS && t != SPOT__WIRE_DEPLOY && t != SPOT__WIRE_LIST && t != SPOT__WIRE_HANDLERS;
+  return t != SPOT__WIRE_EVENTS && t != SPOT__WIRE_DEPLOY && t != SPOT__WIRE_LIST && t != SPOT__WIRE_HANDLERS &&
+         t != SPOT__WIRE_STATUS;
 }
 
 /* A name of the store (ns, log, handler): length and bytes as spot__name_check wants them. */
@@ -119,6 +121,7 @@ static int validate(const spot__msg_t *m) {
     case SPOT__WIRE_GET:
     case SPOT__WIRE_LIST:
     case SPOT__WIRE_HANDLERS:
+    case SPOT__WIRE_STATUS:
       break;
     case SPOT__WIRE_INFO:
       if (m->sync > SPOT__WIRE_SYNC_MAX)
@@ -186,6 +189,7 @@ static void body_put(const spot__msg_t *m, wr_t *w) {
     case SPOT__WIRE_GET:
     case SPOT__WIRE_LIST:
     case SPOT__WIRE_HANDLERS:
+    case SPOT__WIRE_STATUS:
       w_data(w, m->data, m->data_len);
       break;
     case SPOT__WIRE_INFO:
@@ -198,7 +202,7 @@ static void body_put(const spot__msg_t *m, wr_t *w) {
       break;
     case SPOT__WIRE_EVENTS:
       w_uint(w, m->count, 4);
-      w_bytes(w, m->events, (size_t)m->count * 256u);
+      w_bytes(w, m->events, (size_t)m->count * SPOT__EVENT_BYTES);
       break;
     }
     return;
@@ -391,6 +395,7 @@ static int reply_get(rd_t *r, spot__msg_t *m) {
   case SPOT__WIRE_GET:
   case SPOT__WIRE_LIST:
   case SPOT__WIRE_HANDLERS:
+  case SPOT__WIRE_STATUS:
     return r_data(r, m);
   case SPOT__WIRE_INFO:
     if ((rc = r_u32(r, "element size", &m->elem_size)) != 0 || (rc = r_u64(r, "history", &m->history)) != 0 ||
@@ -405,7 +410,7 @@ static int reply_get(rd_t *r, spot__msg_t *m) {
     if (m->count > SPOT__WIRE_MAX_EVENTS)
       return spot__fail(SPOT_ECORRUPT, "reply event count %u is above the maximum %u", (unsigned)m->count,
                         SPOT__WIRE_MAX_EVENTS);
-    if ((rc = take(r, (size_t)m->count * 256u, "event records", &p)) != 0)
+    if ((rc = take(r, (size_t)m->count * SPOT__EVENT_BYTES, "event records", &p)) != 0)
       return rc;
     m->events = m->count > 0 ? p : NULL;
     return 0;
@@ -558,6 +563,8 @@ const char *spot__wire_type_name(int type) {
     return "bind";
   case SPOT__WIRE_UNBIND:
     return "unbind";
+  case SPOT__WIRE_STATUS:
+    return "status";
   }
   return "?";
 }

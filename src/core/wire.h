@@ -31,6 +31,7 @@
  *             LIST, HANDLERS            str ns
  *             BIND      str ns, str log, str handler (not empty)
  *             UNBIND    str ns, str log, str handler (length 0: whichever is bound)
+ *             STATUS    str ns
  *   reply     all       i32 status, then if status != 0: u16 length + detail text, and nothing else;
  *                       if status == 0 the type's payload:
  *             PUT, LATEST, EARLIEST   u64 seq
@@ -39,8 +40,10 @@
  *                       bound handler or "-" (text; the client parses it, nothing here does)
  *             HANDLERS  data: one line per handler: id, name, version, object file ("-" built in), bound logs
  *                       (comma-separated) or "-"
+ *             STATUS    data: the node's status (spot/status.h), encoded by net/statuscodec.c
  *             INFO      u32 elem_size, u64 history, u8 sync, u64 latest, u64 earliest, u64 durable
- *             EVENTS    u32 count, then count event records of SPOT__EVENT_BYTES each (core/event.h)
+ *             EVENTS    u32 count, then count event records of SPOT__EVENT_BYTES (384) each, version 2
+ *                       (core/event.h); wire version 1 carried 256-byte version-1 records
  *             CREATE, DEPLOY, BIND, UNBIND   nothing
  *
  * The encoding is canonical: a buffer that decodes re-encodes to exactly the same bytes. The first 20 bytes keep
@@ -53,11 +56,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOT__WIRE_VERSION 1u
+#define SPOT__WIRE_VERSION 2u /* 2: event records of 384 bytes (event record version 2) */
 #define SPOT__WIRE_HDR_BYTES 20u
 #define SPOT__WIRE_MAX_DATA (64u << 20)                     /* largest data field: SPOT_ELEM_MAX */
 #define SPOT__WIRE_MAX (SPOT__WIRE_MAX_DATA + 4096u)        /* largest whole message, header included */
-#define SPOT__WIRE_MAX_EVENTS (SPOT__WIRE_MAX_DATA / 256u)  /* most event records in one reply */
+#define SPOT__WIRE_MAX_EVENTS (SPOT__WIRE_MAX_DATA / 384u)  /* most event records in one reply */
 #define SPOT__WIRE_DETAIL_MAX 512u                          /* longest detail text of an error reply */
 #define SPOT__WIRE_OBJECT_MAX 127u                          /* longest deploy object file name */
 #define SPOT__WIRE_SYNC_MAX 2u                              /* sync values are spot_sync_t: 0 none .. 2 always */
@@ -77,6 +80,7 @@ typedef enum spot__wire_type {
   SPOT__WIRE_HANDLERS = 10,
   SPOT__WIRE_BIND = 11,
   SPOT__WIRE_UNBIND = 12,
+  SPOT__WIRE_STATUS = 13,
 } spot__wire_type_t;
 
 /* A counted string. On the wire it has no terminating NUL, so neither has ptr: always use len. */
@@ -169,8 +173,8 @@ void spot__wire_set_detail(spot__msg_t *m, const char *text);
  * '-', without "..". Returns 0 or SPOT_EBADNAME with a detail line. */
 int spot__wire_object_check(const char *name, size_t len);
 
-/* "create", "put", "get", "latest", "earliest", "info", "events", "deploy", "list", "handlers", "bind", "unbind"
- * (or "?"). */
+/* "create", "put", "get", "latest", "earliest", "info", "events", "deploy", "list", "handlers", "bind", "unbind",
+ * "status" (or "?"). */
 const char *spot__wire_type_name(int type);
 
 #endif

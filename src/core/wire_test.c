@@ -184,6 +184,13 @@ static size_t samples(spot__msg_t *out) {
   m = rep(SPOT__WIRE_UNBIND, 21, SPOT_EPERM);
   m.detail = spot__wire_cstr("refused admin");
   out[n++] = m;
+  /* STATUS: the namespace; the reply's data is opaque here */
+  out[n++] = req(SPOT__WIRE_STATUS, 23, "ns", NULL);
+  m = rep(SPOT__WIRE_STATUS, 23, 0);
+  m.data = data16;
+  m.data_len = sizeof data16;
+  out[n++] = m;
+  out[n++] = rep(SPOT__WIRE_STATUS, 24, SPOT_EPERM);
   return n;
 }
 
@@ -230,7 +237,7 @@ static void test_roundtrip(void) {
   init_buffers();
   spot__msg_t s[MAX_SAMPLES];
   size_t ns = samples(s);
-  int seen[2][SPOT__WIRE_UNBIND + 1] = {{0}};
+  int seen[2][SPOT__WIRE_STATUS + 1] = {{0}};
   for (size_t i = 0; i < ns; i++) {
     size_t want, len;
     CHECK_OK(spot__wire_encoded_size(&s[i], &want));
@@ -248,7 +255,7 @@ static void test_roundtrip(void) {
     seen[s[i].flags & 1][s[i].type]++;
     free(buf);
   }
-  for (int t = SPOT__WIRE_CREATE; t <= SPOT__WIRE_UNBIND; t++)
+  for (int t = SPOT__WIRE_CREATE; t <= SPOT__WIRE_STATUS; t++)
     CHECK(seen[0][t] > 0 && seen[1][t] > 0);
 }
 
@@ -429,7 +436,7 @@ static void test_bad_names(void) {
   CHECK_RC(rc, SPOT_EBADNAME);
   uint8_t long_log[SPOT__WIRE_HDR_BYTES + 2 + 1 + 64];
   memset(long_log, 'x', sizeof long_log);
-  memcpy(long_log, "SW\x01\x04\x00\x00\x00\x00", 8);
+  memcpy(long_log, "SW\x02\x04\x00\x00\x00\x00", 8);
   memset(long_log + 12, 0, 8);
   set_bodylen(long_log, sizeof long_log);
   long_log[SPOT__WIRE_HDR_BYTES] = 1;
@@ -536,9 +543,9 @@ static void test_version_and_header(void) {
     uint8_t to;
     int rc;
   } cases[] = {
-      {2, 0, SPOT_EVERSION}, {2, 2, SPOT_EVERSION}, {2, 0xff, SPOT_EVERSION}, /* version */
+      {2, 0, SPOT_EVERSION}, {2, 1, SPOT_EVERSION}, {2, 0xff, SPOT_EVERSION}, /* version (1: before event v2) */
       {0, 'X', SPOT_ECORRUPT}, {1, 'w', SPOT_ECORRUPT},                       /* magic */
-      {3, 0, SPOT_ECORRUPT}, {3, SPOT__WIRE_UNBIND + 1, SPOT_ECORRUPT}, {3, 0xff, SPOT_ECORRUPT}, /* type */
+      {3, 0, SPOT_ECORRUPT}, {3, SPOT__WIRE_STATUS + 1, SPOT_ECORRUPT}, {3, 0xff, SPOT_ECORRUPT}, /* type */
       {4, 2, SPOT_ECORRUPT}, {4, 0x81, SPOT_ECORRUPT},                        /* flags */
       {5, 1, SPOT_ECORRUPT}, {6, 1, SPOT_ECORRUPT}, {7, 0x80, SPOT_ECORRUPT}, /* reserved */
   };
@@ -563,7 +570,7 @@ static void test_version_and_header(void) {
   /* the encoder refuses what the decoder would */
   m.type = 0;
   CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
-  m.type = SPOT__WIRE_UNBIND + 1;
+  m.type = SPOT__WIRE_STATUS + 1;
   CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
   m.type = SPOT__WIRE_GET;
   m.flags = 2;
@@ -618,7 +625,7 @@ static void test_golden(void) {
   spot__msg_t m = req(SPOT__WIRE_GET, 0x0102030405060708ull, "ns", "t");
   m.seq = 0x1122334455667788ull;
   static const uint8_t want[] = {
-      'S', 'W', 1, SPOT__WIRE_GET, 0, 0, 0, 0,            /* magic, version, type, flags, reserved */
+      'S', 'W', 2, SPOT__WIRE_GET, 0, 0, 0, 0,            /* magic, version, type, flags, reserved */
       13, 0, 0, 0,                                         /* body length */
       8, 7, 6, 5, 4, 3, 2, 1,                              /* request id */
       2, 'n', 's', 1, 't',                                 /* ns, log */
@@ -630,7 +637,7 @@ static void test_golden(void) {
   CHECK(memcmp(buf, want, len) == 0);
   spot__msg_t r = rep(SPOT__WIRE_GET, 0x0102030405060708ull, SPOT_ENOTYET);
   r.detail = spot__wire_cstr("no");
-  static const uint8_t want_rep[] = {'S', 'W', 1, SPOT__WIRE_GET, SPOT__WIRE_REPLY, 0, 0, 0, 8, 0, 0, 0,
+  static const uint8_t want_rep[] = {'S', 'W', 2, SPOT__WIRE_GET, SPOT__WIRE_REPLY, 0, 0, 0, 8, 0, 0, 0,
                                      8,   7,   6, 5, 4, 3, 2, 1,
                                      0xfa, 0xff, 0xff, 0xff, /* status -6 */
                                      2,   0,   'n', 'o'};

@@ -173,8 +173,10 @@ static uint64_t record(spot__event_t *e) {
   e->node = dev.hdr->node;
   e->time_ns = spot__wall_ns();
   e->id = ev->next;
-  spot__event_encode(e, rec);
-  return append(ev, rec, sizeof rec, 0);
+  /* an arena formatted before event record version 2 keeps its 256-byte records */
+  if (spot__event_encode_as(e, rec, ev->d->elem_size) != 0)
+    return 0;
+  return append(ev, rec, ev->d->elem_size, 0);
 }
 
 /* ---- start: recover or format ---- */
@@ -438,7 +440,16 @@ void spot__dev_set_last_put(uint64_t id, uint64_t seq) {
   dev.hdr->last_crc = last_crc(dev.hdr);
 }
 
-int spot__dev_event(uint64_t id, uint8_t *out) { return read_log(&dev.logs[0], id, out, SPOT__EVENT_BYTES); }
+int spot__dev_event(uint64_t id, uint8_t *out) {
+  uint8_t rec[SPOT__EVENT_BYTES];
+  spot__event_t e;
+  int rc = read_log(&dev.logs[0], id, rec, sizeof rec);
+  if (rc == 0 && spot__event_decode(rec, dev.logs[0].d->elem_size, &e) != 0)
+    rc = spot__fail(SPOT_ECORRUPT, "event %llu of the device does not decode", (unsigned long long)id);
+  if (rc == 0)
+    spot__event_encode(&e, out); /* the network carries version 2 */
+  return rc;
+}
 
 int spot__dev_info(const char *log, uint64_t *latest, uint64_t *earliest, uint32_t *elem_size, uint64_t *history) {
   runlog_t *l;

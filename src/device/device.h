@@ -84,7 +84,8 @@ int spot__dev_put(const char *log, const void *data, size_t len, const char *han
 int spot__dev_get(const char *log, uint64_t seq, void *buf, size_t cap);
 /* Newest and oldest readable sequence numbers (0: empty), element size and history. SPOT_ENOTFOUND. */
 int spot__dev_info(const char *log, uint64_t *latest, uint64_t *earliest, uint32_t *elem_size, uint64_t *history);
-/* Event record id of the event log, encoded (SPOT__EVENT_BYTES) into out. As spot__dev_get on the event log. */
+/* Event record id of the event log, encoded as a version-2 record (SPOT__EVENT_BYTES) into out, whatever the
+ * layout the arena keeps. As spot__dev_get on the event log. */
 int spot__dev_event(uint64_t id, uint8_t *out);
 
 /* Points *data at element seq of log inside the arena (verified against its crc) and *size at the element size:

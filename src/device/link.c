@@ -17,7 +17,7 @@
 #include "platform/platform.h"
 
 #define FRAME_BYTES (SPOT__DEV_LINK_PAYLOAD + SPOT__FRAME_OVERHEAD)
-#define EVENTS_PER_REPLY 2u /* records of 256 bytes in one reply: as many as fit SPOT__DEV_LINK_PAYLOAD */
+#define EVENTS_PER_REPLY 1u /* records of 384 bytes in one reply: as many as fit SPOT__DEV_LINK_PAYLOAD */
 /* an UP frame: u8 + HOST:PORT, then a wire PUT (header, ns, log and handler (within the url and handler limits),
  * the cause, the data) */
 #define UP_PAYLOAD (1u + SPOT__WIRE_HDR_BYTES + 3u + 2u * SPOT__DEV_URL_MAX + 16u + 4u + SPOT__DEV_UP_DATA)

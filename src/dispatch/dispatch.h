@@ -51,6 +51,8 @@ typedef struct spot__nsctx {
   _Atomic size_t nbound;          /* entries of bind[] with a handler: 0 keeps puts on the fast path */
   spot__bind_entry_t *bind;
   size_t nbind, capbind;
+  void *status;            /* the node's counters (dispatch/status.h) mapped in this process, or NULL */
+  spot_file_t *status_file; /* its file, open while mapped */
 } spot__nsctx_t;
 
 /* dispatch's state of ns, made on first use. SPOT_ENOMEM. */

@@ -11,7 +11,9 @@
 #include "dispatch/dispatch.h"
 #include "spot/events.h"
 
-_Static_assert(SPOT_EVENT_BYTES == SPOT__EVENT_BYTES, "public and internal event record sizes differ");
+_Static_assert(SPOT_EVENT_BYTES == SPOT__EVENT_BYTES && SPOT_EVENT_V1_BYTES == SPOT__EVENT_V1_BYTES,
+               "public and internal event record sizes differ");
+_Static_assert(sizeof(((spot_eventrec_t *)0)->reason) == sizeof(((spot__event_t *)0)->reason), "reason sizes differ");
 _Static_assert(SPOT_EVENT_PUT == (int)SPOT__EV_PUT && SPOT_EVENT_START == (int)SPOT__EV_START &&
                    SPOT_EVENT_END == (int)SPOT__EV_END && SPOT_EVENT_FAIL == (int)SPOT__EV_FAIL,
                "public and internal event types differ");
@@ -25,17 +27,24 @@ int spot__events_append(spot_ns_t *ns, spot__event_t *e, uint64_t *id) {
   if (e->time_ns == 0)
     e->time_ns = spot__wall_ns();
   uint8_t rec[SPOT__EVENT_BYTES];
-  spot__event_encode(e, rec);
-  return spot_log_append_async(events, rec, sizeof rec, id);
+  uint32_t bytes = spot__log_elem_size(events); /* an event log made before version 2 keeps version-1 records */
+  int rc2 = spot__event_encode_as(e, rec, bytes);
+  if (rc2 != 0)
+    return spot__fail(SPOT_ECORRUPT, "the event log of %s has %u-byte elements, not event records; move %s/.spot/events.log "
+                      "away and run `spot init %s`", spot_ns_dir(ns), (unsigned)bytes, spot_ns_dir(ns), spot_ns_dir(ns));
+  return spot_log_append_async(events, rec, bytes, id);
 }
 
 int spot__events_read(spot_ns_t *ns, uint64_t id, spot__event_t *e) {
   spot_log_t *events;
   uint8_t rec[SPOT__EVENT_BYTES];
   int rc = spot__nsctx_events(ns, &events);
+  uint32_t bytes = 0;
+  if (rc == 0 && (bytes = spot__log_elem_size(events)) > sizeof rec)
+    rc = SPOT_ECORRUPT;
   if (rc == 0)
-    rc = spot_log_read(events, id, rec, sizeof rec);
-  if (rc == 0 && (rc = spot__event_decode(rec, e)) != 0)
+    rc = spot_log_read(events, id, rec, bytes);
+  if (rc == 0 && (rc = spot__event_decode(rec, bytes, e)) != 0)
     rc = spot__fail(rc, "event %llu of %s does not decode", (unsigned long long)id, spot_ns_dir(ns));
   if (rc == 0)
     e->id = id;
@@ -55,6 +64,8 @@ static void to_public(const spot__event_t *e, spot_eventrec_t *out) {
   r.time_ns = e->time_ns;
   r.duration_ns = e->duration_ns;
   r.seq = e->seq;
+  r.cpu_ns = e->cpu_ns;
+  r.energy_nj = e->energy_nj;
   r.handler_id = e->handler_id;
   memcpy(r.log, e->log, sizeof r.log);
   memcpy(r.handler, e->handler, sizeof r.handler);
@@ -94,10 +105,11 @@ int spot_events_wait(spot_ns_t *ns, uint64_t after, uint64_t timeout_ns) {
 }
 
 int spot_events_decode(const void *record, size_t len, spot_eventrec_t *out) {
-  if (len != SPOT_EVENT_BYTES)
-    return spot__fail(SPOT_EINVAL, "an event record has %u bytes, not %zu", SPOT_EVENT_BYTES, len);
+  if (len != SPOT_EVENT_BYTES && len != SPOT_EVENT_V1_BYTES)
+    return spot__fail(SPOT_EINVAL, "an event record has %u bytes (or %u in version 1), not %zu", SPOT_EVENT_BYTES,
+                      SPOT_EVENT_V1_BYTES, len);
   spot__event_t e;
-  int rc = spot__event_decode(record, &e);
+  int rc = spot__event_decode(record, len, &e);
   if (rc != 0)
     return spot__fail(rc, "the event record does not decode (unknown type or version, or a damaged string)");
   to_public(&e, out);

@@ -22,14 +22,16 @@
 
 #include "core/error.h"
 #include "dispatch/dispatch.h"
+#include "dispatch/status.h"
 #include "store/store.h"
 
 /* ---- the trigger queue (the put events of the puts whose handlers have not ended) ---- */
 
 static int read_record(spot_ns_t *ns, spot_log_t *log, const char *what, uint64_t seq, spot__event_t *e) {
   uint8_t rec[SPOT__EVENT_BYTES];
-  int rc = spot_log_read(log, seq, rec, sizeof rec);
-  if (rc == 0 && (rc = spot__event_decode(rec, e)) != 0)
+  uint32_t bytes = spot__log_elem_size(log);
+  int rc = bytes <= sizeof rec ? spot_log_read(log, seq, rec, bytes) : SPOT_ECORRUPT;
+  if (rc == 0 && (rc = spot__event_decode(rec, bytes, e)) != 0)
     rc = spot__fail(rc, "%s %llu of %s does not decode", what, (unsigned long long)seq, spot_ns_dir(ns));
   return rc;
 }
@@ -40,8 +42,11 @@ int spot__life_trigger(spot_ns_t *ns, const spot__event_t *e, uint32_t hid, uint
   if (rc != 0)
     return rc;
   uint8_t rec[SPOT__EVENT_BYTES];
-  spot__event_encode(e, rec);
-  return spot__log_append_pending(triggers, rec, sizeof rec, hid, slot);
+  uint32_t bytes = spot__log_elem_size(triggers); /* SPOT__EVENT_V1_BYTES: a put needs no version-2 field */
+  if ((rc = spot__event_encode_as(e, rec, bytes)) != 0)
+    return spot__fail(SPOT_ECORRUPT, "the trigger queue of %s has %u-byte elements, not event records",
+                      spot_ns_dir(ns), (unsigned)bytes);
+  return spot__log_append_pending(triggers, rec, bytes, hid, slot);
 }
 
 int spot__life_trigger_read(spot_ns_t *ns, uint64_t tseq, spot__event_t *e) {
@@ -125,6 +130,8 @@ int spot__invoke_failed(spot_ns_t *ns, const spot__event_t *put, uint64_t start_
   f.time_ns = spot__wall_ns();
   f.duration_ns = duration_ns;
   snprintf(f.reason, sizeof f.reason, "%s", reason);
+  /* its CPU time is unknown here (a run that could not start used next to none; a dead worker's is gone) */
+  spot__status_run(spot__status_of(ns), put->handler_id, 1, 0, 0);
   int rc = spot__events_append(ns, &f, NULL);
   spot__life_release(ns, put->log, put->seq, put->trigger);
   return rc ? rc : 1;
@@ -173,6 +180,8 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   if (start_id_out)
     __atomic_store_n(start_id_out, start_id, __ATOMIC_RELEASE);
   uint64_t t0 = st.time_ns;
+  spot__status_shm_t *stat = spot__status_of(ns);
+  spot__status_latency(stat, t0 > put->time_ns ? t0 - put->time_ns : 0);
   if (fn == NULL)
     return spot__invoke_failed(ns, put, start_id, SPOT_ENOTFOUND, "handler is not loaded in this node", 0),
            SPOT_ENOTFOUND;
@@ -205,7 +214,9 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
     atomic_store(&watch->state, run | SPOT__RUN_HANDLER);
   }
   spot__clear_detail(); /* what is left after the run is the detail of a call that failed in it */
+  uint64_t cpu0 = spot__thread_cpu_ns(); /* the handler's thread: in worker mode, the worker's only one */
   int status = fn(&ctx, &ev);
+  uint64_t cpu = spot__thread_cpu_ns() - cpu0;
   if (buf != small)
     free(buf);
   char tail[sizeof ctx.tail] = "";
@@ -222,6 +233,9 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   end.status = status;
   end.time_ns = spot__wall_ns();
   end.duration_ns = end.time_ns > t0 ? end.time_ns - t0 : 0;
+  end.cpu_ns = cpu;
+  end.energy_nj = spot__status_energy(stat, cpu);
+  spot__status_run(stat, put->handler_id, status != 0, end.cpu_ns, end.energy_nj);
   if (status != 0) {
     const char *detail = ctx.detail[0] ? ctx.detail : spot_errdetail()[0] ? spot_errdetail() : out ? tail : ctx.tail;
     spot__event_reason(end.reason, sizeof end.reason, status, detail);

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "dispatch/dispatch.h"
 #include "dispatch/node_impl.h"
+#include "dispatch/status.h"
 #include "store/store.h"
 
 /* ---- handler objects ---- */
@@ -143,6 +144,7 @@ static void *thread_main(void *arg) {
         break; /* t stays unclaimed: still marked, it runs at the next start */
     if (stopped)
       break;
+    spot__status_taken(spot__status_of(node->ns), t);
     if (spot__log_pending(node->triggers, t) != 0)
       abandoned = run_put(node, slot, t);
   }
@@ -339,6 +341,9 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
   spot__mutex_init(&node->slots_mu);
   rc = lock_namespace(node);
   if (rc == 0)
+    rc = spot__status_serve(node->ns, (int)node->opts.mode, node->opts.workers,
+                            node->opts.watts > 0 ? node->opts.watts : SPOT_NODE_WATTS_DEFAULT);
+  if (rc == 0)
     rc = spot__nsctx_triggers(node->ns, &node->triggers);
   if (rc == 0)
     rc = spot__handler_each(register_builtin, node->ns);
@@ -388,6 +393,7 @@ int spot_node_stop(spot_node_t *node) {
     spot__thread_join(&node->janitor);
   if (node->workers)
     spot__workers_stop(node->workers);
+  spot__status_unserve(node->ns);
   if (node->lock)
     spot_io_posix()->close(node->lock);
   node_unref(node);

@@ -18,11 +18,13 @@
  * elements of durable logs name that id across a power cut, so an id must never be handed out twice. The event log
  * and the trigger queue are `none`: after a power cut, a durable put whose trigger was lost is found by its mark and
  * recovered (pending.c), and a stale trigger whose handler id does not match the mark of the element it names is
- * dropped (life.c). */
+ * dropped (life.c). The event log holds version-2 event records (core/event.h); the trigger queue keeps version-1
+ * ones (a put has no CPU time or energy), so it stays as small as before. An event log made before version 2 keeps
+ * its 256-byte records: it is written in version 1 and read in either. */
 static const spot__ns_file_t node_files[] = {
     {"handlers", 0, 0, SPOT_SYNC_NONE},
     {"events.log", SPOT__EVENT_BYTES, SPOT__EVENTS_HISTORY_DEFAULT, SPOT_SYNC_NONE},
-    {"triggers.log", SPOT__EVENT_BYTES, SPOT__EVENTS_HISTORY_DEFAULT, SPOT_SYNC_NONE},
+    {"triggers.log", SPOT__EVENT_V1_BYTES, SPOT__EVENTS_HISTORY_DEFAULT, SPOT_SYNC_NONE},
     {"handlers.log", SPOT__REG_RECORD, 4096, SPOT_SYNC_ALWAYS},
     {"bindings.log", SPOT__BIND_RECORD, SPOT__BIND_HISTORY, SPOT_SYNC_ALWAYS},
 };
@@ -45,6 +47,8 @@ static int make(spot_ns_t *ns, void **out) {
 
 static void drop(void *arg) {
   spot__nsctx_t *c = arg;
+  if (c->status_file)
+    spot_io_posix()->close(c->status_file); /* unmaps the counters too */
   spot__mutex_destroy(&c->mu);
   spot__mutex_destroy(&c->bmu);
   free(c->reg);

@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "dispatch/node_impl.h"
+#include "dispatch/status.h"
 #include "store/store.h"
 
 #define QDEPTH 16u /* triggers queued per worker: enough to keep it busy, few enough to keep latency fair */
@@ -141,6 +142,9 @@ static void worker_died(spot__workers_t *w, unsigned i, int sig, int status) {
   b->pid = 0;
   if (!atomic_load(&node->stop)) {
     atomic_fetch_add(&node->worker_restarts, 1);
+    spot__status_shm_t *stat = spot__status_of(node->ns);
+    if (stat)
+      atomic_fetch_add_explicit(&stat->worker_restarts, 1, memory_order_relaxed);
     if (spawn(w, i) != 0)
       fprintf(stderr, "spot: %s\n", spot_errdetail());
   }
@@ -296,6 +300,7 @@ static void *dispatcher_main(void *arg) {
       continue;
     }
     atomic_store(&node->cursor, t + 1);
+    spot__status_taken(spot__status_of(node->ns), t);
     if (spot__log_pending(node->triggers, t) != 0)
       assign(w, t);
   }
@@ -412,6 +417,8 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
   }
   uint64_t loaded = 0;
   spot__node_load_handlers(ns, &loaded);
+  if (spot__status_attach(ns) != 0) /* runs go uncounted in status, and their energy is 0; they still run */
+    fprintf(stderr, "spot worker: %s\n", spot_errdetail());
   spot__capture_t cap;
   int capturing = spot__capture_start(&cap, OUTPUT_LIMIT) == 0;
   crashing.box = b; /* a crash copies what its run printed (it would die with the pipes) and its last line */

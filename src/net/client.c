@@ -16,7 +16,9 @@
 #include <zmq.h>
 
 #include "core/error.h"
+#include "core/event.h"
 #include "core/name.h"
+#include "net/statuscodec.h"
 #include "core/wire.h"
 #include "net/keys.h"
 #include "net/net_impl.h"
@@ -505,7 +507,7 @@ int spot_remote_events(spot_remote_t *r, const char *url, uint64_t from, uint32_
   CALL(r, u, req, rep, {
     uint32_t n = rep.count < max ? rep.count : max;
     if (n > 0)
-      memcpy(records, rep.events, (size_t)n * 256u);
+      memcpy(records, rep.events, (size_t)n * SPOT__EVENT_BYTES);
     *count = n;
   });
 }
@@ -541,6 +543,16 @@ int spot_remote_bind(spot_remote_t *r, const char *url, const char *handler, int
     return spot__fail(SPOT_EINVAL, "bind needs a handler name");
   req.handler = spot__wire_cstr(handler);
   CALL(r, u, req, rep, (void)rep);
+}
+
+int spot_remote_status(spot_remote_t *r, const char *url, spot_status_t *out) {
+  spot_url_t u;
+  spot__msg_t req, rep;
+  int rc = prepare(url, &u, &req, SPOT__WIRE_STATUS, 0);
+  if (rc != 0)
+    return rc;
+  req.log = spot__wire_cstr(NULL);
+  CALL(r, u, req, rep, rc_ = spot__statusc_decode(rep.data, rep.data_len, out)); /* decoded while the frame lives */
 }
 
 const char *spot_remote_public_key(const spot_remote_t *r) { return r->me.pub.z85; }

@@ -29,6 +29,7 @@
 
 #include "core/error.h"
 #include "core/name.h"
+#include "net/statuscodec.h"
 #include "core/wire.h"
 #include "dispatch/dispatch.h"
 #include "net/access.h"
@@ -217,7 +218,7 @@ static int do_events(spot_server_t *s, const spot__msg_t *req, spot__msg_t *rep)
   if (from < lo)
     from = lo;
   uint32_t max = req->max < MAX_EVENTS_PER_REPLY ? req->max : MAX_EVENTS_PER_REPLY;
-  uint8_t *recs = s->elem; /* large enough: MAX_EVENTS_PER_REPLY * 256 <= its size */
+  uint8_t *recs = s->elem; /* large enough: MAX_EVENTS_PER_REPLY * SPOT__EVENT_BYTES <= its size */
   uint32_t n = 0;
   for (uint64_t id = from; lo && id <= hi && n < max; id++) {
     spot__event_t e;
@@ -371,6 +372,17 @@ static int execute(spot_server_t *s, const spot__msg_t *req, const char *client,
     if ((rc = spot_unbind(s->ns, log, handler[0] ? handler : NULL)) == 0)
       fprintf(stderr, "spotd: key %.12s... unbound log %s\n", client, log);
     return rc;
+  case SPOT__WIRE_STATUS: {
+    spot_status_t st;
+    size_t n = 0;
+    if ((rc = spot_status_read(s->ns, &st)) != 0)
+      return rc;
+    rc = spot__statusc_encode(&st, s->elem, SPOT__WIRE_MAX_DATA, &n);
+    spot_status_free(&st);
+    rep->data = s->elem;
+    rep->data_len = (uint32_t)n;
+    return rc;
+  }
   case SPOT__WIRE_DEPLOY: {
     char object[SPOT__WIRE_OBJECT_MAX + 1], names[64][64];
     int n = 0;
@@ -399,7 +411,7 @@ static void answer(spot_server_t *s, zmq_msg_t *peer, zmq_msg_t *frame) {
   int rc = spot__wire_decode(buf, len, &req);
   if (rc != 0) {
     spot__wire_hdr_t h;
-    if (spot__wire_peek(buf, len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_UNBIND)
+    if (spot__wire_peek(buf, len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_STATUS)
       return; /* not even a header: nothing to answer to */
     rep.type = h.type;
     rep.id = h.id;

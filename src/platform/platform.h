@@ -20,6 +20,16 @@ uint64_t spot__wall_ns(void);
 /* Sleeps at least ns nanoseconds. */
 void spot__sleep_ns(uint64_t ns);
 
+/* ---- power (the energy of handler runs) ---- */
+
+/* CPU time the calling thread has used, in nanoseconds (0 if the clock cannot be read). Baremetal: its time. */
+uint64_t spot__thread_cpu_ns(void);
+/* Online CPUs (at least 1). */
+unsigned spot__ncpus(void);
+/* The package energy counter in microjoules (Intel RAPL, powercap), into *out: 0, or SPOT_ENOTSUP where it does
+ * not exist or may not be read. It wraps at a machine-specific maximum; callers look at differences. */
+int spot__rapl_uj(uint64_t *out);
+
 /* ---- waiting on other processes that share a mapping ---- */
 
 /* Gives the processor to another runnable thread (sched_yield), for spin-waits on a word another process writes. */

@@ -749,6 +749,8 @@ int spot_log_iterate(spot_log_t *log, uint64_t from, uint64_t to, spot_log_iter_
   return rc;
 }
 
+uint32_t spot__log_elem_size(const spot_log_t *log) { return log->elem_size; }
+
 int spot_log_info(spot_log_t *log, spot_log_info_t *out) {
   memset(out, 0, sizeof *out);
   out->elem_size = log->elem_size;

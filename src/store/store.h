@@ -23,6 +23,9 @@ void spot__log_release(spot_log_t *log, uint64_t seq);
 /* The mark of element seq, 0 if none or if seq is not in its slot (SPOT__MARK_RUNNING may be set in it). */
 uint32_t spot__log_pending(spot_log_t *log, uint64_t seq);
 
+/* The log's element size (fixed when it was made); a plain read, for hot paths. */
+uint32_t spot__log_elem_size(const spot_log_t *log);
+
 /* A mark with this bit is being run. The handler id is the mark without it. */
 #define SPOT__MARK_RUNNING 0x80000000u
 

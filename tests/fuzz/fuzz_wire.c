@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/event.h"
 #include "core/wire.h"
 
 static void same_str(spot__wire_str_t a, spot__wire_str_t b) {
@@ -35,7 +36,7 @@ static void same_msg(const spot__msg_t *a, const spot__msg_t *b) {
   if (a->data_len != b->data_len || a->count != b->count)
     abort();
   same_bytes(a->data, b->data, a->data_len);
-  same_bytes(a->events, b->events, (size_t)a->count * 256u);
+  same_bytes(a->events, b->events, (size_t)a->count * SPOT__EVENT_BYTES);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

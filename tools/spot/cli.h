@@ -38,6 +38,7 @@ int spot_cli_unbind(int argc, char **argv, const char *ns_dir);
 int spot_cli_rm(int argc, char **argv, const char *ns_dir);
 /* `spot tail`: a log as a stream, local or remote (cmd_tail.c). */
 int spot_cli_tail(int argc, char **argv, const char *ns_dir);
+int spot_cli_status(int argc, char **argv, const char *ns_dir);
 
 /* SPOT_HAVE_NET (set by the build): 1 with the network, 0 for -DSPOT_NET=OFF. */
 #ifndef SPOT_HAVE_NET

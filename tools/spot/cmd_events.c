@@ -106,7 +106,8 @@ void spot_cli_event_json_members(FILE *out, const spot_eventrec_t *e) {
     fputs(",\"ref\":null", out);
   else
     fprintf(out, ",\"ref\":%" PRIu64, e->ref);
-  fprintf(out, ",\"status\":%" PRId32 ",\"duration_ns\":%" PRIu64 ",\"reason\":", e->status, e->duration_ns);
+  fprintf(out, ",\"status\":%" PRId32 ",\"duration_ns\":%" PRIu64 ",\"cpu_ns\":%" PRIu64 ",\"energy_nj\":%" PRIu64
+          ",\"reason\":", e->status, e->duration_ns, e->cpu_ns, e->energy_nj);
   spot_cli_json_string(out, e->reason);
 }
 
@@ -156,12 +157,12 @@ static int parse_events_args(int argc, char **argv, events_opts_t *o) {
 }
 
 static void print_header(void) {
-  printf("%8s  %-27s  %-5s  %-20s  %-16s  %-26s  %6s  %10s  %s\n", "ID", "TIME", "TYPE", "ELEMENT", "HANDLER",
-         "CAUSE", "STATUS", "DUR_US", "REASON");
+  printf("%8s  %-27s  %-5s  %-20s  %-16s  %-26s  %6s  %10s  %10s  %11s  %s\n", "ID", "TIME", "TYPE", "ELEMENT",
+         "HANDLER", "CAUSE", "STATUS", "DUR_US", "CPU_US", "ENERGY_UJ", "REASON");
 }
 
 static void print_text(const spot_eventrec_t *e) {
-  char when[32], element[96], cause[48], status[16], dur[24];
+  char when[32], element[96], cause[48], status[16], dur[24], cpu[24], energy[24];
   spot_cli_iso_time(e->time_ns, when);
   snprintf(element, sizeof element, "%s#%" PRIu64, e->log, e->seq);
   if (e->cause.node == 0 && e->cause.event == 0)
@@ -175,12 +176,16 @@ static void print_text(const spot_eventrec_t *e) {
     snprintf(status, sizeof status, "ok");
   else
     snprintf(status, sizeof status, "%" PRId32, e->status);
-  if (ended)
+  snprintf(dur, sizeof dur, "-");
+  snprintf(cpu, sizeof cpu, "-");
+  snprintf(energy, sizeof energy, "-");
+  if (ended) {
     snprintf(dur, sizeof dur, "%.1f", (double)e->duration_ns / 1e3);
-  else
-    snprintf(dur, sizeof dur, "-");
-  printf("%8" PRIu64 "  %-27s  %-5s  %-20s  %-16s  %-26s  %6s  %10s%s%s\n", e->id, when,
-         spot_events_type_name(e->type), element, e->handler[0] ? e->handler : "-", cause, status, dur,
+    snprintf(cpu, sizeof cpu, "%.1f", (double)e->cpu_ns / 1e3);
+    snprintf(energy, sizeof energy, "%.3f", (double)e->energy_nj / 1e3);
+  }
+  printf("%8" PRIu64 "  %-27s  %-5s  %-20s  %-16s  %-26s  %6s  %10s  %10s  %11s%s%s\n", e->id, when,
+         spot_events_type_name(e->type), element, e->handler[0] ? e->handler : "-", cause, status, dur, cpu, energy,
          e->reason[0] ? "  " : "", e->reason);
 }
 

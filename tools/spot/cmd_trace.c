@@ -372,11 +372,12 @@ static void print_text_line(const tree_t *t, const tnode_t *x, size_t depth) {
       printf(" (not ended)");
     break;
   case SPOT_EVENT_END:
-    printf("end %s ok, %.1f us", e->handler, (double)e->duration_ns / 1e3);
+    printf("end %s ok, %.1f us, cpu %.1f us, %.3f uJ", e->handler, (double)e->duration_ns / 1e3,
+           (double)e->cpu_ns / 1e3, (double)e->energy_nj / 1e3);
     break;
   default:
-    printf("%s %s status %" PRId32 ", %.1f us", spot_events_type_name(e->type), e->handler, e->status,
-           (double)e->duration_ns / 1e3);
+    printf("%s %s status %" PRId32 ", %.1f us, cpu %.1f us, %.3f uJ", spot_events_type_name(e->type), e->handler,
+           e->status, (double)e->duration_ns / 1e3, (double)e->cpu_ns / 1e3, (double)e->energy_nj / 1e3);
     if (e->reason[0])
       printf(": %s", e->reason);
     break;
@@ -398,6 +399,22 @@ static void print_top_text(const tree_t *t) {
     printf("event %" PRIu64 " (expired from the event log)\n", t->top_id);
 }
 
+/* The runs of the tree (its end and fail events) and their CPU time and energy. */
+typedef struct total {
+  uint64_t runs, cpu_ns, energy_nj;
+} total_t;
+
+static total_t tree_total(const tree_t *t) {
+  total_t s = {0, 0, 0};
+  for (size_t i = 0; i < t->n; i++)
+    if (is_ended(&t->v[i])) {
+      s.runs++;
+      s.cpu_ns += t->v[i].e.cpu_ns;
+      s.energy_nj += t->v[i].e.energy_nj;
+    }
+  return s;
+}
+
 /* Depth-first, without recursion (a chain of handlers can be as deep as the event log is long). */
 static void print_text(const tree_t *t) {
   print_top_text(t);
@@ -414,9 +431,23 @@ static void print_text(const tree_t *t) {
       break;
     i = t->v[i].next;
   }
+  total_t s = tree_total(t);
+  printf("total: %" PRIu64 " run%s, cpu %.1f us, energy %.3f uJ\n", s.runs, s.runs == 1 ? "" : "s",
+         (double)s.cpu_ns / 1e3, (double)s.energy_nj / 1e3);
 }
 
 /* ---- JSON ---- */
+
+/* Closes the object of node i (its children array first); the outermost object also gets the tree's total. */
+static void close_json(const tree_t *t, int outermost) {
+  if (!outermost) {
+    fputs("]}", stdout);
+    return;
+  }
+  total_t s = tree_total(t);
+  printf("],\"total\":{\"runs\":%" PRIu64 ",\"cpu_ns\":%" PRIu64 ",\"energy_nj\":%" PRIu64 "}}", s.runs, s.cpu_ns,
+         s.energy_nj);
+}
 
 static void print_json(const tree_t *t) {
   char node[17];
@@ -435,10 +466,10 @@ static void print_json(const tree_t *t) {
       i = t->v[i].first;
       continue;
     }
-    fputs("]}", stdout);
+    close_json(t, i == 0 && t->top == TOP_NONE);
     while (i != 0 && t->v[i].next == NONE) {
       i = t->v[i].parent;
-      fputs("]}", stdout);
+      close_json(t, i == 0 && t->top == TOP_NONE);
     }
     if (i == 0)
       break;
@@ -446,7 +477,7 @@ static void print_json(const tree_t *t) {
     i = t->v[i].next;
   }
   if (t->top != TOP_NONE)
-    fputs("]}", stdout);
+    close_json(t, 1);
   putchar('\n');
 }
 

@@ -139,7 +139,8 @@ static const spot_help_t pages[] = {
     {"events", "spot events [spot://HOST:PORT/NS] [--follow] [--json] [--from ID] [--limit N]\n",
      "print a node's event log",
      "Prints the node's event log: every put, handler start, end and fail, each with its time, element, handler, "
-     "cause and (for end and fail) status and duration. A remote name reads another node's log (the get right).\n",
+     "cause and (for end and fail) status, duration, CPU time and energy (at the node's power figure, spotd "
+     "--watts). A remote name reads another node's log (the get right).\n",
      "--follow\tkeep printing new events until interrupted (-f)\n"
      "--json\tone JSON object per line\n"
      "--from ID\tstart at event ID\n"
@@ -149,10 +150,22 @@ static const spot_help_t pages[] = {
      "print the causal tree of an element",
      "Follows the causes in the event log from element LOG#SEQNO back to the put that began its chain, and forward "
      "to every handler run and put that followed, across nodes where the events say so. A cause on another node "
-     "is followed back through the nodes named with --peer (an event names its node's id, not its address).\n",
+     "is followed back through the nodes named with --peer (an event names its node's id, not its address). Each "
+     "ended run shows its CPU time and energy; a last line (a \"total\" member in JSON) sums them over the tree.\n",
      "--json\tthe tree as JSON\n--dot\tthe tree as a Graphviz digraph\n"
      "--peer URL\ta node (spot://HOST:PORT/NS) whose event log the walk back may read; repeatable\n" NS_OPT,
      "spot trace a 1\nspot trace a 1 --dot | dot -Tsvg > trace.svg\n", NULL},
+    {"status", "spot status [DIR | spot://HOST:PORT/NS] [--json]\n", "show what a node is doing",
+     "Says whether a node serves the namespace (DIR, or -n / $SPOT_DIR, or a remote one: the get right there), with "
+     "its pid, uptime, mode and workers; the puts naming a handler it has not taken yet (queue depth); handler runs "
+     "and failures since it started (every non-zero return, crash or time-out counts); the put-to-start latency "
+     "(p50, p99, from a log2 histogram: within a factor of 2); the CPU time and energy of runs, in all and per "
+     "handler, with the power figure used (rapl where /sys/class/powercap can be read, else spotd --watts); and "
+     "the puts and bytes of every log since it was made. The node keeps the counters in DIR/.spot/status.\n",
+     "--json\tone JSON object\n" NS_OPT KEY_OPTS,
+     "spot status\nspot status /tmp/home --json\nspot status spot://127.0.0.1:7401/cloud\n",
+     "0\ta node serves the namespace\n1\tan error: the line on stderr says why\n"
+     "3\tno node serves it (the last node's counters are shown)\n"},
     {"plan", "spot plan VERB [flags] [--json] [--plot FILE.svg|FILE.png] [--params FILE]\n",
      "the energy/billing planner",
      "Answers design questions with the energy/billing model (docs/model.md): VERB is energy, threshold, volume, "
@@ -185,6 +198,7 @@ static const spot_help_t pages[] = {
     {"spotd",
      "spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]\n"
      "spotd -n DIR [--log FILE] [--log-level error|warn|info|debug] [...]\n"
+     "spotd -n DIR [--watts W] [--metrics HOST:PORT]\n"
      "spotd -n DIR --listen HOST:PORT --key NODE.key [...]\n"
      "spotd -n DIR --mqtt HOST:PORT --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' [...]\n"
      "spotd -n DIR --mirror LOG=nats://HOST:PORT[/STREAM] [...]\n"
@@ -224,6 +238,10 @@ static const spot_help_t pages[] = {
      "--quiet\tonly errors: --log-level error, and no lines about the node's life from the library\n"
      "--log FILE\tappend spotd's lines and its handlers' output to FILE (stamped; opened anew on SIGHUP)\n"
      "--log-level LEVEL\terror, warn, info (the default) or debug: spotd's lines above LEVEL are left out\n"
+     "--watts W\tthe power of one busy CPU, for the energy of runs (CPU time x W; default 10); where RAPL "
+     "(/sys/class/powercap/intel-rapl) can be read the node measures it instead, and spot status says which\n"
+     "--metrics HOST:PORT\tserve GET /metrics in the Prometheus text format (spot_* counters, gauges and the "
+     "put-to-start latency histogram); needs a build with libmicrohttpd\n"
      "--listen HOST:PORT\tserve the namespace to other nodes (needs --key)\n"
      "--key FILE\tthe node's key pair (from spot keygen; default $SPOT_KEY)\n"
      "--serial NAME=PATH\tserve the device on the serial link PATH (a tty, pty or unix socket) as namespace NAME "
@@ -253,7 +271,9 @@ static const spot_help_t pages[] = {
      "spotd -n /tmp/home --mqtt 127.0.0.1:1883 --bridge 'temp<-site/+/temp:frost' --bridge 'alerts->site/alerts'\n"
      "spotd -n /tmp/home --mirror temp=nats://127.0.0.1:4222\n"
      "spotd -n /tmp/home --daemon --log /var/log/spotd.log --log-level warn   # kill -HUP after rotating it\n"
-     "spotd -n /tmp/cloud --timeout-ms 5000 --pool nats://127.0.0.1:4222 --pool-name match --pool-log q:matcher\n",
+     "spotd -n /tmp/cloud --timeout-ms 5000 --pool nats://127.0.0.1:4222 --pool-name match --pool-log q:matcher\n"
+
+     "spotd -n /tmp/home --watts 4.5 --metrics 127.0.0.1:9464\n",
      "0\tstopped by SIGTERM or SIGINT, or --help/--version\n1\tcould not start: the line on stderr says why\n"
      "2\ta wrong argument\n"},
     {"spot-handler", "#include <spot/handler.h>\n", "writing spot handlers",

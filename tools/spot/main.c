@@ -44,6 +44,7 @@ static const command_t commands[] = {
     {"deploy", spot_cli_deploy},
     {"events", spot_cli_events},
     {"trace", spot_cli_trace},
+    {"status", spot_cli_status},
     {"plan", spot_cli_plan},
     {"keygen", spot_cli_keygen},
     {"help", NULL},

@@ -60,7 +60,7 @@ static void on_signal(int sig) {
 
 static int usage(void) {
   fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
-                  "[--pidfile FILE] [--quiet] [--log FILE] [--log-level LEVEL]\n"
+                  "[--pidfile FILE] [--quiet] [--log FILE] [--log-level LEVEL] [--watts W] [--metrics HOST:PORT]\n"
                   "       [--listen HOST:PORT --key NODE.key [--serial NAME=PATH]...]\n"
                   "       [--mqtt HOST:PORT --bridge ROUTE ...] [--mirror LOG=nats://HOST:PORT[/STREAM] ...]\n"
                   "  (spotd --help says more)\n");
@@ -191,6 +191,7 @@ int main(int argc, char **argv) {
   spotd_log_init();
 
   const char *dir = getenv("SPOT_DIR"), *pidfile = NULL, *listen = NULL, *key = NULL, *logfile = NULL;
+  const char *metrics = NULL;
   int daemonize = 0;
   const char *serial[8];
   int nserial = 0;
@@ -233,6 +234,13 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--log-level") == 0 && v) {
       if (spotd_log_parse_level(argv[++i], &spotd_log_level) != 0)
         return fprintf(stderr, "spotd: --log-level must be error, warn, info or debug, not '%s'\n", v), 2;
+    } else if (strcmp(a, "--metrics") == 0 && v) {
+      metrics = argv[++i];
+    } else if (strcmp(a, "--watts") == 0 && v) {
+      char *end;
+      opts.watts = strtod(argv[++i], &end);
+      if (end == argv[i] || *end != '\0' || !(opts.watts > 0 && opts.watts <= 100000))
+        return fprintf(stderr, "spotd: --watts W: the power of one busy CPU in watts (> 0), not %s\n", argv[i]), 2;
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       spot_help_print(spot_help_find("spotd"), stdout);
       return 0;
@@ -325,7 +333,8 @@ int main(int argc, char **argv) {
     SPOTD_LOG(SPOTD_LOG_INFO, "serving the device at %s as namespace %s", eq + 1, name);
   }
 #endif
-  if (spotd_bridges_start(dir, opts.quiet, opts.timeout_ms, opts.workers) != 0) {
+  if (spotd_bridges_start(dir, opts.quiet, opts.timeout_ms, opts.workers) != 0 || (metrics && spotd_metrics_start(dir, metrics) != 0)) {
+    spotd_bridges_stop(1);
 #if SPOT_HAVE_NET
     spot_server_stop(server);
 #endif
@@ -336,6 +345,8 @@ int main(int argc, char **argv) {
   }
   if (listen)
     SPOTD_LOG(SPOTD_LOG_INFO, "listening on %s (CURVE; rights in %s/access)", listen, dir);
+  if (metrics)
+    SPOTD_LOG(SPOTD_LOG_INFO, "metrics at http://%s/metrics", metrics);
   SPOTD_LOG(SPOTD_LOG_INFO, "serving %s in %s mode with %u %s (pid %d)%s%s", dir,
             opts.mode == SPOT_MODE_WORKER ? "worker" : "thread", opts.workers,
             opts.mode == SPOT_MODE_WORKER ? "worker processes" : "threads", (int)getpid(),
@@ -359,6 +370,7 @@ int main(int argc, char **argv) {
     }
   }
   spotd_notify("STOPPING=1");
+  spotd_metrics_stop();
   spotd_bridges_stop(opts.quiet);
 #if SPOT_HAVE_NET
   spot_server_stop(server);

@@ -15,4 +15,11 @@ int spotd_bridges_start(const char *dir, int quiet, unsigned timeout_ms, unsigne
 /* Stops them (before the node stops), printing their counters unless quiet. */
 void spotd_bridges_stop(int quiet);
 
+/* `--metrics HOST:PORT`: serves GET /metrics (Prometheus text) for the node of dir on its own thread: 0, or -1 (a
+ * line on stderr says why: a bad address, the port in use, or a build without libmicrohttpd). */
+int spotd_metrics_start(const char *dir, const char *hostport);
+void spotd_metrics_stop(void);
+/* One scrape's text (malloc'd, *len bytes), or NULL if the status cannot be read. */
+char *spotd_metrics_text(const char *dir, size_t *len);
+
 #endif

@@ -41,3 +41,14 @@ void spot__sleep_ns(uint64_t ns) {
   while (spot__now_ns() < end)
     __asm__ volatile("wfi");
 }
+
+/* Without an operating system one handler runs at a time on the only core: a run's CPU time is its time. */
+uint64_t spot__thread_cpu_ns(void) { return spot__now_ns(); }
+
+unsigned spot__ncpus(void) { return 1u; }
+
+/* No RAPL on a microcontroller: the power figure is the configured one. */
+int spot__rapl_uj(uint64_t *out) {
+  (void)out;
+  return -21; /* SPOT_ENOTSUP */
+}
