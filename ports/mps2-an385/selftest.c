@@ -329,10 +329,9 @@ static int sent_ups(uint64_t *id, char *data, size_t cap) {
 /* The newest event of the device, decoded. */
 static int newest_event(spot__event_t *e) {
   uint64_t latest;
-  uint8_t rec[SPOT__EVENT_BYTES];
-  if (spot__dev_info(SPOT__DEV_EVENTS_LOG, &latest, NULL, NULL, NULL) != 0 || spot__dev_event(latest, rec) != 0)
+  if (spot__dev_info(SPOT__DEV_EVENTS_LOG, &latest, NULL, NULL, NULL) != 0)
     return -1;
-  return spot__event_decode(rec, e);
+  return event(latest, e);
 }
 
 static void ups_in_order_across_restart(void) {

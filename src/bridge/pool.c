@@ -49,7 +49,7 @@ typedef struct done {
   natsMsg *msg;       /* the work to ack once its record is stored */
   spot_eventrec_t ev; /* the run's end or fail event */
   int dead;           /* 1: the record goes to the dead letters */
-  char reason[96];
+  char reason[sizeof ((spot_eventrec_t *)0)->reason + 64];
 } done_t;
 
 struct spot_bridge_pool {
