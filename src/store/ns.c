@@ -480,7 +480,7 @@ int spot__ns_remove_log(spot_ns_t *ns, const char *name, int (*before)(spot_ns_t
     return rc;
   spot__mutex_lock(&ns->mu);
   for (size_t i = 0; rc == 0 && i < ns->nlogs; i++)
-    if (strcmp(ns->logs[i].name, name) == 0)
+    if (strcmp(ns->logs[i]->name, name) == 0)
       rc = spot__fail(SPOT_EBUSY, "log %s is open in this process; close it first", name);
   spot__mutex_unlock(&ns->mu); /* (the lock on the log's file below keeps anyone from opening it meanwhile) */
   if (rc != 0)
