@@ -68,7 +68,7 @@ static int start_member(int i, const char *role, const char *h, const char *extr
                                "--pool-log w:%s --pool-role %s %s 2>>%s",
                                spot_test_env("SPOTD_BIN"), ns[i], url, h, role, extra, log);
   for (int k = 0; k < 400 && members[i] > 0; k++) {
-    if (spot_test_sh(out, sizeof out, NULL, 0, "grep -q 'spotd: serving' %s", log) == 0)
+    if (spot_test_sh(out, sizeof out, NULL, 0, "grep -qE 'spotd: (info: )?serving' %s", log) == 0)
       return 0;
     usleep(50 * 1000);
   }
