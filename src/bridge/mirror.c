@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bridge/bridge.h"
+#include "bridge/jetstream.h"
 #include "core/error.h"
 #include "platform/platform.h"
 
@@ -39,11 +40,6 @@ typedef struct mirror {
   uint64_t errors; /* under mu: asynchronous publish errors since the batch began */
   char last_error[160];
 } mirror_t;
-
-static int nats_fail(natsStatus s, const char *what) {
-  return spot__fail(s == NATS_TIMEOUT || s == NATS_NO_SERVER || s == NATS_NO_RESPONDERS ? SPOT_ETIMEDOUT : SPOT_EIO,
-                    "%s: %s", what, nats_GetLastError(NULL) ? nats_GetLastError(NULL) : natsStatus_GetText(s));
-}
 
 static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure) {
   (void)js;
@@ -88,36 +84,8 @@ static uint64_t spot_seq_of(mirror_t *m, natsMsg *msg) {
 }
 
 static int connect_js(mirror_t *m) {
-  natsOptions *opts = NULL;
-  const char *list[16];
-  char copy[1024];
-  int n = 0;
-  snprintf(copy, sizeof copy, "%s", m->servers);
-  for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && n < 16; t = strtok_r(NULL, ",", &save))
-    list[n++] = t;
-  natsStatus s = natsOptions_Create(&opts);
-  if (s == NATS_OK)
-    s = natsOptions_SetServers(opts, list, n);
-  if (s == NATS_OK)
-    s = natsOptions_SetMaxReconnect(opts, -1); /* keep trying: a cluster node may come back */
-  if (s == NATS_OK)
-    s = natsOptions_SetReconnectWait(opts, 250);
-  if (s == NATS_OK)
-    s = natsOptions_SetTimeout(opts, 2000);
-  if (s == NATS_OK)
-    s = natsConnection_Connect(&m->nc, opts);
-  natsOptions_Destroy(opts);
-  if (s != NATS_OK)
-    return nats_fail(s, "cannot reach NATS (is nats-server running with -js? check the url)");
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.Wait = 5000;
-  jo.PublishAsync.MaxPending = BATCH;
-  jo.PublishAsync.ErrHandler = on_pub_error;
-  jo.PublishAsync.ErrHandlerClosure = m;
-  if ((s = natsConnection_JetStream(&m->js, m->nc, &jo)) != NATS_OK)
-    return nats_fail(s, "cannot use JetStream");
-  return 0;
+  return spot__js_connect(m->servers, 0, BATCH, on_pub_error, m,
+                          "cannot reach NATS (is nats-server running with -js? check the url)", &m->nc, &m->js);
 }
 
 /* Makes the stream if it does not exist. */
@@ -130,7 +98,7 @@ static int ensure_stream(mirror_t *m) {
     return 0;
   }
   if (s != NATS_NOT_FOUND)
-    return nats_fail(s, "cannot read the stream's information (is JetStream on? nats-server -js)");
+    return spot__js_fail(s, "cannot read the stream's information (is JetStream on? nats-server -js)");
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
   const char *subjects[1] = {m->subject};
@@ -141,7 +109,7 @@ static int ensure_stream(mirror_t *m) {
   cfg.Replicas = m->o->replicas > 0 ? m->o->replicas : 1;
   s = js_AddStream(&si, m->js, &cfg, NULL, &jerr);
   if (s != NATS_OK)
-    return nats_fail(s, "cannot make the stream");
+    return spot__js_fail(s, "cannot make the stream");
   jsStreamInfo_Destroy(si);
   if (!m->o->quiet)
     fprintf(stderr, "spot mirror: made stream %s (subject %s, %d replica%s)\n", m->stream, m->subject,
@@ -160,7 +128,7 @@ static int publish_one(mirror_t *m, uint64_t seq) {
   natsStatus s = js_PublishMsg(&pa, m->js, msg, NULL, &jerr);
   natsMsg_Destroy(msg);
   jsPubAck_Destroy(pa);
-  return s == NATS_OK ? 0 : nats_fail(s, "cannot publish to the stream");
+  return s == NATS_OK ? 0 : spot__js_fail(s, "cannot publish to the stream");
 }
 
 /* Where to go on: after the newest element of this log in the stream, first sending again what the stream lacks of
@@ -176,7 +144,7 @@ static int resume(mirror_t *m, uint64_t *next, spot_bridge_mirror_stats_t *st) {
     return 0;
   }
   if (s != NATS_OK)
-    return nats_fail(s, "cannot read the stream's newest message");
+    return spot__js_fail(s, "cannot read the stream's newest message");
   uint64_t L = spot_seq_of(m, last), S = natsMsg_GetSequence(last);
   natsMsg_Destroy(last);
   st->resumed_after = L;

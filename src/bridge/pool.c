@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "bridge/bridge.h"
+#include "bridge/jetstream.h"
 #include "core/error.h"
 #include "core/name.h"
 #include "platform/platform.h"
@@ -79,12 +80,6 @@ struct spot_bridge_pool {
   int events_started, fetch_started;
 };
 
-static int nats_fail(natsStatus s, const char *what) {
-  const char *e = nats_GetLastError(NULL);
-  return spot__fail(s == NATS_TIMEOUT || s == NATS_NO_SERVER || s == NATS_NO_RESPONDERS ? SPOT_ETIMEDOUT : SPOT_EIO,
-                    "%s: %s", what, e ? e : natsStatus_GetText(s));
-}
-
 static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure) {
   (void)js;
   spot_bridge_pool_t *p = closure;
@@ -96,38 +91,8 @@ static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure) {
 }
 
 static int connect_js(spot_bridge_pool_t *p) {
-  natsOptions *opts = NULL;
-  const char *list[16];
-  char copy[1024];
-  int n = 0;
-  snprintf(copy, sizeof copy, "%s", p->servers);
-  for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && n < 16; t = strtok_r(NULL, ",", &save))
-    list[n++] = t;
-  natsStatus s = natsOptions_Create(&opts);
-  if (s == NATS_OK)
-    s = natsOptions_SetServers(opts, list, n);
-  if (s == NATS_OK)
-    s = natsOptions_SetMaxReconnect(opts, -1); /* keep trying: a cluster node may come back */
-  if (s == NATS_OK)
-    s = natsOptions_SetReconnectWait(opts, 250);
-  if (s == NATS_OK)
-    s = natsOptions_SetTimeout(opts, 2000);
-  if (s == NATS_OK)
-    s = natsOptions_SetRetryOnFailedConnect(opts, true, NULL, NULL);
-  if (s == NATS_OK)
-    s = natsConnection_Connect(&p->nc, opts);
-  natsOptions_Destroy(opts);
-  if (s != NATS_OK)
-    return nats_fail(s, "cannot reach NATS (is nats-server running with -js? check --pool)");
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.Wait = 5000;
-  jo.PublishAsync.MaxPending = FEED_BATCH * 2;
-  jo.PublishAsync.ErrHandler = on_pub_error;
-  jo.PublishAsync.ErrHandlerClosure = p;
-  if ((s = natsConnection_JetStream(&p->js, p->nc, &jo)) != NATS_OK)
-    return nats_fail(s, "cannot use JetStream");
-  return 0;
+  return spot__js_connect(p->servers, 1, FEED_BATCH * 2, on_pub_error, p,
+                          "cannot reach NATS (is nats-server running with -js? check --pool)", &p->nc, &p->js);
 }
 
 /* Makes stream name (subjects, retention) unless it exists; an existing one is used as it is. */
@@ -147,7 +112,7 @@ static int ensure_stream(spot_bridge_pool_t *p, const char *name, const char **s
     spot__sleep_ns(250 * 1000 * 1000ull);
   }
   if (s != NATS_NOT_FOUND)
-    return nats_fail(s, "cannot read the pool's streams (is JetStream on? nats-server -js)");
+    return spot__js_fail(s, "cannot read the pool's streams (is JetStream on? nats-server -js)");
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
   cfg.Name = name;
@@ -163,7 +128,7 @@ static int ensure_stream(spot_bridge_pool_t *p, const char *name, const char **s
     spot__sleep_ns(250 * 1000 * 1000ull);
   }
   if (s != NATS_OK && jerr != JSStreamNameExistErr)
-    return nats_fail(s, "cannot make the pool's stream");
+    return spot__js_fail(s, "cannot make the pool's stream");
   jsStreamInfo_Destroy(si);
   if (s == NATS_OK && !p->o.quiet)
     fprintf(stderr, "spotd: pool %s: made stream %s (%d replica%s)\n", p->name, name, (int)cfg.Replicas,
@@ -191,7 +156,7 @@ static int ensure_consumer(spot_bridge_pool_t *p) {
     s = js_GetConsumerInfo(&ci, p->js, p->stream, p->name, NULL, &jerr);
   }
   if (s != NATS_OK)
-    return nats_fail(s, "cannot make the pool's consumer");
+    return spot__js_fail(s, "cannot make the pool's consumer");
   p->max_deliver = ci->Config->MaxDeliver > 0 ? (uint64_t)ci->Config->MaxDeliver : UINT64_MAX;
   jsConsumerInfo_Destroy(ci);
   return 0;
@@ -569,7 +534,7 @@ int spot_bridge_pool_start(const char *dir, const spot_bridge_pool_opts_t *opts,
     jsErrCode jerr = 0;
     natsStatus s = js_PullSubscribe(&p->sub, p->js, p->subject, p->name, NULL, &so, &jerr);
     if (s != NATS_OK) {
-      rc = nats_fail(s, "cannot take work from the pool's consumer");
+      rc = spot__js_fail(s, "cannot take work from the pool's consumer");
       goto fail;
     }
   }
