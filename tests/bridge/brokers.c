@@ -19,6 +19,16 @@ const char *spot_test_mosquitto_bin(void) {
   return access("/usr/sbin/mosquitto", X_OK) == 0 ? "/usr/sbin/mosquitto" : "mosquitto";
 }
 
+int spot_test_put_numbered(spot_ns_t *n, const char *log, int from, int to) {
+  for (int i = from; i <= to; i++) {
+    char buf[16] = {0};
+    snprintf(buf, sizeof buf, "m%d", i);
+    if (spot_put(n, log, buf, strlen(buf), NULL, NULL, NULL) != 0)
+      return -1;
+  }
+  return 0;
+}
+
 #if SPOT_HAVE_NATS
 static const char *nats_bin(void) {
   return access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server" : "nats-server";

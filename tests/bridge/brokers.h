@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "spot.h"
+
 #if SPOT_HAVE_NATS
 #include <nats/nats.h>
 #endif
@@ -17,6 +19,10 @@ const char *spot_test_env(const char *name);
 
 /* The mosquitto broker's program (Debian puts it in /usr/sbin). */
 const char *spot_test_mosquitto_bin(void);
+
+/* Puts "mFROM" .. "mTO" to log of n, one element each, naming no handler (what the bridge tests feed their
+ * bridges with and count on the other side): 0, or -1 at the first put that fails. */
+int spot_test_put_numbered(spot_ns_t *n, const char *log, int from, int to);
 
 #if SPOT_HAVE_NATS
 typedef struct spot_test_nats {

@@ -49,16 +49,6 @@ static const char *url(int nodes) {
   return u;
 }
 
-static int put_a(spot_ns_t *n, int from, int to) {
-  for (int i = from; i <= to; i++) {
-    char buf[16] = {0};
-    snprintf(buf, sizeof buf, "m%d", i);
-    if (spot_put(n, "a", buf, strlen(buf), NULL, NULL, NULL) != 0)
-      return -1;
-  }
-  return 0;
-}
-
 typedef struct tally {
   int distinct, dups, bad;
   uint64_t msgs;
@@ -136,11 +126,11 @@ static void test_copy_once(void) {
   spot_ns_t *n;
   CHECK_OK(spot_ns_open(ns, NULL, &n));
   uint64_t node = spot_ns_node_id(n);
-  CHECK_OK(put_a(n, 1, 1000));
+  CHECK_OK(spot_test_put_numbered(n, "a", 1, 1000));
   char out[4096];
   CHECK_EQ(mirror_cli(1, "", out, sizeof out), 0);
   CHECK(strstr(out, "\"published\":1000,") != NULL);
-  CHECK_OK(put_a(n, 1001, 1500));
+  CHECK_OK(spot_test_put_numbered(n, "a", 1001, 1500));
   CHECK_EQ(mirror_cli(1, "", out, sizeof out), 0);
   CHECK(strstr(out, "\"resumed_after\":1000,") != NULL && strstr(out, "\"published\":500,") != NULL);
   CHECK_EQ(mirror_cli(1, "", out, sizeof out), 0);
@@ -159,7 +149,7 @@ static void test_repair(void) {
   spot_ns_t *n;
   CHECK_OK(spot_ns_open(ns, NULL, &n));
   uint64_t node = spot_ns_node_id(n);
-  CHECK_OK(put_a(n, 1, 300));
+  CHECK_OK(spot_test_put_numbered(n, "a", 1, 300));
   /* the stream made beforehand, as an operator would, with a duplicate window of 1 s (the mirror uses it as is) */
   natsConnection *nc = NULL;
   jsCtx *js = NULL;
@@ -209,7 +199,7 @@ static void follow_and_kill(int nodes, int N, int kill_spotd) {
   CHECK_OK(spot_ns_open(ns, NULL, &n));
   uint64_t node = spot_ns_node_id(n);
   int via = nodes > 1 ? 1 : 0;
-  CHECK_OK(put_a(n, 1, N / 2)); /* a backlog, so that the kill lands while the mirror copies */
+  CHECK_OK(spot_test_put_numbered(n, "a", 1, N / 2)); /* a backlog, so that the kill lands while the mirror copies */
   int spotd = start_spotd(nodes);
   CHECK(spotd > 0);
   CHECK_OK(wait_msgs(via, N / 10, 30));
@@ -218,14 +208,14 @@ static void follow_and_kill(int nodes, int N, int kill_spotd) {
   if (kill_spotd) {
     CHECK(spot_test_stop(spotd, SIGKILL) >= 0);
     printf("  spotd killed with %lld of %d elements in the stream\n", before, N);
-    CHECK_OK(put_a(n, N / 2 + 1, N));
+    CHECK_OK(spot_test_put_numbered(n, "a", N / 2 + 1, N));
     spotd = start_spotd(nodes);
     CHECK(spotd > 0);
   } else {
     int victim = nodes > 1 ? 0 : 0;
     CHECK(spot_test_stop(nats.pids[victim], SIGKILL) >= 0);
     printf("  nats-server %d killed with %lld of %d elements in the stream\n", victim, before, N);
-    CHECK_OK(put_a(n, N / 2 + 1, N));
+    CHECK_OK(spot_test_put_numbered(n, "a", N / 2 + 1, N));
     if (nodes == 1) {
       usleep(500 * 1000);
       CHECK_OK(spot_test_nats_start(&nats, 0));

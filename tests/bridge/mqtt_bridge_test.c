@@ -225,16 +225,6 @@ static int wait_outbound(int N, uint64_t node, int timeout_s, int *bad) {
   return d;
 }
 
-static int put_b(spot_ns_t *n, int from, int to) {
-  for (int i = from; i <= to; i++) {
-    char buf[16] = {0};
-    snprintf(buf, sizeof buf, "m%d", i);
-    if (spot_put(n, "b", buf, strlen(buf), NULL, NULL, NULL) != 0)
-      return -1;
-  }
-  return 0;
-}
-
 static int skip_without_mosquitto(void) {
   if (spot_test_have("mosquitto") && spot_test_have("mosquitto_pub") && spot_test_have("mosquitto_sub"))
     return 0;
@@ -253,7 +243,7 @@ static void test_round_trip(void) {
   CHECK_OK(spot_ns_open(ns, NULL, &n));
   const int N = 200;
   CHECK_OK(publish(1, N));
-  CHECK_OK(put_b(n, 1, N));
+  CHECK_OK(spot_test_put_numbered(n, "b", 1, N));
   uint64_t total = 0;
   CHECK_EQ(wait_inbound(n, N, 20, &total), N);
   int bad = 0;
@@ -293,12 +283,13 @@ static void test_broker_restart(void) {
   CHECK_OK(spot_ns_open(ns, NULL, &n));
   const int N = 300;
   CHECK_OK(publish(1, 100));
-  CHECK_OK(put_b(n, 1, 100));
+  CHECK_OK(spot_test_put_numbered(n, "b", 1, 100));
   CHECK(spot_test_stop(broker, SIGTERM) >= 0); /* mosquitto saves its sessions and queues on SIGTERM */
-  CHECK_OK(put_b(n, 101, 200));                /* published while the broker is down: queued by the bridge */
+  /* published while the broker is down: queued by the bridge */
+  CHECK_OK(spot_test_put_numbered(n, "b", 101, 200));
   CHECK_OK(start_broker());
   CHECK_OK(publish(101, N));
-  CHECK_OK(put_b(n, 201, N));
+  CHECK_OK(spot_test_put_numbered(n, "b", 201, N));
   uint64_t total = 0;
   CHECK_EQ(wait_inbound(n, N, 30, &total), N);
   int bad = 0;
@@ -317,7 +308,7 @@ static void test_spotd_kill9(void) {
   spot_ns_t *n;
   CHECK_OK(spot_ns_open(ns, NULL, &n));
   const int N = 400, NB = 5000;
-  CHECK_OK(put_b(n, 1, NB)); /* waiting in b before spotd starts */
+  CHECK_OK(spot_test_put_numbered(n, "b", 1, NB)); /* waiting in b before spotd starts */
   int spotd = start_spotd();
   CHECK(spotd > 0);
   CHECK_OK(publish(1, N));
@@ -392,7 +383,7 @@ static void test_tls_account(void) {
   CHECK_OK(spot_ns_open(ns, NULL, &n));
   const int N = 50;
   CHECK_OK(publish(1, N));
-  CHECK_OK(put_b(n, 1, N));
+  CHECK_OK(spot_test_put_numbered(n, "b", 1, N));
   uint64_t total = 0;
   CHECK_EQ(wait_inbound(n, N, 20, &total), N);
   int bad = 0;

@@ -76,16 +76,6 @@ static int start_member(int i, const char *role, const char *h, const char *extr
   return -1;
 }
 
-static int put_w(spot_ns_t *n, int from, int to) {
-  for (int i = from; i <= to; i++) {
-    char buf[16] = {0};
-    snprintf(buf, sizeof buf, "m%d", i);
-    if (spot_put(n, "w", buf, strlen(buf), NULL, NULL, NULL) != 0)
-      return -1;
-  }
-  return 0;
-}
-
 typedef struct tally {
   int distinct, dups, bad;
   int by_member[MEMBERS];
@@ -284,7 +274,7 @@ static void test_share(void) {
   CHECK_OK(start_member(1, "work", "pooled", ""));
   spot_ns_t *n;
   CHECK_OK(spot_ns_open(ns[0], NULL, &n));
-  CHECK_OK(put_w(n, 1, 400));
+  CHECK_OK(spot_test_put_numbered(n, "w", 1, 400));
   spot_ns_close(n);
   check_all(0, 400, 2);
   stop_members();
@@ -295,7 +285,7 @@ static void test_dead(void) {
   CHECK_OK(start_member(0, "both", "refuse", "--pool-max-deliver 3"));
   spot_ns_t *n;
   CHECK_OK(spot_ns_open(ns[0], NULL, &n));
-  CHECK_OK(put_w(n, 1, 5));
+  CHECK_OK(spot_test_put_numbered(n, "w", 1, 5));
   spot_ns_close(n);
   uint64_t nodes[MEMBERS];
   node_ids(nodes);
@@ -326,14 +316,14 @@ static void test_cluster_kill(void) {
   spot_ns_t *n;
   CHECK_OK(spot_ns_open(ns[0], NULL, &n));
   int N = 1500;
-  CHECK_OK(put_w(n, 1, N / 2));
+  CHECK_OK(spot_test_put_numbered(n, "w", 1, N / 2));
   CHECK_OK(spot_test_nats_wait_msgs(&nats, 1, "SPOT_POOL_P_DONE", N / 8, 30));
   long long before = spot_test_nats_msgs(&nats, 1, "SPOT_POOL_P_DONE");
   CHECK(spot_test_stop(nats.pids[0], SIGKILL) >= 0);
   CHECK(spot_test_stop(members[2], SIGKILL) >= 0);
   members[2] = -1;
   printf("  nats-server 0 and member 2 killed with %lld of %d runs done\n", before, N);
-  CHECK_OK(put_w(n, N / 2 + 1, N));
+  CHECK_OK(spot_test_put_numbered(n, "w", N / 2 + 1, N));
   spot_ns_close(n);
   /* the killed NATS node comes back, as a crashed server does: nats-server 2.9 can leave clients of a surviving
    * node without responders for a stream whose leader moved until the cluster's routes are whole again (seen here
