@@ -33,6 +33,7 @@ typedef struct fake {
   atomic_int puts;           /* puts applied */
   atomic_ullong last_put_id;
   atomic_int conn_fd;        /* the edge's connection (0: none yet) */
+  atomic_int conns;          /* connections accepted so far */
   atomic_int up_reps;        /* REPs to UP frames received, the last one's status and id */
   atomic_int up_status;
   atomic_ullong up_id;
@@ -56,6 +57,7 @@ static void *fake_main(void *arg) {
     if (fd < 0)
       continue;
     atomic_store(&fk->conn_fd, fd);
+    atomic_fetch_add(&fk->conns, 1);
     static uint8_t buf[800];
     spot__frame_rx_t rx;
     spot__frame_rx_init(&rx, buf, sizeof buf);
@@ -236,11 +238,12 @@ static int wait_up_reps(int n) {
 static void test_device_puts_are_answered(void) {
   setenv("SPOT_SERIAL_TIMEOUT_MS", "1000", 1);
   setenv("SPOT_TIMEOUT_MS", "300", 1); /* the edge's own client, to a target that is not there */
+  int conns = atomic_load(&fk.conns); /* the previous test's link may not be closed on the fake's side yet */
   spot__serial_t *s;
   CHECK_OK(spot__serial_open("dev", sock, ns, &s));
-  for (int i = 0; i < 100 && atomic_load(&fk.conn_fd) == 0; i++)
+  for (int i = 0; i < 100 && atomic_load(&fk.conns) == conns; i++)
     usleep(20000);
-  CHECK(atomic_load(&fk.conn_fd) != 0);
+  CHECK(atomic_load(&fk.conns) > conns);
   int before = atomic_load(&fk.up_reps);
   /* not a put: refused in words, so the device moves on */
   spot__msg_t m = latest_req();
