@@ -229,14 +229,18 @@ static int put_local(device_t *d, const char *log, const void *rec, size_t len) 
  * into a log of the same kind as `queries` (VQ_LOG_REHEARSAL, no handler: nothing is sent). The rates are the means
  * over the units (the model's eps_a and eps_i are mean rates; a median would miss the costly frames), and the
  * record keeps the spread of one unit, which says how much a short run's mean may stray from them.
- * Units are also metered in the run's rests (from 60% of an interval, after the aggregator's cut at its half so
- * that they do not hold up the forwards of the interval's last queries, while the time left before the next one
- * holds three units' worth): the same machine, at the same time, and the same stretch of the camera's film as the
- * run's queries. At the end a second calibration record pools the units before and during the run; the report
- * uses the last record. The run's own queries never enter it: the model is fed rates from separate units. */
+ * In controlled mode units are also metered inside the run's bursts of work: one unit after every CALIB_EVERY
+ * queries of the run (a running count across intervals, so units are spread over the intervals as the queries
+ * are). A query of the run costs more CPU time than the same query alone: it runs while the other devices make
+ * theirs and while the node forwards the previous one (another process on the same cores: caches, memory bandwidth).
+ * Units metered before the run, or in its rests, did not see that and fed the model rates 1-11% low; a unit in the
+ * burst sees what the query beside it sees. At the end a second calibration record holds the units of the run's
+ * bursts (those before the run too when the bursts gave fewer than CALIB_RUN_MIN); the report uses the last record.
+ * The run's own queries never enter it: the model is fed rates from separate units. */
 #define CALIB_IDLE_PER_ACTIVE 8
 #define CALIB_WARMUP 3
-#define CALIB_REST_MAX 4 /* units metered in one rest, at most */
+#define CALIB_EVERY 3    /* queries of the run per unit metered in the burst */
+#define CALIB_RUN_MIN 10 /* units in the bursts enough for the final record on their own */
 
 typedef struct calib_acc {
   double act_j, idle_j, cap_s, mot_s, act_s, act_s2, idle_s, idle_s2;
@@ -296,7 +300,9 @@ static int calib_finish(device_t *d, const calib_acc_t *acc, vq_calib_rec_t *c) 
   return 0;
 }
 
-static calib_acc_t calib_pool; /* every calibration unit of this process: before the run and in its rests */
+static calib_acc_t calib_pool;  /* every calibration unit of this process, before the run and in its bursts */
+static calib_acc_t calib_burst; /* the units metered in the run's bursts */
+static uint32_t calib_credit;   /* queries of the run since the last unit in a burst */
 
 static int calibrate(device_t *d) {
   vq_calib_rec_t c;
@@ -329,27 +335,34 @@ static int calibrate(device_t *d) {
   return put_local(d, VQ_LOG_CALIB, &c, sizeof c);
 }
 
-/* Calibration units in the rest from from_ns to next_ns, while three units' worth of time is left (at most
- * CALIB_REST_MAX). */
-static int calib_rest(device_t *d, int64_t from_ns, int64_t next_ns) {
-  double unit_s = d->calib.active_cpu_s + CALIB_IDLE_PER_ACTIVE * d->calib.idle_cpu_s;
-  int rc = 0;
-  if (vq_now_ns() < from_ns)
-    vq_sleep_until(from_ns, &stopping);
-  for (int i = 0; rc == 0 && i < CALIB_REST_MAX && !stopping; i++) {
-    if ((double)(next_ns - vq_now_ns()) < 3 * unit_s * 1e9 + 20e6)
-      break;
-    rc = calib_units(d, 1, &calib_pool);
+/* Adds the sums of b to a. */
+static void calib_add(calib_acc_t *a, const calib_acc_t *b) {
+  a->act_j += b->act_j, a->idle_j += b->idle_j, a->cap_s += b->cap_s, a->mot_s += b->mot_s;
+  a->act_s += b->act_s, a->act_s2 += b->act_s2, a->idle_s += b->idle_s, a->idle_s2 += b->idle_s2;
+  a->na += b->na, a->ni += b->ni;
+}
+
+/* After each query of the run: every CALIB_EVERY queries, one unit metered in the burst, into both pools. */
+static int calib_in_burst(device_t *d) {
+  if (++calib_credit < CALIB_EVERY)
+    return 0;
+  calib_credit = 0;
+  calib_acc_t one;
+  memset(&one, 0, sizeof one);
+  int rc = calib_units(d, 1, &one);
+  if (rc == 0) {
+    calib_add(&calib_burst, &one);
+    calib_add(&calib_pool, &one);
   }
   return rc;
 }
 
-/* The calibration record of every unit, before and during the run (the report uses the last record). */
+/* The final calibration record: the units of the run's bursts, or all units when the bursts gave too few. */
 static int calib_final(device_t *d) {
-  if (calib_pool.na <= d->calib.active_frames)
-    return 0; /* no unit in the rests */
+  if (calib_burst.na == 0)
+    return 0; /* no unit in the run: the first record stands */
   vq_calib_rec_t c = d->calib;
-  int rc = calib_finish(d, &calib_pool, &c);
+  int rc = calib_finish(d, calib_burst.na >= CALIB_RUN_MIN ? &calib_burst : &calib_pool, &c);
   return rc ? rc : put_local(d, VQ_LOG_CALIB, &c, sizeof c);
 }
 
@@ -373,6 +386,8 @@ static int interval_work(device_t *d, uint64_t k, int64_t start_ns, vq_device_re
       /* the share of this query's bits [i b, (i+1) b) above rho: its energy counts in V+'s deviation */
       double above = ((double)(i + 1) * VQ_QUERY_BITS - d->rho) / VQ_QUERY_BITS;
       r->over_j += j * fmin(fmax(above, 0), 1);
+      if (rc == 0)
+        rc = calib_in_burst(d);
     }
   } else { /* real: frames at --fps through the interval, a query per frame with motion */
     int64_t n = d->interval_ms * d->fps / 1000, period = 1000000000 / d->fps;
@@ -457,9 +472,6 @@ static int run_intervals(device_t *d) {
     if ((rc = put_local(d, VQ_LOG_METER, &r, sizeof r)) != 0)
       return rc;
     t = r.end_ns; /* late: the next interval starts at once */
-    if (k + 1 < d->intervals && d->dist && (rc = calib_rest(d, nominal + T * 6 / 10, nominal + T)) != 0)
-      return rc;
-    t = vq_now_ns() > t ? vq_now_ns() : t;
   }
   return stopping ? 0 : calib_final(d);
 }
