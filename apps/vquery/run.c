@@ -41,7 +41,9 @@ static const char usage_text[] =
     "         (--data DIR | --library FILE.vql --images DIR) [--camera synthetic|DIR] [--seed S] [--json]\n"
     "         [--plot DIR] [--watts W] [--rapl] [--idle-instances 3] [--active-instances 30] [--price USD_PER_H]\n"
     "         [--calibrate N] [--lead-ms MS] [--mc-samples N] [--kill-cloud-at K] [--keep DIR] [--quiet]\n"
-    "         [--exact | --nprobe N]\n"
+    "         [--exact | --nprobe N] [--pool nats://HOST:PORT|local [--pool-max-members 4]]\n"
+    "  (--pool: the cloud's matchers are a pool of spotd nodes sharing the jobs through a JetStream work queue, as\n"
+    "   many as the autoscaler asks for, at most --pool-max-members; local: a nats-server started for the run)\n"
     "  (--exact: the cloud's matchers search every library entry; --nprobe N: lists probed by the two-stage search)\n"
     "  (--lead-ms: T0 is this long after the last device calibrated, default 1000)\n"
     "  runs the media-query experiment: a cloud (spotd), an aggregator and N devices as separate spot nodes on\n"
@@ -157,7 +159,14 @@ static int start_cloud(vq_run_t *r) {
   snprintf(listen, sizeof listen, "127.0.0.1:%d", r->cloud_port);
   snprintf(key, sizeof key, "%s/cloud.key", r->keys);
   snprintf(log, sizeof log, "%s/cloud.log", r->scratch);
-  char *argv[] = {r->spotd, "-n", r->cloud_dir, "--listen", listen, "--key", key, "--workers", "2", "--quiet", NULL};
+  char poollog[80];
+  snprintf(poollog, sizeof poollog, "%s:%s", VQ_LOG_JOBS, VQ_H_MATCH);
+  char *argv[] = {r->spotd, "-n", r->cloud_dir, "--listen", listen, "--key", key, "--workers", "2", "--quiet",
+                  /* with a pool: feed the jobs (put with their queries and no handler) to the work queue */
+                  "--pool", r->pool_url, "--pool-name", r->pool_name, "--pool-log", poollog, "--pool-role", "feed",
+                  NULL};
+  if (r->pool == NULL)
+    argv[10] = NULL;
   char *env[] = {r->known_env, "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", NULL};
   if (vq_proc_start(&r->cloud, "cloud", argv, log, env) < 0)
     return 1;
@@ -264,6 +273,7 @@ static void stop_all(vq_run_t *r) {
     vq_proc_stop(&r->dev[i], SIGTERM, 3000);
   vq_proc_stop(&r->edge, SIGTERM, 3000);
   vq_proc_stop(&r->cloud, SIGTERM, 5000);
+  vq_pool_end(r);
 }
 
 /* ---- during the run ---- */
@@ -356,6 +366,8 @@ static int follow(vq_run_t *r) {
       vq_proc_tail(&r->cloud, 10);
       return vq_run_fail("the cloud node ended with status %d (its log: %s)", r->cloud.status, r->cloud.log);
     }
+    if (r->pool && vq_pool_follow(r))
+      return 1;
     if (!traced && k >= 2 && killed != 1) {
       vq_run_trace(r);
       traced = r->trace != NULL;
@@ -408,12 +420,43 @@ static int follow(vq_run_t *r) {
 
 /* ---- the command ---- */
 
+/* Prints the report and, with a pool, its figures: lines after the text, or a "pool" member of the JSON object. */
+static int print_report(vq_run_t *r, const vq_data_t *data, const vq_report_t *rep) {
+  if (r->pool == NULL || !r->json) {
+    vq_report_print(stdout, &r->p, data, rep, r->json);
+    if (r->pool)
+      vq_pool_print(stdout, r, 0);
+    fflush(stdout);
+    return 0;
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  if (m == NULL)
+    return vq_run_fail("out of memory for the report");
+  vq_report_print(m, &r->p, data, rep, 1);
+  fclose(m);
+  char *end = strrchr(text, '}'); /* the object's closing brace */
+  if (end == NULL) {
+    free(text);
+    return vq_run_fail("the report is not a JSON object");
+  }
+  fwrite(text, 1, (size_t)(end - text), stdout);
+  fputc(',', stdout);
+  vq_pool_print(stdout, r, 1);
+  fputs(end, stdout);
+  fflush(stdout);
+  free(text);
+  return 0;
+}
+
 int vq_cmd_run(int argc, char **argv) {
   static vq_run_t run;
   vq_run_t *r = &run;
   memset(r, 0, sizeof *r);
   r->seed = 1, r->idle_inst = 3, r->active_inst = 30, r->watts = 2.0, r->calibrate = 30, r->lead_ms = 1000;
   r->mc_samples = 200000, r->kill_at = -1, r->rho = -1, r->alpha = 0;
+  r->pool_max = 4; /* this 2-core machine: more single-worker members than 4 only queue for the cores */
   const vq_opt_t opts[] = {
       {"--devices", VQ_OPT_I64, &r->devices, 1, MAX_DEVICES},
       {"--intervals", VQ_OPT_I64, &r->intervals, 1, 1e7},
@@ -444,6 +487,8 @@ int vq_cmd_run(int argc, char **argv) {
       {"--quiet", VQ_OPT_FLAG, &r->quiet, 0, 0},
       {"--exact", VQ_OPT_FLAG, &r->exact, 0, 0},
       {"--nprobe", VQ_OPT_I64, &r->nprobe, 1, 1e6},
+      {"--pool", VQ_OPT_STR, &r->pool, 0, 0},
+      {"--pool-max-members", VQ_OPT_I64, &r->pool_max, 1, MAX_MEMBERS},
   };
   int rc = vq_opts_parse("run", opts, sizeof opts / sizeof opts[0], argc, argv);
   if (rc == 1)
@@ -465,6 +510,9 @@ int vq_cmd_run(int argc, char **argv) {
   int status = 1;
   if (vq_run_prepare(r))
     goto done;
+  /* with a pool, the members of interval 0 (the idle instances) are up before the cloud feeds work */
+  if (r->pool && (vq_pool_begin(r) || vq_pool_scale(r, (uint32_t)r->idle_inst)))
+    goto done;
   if (start_cloud(r))
     goto done;
   for (int64_t i = 0; i < r->devices; i++)
@@ -479,6 +527,11 @@ int vq_cmd_run(int argc, char **argv) {
   if (follow(r))
     goto done;
   vq_proc_stop(&r->cloud, SIGTERM, 10000);
+  if (r->pool) {
+    if (vq_pool_follow(r)) /* the last interval's record, if it came after the devices ended */
+      goto done;
+    vq_pool_end(r); /* the members' closing lines: runs taken and redelivered */
+  }
   for (int64_t i = 0; i < r->devices; i++)
     dirs[i] = r->dev_dir[i];
   if ((rc = vq_data_read(dirs, r->p.devices, r->edge_dir, r->cloud_dir, r->p.intervals, &data)) < 0) {
@@ -493,8 +546,8 @@ int vq_cmd_run(int argc, char **argv) {
          rc < -100 ? spot_model_strerror(rc) : "the devices metered no interval or wrote no calibration", r->scratch);
     goto done;
   }
-  vq_report_print(stdout, &r->p, &data, &rep, r->json);
-  fflush(stdout);
+  if (print_report(r, &data, &rep) != 0)
+    goto done;
   if (r->plot && vq_report_plot(r->plot, &r->p, &data, &rep) != 0)
     goto done;
   if (r->plot && !r->json)
@@ -504,6 +557,9 @@ done:
   stop_all(r);
   vq_data_free(&data);
   free(r->trace);
+  free(r->pool_asked);
+  free(r->pool_ran);
+  free(r->pool_seen);
   if ((status == 0 || r->cloud.pid == 0) && !r->keep && r->scratch[0]) { /* kept after a failed run */
     char cmd[PATH + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%.1023s'", r->scratch);

@@ -8,6 +8,7 @@
 #define VQUERY_RUN_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -17,6 +18,7 @@
 #define DIRMAX 1024 /* the scratch directory and this program's */
 #define SUB 1100    /* a file or directory right inside one of them */
 #define MAX_DEVICES 64
+#define MAX_MEMBERS 32 /* pool members at most (--pool-max-members) */
 
 typedef struct vq_proc {
   pid_t pid;       /* 0: not running */
@@ -68,6 +70,8 @@ typedef struct vq_run {
   const char *dist, *sampler, *quota, *camera, *data, *library, *images, *plot, *keep;
   int64_t nprobe;
   int json, rapl, quiet, exact;
+  const char *pool; /* --pool nats://HOST:PORT[,...] or local; NULL: the cloud's own workers match */
+  int64_t pool_max; /* --pool-max-members */
   /* derived */
   vq_params_t p;
   char scratch[DIRMAX], bindir[DIRMAX], spot[SUB], spotd[SUB], self[SUB], so[SUB], lib[SUB], imgs[SUB];
@@ -78,6 +82,16 @@ typedef struct vq_run {
   int64_t t0;
   char *trace;
   uint64_t trace_qid;
+  vq_cloud_config_t cloud_cfg; /* what the cloud's config log holds (pool members get the same) */
+  /* the pool (run_pool.c) */
+  char pool_url[1024], pool_name[64], member_key[PATH];
+  vq_proc_t nats, member[MAX_MEMBERS];
+  int members;                    /* running: member[0..members) */
+  uint64_t member_starts, member_stops, billing_seen; /* stops: by the autoscaler (not at the end) */
+  uint64_t scale_ups, scale_downs; /* intervals after which the autoscaler added or removed members */
+  uint32_t *pool_asked, *pool_ran; /* per interval: instances the autoscaler set, members running */
+  uint8_t *pool_seen;              /* per interval: a billing record was read */
+  uint64_t pool_taken, pool_redelivered, pool_ran_total; /* summed from the members' closing lines */
 } vq_run_t;
 
 
@@ -85,6 +99,23 @@ typedef struct vq_run {
  * r->library is given), key pairs, the namespaces (the tiers' vq_*_setup), the access files and known_nodes.
  * 0, or 1 after printing one line saying what failed. */
 int vq_run_prepare(vq_run_t *r);
+
+/* ---- the pool of matchers (run_pool.c, `run --pool`) ---- */
+
+/* Prepares the pool after vq_run_prepare: starts a nats-server with JetStream in the scratch directory for
+ * `--pool local` (on a free port), names the pool after this run, and allocates the per-interval figures. 0, or 1
+ * after a line saying what failed. */
+int vq_pool_begin(vq_run_t *r);
+/* Starts or stops (SIGTERM, waiting for it to end) pool members until want run. Each member is a fresh spotd node
+ * (its own namespace from vq_pool_member_setup, the members' key, one worker) taking work from the pool. 0, or 1. */
+int vq_pool_scale(vq_run_t *r, uint32_t want);
+/* The autoscaler: reads the cloud's billing records written since the last call; for each interval it notes the
+ * instances set and the members running, then scales to min(next instances, --pool-max-members). 0, or 1. */
+int vq_pool_follow(vq_run_t *r);
+/* Stops the members (reading their closing lines) and the local nats-server. */
+void vq_pool_end(vq_run_t *r);
+/* Prints the pool's figures: text lines, or (json) the members of a "pool" object without braces. */
+void vq_pool_print(FILE *out, const vq_run_t *r, int json);
 
 /* The newest seqno of log `log` of namespace dir (0 if empty, missing or unreadable). */
 uint64_t vq_run_latest(const char *dir, const char *log);

@@ -3,7 +3,8 @@
  * from the photographs that scripts/vquery-data.sh lays out, unless one is given), a key pair per node and one for
  * the operator, the namespaces set up by the tiers, the access files (the aggregator's inbox takes puts from the
  * devices' keys; the cloud takes puts and gets from the aggregator; each device takes puts, the answers, from the
- * cloud; the operator's key may get everywhere, for `spot trace`) and a known_nodes file naming every node's key.
+ * cloud, or from the pool members' key with --pool; the operator's key may get everywhere, for `spot trace`) and a
+ * known_nodes file naming every node's key.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -103,8 +104,16 @@ static int prepare_access(vq_run_t *r) {
     snprintf(path, sizeof path, "%s", r->known);
     goto werr;
   }
-  /* each device: the cloud puts the answers */
-  snprintf(text, cap, "%s put # the cloud (answers)\n%s get # the operator (spot trace)\n", cloud, op);
+  /* each device: the cloud puts the answers (or, with --pool, the pool members, who share one key) */
+  n = snprintf(text, cap, "%s put # the cloud (answers)\n%s get # the operator (spot trace)\n", cloud, op);
+  if (r->pool) {
+    char member[64];
+    if (vq_read_pub(r->keys, "member", member, sizeof member) < 0) {
+      vq_run_fail("cannot read %s/member.pub", r->keys);
+      goto done;
+    }
+    snprintf(text + n, cap - (size_t)n, "%s put # the pool members (answers)\n", member);
+  }
   for (int64_t i = 0; i < r->devices; i++) {
     snprintf(path, sizeof path, "%s/access", r->dev_dir[i]);
     if (vq_write_file(path, text) < 0)
@@ -161,6 +170,9 @@ int vq_run_prepare(vq_run_t *r) {
   snprintf(r->known_env, sizeof r->known_env, "SPOT_KNOWN_NODES=%s", r->known);
   if ((rc = keygen(r, "operator")) || (rc = keygen(r, "cloud")) || (rc = keygen(r, "aggregator")))
     return rc;
+  snprintf(r->member_key, sizeof r->member_key, "%s/member.key", r->keys);
+  if (r->pool && (rc = keygen(r, "member"))) /* one key for every pool member: the instances of one image */
+    return rc;
   r->cloud_port = vq_free_port(), r->edge_port = vq_free_port();
   for (int64_t i = 0; i < r->devices; i++) {
     char name[32];
@@ -184,10 +196,12 @@ int vq_run_prepare(vq_run_t *r) {
   cfg.exact = r->exact ? 1 : 0;
   cfg.nprobe = (uint32_t)r->nprobe;
   cfg.usd_per_instance_hour = r->p.bill.usd_per_instance_hour;
+  cfg.pooled = r->pool != NULL;
   if (strlen(r->lib) >= sizeof cfg.library)
     return vq_run_fail("the library's path %s is too long for the cloud's configuration (at most %zu bytes)", r->lib,
                 sizeof cfg.library - 1);
   snprintf(cfg.library, sizeof cfg.library, "%s", r->lib);
+  r->cloud_cfg = cfg;
   if (vq_cloud_setup(r->cloud_dir, &cfg, r->so) < 0)
     return vq_run_fail("setting up the cloud %s: %s", r->cloud_dir, vq_tiers_detail());
   if (vq_aggregator_setup(r->edge_dir) < 0)

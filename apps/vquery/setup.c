@@ -1,8 +1,8 @@
 /*
  * apps/vquery/setup.c: making the namespaces of the three tiers (vq_device_setup, vq_aggregator_setup,
  * vq_cloud_setup in vquery.h): their logs with the element sizes of the records, the cloud's configuration, and the
- * handler registrations. Idempotent, so the driver may call them on namespaces it already prepared, and a program
- * may call them on a namespace that lacks some log.
+ * handler registrations, and a pool member of a pooled cloud (vq_pool_member_setup). Idempotent, so the driver may
+ * call them on namespaces it already prepared, and a program may call them on a namespace that lacks some log.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,25 +117,24 @@ static int put_config(spot_ns_t *ns, const vq_cloud_config_t *cfg) {
   return rc;
 }
 
-int vq_cloud_setup(const char *dir, const vq_cloud_config_t *cfg, const char *handler_so) {
+/* The cloud's configuration is usable (the checks of vq_cloud_setup and vq_pool_member_setup). */
+static int check_config(const vq_cloud_config_t *cfg) {
   if (cfg->version != VQ_REC_VERSION || cfg->idle_instances == 0 || cfg->active_instances == 0 ||
       cfg->top_k == 0 || cfg->match_batch == 0 || cfg->interval_ms == 0 || !(cfg->theta >= 0) ||
       memchr(cfg->library, '\0', sizeof cfg->library) == NULL || cfg->library[0] == '\0')
     return vq_tiers_fail(SPOT_EINVAL, "the cloud's configuration needs version %u, instances, top_k, match_batch, "
                                       "interval_ms above 0, theta >= 0 and a library path (vq_cloud_config_default "
                                       "fills the rest)", VQ_REC_VERSION);
-  const log_spec_t specs[] = {
-      {VQ_LOG_REPOSITORY, sizeof(vq_query_rec_t), 16384, SPOT_SYNC_BATCH},
-      {VQ_LOG_BATCHES, sizeof(vq_batch_rec_t), 4096, SPOT_SYNC_BATCH},
-      {VQ_LOG_JOBS, sizeof(vq_job_rec_t), 16384, SPOT_SYNC_BATCH},
-      {VQ_LOG_BILLING, sizeof(vq_billing_rec_t), 4096, SPOT_SYNC_BATCH},
-      {VQ_LOG_CONFIG, sizeof(vq_cloud_config_t), 64, SPOT_SYNC_ALWAYS},
-  };
-  spot_ns_t *ns;
-  int rc = make_ns(dir, specs, sizeof specs / sizeof specs[0], &ns);
-  if (rc != 0)
-    return rc;
-  rc = put_config(ns, cfg);
+  if (cfg->pooled && cfg->match_batch > VQ_POOL_JOB_MAX)
+    return vq_tiers_fail(SPOT_EINVAL, "a pooled cloud's jobs carry at most %u queries: match_batch %u is too many",
+                         VQ_POOL_JOB_MAX, cfg->match_batch);
+  return 0;
+}
+
+/* Puts *cfg to config, copies handler_so into DIR/.spot/handlers and registers the handlers names[0..n) from it. */
+static int config_and_handlers(spot_ns_t *ns, const char *dir, const vq_cloud_config_t *cfg, const char *handler_so,
+                               const char *const *names, size_t n) {
+  int rc = put_config(ns, cfg);
   const char *base = strrchr(handler_so, '/');
   base = base ? base + 1 : handler_so;
   char dst[4200];
@@ -143,9 +142,54 @@ int vq_cloud_setup(const char *dir, const vq_cloud_config_t *cfg, const char *ha
     rc = vq_tiers_fail(SPOT_EINVAL, "handler object '%s' has no usable file name", handler_so);
   if (rc == 0)
     rc = copy_file(handler_so, dst);
-  if (rc == 0 && ((rc = spot_ns_register_handler(ns, VQ_H_INTERVAL, base)) != 0 ||
-                  (rc = spot_ns_register_handler(ns, VQ_H_MATCH, base)) != 0))
-    rc = vq_tiers_spot_fail(rc, "registering the cloud's handlers");
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    if ((rc = spot_ns_register_handler(ns, names[i], base)) != 0)
+      rc = vq_tiers_spot_fail(rc, "registering the cloud's handlers");
+  return rc;
+}
+
+/* The cloud's `jobs`: job records, or jobs with their queries when the matchers are a pool. */
+static log_spec_t jobs_spec(const vq_cloud_config_t *cfg) {
+  if (cfg->pooled)
+    return (log_spec_t){VQ_LOG_JOBS, sizeof(vq_pool_job_rec_t), 1024, SPOT_SYNC_BATCH};
+  return (log_spec_t){VQ_LOG_JOBS, sizeof(vq_job_rec_t), 16384, SPOT_SYNC_BATCH};
+}
+
+int vq_cloud_setup(const char *dir, const vq_cloud_config_t *cfg, const char *handler_so) {
+  int rc = check_config(cfg);
+  if (rc != 0)
+    return rc;
+  const log_spec_t specs[] = {
+      {VQ_LOG_REPOSITORY, sizeof(vq_query_rec_t), 16384, SPOT_SYNC_BATCH},
+      {VQ_LOG_BATCHES, sizeof(vq_batch_rec_t), 4096, SPOT_SYNC_BATCH},
+      jobs_spec(cfg),
+      {VQ_LOG_BILLING, sizeof(vq_billing_rec_t), 4096, SPOT_SYNC_BATCH},
+      {VQ_LOG_CONFIG, sizeof(vq_cloud_config_t), 64, SPOT_SYNC_ALWAYS},
+  };
+  spot_ns_t *ns;
+  if ((rc = make_ns(dir, specs, sizeof specs / sizeof specs[0], &ns)) != 0)
+    return rc;
+  const char *names[] = {VQ_H_INTERVAL, VQ_H_MATCH};
+  rc = config_and_handlers(ns, dir, cfg, handler_so, names, 2);
+  spot_ns_close(ns);
+  return rc;
+}
+
+int vq_pool_member_setup(const char *dir, const vq_cloud_config_t *cfg, const char *handler_so) {
+  int rc = check_config(cfg);
+  if (rc == 0 && !cfg->pooled)
+    rc = vq_tiers_fail(SPOT_EINVAL, "a pool member needs the configuration of a pooled cloud (pooled = 1)");
+  if (rc != 0)
+    return rc;
+  const log_spec_t specs[] = {
+      jobs_spec(cfg),
+      {VQ_LOG_CONFIG, sizeof(vq_cloud_config_t), 64, SPOT_SYNC_ALWAYS},
+  };
+  spot_ns_t *ns;
+  if ((rc = make_ns(dir, specs, sizeof specs / sizeof specs[0], &ns)) != 0)
+    return rc;
+  const char *names[] = {VQ_H_MATCH};
+  rc = config_and_handlers(ns, dir, cfg, handler_so, names, 1);
   spot_ns_close(ns);
   return rc;
 }

@@ -253,6 +253,9 @@ typedef struct vq_cloud_config {
   uint32_t interval_ms;      /* T */
   uint32_t exact;            /* 1: the matchers search every entry (`run --exact`); 0: the library's default */
   uint32_t nprobe;           /* lists probed by the two-stage search (`run --nprobe`); 0: the library's default */
+  uint32_t pooled;           /* 1: the matchers are a handler pool (`run --pool`): vq_interval puts each job with its
+                                queries (vq_pool_job_rec_t) and no handler, and the pool members run vq_match */
+  uint32_t reserved;
   double theta;              /* the quota, bits per interval */
   double b_t, b_i, b_a;      /* $/b: transfer, idle, active (MODEL.md section 4) */
   double usd_per_instance_hour;
@@ -321,6 +324,16 @@ typedef struct vq_job_rec {
   uint64_t first, last;
 } vq_job_rec_t;
 
+/* A job with its queries: the element of a pooled cloud's `jobs` log (vq_cloud_config_t.pooled). The cloud's spotd
+ * feeds each such put to the JetStream work queue (spotd --pool ... --pool-log jobs:vq_match --pool-role feed), and
+ * a pool member (vq_pool_member_setup), which has no copy of the cloud's repository, matches the queries the element
+ * carries: job.queries of them, in repository order from job.first. */
+#define VQ_POOL_JOB_MAX 64u /* the most queries a pooled job carries (match_batch must not exceed it) */
+typedef struct vq_pool_job_rec {
+  vq_job_rec_t job;
+  vq_query_rec_t queries[VQ_POOL_JOB_MAX];
+} vq_pool_job_rec_t;
+
 /* The aggregator's position: an element of its `uploaded` log, appended (synchronously) after interval's batch
  * was taken by the cloud. inbox_last: every inbox element up to it is uploaded. */
 typedef struct vq_upload_rec {
@@ -351,11 +364,16 @@ void vq_billing_interval(const vq_cloud_config_t *cfg, uint64_t interval, double
  * vq_cloud_setup: repository (16384, group commit), batches, jobs, billing, config; puts *cfg to config (when it
  *   differs from the latest one); copies handler_so (vquery_cloud.so) into DIR/.spot/handlers and registers
  *   vq_interval and vq_match from it.
+ *   With cfg->pooled, jobs holds vq_pool_job_rec_t elements (history 1024) and match_batch is at most
+ *   VQ_POOL_JOB_MAX.
+ * vq_pool_member_setup: a pool member of a pooled cloud: jobs (as the cloud's) and config (puts *cfg), and vq_match
+ *   registered from a copy of handler_so; it needs no other log (the jobs carry their queries).
  * Each makes dir a namespace if it is not one. Errors: those of spot_ns_* and spot_log_*, SPOT_EIO or
  * SPOT_ENOTFOUND for the handler object; the detail line is vq_tiers_detail(). */
 int vq_device_setup(const char *dir);
 int vq_aggregator_setup(const char *dir);
 int vq_cloud_setup(const char *dir, const vq_cloud_config_t *cfg, const char *handler_so);
+int vq_pool_member_setup(const char *dir, const vq_cloud_config_t *cfg, const char *handler_so);
 
 /* The detail line of the last failing vq_*_setup on this thread ("" if none): spot's own (spot_errdetail) when a
  * spot call failed, else what the application found. Valid until the next failing call on the thread (unlike

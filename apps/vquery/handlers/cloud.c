@@ -11,8 +11,14 @@
  * aggregator's put of it into its inbox, carried in the record): a job matches many queries, and this way `spot
  * trace` follows each query's own path device -> aggregator -> cloud -> device. The run of vq_match itself is in
  * the cloud's event log under its job.
+ *
+ * With a pool of matchers (the configuration's pooled flag, `spot vquery run --pool`), vq_interval puts each job with
+ * its queries and no handler: the cloud's spotd feeds it to the JetStream work queue, and vq_match runs on a pool
+ * member (another spotd, with only `jobs`, `config` and this object), matching the queries the element carries.
  */
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +66,36 @@ static uint32_t instances_for(spot_ctx_t *ctx, const vq_cloud_config_t *cfg, uin
   return cfg->idle_instances;
 }
 
+/* Splits the batch's repository range into jobs of match_batch queries on `jobs`: job records that run vq_match
+ * here, or, when the matchers are a pool (cfg->pooled), jobs that carry their queries and name no handler (the
+ * node's pool feeder publishes them to the work queue). 0 or the first error. */
+static int put_jobs(spot_ctx_t *ctx, const vq_cloud_config_t *cfg, const vq_batch_rec_t *batch) {
+  vq_pool_job_rec_t *pj = NULL;
+  if (cfg->pooled && (pj = malloc(sizeof *pj)) == NULL)
+    return SPOT_ENOMEM;
+  int rc = 0;
+  for (uint64_t first = batch->first; first <= batch->last && rc == 0; first += cfg->match_batch) {
+    vq_job_rec_t job = {.version = VQ_REC_VERSION, .interval = batch->interval, .first = first};
+    job.last = batch->last - first + 1 > cfg->match_batch ? first + cfg->match_batch - 1 : batch->last;
+    job.queries = (uint32_t)(job.last - job.first + 1);
+    if (pj == NULL) {
+      rc = spot_ctx_put(ctx, VQ_LOG_JOBS, &job, sizeof job, VQ_H_MATCH, NULL);
+    } else {
+      memset(pj, 0, sizeof *pj);
+      pj->job = job;
+      for (uint64_t s = job.first; s <= job.last && rc == 0; s++)
+        rc = spot_ctx_get(ctx, VQ_LOG_REPOSITORY, s, &pj->queries[s - job.first], sizeof pj->queries[0]);
+      if (rc == 0)
+        rc = spot_ctx_put(ctx, VQ_LOG_JOBS, pj, sizeof *pj, NULL, NULL);
+    }
+    if (rc != 0)
+      spot_print(ctx, "cannot put the job of repository %llu..%llu: %s", (unsigned long long)job.first,
+                 (unsigned long long)job.last, spot_strerror(rc));
+  }
+  free(pj);
+  return rc;
+}
+
 static int vq_interval(spot_ctx_t *ctx, const spot_event_t *ev) {
   vq_batch_rec_t batch;
   if (ev->size < sizeof batch)
@@ -82,16 +118,7 @@ static int vq_interval(spot_ctx_t *ctx, const spot_event_t *ev) {
                spot_strerror(rc));
     return 1;
   }
-  for (uint64_t first = batch.first; first <= batch.last && rc == 0; first += cfg.match_batch) {
-    vq_job_rec_t job = {.version = VQ_REC_VERSION, .interval = batch.interval, .first = first};
-    job.last = batch.last - first + 1 > cfg.match_batch ? first + cfg.match_batch - 1 : batch.last;
-    job.queries = (uint32_t)(job.last - job.first + 1);
-    rc = spot_ctx_put(ctx, VQ_LOG_JOBS, &job, sizeof job, VQ_H_MATCH, NULL);
-    if (rc != 0)
-      spot_print(ctx, "cannot put the job of repository %llu..%llu: %s", (unsigned long long)job.first,
-                 (unsigned long long)job.last, spot_strerror(rc));
-  }
-  return rc != 0;
+  return put_jobs(ctx, &cfg, &batch) != 0;
 }
 SPOT_HANDLER(vq_interval)
 
@@ -141,8 +168,14 @@ static int vq_match(spot_ctx_t *ctx, const spot_event_t *ev) {
     failed = 1;
     goto done;
   }
+  /* a pooled job carries its queries (a pool member has no repository); a local one names repository elements */
+  int carried = ev->size >= sizeof(vq_pool_job_rec_t) && job.queries == n && n <= VQ_POOL_JOB_MAX;
   for (uint64_t s = job.first; s <= job.last; s++) {
-    rc = spot_ctx_get(ctx, VQ_LOG_REPOSITORY, s, &qs[got], sizeof qs[got]);
+    if (carried)
+      memcpy(&qs[got], (const uint8_t *)ev->data + offsetof(vq_pool_job_rec_t, queries) + (s - job.first) * sizeof *qs,
+             sizeof *qs);
+    else
+      rc = spot_ctx_get(ctx, VQ_LOG_REPOSITORY, s, &qs[got], sizeof qs[got]);
     if (rc != 0 || qs[got].version != VQ_REC_VERSION) {
       spot_print(ctx, "repository element %llu: %s", (unsigned long long)s,
                  rc ? spot_strerror(rc) : "not a query record");
