@@ -12,8 +12,11 @@
  *   agreement_<n>          the two-stage search against the exhaustive one on real queries: top-1 agreement, top-5
  *                          lists equal in order, recall@1 of both (--sweep: also other nprobe values, with q/s)
  *   latency_e2e            a short `spot vquery run` (--e2e SPOT-VQUERY): device put to answer back, p50 and p99
+ *   pool_sim [INTERVALS]   a mode of its own (bench_vquery_pool.c): the rate of real matching in the cloud's jobs,
+ *                          fed into a simulation of 10,000 to 1,000,000 devices and the pool's autoscaler
  *
  * usage: bench_vquery [--library FILE.vql --images DIR [--train DIR] [--e2e SPOT-VQUERY]] [--sweep] [FILTER]
+ *        bench_vquery [--library FILE.vql --images DIR [--train DIR]] pool_sim [INTERVALS]
  * With a library the matching figures run on its real VLADs plus synthesised distractors (library_of) and on real
  * queries (views of its photographs, synthetic-camera frames); without one, on random unit vectors (no agreement
  * figure: random vectors have no structure for a coarse quantiser to find). FILTER keeps the figures whose name
@@ -28,6 +31,7 @@
 #include <cblas.h>
 #include <vl/generic.h>
 
+#include "bench_vquery.h"
 #include "match_index.h"
 #include "perturb.h"
 #include "vquery.h"
@@ -49,6 +53,10 @@ static double pct(double *v, int n, double p) {
   qsort(v, (size_t)n, sizeof *v, cmp_double);
   int i = (int)ceil(p * n) - 1;
   return v[i < 0 ? 0 : i];
+}
+
+double bench_vq_median3(double v[3]) {
+  return pct(v, 3, 0.5);
 }
 
 /* The 1-minute load average (Linux), to read the figures against; -1 where it cannot be read. */
@@ -128,7 +136,7 @@ static void vlad_normalise(float *x) {
     x[d] = (float)(x[d] / sqrt(s));
 }
 
-static void die(const char *what) {
+void bench_vq_die(const char *what) {
   fprintf(stderr, "bench_vquery: %s: %s\n", what, spot_errdetail());
   exit(1);
 }
@@ -150,26 +158,17 @@ static void view(const vq_image_t *src, vq_rng_t *r, double fmin, double fmax, v
   int cw = (int)(src->w * f), ch = (int)(src->h * f);
   int cx = (int)((src->w - cw) * vq_rng_uniform(r)), cy = (int)((src->h - ch) * vq_rng_uniform(r));
   if (vq_perturb_crop(src, cx, cy, cw, ch, &a) < 0 || vq_perturb_rotate(&a, (vq_rng_uniform(r) - 0.5) * 20, &b) < 0)
-    die("perturbing a photograph");
+    bench_vq_die("perturbing a photograph");
   vq_image_free(&a);
   if (vq_image_resize(&b, VQ_FRAME_W, VQ_FRAME_H, &a) < 0)
-    die("resizing a view");
+    bench_vq_die("resizing a view");
   vq_image_free(&b);
   vq_perturb_brightness(&a, 0.8 + 0.4 * vq_rng_uniform(r), -10 + 20 * vq_rng_uniform(r));
   vq_perturb_noise(&a, 4.0, r);
   *out = a;
 }
 
-/* What the matching figures run on. With a real library: its own VLADs, base VLADs for the distractors (views of the
- * training pictures and of mirrored library photographs: real descriptors of pictures that are not in the library)
- * and queries (views of the library photographs, and synthetic-camera frames) whose truth is known. Without one:
- * random unit vectors. */
-typedef struct data {
-  int real;
-  size_t nl, nb, nq;
-  float *lib, *base, *q; /* nl, nb, nq x VQ_DIM */
-  int32_t *truth;        /* nq: the library entry the query shows, -1 unknown */
-} data_t;
+typedef bench_vq_data_t data_t;
 
 #define BASES 240
 #define PHOTO_VIEWS 6
@@ -178,7 +177,7 @@ typedef struct data {
 static void load_photo(const char *path, int mirrored, vq_image_t *out) {
   vq_image_t full;
   if (vq_image_load(path, &full) < 0 || vq_image_fit(&full, VQ_PHOTO_SIDE, out) < 0)
-    die("loading a photograph");
+    bench_vq_die("loading a photograph");
   vq_image_free(&full);
   if (mirrored)
     mirror(out);
@@ -187,14 +186,14 @@ static void load_photo(const char *path, int mirrored, vq_image_t *out) {
 static void real_data(const char *vql, const char *images, const char *train, data_t *d) {
   vq_library_t *lib;
   if (vq_library_open(vql, &lib) < 0)
-    die("opening the library");
+    bench_vq_die("opening the library");
   openblas_set_num_threads(1);
   vl_set_num_threads(1);
   const vq_model_t *m = vq_library_model(lib);
   char **tp = NULL;
   size_t nt = 0;
   if (train && vq_image_list(train, &tp, &nt) < 0)
-    die("listing the training pictures");
+    bench_vq_die("listing the training pictures");
   d->real = 1;
   d->nl = vq_library_count(lib);
   d->nb = BASES;
@@ -238,12 +237,12 @@ static void real_data(const char *vql, const char *images, const char *train, da
     }
   vq_camera_t *cam;
   if (vq_camera_synthetic(lib, images, 5, &cam) < 0)
-    die("starting the synthetic camera");
+    bench_vq_die("starting the synthetic camera");
   for (int i = 0, got = 0; got < CAMERA_QUERIES && i < CAMERA_QUERIES * 50; i++) {
     const vq_image_t *f;
     int32_t t;
     if (vq_camera_next(cam, &f, &t) < 0)
-      die("reading the camera");
+      bench_vq_die("reading the camera");
     if (i % 7 == 0 && vq_describe(m, f, d->q + d->nq * VQ_DIM) == 0) { /* every 7th frame: more positions */
       d->truth[d->nq++] = t;
       got++;
@@ -259,7 +258,7 @@ static void real_data(const char *vql, const char *images, const char *train, da
 
 /* The n-entry library the figures search: the real entries first, then distractors. A distractor is a random convex
  * combination of two base VLADs plus Gaussian noise (0.2 of its length), normalised as a VLAD. */
-static float *library_of(const data_t *d, size_t n) {
+float *bench_vq_library(const data_t *d, size_t n) {
   float *lib = malloc(n * VQ_DIM * sizeof *lib);
   if (!lib) {
     fprintf(stderr, "bench_vquery: out of memory for %zu entries\n", n);
@@ -285,7 +284,7 @@ static float *library_of(const data_t *d, size_t n) {
 }
 
 /* A batch of nb queries: the data's queries in turn, each with a little noise (a new frame of the same scene). */
-static float *query_batch(const data_t *d, size_t nb) {
+float *bench_vq_queries(const data_t *d, size_t nb) {
   float *q = malloc(nb * VQ_DIM * sizeof *q);
   if (!q) {
     fprintf(stderr, "bench_vquery: out of memory\n");
@@ -322,7 +321,7 @@ static void rate_of(const vq_index_t *ix, const float *q, size_t nq, size_t batc
     double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     for (size_t q0 = 0; q0 < nq; q0 += batch)
       if (vq_match_index(ix, q + q0 * VQ_DIM, nq - q0 < batch ? nq - q0 : batch, 5, o, hits + q0 * 5) < 0)
-        die("matching");
+        bench_vq_die("matching");
     double dt = clock_s(CLOCK_MONOTONIC) - t0, dc = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     if (i >= 0) {
       rate[i] = nq / dt;
@@ -357,7 +356,7 @@ static void agreement(const char *name, const vq_index_t *ix, const data_t *d, u
   }
   vq_match_opts_t oe = {.exact = 1}, ot = {.nprobe = nprobe};
   if (vq_match_index(ix, d->q, nq, k, &oe, ex) < 0 || vq_match_index(ix, d->q, nq, k, &ot, tw) < 0)
-    die("matching");
+    bench_vq_die("matching");
   size_t top1 = 0, top5 = 0, known = 0, rec_e = 0, rec_t = 0;
   for (size_t i = 0; i < nq; i++) {
     top1 += ex[i * k].index == tw[i * k].index;
@@ -399,12 +398,12 @@ static void bench_match(const data_t *d, size_t n, const char *filter, int sweep
   char name[96];
   if (!wants_match(n, filter))
     return;
-  float *lib = library_of(d, n);
+  float *lib = bench_vq_library(d, n);
   vq_index_built_t *b;
   double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
   openblas_set_num_threads(1);
   if (vq_index_build(lib, n, VQ_NLIST_AUTO, 1, &b) < 0)
-    die("building the index");
+    bench_vq_die("building the index");
   const char *data = d->real ? "real+distractors" : "random";
   printf("{\"name\":\"index_%zu\",\"library\":%zu,\"data\":\"%s\",\"nlist\":%u,\"nprobe\":%u,\"build_s\":%.2f,"
          "\"build_cpu_s\":%.2f}\n",
@@ -423,7 +422,7 @@ static void bench_match(const data_t *d, size_t n, const char *filter, int sweep
   for (size_t i = 0; i < d->nq; i++)
     truth[i] = d->truth[i] >= 0 && (size_t)d->truth[i] < n ? where[d->truth[i]] : -1;
   dm.truth = truth;
-  float *q = query_batch(d, BATCH);
+  float *q = bench_vq_queries(d, BATCH);
   double qps, cpu;
   for (int t = 1; t <= 2; t++) { /* the exhaustive search as before: one call, OpenBLAS's threads */
     snprintf(name, sizeof name, "match_%zu_exact_blas%dt", n, t);
@@ -491,7 +490,7 @@ static void bench_e2e(const char *vqbin, const char *vql, const char *images) {
 
 int main(int argc, char **argv) {
   const char *vql = NULL, *images = NULL, *train = NULL, *vqbin = NULL, *filter = "";
-  int sweep = 0;
+  int sweep = 0, pool_sim = 0, sim_intervals = 20;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--library") && i + 1 < argc)
       vql = argv[++i];
@@ -503,12 +502,28 @@ int main(int argc, char **argv) {
       vqbin = argv[++i];
     else if (!strcmp(argv[i], "--sweep"))
       sweep = 1;
+    else if (!strcmp(argv[i], "pool_sim")) {
+      pool_sim = 1;
+      if (i + 1 < argc && atoi(argv[i + 1]) > 0)
+        sim_intervals = atoi(argv[++i]);
+    }
     else if (!strcmp(argv[i], "--help")) {
       printf("usage: bench_vquery [--library FILE.vql --images DIR [--train DIR] [--e2e SPOT-VQUERY]] [--sweep] "
-             "[FILTER]\n");
+             "[FILTER]\n       bench_vquery [--library FILE.vql --images DIR [--train DIR]] pool_sim [INTERVALS]\n");
       return 0;
     } else
       filter = argv[i];
+  }
+  data_t d = {0};
+  if (pool_sim) { /* a mode of its own: the matcher's rate, then the simulation */
+    if (vql && images)
+      real_data(vql, images, train, &d);
+    int rc = bench_vq_pool_sim(&d, sim_intervals);
+    free(d.lib);
+    free(d.base);
+    free(d.q);
+    free(d.truth);
+    return rc;
   }
   if (strstr("descriptor_qvga", filter)) {
     if (vql && images)
@@ -516,7 +531,6 @@ int main(int argc, char **argv) {
     else
       printf("{\"name\":\"descriptor_qvga\",\"skipped\":\"give --library FILE.vql --images DIR\"}\n");
   }
-  data_t d = {0};
   static const size_t sizes[] = {1000, 100000};
   if (vql && images && (wants_match(sizes[0], filter) || wants_match(sizes[1], filter)))
     real_data(vql, images, train, &d);
