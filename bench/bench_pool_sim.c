@@ -7,11 +7,12 @@
  * exponential, Pareto alpha 2.5; mean mu), capped at the device's rate limit (one 8192-bit query per second), and
  * the interval's aggregate S is their exact sum (the N-fold convolution, not the shaped model). Each query is one run
  * of the matcher handler in the pool, so the interval asks S / 8192 / T runs/s.
- * The matchers are real, measured rather than simulated: member_rate is what one pool member (spotd, 2 worker
- * threads) sustains with a handler doing a fixed amount of work per query, through the pool, and pool_ceiling what
- * one pool (one work-queue stream, one consumer) sustained at the most members measured; both come from
- * `bench_bridge pool_runs_rate` (docs/benchmarks.md) and are read from SPOT_SIM_MEMBER_RATE and
- * SPOT_SIM_POOL_CEILING (runs/s).
+ * This is the platform-only simulation (bench/ uses include/spot only): member_rate is what one pool member (spotd,
+ * 2 worker threads) sustains with a handler doing a fixed amount of work per query, through the pool, and
+ * pool_ceiling what one pool (one work-queue stream, one consumer) sustained at the most members measured; both
+ * come from `bench_bridge pool_runs_rate` (docs/benchmarks.md) and are read from SPOT_SIM_MEMBER_RATE and
+ * SPOT_SIM_POOL_CEILING (runs/s). `bench_vquery pool_sim` (apps/vquery/bench_vquery_pool.c) runs the same
+ * simulation with the media-query matcher measured in the same run (64-query jobs against 100,000 entries).
  * The autoscaler follows the model's quota (17): theta* = F_S^-1(b_a / (b_a + b_i)) of the shaped aggregate with the
  * default rates; below theta* it keeps the members that serve theta* ("idle"), above it the members that serve the
  * interval's S ("active"), each member at 80% of member_rate. A single pool saturates when the interval asks for
