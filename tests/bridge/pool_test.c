@@ -12,6 +12,7 @@
  *  - the work-queue stream ends empty (every piece of work acknowledged).
  * Tests:
  *  - basic_share: one server, two members (member 1 only runs work): 400 puts.
+ *  - basic_slow: a slow consumer: member 1's runs take 300 ms, one at a time, next to member 0's 1 ms: 200 puts.
  *  - basic_dead: a handler that always fails, max deliver 3: each put ends in the dead-letter stream after three
  *    runs (Spot-Reason says so), and nothing stays in the work queue.
  *  - cluster_kill: a 3-node JetStream cluster (streams with 3 replicas) and three members; in the middle one NATS
@@ -39,6 +40,7 @@
 static char dir[4200], ns[MEMBERS][4300], url[512];
 static spot_test_nats_t nats;
 static int members[MEMBERS] = {-1, -1, -1};
+static const char *member_env = ""; /* put before the next member's command line ("env NAME=VALUE ") */
 
 static int setup(const char *tag, int nodes) {
   snprintf(dir, sizeof dir, "%s", spot_test_dir(tag));
@@ -64,9 +66,9 @@ static int setup(const char *tag, int nodes) {
 static int start_member(int i, const char *role, const char *h, const char *extra) {
   char log[4400], out[256];
   snprintf(log, sizeof log, "%s/spotd%d.log", dir, i);
-  members[i] = spot_test_spawn("%s -n %s --mode thread --workers 2 --timeout-ms 2000 --pool '%s' --pool-name P "
+  members[i] = spot_test_spawn("%s%s -n %s --mode thread --workers 2 --timeout-ms 2000 --pool '%s' --pool-name P "
                                "--pool-log w:%s --pool-role %s %s 2>>%s",
-                               spot_test_env("SPOTD_BIN"), ns[i], url, h, role, extra, log);
+                               member_env, spot_test_env("SPOTD_BIN"), ns[i], url, h, role, extra, log);
   for (int k = 0; k < 400 && members[i] > 0; k++) {
     if (spot_test_sh(out, sizeof out, NULL, 0, "grep -qE 'spotd: (info: )?serving' %s", log) == 0)
       return 0;
@@ -280,6 +282,24 @@ static void test_share(void) {
   stop_members();
 }
 
+/* basic_slow: a slow consumer. Member 1's runs take 300 ms (one at a time: --pool-window 1) next to member 0's 1 ms;
+ * the slow member holds no more work than its window, so nothing waits for it past the ack wait: every put runs and
+ * is recorded once, none twice, and the queue ends empty. */
+static void test_slow(void) {
+  CHECK_OK(setup("pool-slow", 1));
+  CHECK_OK(start_member(0, "both", "pooled", ""));
+  member_env = "env POOL_TEST_SLOW_MS=300 ";
+  int rc = start_member(1, "work", "pooled", "--pool-window 1");
+  member_env = "";
+  CHECK_OK(rc);
+  spot_ns_t *n;
+  CHECK_OK(spot_ns_open(ns[0], NULL, &n));
+  CHECK_OK(spot_test_put_numbered(n, "w", 1, 200));
+  spot_ns_close(n);
+  check_all(0, 200, 2);
+  stop_members();
+}
+
 static void test_dead(void) {
   CHECK_OK(setup("pool-dead", 1));
   CHECK_OK(start_member(0, "both", "refuse", "--pool-max-deliver 3"));
@@ -337,7 +357,7 @@ static void test_cluster_kill(void) {
 /* ctest runs two groups (tests/bridge/CMakeLists.txt): "basic" (the default) and "cluster"; `pool_test NAME` runs
  * the tests whose name contains NAME, `pool_test ''` all of them. */
 static const spot_test_t tests[] = {
-    {"basic_share", test_share}, {"basic_dead", test_dead}, {"cluster_kill", test_cluster_kill}, {NULL, NULL}};
+    {"basic_share", test_share}, {"basic_slow", test_slow}, {"basic_dead", test_dead}, {"cluster_kill", test_cluster_kill}, {NULL, NULL}};
 
 int main(int argc, char **argv) {
   if (spot_test_nats_skip())
