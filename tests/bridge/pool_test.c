@@ -11,7 +11,8 @@
  *    trace leads back across the pool;
  *  - the work-queue stream ends empty (every piece of work acknowledged).
  * Tests:
- *  - basic_share: one server, two members (member 1 only runs work): 400 puts.
+ *  - basic_share: one server, two members (member 1 only runs work): 400 puts; `spot trace` of a run on member 1
+ *    shows the run below the origin put on member 0's node.
  *  - basic_slow: a slow consumer: member 1's runs take 300 ms, one at a time, next to member 0's 1 ms: 200 puts.
  *  - basic_dead: a handler that always fails, max deliver 3: each put ends in the dead-letter stream after three
  *    runs (Spot-Reason says so), and nothing stays in the work queue.
@@ -270,6 +271,35 @@ static void stop_members(void) {
     }
 }
 
+/* `spot trace` of a run on member i (the first put to w naming `pooled` in its event log): the tree of the run on
+ * that member (its start and its put to out), hanging below the origin put on member 0's node. */
+static void check_trace(int i) {
+  spot_ns_t *n;
+  uint64_t seq = 0, node0 = 0, lo = 0, hi = 0;
+  CHECK_OK(spot_ns_open(ns[0], NULL, &n));
+  node0 = spot_ns_node_id(n);
+  spot_ns_close(n);
+  CHECK_OK(spot_ns_open(ns[i], NULL, &n));
+  spot_events_range(n, &lo, &hi);
+  for (uint64_t id = lo; id && id <= hi && seq == 0; id++) {
+    spot_eventrec_t ev;
+    if (spot_events_read(n, id, &ev) == 0 && ev.type == SPOT_EVENT_PUT && strcmp(ev.log, "w") == 0 &&
+        strcmp(ev.handler, "pooled") == 0)
+      seq = ev.seq;
+  }
+  spot_ns_close(n);
+  CHECK(seq > 0);
+  char out[8192], err[4096], origin[64];
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s -n %s trace w %llu", spot_test_bin(), ns[i],
+                        (unsigned long long)seq),
+           0);
+  snprintf(origin, sizeof origin, "remote node %016llx", (unsigned long long)node0);
+  printf("  spot -n member%d trace w %llu:\n%s", i, (unsigned long long)seq, out);
+  CHECK(strstr(out, origin) != NULL); /* the run leads back to the put on member 0 */
+  CHECK(strstr(out, "start pooled") != NULL);
+  CHECK(strstr(out, "put out#") != NULL);
+}
+
 static void test_share(void) {
   CHECK_OK(setup("pool-share", 1));
   CHECK_OK(start_member(0, "both", "pooled", ""));
@@ -279,6 +309,7 @@ static void test_share(void) {
   CHECK_OK(spot_test_put_numbered(n, "w", 1, 400));
   spot_ns_close(n);
   check_all(0, 400, 2);
+  check_trace(1);
   stop_members();
 }
 
