@@ -8,8 +8,10 @@
  * 7, 8, 2, 2, 4 queries an interval (2.5 queries or more from the quota in the intervals that decide the scaling),
  * so the autoscaler asks for 3 instances after interval 0 and for 1 after interval 2: it starts a member and later
  * stops one (SIGTERM) while the run goes on. Asserted: for every interval, the members running equal min(instances
- * asked, 2); the autoscaler scaled up and down at least once; every query made was acknowledged and answered (no
- * job lost when a member stopped); the pool's members took runs.
+ * asked, 2); every query made was acknowledged and answered (no job lost when a member stopped); the pool's members
+ * took runs; and, when every query was billed in the interval it was drawn in (volume_mismatch_bits 0: the devices'
+ * work ended within half an interval), the instances asked were exactly 1, 3, 3, 1, 1 and the autoscaler scaled up
+ * and down. On a machine too slow for that (seen under ASan) the pattern is printed and not asserted.
  * Exits 77 (skipped) when nats-server is not installed or spotd was built without libnats, and under
  * SPOT_TEST_QUICK (a library build and a run of about 20 s; the sanitizers add nothing the normal build does not
  * see here).
@@ -88,10 +90,23 @@ static void test_autoscaled_pool(void) {
     CHECK(asked >= 1);
     CHECK_EQ(ran, asked < 2 ? asked : 2);
   }
-  /* the autoscaler started and stopped members while the run went on */
-  CHECK(jget(pool, "scale_ups", -1) >= 1);
-  CHECK(jget(pool, "scale_downs", -1) >= 1);
-  CHECK(jget(pool, "member_stops", -1) >= 1);
+  /* when every query was billed with the interval it was drawn in, the seed's volumes (7, 8, 2, 2, 4 queries) made
+   * the autoscaler ask for 1, 3, 3, 1, 1 instances: it started a member and later stopped one while the run went on.
+   * A machine too slow for a device's work to end in half an interval bills queries late (the report's
+   * volume_mismatch_bits), and the pattern is then the run's, not the seed's: printed, not asserted. */
+  double mismatch = jget(json, "volume_mismatch_bits", -1);
+  if (mismatch == 0) {
+    static const double want[5] = {1, 3, 3, 1, 1};
+    for (int k = 0; k < 5; k++)
+      CHECK_EQ(jget(pool, "asked", k), want[k]);
+    CHECK(jget(pool, "scale_ups", -1) >= 1);
+    CHECK(jget(pool, "scale_downs", -1) >= 1);
+    CHECK(jget(pool, "member_stops", -1) >= 1);
+  } else {
+    fprintf(stderr, "  SKIP the scaling pattern: billed volumes differ from the drawn ones by up to %g b (queries "
+                    "billed after their interval: this machine was too slow for the run's timing); the members still "
+                    "followed what was asked (checked above)\n", mismatch);
+  }
   CHECK(jget(pool, "runs_taken", -1) >= 1);
   /* every query acknowledged and answered: a stopped member lost no job */
   CHECK(queries > 0);
