@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/platform.h"
 #include "spot.h"
 #include "support.h"
 #include "test.h"
@@ -31,6 +32,25 @@ static int st_bad(spot_ctx_t *ctx, const spot_event_t *ev) {
   return 7;
 }
 SPOT_HANDLER(st_bad)
+
+/* 20 ms of this thread's CPU time, however long that takes on a loaded machine */
+static int st_busy(spot_ctx_t *ctx, const spot_event_t *ev) {
+  (void)ctx, (void)ev;
+  uint64_t c0 = spot__thread_cpu_ns();
+  while (spot__thread_cpu_ns() - c0 < 20000000u)
+    for (unsigned i = 0; i < 1000; i++)
+      sink += i;
+  return 0;
+}
+SPOT_HANDLER(st_busy)
+
+/* 200 ms asleep: no CPU */
+static int st_sleep(spot_ctx_t *ctx, const spot_event_t *ev) {
+  (void)ctx, (void)ev;
+  spot__sleep_ns(200000000u);
+  return 0;
+}
+SPOT_HANDLER(st_sleep)
 
 static const spot_status_handler_t *handler_of(const spot_status_t *st, const char *name) {
   for (size_t i = 0; i < st->nhandlers; i++)
@@ -97,6 +117,47 @@ static void test_thread_counters(void) {
   CHECK_OK(spot_status_read(ns, &st));
   CHECK(st.served == 0 && st.runs == 5 && st.pid > 0);
   spot_status_free(&st);
+  spot_ns_close(ns);
+}
+
+/* The CPU time a run is charged (dispatch/cpumeter.h): a busy run is charged at least its CPU time and at most its
+ * duration; a sleeping run far less than its duration (its CPU time plus at most the meter's refresh period and a
+ * little dispatch work; the bound checked is 50 ms of 200, loose enough for any load). One thread, so the runs
+ * alternate on it: each sleeper follows a busy run. */
+static void test_cpu_charge(void) {
+  const char *dir = spot_test_ns("status_cpu", 64);
+  CHECK(dir != NULL);
+  spot_node_opts_t opts = {.mode = SPOT_MODE_THREAD, .workers = 1, .quiet = 1, .watts = 5.0};
+  spot_node_t *node;
+  CHECK_OK(spot_node_start(dir, &opts, &node));
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  uint64_t seq;
+  for (int i = 0; i < 2; i++) {
+    CHECK_OK(spot_put(ns, "a", "x", 1, "st_busy", NULL, &seq));
+    CHECK_OK(spot_put(ns, "a", "y", 1, "st_sleep", NULL, &seq));
+    for (int k = 0; k < 50; k++)
+      CHECK_OK(spot_put(ns, "a", "z", 1, "st_bad", NULL, &seq)); /* short runs in between */
+  }
+  CHECK_EQ(spot_test_wait_done(node, 104), 0);
+  uint64_t lo, hi;
+  unsigned busy = 0, slept = 0;
+  CHECK_OK(spot_events_range(ns, &lo, &hi));
+  for (uint64_t id = lo; id <= hi; id++) {
+    spot_eventrec_t e;
+    CHECK_OK(spot_events_read(ns, id, &e));
+    if (e.type != SPOT_EVENT_END)
+      continue;
+    if (strcmp(e.handler, "st_busy") == 0) {
+      busy++;
+      CHECK(e.cpu_ns >= 20000000u && e.cpu_ns <= e.duration_ns + e.duration_ns / 100);
+    } else if (strcmp(e.handler, "st_sleep") == 0) {
+      slept++;
+      CHECK(e.duration_ns >= 200000000u && e.cpu_ns < 50000000u);
+    }
+  }
+  CHECK(busy == 2 && slept == 2);
+  CHECK_OK(spot_node_stop(node));
   spot_ns_close(ns);
 }
 
@@ -270,6 +331,7 @@ static void test_spotd_metrics_remote(void) {
 
 static const spot_test_t tests[] = {
     {"thread_counters", test_thread_counters},
+    {"cpu_charge", test_cpu_charge},
     {"spotd_metrics_remote", test_spotd_metrics_remote},
     {NULL, NULL},
 };

@@ -22,6 +22,7 @@
 
 #include "core/error.h"
 #include "dispatch/dispatch.h"
+#include "dispatch/cpumeter.h"
 #include "dispatch/status.h"
 #include "store/store.h"
 
@@ -214,9 +215,9 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
     atomic_store(&watch->state, run | SPOT__RUN_HANDLER);
   }
   spot__clear_detail(); /* what is left after the run is the detail of a call that failed in it */
-  uint64_t cpu0 = spot__thread_cpu_ns(); /* the handler's thread: in worker mode, the worker's only one */
+  uint64_t mono0 = spot__cpumeter_start(); /* the handler's thread: in worker mode, the worker's only one */
   int status = fn(&ctx, &ev);
-  uint64_t cpu = spot__thread_cpu_ns() - cpu0;
+  uint64_t cpu = spot__cpumeter_stop(mono0); /* an upper bound of its CPU time (dispatch/cpumeter.h) */
   if (buf != small)
     free(buf);
   char tail[sizeof ctx.tail] = "";
@@ -243,5 +244,6 @@ int spot__invoke(spot_ns_t *ns, const spot__event_t *put, spot_handler_fn fn, ui
   rc = spot__events_append(ns, &end, NULL);
   /* after the end event: a crash in between reruns the handler (at least once) */
   spot__life_release(ns, put->log, put->seq, put->trigger);
+  spot__cpumeter_settle_self(); /* a CPU clock reading the meter wants, now that the run is logged */
   return rc ? rc : status;
 }
