@@ -64,11 +64,14 @@ static int sync_round(spot_log_t *log) {
     mark = load_u64(&h->hwm);
     atomic_store_explicit((_Atomic uint32_t *)&h->hwm_check, spot__hwm_check(h, mark), memory_order_release);
   }
+  uint64_t nth = log->crash_step ? atomic_fetch_add(&log->crash_rounds, 1) + 1 : 0; /* kill tests only */
+  SPOT__CRASH_POINT(log, SPOT__AT_SYNC_MARKED, nth);
   int rc = log->io->flush ? flush_written(log, carried, target) : 0;
   if (rc == 0)
     rc = log->io->sync(log->file);
   if (rc != 0)
     return rc;
+  SPOT__CRASH_POINT(log, SPOT__AT_SYNCED, nth);
   raise_u64(&h->synced, target);
   raise_u64(&h->hint_on_disk, carried);
   if (mark)

@@ -289,6 +289,7 @@ int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **
     spot_log_latest(log, &rep->latest);
     spot_log_earliest(log, &rep->earliest);
   }
+  spot__crash_arm(log);
   free(h);
   *out = log;
   return 0;
@@ -332,6 +333,25 @@ static int wait_not_pending(spot_log_t *log, uint64_t s, int *untrusted) {
   }
 }
 
+/* ---- crash points for kill tests (store/log_impl.h) ---- */
+
+_Noreturn void spot__crash_exit(void) { _Exit(SPOT__CRASH_EXIT); }
+
+void spot__crash_arm(spot_log_t *log) {
+  const char *v = getenv("SPOT_TEST_APPEND_EXIT");
+  if (v == NULL || *v == '\0')
+    return;
+  char *end;
+  unsigned long step = strtoul(v, &end, 10);
+  if (*end != ':' || step == 0 || step > SPOT__AT_STEPS)
+    return;
+  unsigned long long nth = strtoull(end + 1, &end, 10);
+  if (*end != '\0' || nth == 0)
+    return;
+  log->crash_step = (uint32_t)step;
+  log->crash_nth = nth;
+}
+
 static _Atomic uint64_t *seq_of(spot__slot_t *slot) { return (_Atomic uint64_t *)&slot->seq; }
 
 /* Raises `next` over every committed number (an element or a tombstone in its slot). Any writer may do it for any
@@ -351,9 +371,13 @@ static void publish(spot_log_t *log) {
 /* Writes element data (len bytes, zero-padded; dcrc its crc32c with the padding) into the slot reserved for r and
  * commits it with mark. The writer owns the slot (its seq is SPOT__SEQ_PENDING | pid). */
 static void commit(spot_log_t *log, spot__slot_t *slot, uint64_t r, const void *data, size_t len, uint32_t dcrc,
-                   uint32_t mark) {
+                   uint32_t mark, uint64_t nth) {
   atomic_thread_fence(memory_order_release); /* readers of the old element see the reservation before new bytes */
   uint8_t *d = spot__slot_data(slot);
+  if (log->crash_step == SPOT__AT_TORN && nth == log->crash_nth) {
+    memcpy(d, data, len / 2);
+    spot__crash_exit();
+  }
   if (len)
     memcpy(d, data, len);
   if (len < log->elem_size)
@@ -362,6 +386,7 @@ static void commit(spot_log_t *log, spot__slot_t *slot, uint64_t r, const void *
   if (mark)
     crc ^= spot__mark_code(r, mark);
   atomic_store_explicit(spot__slot_word(slot), spot__word(crc, mark), memory_order_relaxed);
+  SPOT__CRASH_POINT(log, SPOT__AT_WRITTEN, nth);
   atomic_store_explicit(seq_of(slot), r, memory_order_release);
 }
 
@@ -441,6 +466,7 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
   }
   spot__loghdr_t *h = log->hdr;
   const uint64_t H = log->history;
+  const uint64_t nth = log->crash_step ? atomic_fetch_add(&log->crash_appends, 1) + 1 : 0; /* kill tests only */
   const uint64_t mine = SPOT__SEQ_PENDING | (uint64_t)(uint32_t)spot__pid_self();
   uint64_t r, untrusted_at = 0;
   spot__slot_t *slot = NULL;
@@ -492,12 +518,16 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     if (rc != 0)
       return rc;
   }
-  commit(log, slot, r, data, len, dcrc, pending);
+  SPOT__CRASH_POINT(log, SPOT__AT_RESERVED, nth);
+  commit(log, slot, r, data, len, dcrc, pending, nth);
+  SPOT__CRASH_POINT(log, SPOT__AT_COMMITTED, nth);
   wait_published(log, r);
+  SPOT__CRASH_POINT(log, SPOT__AT_PUBLISHED, nth);
   if (atomic_load_explicit((_Atomic uint32_t *)&h->sleepers, memory_order_seq_cst) != 0) {
     atomic_fetch_add_explicit((_Atomic uint32_t *)&h->wake, 1, memory_order_seq_cst);
     spot__futex_wake(&h->wake);
   }
+  SPOT__CRASH_POINT(log, SPOT__AT_WOKEN, nth);
   if (seq)
     *seq = r;
   return 0;

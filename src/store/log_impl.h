@@ -33,7 +33,41 @@ struct spot_log {
   int syncing;           /* a thread of this process is syncing */
   int waiting;           /* threads of this process in wait_durable */
   uint64_t last_sync_ns; /* when this process's last sync started */
+
+  /* kill tests only (SPOT_TEST_APPEND_EXIT, read at open): exit at step crash_step of the crash_nth append (sync
+   * round, for the SPOT__AT_SYNC_* steps) through this handle; crash_step 0 (always, outside such tests): never */
+  uint32_t crash_step;
+  uint64_t crash_nth;
+  _Atomic uint64_t crash_appends, crash_rounds;
 };
+
+/* The crash points of an append, for kill tests (tests/store_killpoint_test.c). A process whose environment holds
+ * SPOT_TEST_APPEND_EXIT="STEP:NTH" when it opens a log ends with _Exit(SPOT__CRASH_EXIT) at STEP of the NTH append
+ * through that handle (counted from 1), or, for the two sync steps, of the NTH sync round the handle leads. The
+ * variable is read once per open; a handle opened without it costs one compare per point. */
+enum {
+  SPOT__AT_RESERVED = 1, /* the slot is reserved under the writer's pid, nothing written */
+  SPOT__AT_TORN,         /* half the element's bytes written, no crc */
+  SPOT__AT_WRITTEN,      /* all bytes and the crc/mark word written, the number not committed */
+  SPOT__AT_COMMITTED,    /* the number committed in the slot, `next` not raised past it (not published) */
+  SPOT__AT_PUBLISHED,    /* published, sleepers not woken, the append not returned */
+  SPOT__AT_WOKEN,        /* everything but the return to the caller */
+  SPOT__AT_SYNC_MARKED,  /* a sync round raised the durable hint and high-water mark, before its sync */
+  SPOT__AT_SYNCED,       /* a sync round synced, before it raised `synced` and the marks on disk */
+  SPOT__AT_STEPS = SPOT__AT_SYNCED
+};
+#define SPOT__CRASH_EXIT 86
+
+/* Exits the process if the handle's crash point is (step, nth); see above. */
+#define SPOT__CRASH_POINT(log, step, nth)                                                                          \
+  do {                                                                                                             \
+    if ((log)->crash_step == (step) && (nth) == (log)->crash_nth)                                                  \
+      spot__crash_exit();                                                                                          \
+  } while (0)
+/* _Exit(SPOT__CRASH_EXIT): no atexit handlers, no flush, like a kill. */
+_Noreturn void spot__crash_exit(void);
+/* Reads SPOT_TEST_APPEND_EXIT into the handle (log.c, at open). */
+void spot__crash_arm(spot_log_t *log);
 
 static inline spot__slot_t *spot__slot_at(const spot_log_t *log, uint64_t seq) {
   return (spot__slot_t *)(log->slots + ((seq - 1) % log->history) * log->slot_bytes);
