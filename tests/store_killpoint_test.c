@@ -9,10 +9,11 @@
  * but not published, published but not returned, woken but not returned, a sync round that raised the marks before
  * its sync, and one that synced before raising `synced`.
  *
- * Each case forks the victim and two surviving writers on one log, at once. Each writer has its own handle and,
- * after every append that returned, writes {seq, writer, counter} to its pipe (24 bytes: whole records only). The
- * survivors append a first batch, wait for the parent's word (sent once the victim is dead and reaped), and append
- * a second batch, so they always append past the dead writer's number. Every wait is bounded (30 s, then the
+ * Each case forks the victim and two surviving writers on one log. Each writer has its own handle and, after
+ * every append that returned, writes {seq, writer, counter} to its pipe (24 bytes: whole records only). The victim
+ * starts once both survivors acknowledged an append (so they hold the log open: no recovery at an open clears its
+ * death); the survivors append a first batch, wait for the parent's word (sent once the victim is dead and
+ * reaped), and append a second batch, so they always append past the dead writer's number. Every wait is bounded (30 s, then the
  * children are killed and the case fails as blocked). Then the parent reopens the log alone (recovery) and checks:
  *   - the victim died at its hook (exit status 86) having acknowledged exactly NTH-1 appends (append steps);
  *   - every acknowledged append of every writer reads back with its exact bytes, each number once;
@@ -161,6 +162,18 @@ static int reaped(void *arg) {
   return all;
 }
 
+/* 1 once every survivor (writers 1..NW-1) acknowledged an append. */
+static int survivors_in(void *arg) {
+  const acks_t *a = arg;
+  int seen[NW] = {0};
+  for (size_t i = 0; i < a->n; i++)
+    seen[a->v[i].writer < NW ? a->v[i].writer : 0] = 1;
+  for (int w = 1; w < NW; w++)
+    if (!seen[w])
+      return 0;
+  return 1;
+}
+
 static void kill_all(pid_t *pids) {
   for (int i = 0; i < NW; i++)
     if (pids[i] > 0) {
@@ -207,22 +220,20 @@ static void kill_case(int step, uint64_t nth, uint64_t h, spot_sync_t sync, int 
     int p[2];
     CHECK(pipe(p) == 0);
     int g[2] = {-1, -1};
-    if (i > 0)
-      CHECK(pipe(g) == 0);
+    CHECK(pipe(g) == 0);
     fflush(NULL);
     pids[i] = fork();
     if (pids[i] == 0) {
       close(p[0]);
-      if (i > 0)
-        close(g[1]);
-      if (i == 0) /* the victim appends until its hook ends it */
-        writer_main(path, tag, 0, (int)nth + 1000, 0, -1, p[1], hook);
+      close(g[1]);
+      if (i == 0) /* the victim starts on the parent's word and appends until its hook ends it */
+        writer_main(path, tag, 0, 0, (int)nth + 1000, g[0], p[1], hook);
       writer_main(path, tag, (uint32_t)i, first, second, g[0], p[1], NULL);
     }
     close(p[1]);
     ackfd[i] = p[0];
-    if (i > 0)
-      close(g[0]), gow[i] = g[1];
+    close(g[0]);
+    gow[i] = g[1];
     if (pids[i] < 0) {
       kill_all(pids);
       CHECK(!"fork failed");
@@ -231,13 +242,17 @@ static void kill_case(int step, uint64_t nth, uint64_t h, spot_sync_t sync, int 
 
   acks_t a = {0};
   reap_t victim = {pids, status, 0, 1}, all = {pids, status, 0, NW};
-  int rc = pump(ackfd, &a, now_ns() + DEADLINE_NS, reaped, &victim);
-  int went = 1;
+  /* The victim starts once both survivors hold the log open (each acknowledged an append): its death is then never
+   * cleared by a recovery at a survivor's open, and they must go past its number. */
+  int rc = pump(ackfd, &a, now_ns() + DEADLINE_NS, survivors_in, &a);
+  int went = write(gow[0], "g", 1) == 1;
+  if (rc == 0 && went)
+    rc = pump(ackfd, &a, now_ns() + DEADLINE_NS, reaped, &victim);
   for (int i = 1; i < NW; i++)
     went &= write(gow[i], "g", 1) == 1;
   if (rc == 0 && went)
     rc = pump(ackfd, &a, now_ns() + DEADLINE_NS, reaped, &all);
-  for (int i = 1; i < NW; i++)
+  for (int i = 0; i < NW; i++)
     close(gow[i]);
   if (rc != 0)
     fprintf(stderr, "  step %d: writers still running after %llu s: blocked? killing them\n", step,
