@@ -11,7 +11,14 @@ if [ -n "${SPOT_TEST_QUICK:-}" ] && [ "$SPOT_TEST_QUICK" != 0 ]; then
   echo "skip: aarch64_$test runs the aarch64 build under qemu-aarch64; skipped when SPOT_TEST_QUICK is set"
   exit 77
 fi
+# The loader and libc must come from one glibc. With Debian's arm64 multiarch libc installed (libc6:arm64, pulled in by
+# libzmq3-dev:arm64 for the network tests), the loader of the cross sysroot would find the multiarch libc.so.6
+# through /etc/ld.so.cache, a different glibc build, and fork() then hangs in the child: so use the multiarch tree
+# whole (-L /) when it is there, and the cross sysroot (libc6-arm64-cross) only when it is not.
 sysroot=/usr/aarch64-linux-gnu
+if [ -e /lib/ld-linux-aarch64.so.1 ] && [ -e /usr/lib/aarch64-linux-gnu/libc.so.6 ]; then
+  sysroot=/
+fi
 bin=$dir/qemu-bin
 mkdir -p "$bin" "$dir/tmp"
 for b in spot spotd; do
@@ -23,5 +30,5 @@ for b in spot spotd; do
 done
 echo "aarch64_$test: $dir/tests/$test under $qemu -L $sysroot (robust mutexes do not work under qemu-user; the" \
   "store does not use them, so no test is skipped for it)"
-SPOT_BIN=$bin/spot SPOTD_BIN=$bin/spotd SPOT_TEST_TMP=$dir/tmp SPOT_TEST_QUICK=1 \
+CC=aarch64-linux-gnu-gcc SPOT_BIN=$bin/spot SPOTD_BIN=$bin/spotd SPOT_TEST_TMP=$dir/tmp SPOT_TEST_QUICK=1 \
   exec "$qemu" -L "$sysroot" "$dir/tests/$test"
