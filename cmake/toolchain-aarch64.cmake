@@ -4,7 +4,8 @@
 # under qemu-user: `qemu-aarch64 -L / PROGRAM` when the arm64 multiarch libc is installed (it comes with
 # libzmq3-dev:arm64; loader and libc must be of one glibc), else `qemu-aarch64 -L /usr/aarch64-linux-gnu PROGRAM`.
 # The host build uses it through cmake/aarch64.cmake (the aarch64_* tests); by hand:
-#   cmake -S . -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64.cmake
+#   cmake -S . -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64.cmake -DSPOT_VQUERY=OFF
+# (the media-query application needs GSL, VLFeat and OpenBLAS, which this build does not have for arm64)
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
