@@ -17,12 +17,13 @@ if(NOT SPOT_AARCH64_CC OR NOT SPOT_QEMU_AARCH64 OR NOT EXISTS /usr/aarch64-linux
   return()
 endif()
 
-# The store and dispatch tests that run under qemu-user. Left out: worker_test and spotd_test (a worker process is
-# started by exec of the node's own binary, which needs binfmt_misc to run an aarch64 binary here), ns_durable_test
-# (a minute under qemu on the shared test machine).
+# The store and dispatch tests that run under qemu-user, and examples_test (hello, chain, frost: the handler sources
+# the firmware runs too, built here by spot_add_handler and by `spot build-handler` with the cross compiler). Left
+# out: worker_test and spotd_test (a worker process is started by exec of the node's own binary, which needs
+# binfmt_misc to run an aarch64 binary here), ns_durable_test (a minute under qemu on the shared test machine).
 set(SPOT_AARCH64_TESTS crc32c_test logfmt_test name_test log_test ioerror_test store_check_test
   store_concurrency_test store_crash_test store_damage_test store_powercut_test dispatch_test put_life_test
-  events_api_test)
+  events_api_test examples_test)
 # The network tests that run under qemu-user (loopback TCP works there), by test name (the file's name without .c,
 # tests/ or src/net/): CURVE keys and access rights, the wire over ZeroMQ with a spotd served by the aarch64 build,
 # remote puts, the serial link to a device. Left out, for time: net_chain_test (three spotd under qemu, about 2
@@ -45,7 +46,9 @@ ExternalProject_Add(spot_aarch64
   PREFIX ${CMAKE_BINARY_DIR}/aarch64-ep
   CMAKE_ARGS -DCMAKE_TOOLCHAIN_FILE=${PROJECT_SOURCE_DIR}/cmake/toolchain-aarch64.cmake
              -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPOT_NET=${SPOT_AARCH64_NET} -DSPOT_VQUERY=OFF -DSPOT_WERROR=${SPOT_WERROR}
-  BUILD_COMMAND ${CMAKE_COMMAND} --build <BINARY_DIR> --target spot-cli spotd ${SPOT_AARCH64_TESTS}
+  # the example handlers too (examples_test runs them): the same sources as the host's and the firmware's
+  BUILD_COMMAND ${CMAKE_COMMAND} --build <BINARY_DIR> --target spot-cli spotd frost_replay hello_handler chain_handler
+                frost_handler uplink_handler ${SPOT_AARCH64_TESTS}
   INSTALL_COMMAND ""
   BUILD_ALWAYS ON)
 

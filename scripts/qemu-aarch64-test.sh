@@ -21,12 +21,29 @@ if [ -e /lib/ld-linux-aarch64.so.1 ] && [ -e /usr/lib/aarch64-linux-gnu/libc.so.
 fi
 bin=$dir/qemu-bin
 mkdir -p "$bin" "$dir/tmp"
-for b in spot spotd; do
-  # written whole under a temporary name, then renamed: tests running in parallel never see half a wrapper
-  tmp=$(mktemp "$bin/.$b.XXXXXX")
-  printf '#!/bin/sh\nexec "%s" -L "%s" "%s" "$@"\n' "$qemu" "$sysroot" "$dir/$b" >"$tmp"
+# wrapper PATH PROGRAM: PATH runs the aarch64 PROGRAM under the same qemu, written whole under a temporary name and
+# then renamed, so that tests running in parallel never see half a wrapper
+wrapper() {
+  tmp=$(mktemp "$(dirname "$1")/.wrap.XXXXXX")
+  printf '#!/bin/sh\nexec "%s" -L "%s" "%s" "$@"\n' "$qemu" "$sysroot" "$2" >"$tmp"
   chmod 755 "$tmp"
-  mv -f "$tmp" "$bin/$b"
+  mv -f "$tmp" "$1"
+}
+for b in spot spotd; do
+  wrapper "$bin/$b" "$dir/$b"
+done
+# tests find the examples built beside spotd as $(dirname $SPOTD_BIN)/examples: handler objects as they are, the
+# example programs (frost_replay) through wrappers
+mkdir -p "$bin/examples"
+for f in "$dir"/examples/*; do
+  [ -e "$f" ] || continue
+  name=${f##*/}
+  if [ "${name%.so}" != "$name" ]; then
+    ln -sfn "$f" "$bin/examples/.ln.$$.$name"
+    mv -fT "$bin/examples/.ln.$$.$name" "$bin/examples/$name"
+  elif [ -f "$f" ] && [ -x "$f" ]; then
+    wrapper "$bin/examples/$name" "$f"
+  fi
 done
 echo "aarch64_$test: $dir/tests/$test under $qemu -L $sysroot (robust mutexes do not work under qemu-user; the" \
   "store does not use them, so no test is skipped for it)"
