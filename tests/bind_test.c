@@ -310,9 +310,10 @@ static void test_remote(void) {
   CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s unbind %s hello", adm, log), 0);
   CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s ls %s", op, ns), 0);
   CHECK(strstr(out, " hello\n") == NULL);
-  /* rm does not take remote names (yet): it says so and removes nothing */
-  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s rm %s --yes", adm, log), 1);
-  CHECK(strstr(err, "local names only") != NULL);
+  /* a remote rm needs the admin right (remote_admin_test does the rest): refused, nothing removed */
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s rm %s --yes", op, log), 1);
+  CHECK(strstr(err, "refused admin") != NULL);
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "test -f %s/ns/greetings.log", root), 0);
   spot_test_stop(pid, SIGTERM);
 }
 #endif

@@ -34,7 +34,8 @@ extern "C" {
 #define SPOT_RIGHT_PUT 0x2u    /* append to existing logs (and so trigger their handlers) */
 #define SPOT_RIGHT_CREATE 0x4u /* create logs */
 #define SPOT_RIGHT_DEPLOY 0x8u /* install or replace handlers on the running node */
-#define SPOT_RIGHT_ADMIN 0x10u /* change what the node runs: bind and unbind handlers to logs */
+#define SPOT_RIGHT_ADMIN 0x10u /* change what the node runs and keeps: bind and unbind handlers to logs, check --fix,
+                                  rm */
 #define SPOT_RIGHT_ALL 0x1fu
 
 /* ---- names ---- */
@@ -101,6 +102,17 @@ int spot_remote_bind(spot_remote_t *r, const char *url, const char *handler, int
  * reads it there (spot/status.h; free with spot_status_free). Needs the get right. */
 int spot_remote_status(spot_remote_t *r, const char *url, spot_status_t *out);
 
+/* Checks the log named by url (spot://host:port/namespace/log) on the node that serves it, as spot_ns_check_log
+ * does there, into *out (written only on success: damage found is out->status, not a failure of the call). A
+ * plain check needs the get right; fix (spot check --fix) the admin right, and the node steps aside for it (its
+ * handlers pause while the log is fixed: spot_server_set_exclusive). */
+int spot_remote_check(spot_remote_t *r, const char *url, int fix, spot_check_result_t *out);
+
+/* Removes the log named by url (spot://host:port/namespace/log) from the node that serves it, with its binding
+ * (spot_ns_remove_log there); needs the admin right, and the node steps aside for it as for a check with fix.
+ * SPOT_ENOTFOUND if there is no such log; SPOT_EBUSY (naming what holds it) if something else has it open. */
+int spot_remote_rm(spot_remote_t *r, const char *url);
+
 /* Installs a handler object (the bytes of a shared object; object: its file name, e.g. "frost.so") in the node's
  * namespace named by url (spot://host:port/namespace); needs the deploy right. The node registers every
  * SPOT_HANDLER in it and runs the new version for the puts that follow. */
@@ -125,6 +137,18 @@ typedef struct spot_server spot_server_t;
  * against DIR/access (re-read when it changes). Runs on its own threads until spot_server_stop. */
 int spot_server_start(const char *dir, const char *listen, const char *key_file, spot_server_t **out);
 void spot_server_stop(spot_server_t *s);
+
+/* An operation that needs the namespace (directory dir) to itself: a remote `check --fix` or `rm`. */
+typedef int (*spot_server_op_fn)(const char *dir, void *op_arg);
+
+/* How the program that runs the node gives the namespace to such an operation: it stops its node (and whatever
+ * else of it holds the namespace's logs open), calls op(dir, op_arg), starts the node again, and returns op's
+ * result (or the restart's error). Called on the server's thread, one operation at a time; requests wait meanwhile. */
+typedef int (*spot_server_exclusive_fn)(void *arg, spot_server_op_fn op, void *op_arg);
+
+/* Sets the function above (spotd sets one that stops and restarts its node). Without one, those operations run at
+ * once, and are refused with SPOT_EBUSY while anything has the log open. Call before clients may send them. */
+void spot_server_set_exclusive(spot_server_t *s, spot_server_exclusive_fn fn, void *arg);
 
 /* Serves the device on the serial link at path (a tty, a pty, or a unix socket such as QEMU's `-serial
  * unix:PATH,server`) as namespace name of this node, under the same access file: requests for name go to the

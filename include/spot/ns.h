@@ -44,6 +44,21 @@ int spot_ns_open_log(spot_ns_t *ns, const char *name, unsigned flags, spot_log_t
 /* Writes the path of log `name` into buf. SPOT_EBADNAME, SPOT_ERANGE if cap is too small. */
 int spot_ns_log_path(const spot_ns_t *ns, const char *name, char *buf, size_t cap);
 
+/* What `spot check LOG [--fix]` found: the open's recovery report, the verify's counts, and the verify's verdict. */
+typedef struct spot_check_result {
+  spot_log_report_t opened;   /* what recovery at the open found and did (with fix: damaged elements marked lost) */
+  spot_log_report_t verified; /* what spot_log_verify counted in the window afterwards */
+  int status;                 /* spot_log_verify's: 0, or SPOT_ECORRUPT when damage is left (run it with fix) */
+  char detail[512];           /* the verify's detail line when status != 0, else "" */
+} spot_check_result_t;
+
+/* Checks log `name` of ns as `spot check` does: opens it (fix: with SPOT_LOG_FIX, which needs the log to itself:
+ * SPOT_EBUSY while any other handle has it open, a serving node's included), verifies every slot of its window,
+ * closes it, and fills *out (written only on success). Damage found is not a failure of the call: out->status says
+ * it. Fails with spot_ns_open_log's errors when the log cannot be opened (SPOT_ENOTFOUND, SPOT_ECORRUPT for damage
+ * recovery will not pass over without fix, SPOT_EBUSY), with a detail line. */
+int spot_ns_check_log(spot_ns_t *ns, const char *name, int fix, spot_check_result_t *out);
+
 /* Calls fn(name, arg) for every log in the namespace, in name order; a non-zero return stops and is returned. */
 typedef int (*spot_ns_list_fn)(const char *name, void *arg);
 int spot_ns_list(spot_ns_t *ns, spot_ns_list_fn fn, void *arg);

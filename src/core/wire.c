@@ -20,7 +20,7 @@ static const uint8_t magic[2] = {'S', 'W'};
 
 /* ---- shared checks ---- */
 
-static int known_type(unsigned t) { return t >= SPOT__WIRE_CREATE && t <= SPOT__WIRE_STATUS; }
+static int known_type(unsigned t) { return t >= SPOT__WIRE_CREATE && t <= SPOT__WIRE_LAST; }
 
 /* Types whose request names a log after the namespace. */
 static int has_log(unsigned t) {
@@ -122,6 +122,7 @@ static int validate(const spot__msg_t *m) {
     case SPOT__WIRE_LIST:
     case SPOT__WIRE_HANDLERS:
     case SPOT__WIRE_STATUS:
+    case SPOT__WIRE_CHECK:
       break;
     case SPOT__WIRE_INFO:
       if (m->sync > SPOT__WIRE_SYNC_MAX)
@@ -156,6 +157,10 @@ static int validate(const spot__msg_t *m) {
       break;
     case SPOT__WIRE_BIND:
       return name_check(m->handler.ptr, m->handler.len, "handler");
+    case SPOT__WIRE_CHECK:
+      if (m->fix > 1)
+        return spot__fail(SPOT_EINVAL, "check's fix value %u is not 0 or 1", m->fix);
+      return 0;
     case SPOT__WIRE_DEPLOY:
       if ((rc = spot__wire_object_check(m->object.ptr, m->object.len)) != 0)
         return rc;
@@ -190,6 +195,7 @@ static void body_put(const spot__msg_t *m, wr_t *w) {
     case SPOT__WIRE_LIST:
     case SPOT__WIRE_HANDLERS:
     case SPOT__WIRE_STATUS:
+    case SPOT__WIRE_CHECK:
       w_data(w, m->data, m->data_len);
       break;
     case SPOT__WIRE_INFO:
@@ -236,6 +242,9 @@ static void body_put(const spot__msg_t *m, wr_t *w) {
   case SPOT__WIRE_BIND:
   case SPOT__WIRE_UNBIND:
     w_str(w, m->handler);
+    break;
+  case SPOT__WIRE_CHECK:
+    w_uint(w, m->fix, 1);
     break;
   }
 }
@@ -396,6 +405,7 @@ static int reply_get(rd_t *r, spot__msg_t *m) {
   case SPOT__WIRE_LIST:
   case SPOT__WIRE_HANDLERS:
   case SPOT__WIRE_STATUS:
+  case SPOT__WIRE_CHECK:
     return r_data(r, m);
   case SPOT__WIRE_INFO:
     if ((rc = r_u32(r, "element size", &m->elem_size)) != 0 || (rc = r_u64(r, "history", &m->history)) != 0 ||
@@ -416,7 +426,7 @@ static int reply_get(rd_t *r, spot__msg_t *m) {
     return 0;
   }
   }
-  return 0; /* CREATE, DEPLOY, BIND, UNBIND: no payload */
+  return 0; /* CREATE, DEPLOY, BIND, UNBIND, RM: no payload */
 }
 
 static int request_get(rd_t *r, spot__msg_t *m) {
@@ -452,8 +462,14 @@ static int request_get(rd_t *r, spot__msg_t *m) {
     if (m->type == SPOT__WIRE_BIND && m->handler.len == 0)
       return spot__fail(SPOT_EBADNAME, "bind request names no handler");
     return 0;
+  case SPOT__WIRE_CHECK:
+    if ((rc = r_u8(r, "fix", &m->fix)) != 0)
+      return rc;
+    if (m->fix > 1)
+      return spot__fail(SPOT_ECORRUPT, "check request's fix value %u is not 0 or 1", m->fix);
+    return 0;
   }
-  return 0; /* LATEST, EARLIEST, INFO, LIST, HANDLERS: the names only */
+  return 0; /* LATEST, EARLIEST, INFO, LIST, HANDLERS, STATUS, RM: the names only */
 }
 
 int spot__wire_peek(const uint8_t *buf, size_t len, spot__wire_hdr_t *h) {
@@ -565,6 +581,10 @@ const char *spot__wire_type_name(int type) {
     return "unbind";
   case SPOT__WIRE_STATUS:
     return "status";
+  case SPOT__WIRE_CHECK:
+    return "check";
+  case SPOT__WIRE_RM:
+    return "rm";
   }
   return "?";
 }

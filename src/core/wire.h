@@ -2,7 +2,8 @@
  * core/wire.h: the messages spot nodes exchange, and their portable encoding.
  *
  * One request and one reply per operation: create, put (with handler and cause), get, latest, earliest, info,
- * events (reads of a node's event log) and deploy (a handler object sent to a running node). The same bytes travel
+ * events (reads of a node's event log), deploy (a handler object sent to a running node), and the operator's
+ * list, handlers, bind, unbind, status, check and rm. The same bytes travel
  * over ZeroMQ between Linux nodes and over the serial link of a microcontroller, so this module is plain C11: no OS
  * headers, no allocation, no I/O. Everything is little-endian with explicit lengths; the decoder checks every
  * length against what is left before it reads, refuses trailing bytes and unknown versions, types and flags, and
@@ -32,6 +33,8 @@
  *             BIND      str ns, str log, str handler (not empty)
  *             UNBIND    str ns, str log, str handler (length 0: whichever is bound)
  *             STATUS    str ns
+ *             CHECK     str ns, str log, u8 fix (0: look only, the get right; 1: `check --fix`, the admin right)
+ *             RM        str ns, str log (the admin right)
  *   reply     all       i32 status, then if status != 0: u16 length + detail text, and nothing else;
  *                       if status == 0 the type's payload:
  *             PUT, LATEST, EARLIEST   u64 seq
@@ -41,10 +44,12 @@
  *             HANDLERS  data: one line per handler: id, name, version, object file ("-" built in), bound logs
  *                       (comma-separated) or "-"
  *             STATUS    data: the node's status (spot/status.h), encoded by net/statuscodec.c
+ *             CHECK     data: what the check found (the open's and the verify's reports, the verify's status and
+ *                       detail line), encoded by net/admin.c
  *             INFO      u32 elem_size, u64 history, u8 sync, u64 latest, u64 earliest, u64 durable
  *             EVENTS    u32 count, then count event records of SPOT__EVENT_BYTES (384) each, version 2
  *                       (core/event.h); wire version 1 carried 256-byte version-1 records
- *             CREATE, DEPLOY, BIND, UNBIND   nothing
+ *             CREATE, DEPLOY, BIND, UNBIND, RM   nothing
  *
  * The encoding is canonical: a buffer that decodes re-encodes to exactly the same bytes. The first 20 bytes keep
  * this layout in every version, so a node can read a message's length, type and id (spot__wire_peek) and answer
@@ -81,6 +86,9 @@ typedef enum spot__wire_type {
   SPOT__WIRE_BIND = 11,
   SPOT__WIRE_UNBIND = 12,
   SPOT__WIRE_STATUS = 13,
+  SPOT__WIRE_CHECK = 14,
+  SPOT__WIRE_RM = 15,
+  SPOT__WIRE_LAST = SPOT__WIRE_RM, /* the highest type this version knows */
 } spot__wire_type_t;
 
 /* A counted string. On the wire it has no terminating NUL, so neither has ptr: always use len. */
@@ -93,14 +101,15 @@ typedef struct spot__wire_str {
  * One message, request or reply. Only the fields that the type (and the reply flag) uses are encoded; decode sets
  * all the others to zero. Field use:
  *   ns                 every request
- *   log                CREATE, PUT, GET, LATEST, EARLIEST, INFO, BIND, UNBIND requests
+ *   log                CREATE, PUT, GET, LATEST, EARLIEST, INFO, BIND, UNBIND, CHECK, RM requests
  *   handler            PUT and UNBIND requests (len 0: none), BIND request
  *   object             DEPLOY request: the object's file name ([A-Za-z0-9_.-], no leading '.' or '-', no "..")
  *   elem_size, history, sync   CREATE request, INFO reply
  *   cause_node, cause_event    PUT request: the event that caused the put ((0, 0): none)
  *   seq                GET request; PUT, LATEST, EARLIEST replies
  *   from, max          EVENTS request: first event id and most records wanted
- *   data, data_len     PUT and DEPLOY requests, GET, LIST and HANDLERS replies
+ *   fix                CHECK request: 0 or 1
+ *   data, data_len     PUT and DEPLOY requests, GET, LIST, HANDLERS, STATUS and CHECK replies
  *   status, detail     every reply: 0, or a negative SPOT_E* code with an optional explanation (printable text)
  *   latest, earliest, durable  INFO reply
  *   events, count      EVENTS reply: count records of SPOT__EVENT_BYTES each, back to back (opaque here)
@@ -119,6 +128,7 @@ typedef struct spot__msg {
   uint64_t seq;
   uint64_t from;
   uint32_t max;
+  uint8_t fix;
   const uint8_t *data;
   uint32_t data_len;
   int32_t status;
@@ -149,7 +159,7 @@ int spot__wire_encode(const spot__msg_t *m, uint8_t *buf, size_t cap, size_t *le
  * Returns 0, or with a detail line: SPOT_EVERSION if the version is not SPOT__WIRE_VERSION; SPOT_EBADNAME if a
  * name (or the object name) is invalid; SPOT_ECORRUPT for anything else malformed: bad magic, unknown type or
  * flags, non-zero reserved bytes, a body length that disagrees with len, a field cut short, a length above its
- * maximum, a positive status, a bad sync value or detail text, bytes left over. */
+ * maximum, a positive status, a bad sync, fix value or detail text, bytes left over. */
 int spot__wire_decode(const uint8_t *buf, size_t len, spot__msg_t *m);
 
 /* Reads the header at the start of buf (len >= SPOT__WIRE_HDR_BYTES), whatever its version, type and flags: for a
@@ -174,7 +184,7 @@ void spot__wire_set_detail(spot__msg_t *m, const char *text);
 int spot__wire_object_check(const char *name, size_t len);
 
 /* "create", "put", "get", "latest", "earliest", "info", "events", "deploy", "list", "handlers", "bind", "unbind",
- * "status" (or "?"). */
+ * "status", "check", "rm" (or "?"). */
 const char *spot__wire_type_name(int type);
 
 #endif

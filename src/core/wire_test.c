@@ -191,6 +191,18 @@ static size_t samples(spot__msg_t *out) {
   m.data_len = sizeof data16;
   out[n++] = m;
   out[n++] = rep(SPOT__WIRE_STATUS, 24, SPOT_EPERM);
+  /* CHECK: look, or fix; the reply's data is opaque here. RM: the names only */
+  out[n++] = req(SPOT__WIRE_CHECK, 25, "ns", "temp");
+  m = req(SPOT__WIRE_CHECK, 26, name63, "x");
+  m.fix = 1;
+  out[n++] = m;
+  m = rep(SPOT__WIRE_CHECK, 25, 0);
+  m.data = data16;
+  m.data_len = sizeof data16;
+  out[n++] = m;
+  out[n++] = rep(SPOT__WIRE_CHECK, 26, SPOT_EPERM);
+  out[n++] = req(SPOT__WIRE_RM, 27, "ns", "temp");
+  out[n++] = rep(SPOT__WIRE_RM, 27, 0);
   return n;
 }
 
@@ -205,7 +217,7 @@ static int msg_eq(const spot__msg_t *a, const spot__msg_t *b) {
          str_eq(a->log, b->log) && str_eq(a->handler, b->handler) && str_eq(a->object, b->object) &&
          a->elem_size == b->elem_size && a->history == b->history && a->sync == b->sync &&
          a->cause_node == b->cause_node && a->cause_event == b->cause_event && a->seq == b->seq &&
-         a->from == b->from && a->max == b->max && a->data_len == b->data_len &&
+         a->from == b->from && a->max == b->max && a->fix == b->fix && a->data_len == b->data_len &&
          (a->data_len == 0 || memcmp(a->data, b->data, a->data_len) == 0) && a->status == b->status &&
          str_eq(a->detail, b->detail) && a->latest == b->latest && a->earliest == b->earliest &&
          a->durable == b->durable && a->count == b->count &&
@@ -237,7 +249,7 @@ static void test_roundtrip(void) {
   init_buffers();
   spot__msg_t s[MAX_SAMPLES];
   size_t ns = samples(s);
-  int seen[2][SPOT__WIRE_STATUS + 1] = {{0}};
+  int seen[2][SPOT__WIRE_LAST + 1] = {{0}};
   for (size_t i = 0; i < ns; i++) {
     size_t want, len;
     CHECK_OK(spot__wire_encoded_size(&s[i], &want));
@@ -255,7 +267,7 @@ static void test_roundtrip(void) {
     seen[s[i].flags & 1][s[i].type]++;
     free(buf);
   }
-  for (int t = SPOT__WIRE_CREATE; t <= SPOT__WIRE_STATUS; t++)
+  for (int t = SPOT__WIRE_CREATE; t <= SPOT__WIRE_LAST; t++)
     CHECK(seen[0][t] > 0 && seen[1][t] > 0);
 }
 
@@ -545,7 +557,7 @@ static void test_version_and_header(void) {
   } cases[] = {
       {2, 0, SPOT_EVERSION}, {2, 1, SPOT_EVERSION}, {2, 0xff, SPOT_EVERSION}, /* version (1: before event v2) */
       {0, 'X', SPOT_ECORRUPT}, {1, 'w', SPOT_ECORRUPT},                       /* magic */
-      {3, 0, SPOT_ECORRUPT}, {3, SPOT__WIRE_STATUS + 1, SPOT_ECORRUPT}, {3, 0xff, SPOT_ECORRUPT}, /* type */
+      {3, 0, SPOT_ECORRUPT}, {3, SPOT__WIRE_LAST + 1, SPOT_ECORRUPT}, {3, 0xff, SPOT_ECORRUPT}, /* type */
       {4, 2, SPOT_ECORRUPT}, {4, 0x81, SPOT_ECORRUPT},                        /* flags */
       {5, 1, SPOT_ECORRUPT}, {6, 1, SPOT_ECORRUPT}, {7, 0x80, SPOT_ECORRUPT}, /* reserved */
   };
@@ -570,7 +582,7 @@ static void test_version_and_header(void) {
   /* the encoder refuses what the decoder would */
   m.type = 0;
   CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
-  m.type = SPOT__WIRE_STATUS + 1;
+  m.type = SPOT__WIRE_LAST + 1;
   CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
   m.type = SPOT__WIRE_GET;
   m.flags = 2;
@@ -581,6 +593,15 @@ static void test_version_and_header(void) {
   m = req(SPOT__WIRE_PUT, 1, "ns", "temp");
   m.data_len = 1; /* NULL data */
   CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
+  /* a check's fix is 0 or 1, both ways */
+  m = req(SPOT__WIRE_CHECK, 1, "ns", "temp");
+  m.fix = 2;
+  CHECK_RC(spot__wire_encoded_size(&m, &len), SPOT_EINVAL);
+  m.fix = 1;
+  uint8_t chk[64];
+  CHECK_OK(spot__wire_encode(&m, chk, sizeof chk, &len));
+  chk[len - 1] = 2;
+  CHECK_RC(spot__wire_decode(chk, len, &d), SPOT_ECORRUPT);
 }
 
 static void test_status(void) {

@@ -555,6 +555,25 @@ int spot_remote_status(spot_remote_t *r, const char *url, spot_status_t *out) {
   CALL(r, u, req, rep, rc_ = spot__statusc_decode(rep.data, rep.data_len, out)); /* decoded while the frame lives */
 }
 
+int spot_remote_check(spot_remote_t *r, const char *url, int fix, spot_check_result_t *out) {
+  spot_url_t u;
+  spot__msg_t req, rep;
+  int rc = prepare(url, &u, &req, SPOT__WIRE_CHECK, 1);
+  if (rc != 0)
+    return rc;
+  req.fix = fix ? 1 : 0;
+  CALL(r, u, req, rep, rc_ = spot__net_check_decode(rep.data, rep.data_len, out));
+}
+
+int spot_remote_rm(spot_remote_t *r, const char *url) {
+  spot_url_t u;
+  spot__msg_t req, rep;
+  int rc = prepare(url, &u, &req, SPOT__WIRE_RM, 1);
+  if (rc != 0)
+    return rc;
+  CALL(r, u, req, rep, (void)rep);
+}
+
 const char *spot_remote_public_key(const spot_remote_t *r) { return r->me.pub.z85; }
 
 int spot__net_ns_name(const char *dir, char *out, size_t cap) {

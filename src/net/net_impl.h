@@ -36,4 +36,17 @@ int spot__net_shared(spot_remote_t **out);
  * (cap bytes); *len gets its length. SPOT_ETOOBIG (with a detail line) if it does not fit. */
 int spot__net_listing(spot_ns_t *ns, int logs, uint8_t *buf, size_t cap, uint32_t *len);
 
+/* A check's result (spot/ns.h) as the data of a CHECK reply (admin.c gives the layout): into buf (cap bytes), *len
+ * its length; SPOT_ERANGE if it does not fit. Decoding wants exactly len bytes: SPOT_ECORRUPT (with a detail line)
+ * otherwise; *out is written only on success. */
+int spot__net_check_encode(const spot_check_result_t *c, uint8_t *buf, size_t cap, uint32_t *len);
+int spot__net_check_decode(const uint8_t *buf, size_t len, spot_check_result_t *out);
+
+/* Runs a CHECK (fix 0 or 1) or RM request for log on the node's namespace ns (directory dir), the right checked:
+ * a plain check at once; check --fix and rm after dropping ns's handle of the log (the caller is the only thread that
+ * uses it), through exclusive (may be NULL: at once). *result gets a check's result. 0 or the operation's error
+ * with its detail line. */
+int spot__net_admin(spot_ns_t *ns, const char *dir, int type, const char *log, int fix,
+                    spot_server_exclusive_fn exclusive, void *exclusive_arg, spot_check_result_t *result);
+
 #endif

@@ -48,6 +48,9 @@ struct spot_server {
   spot_ns_t *ns;
   char ns_name[SPOT_NAME_MAX + 1];
   char access_path[4200];
+  char dir[4096];
+  spot_server_exclusive_fn exclusive; /* how the node steps aside for check --fix and rm (NULL: it does not) */
+  void *exclusive_arg;
   spot__mutex_t mu;        /* guards access, limit, warn_logged and the refusal records */
   spot__access_t access;
   spot__ratelimit_t limit;
@@ -191,8 +194,8 @@ static void *zap_main(void *arg) {
 
 /* ---- requests ---- */
 
-static unsigned right_of(int type) {
-  switch (type) {
+static unsigned right_of(const spot__msg_t *req) {
+  switch (req->type) {
   case SPOT__WIRE_CREATE:
     return SPOT_RIGHT_CREATE;
   case SPOT__WIRE_PUT:
@@ -201,8 +204,11 @@ static unsigned right_of(int type) {
     return SPOT_RIGHT_DEPLOY;
   case SPOT__WIRE_BIND:
   case SPOT__WIRE_UNBIND:
+  case SPOT__WIRE_RM:
     return SPOT_RIGHT_ADMIN;
-  default: /* reads: get, latest, earliest, info, events, list, handlers */
+  case SPOT__WIRE_CHECK:
+    return req->fix ? SPOT_RIGHT_ADMIN : SPOT_RIGHT_GET;
+  default: /* reads: get, latest, earliest, info, events, list, handlers, status */
     return SPOT_RIGHT_GET;
   }
 }
@@ -236,7 +242,7 @@ static int do_events(spot_server_t *s, const spot__msg_t *req, spot__msg_t *rep)
  * and setting a detail line fit for the client: it names the right and the client's own key, never the file's path
  * nor its lines, and tells a stranger less. *listed says whether the file lists the key. */
 static int check_access(spot_server_t *s, const spot__msg_t *req, const char *client, int *listed) {
-  unsigned want = right_of(req->type);
+  unsigned want = right_of(req);
   char log[SPOT_NAME_MAX + 1] = "", wants[64], have[64];
   spot__mutex_lock(&s->mu);
   int rc = refresh_access(s);
@@ -274,6 +280,23 @@ static spot__serial_t *device_for(spot_server_t *s, const char *ns) {
       d = s->devices[i];
   spot__mutex_unlock(&s->mu);
   return d;
+}
+
+/* SPOT_EBUSY if log is one of an attached device's logs of the node's namespace (its outbox, what was sent, its
+ * uplink): their threads use them, so they cannot be taken away for check --fix or rm. */
+static int device_log(spot_server_t *s, const char *log) {
+  int rc = 0;
+  spot__mutex_lock(&s->mu);
+  for (unsigned i = 0; i < s->ndevices && rc == 0; i++) {
+    const char *d = spot__serial_name(s->devices[i]);
+    size_t n = strlen(d);
+    if (strncmp(log, d, n) == 0 && (strcmp(log + n, "-outbox") == 0 || strcmp(log + n, "-outbox-sent") == 0 ||
+                                    strcmp(log + n, "-uplink") == 0))
+      rc = spot__fail(SPOT_EBUSY, "log %s belongs to device %s, which this node serves; stop the node to change it",
+                      log, d);
+  }
+  spot__mutex_unlock(&s->mu);
+  return rc;
 }
 
 /* Passes req on to a device over its serial link (net/serial.h) and its reply back; the same access rules as the
@@ -383,6 +406,27 @@ static int execute(spot_server_t *s, const spot__msg_t *req, const char *client,
     rep->data_len = (uint32_t)n;
     return rc;
   }
+  case SPOT__WIRE_CHECK:
+  case SPOT__WIRE_RM: {
+    spot_check_result_t res;
+    if ((req->type == SPOT__WIRE_RM || req->fix) && (rc = device_log(s, log)) != 0)
+      return rc;
+    spot__mutex_lock(&s->mu);
+    spot_server_exclusive_fn exclusive = s->exclusive;
+    void *exclusive_arg = s->exclusive_arg;
+    spot__mutex_unlock(&s->mu);
+    if ((rc = spot__net_admin(s->ns, s->dir, req->type, log, req->fix, exclusive, exclusive_arg, &res)) != 0)
+      return rc;
+    if (req->type == SPOT__WIRE_RM) {
+      fprintf(stderr, "spotd: key %.12s... removed log %s\n", client, log);
+      return 0;
+    }
+    if (req->fix)
+      fprintf(stderr, "spotd: key %.12s... ran check --fix on log %s\n", client, log);
+    if ((rc = spot__net_check_encode(&res, s->elem, SPOT__WIRE_MAX_DATA, &rep->data_len)) == 0)
+      rep->data = s->elem;
+    return rc;
+  }
   case SPOT__WIRE_DEPLOY: {
     char object[SPOT__WIRE_OBJECT_MAX + 1], names[64][64];
     int n = 0;
@@ -411,7 +455,7 @@ static void answer(spot_server_t *s, zmq_msg_t *peer, zmq_msg_t *frame) {
   int rc = spot__wire_decode(buf, len, &req);
   if (rc != 0) {
     spot__wire_hdr_t h;
-    if (spot__wire_peek(buf, len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_STATUS)
+    if (spot__wire_peek(buf, len, &h) != 0 || h.type < SPOT__WIRE_CREATE || h.type > SPOT__WIRE_LAST)
       return; /* not even a header: nothing to answer to */
     rep.type = h.type;
     rep.id = h.id;
@@ -515,6 +559,7 @@ int spot_server_start(const char *dir, const char *listen, const char *key_file,
   if (rc == 0 && (s->elem = malloc(SPOT__WIRE_MAX_DATA)) == NULL)
     rc = SPOT_ENOMEM;
   snprintf(s->access_path, sizeof s->access_path, "%s/access", dir);
+  snprintf(s->dir, sizeof s->dir, "%s", dir);
   char endpoint[300];
   if (rc == 0 && (size_t)snprintf(endpoint, sizeof endpoint, "tcp://%s", listen) >= sizeof endpoint)
     rc = spot__fail(SPOT_EINVAL, "listen address %s is too long", listen);
@@ -551,6 +596,13 @@ int spot_server_start(const char *dir, const char *listen, const char *key_file,
   }
   *out = s;
   return 0;
+}
+
+void spot_server_set_exclusive(spot_server_t *s, spot_server_exclusive_fn fn, void *arg) {
+  spot__mutex_lock(&s->mu);
+  s->exclusive = fn;
+  s->exclusive_arg = arg;
+  spot__mutex_unlock(&s->mu);
 }
 
 int spot_server_attach_serial(spot_server_t *s, const char *name, const char *path) {

@@ -28,6 +28,7 @@ typedef struct log_entry {
   char name[64]; /* a log name, or ".spot/REL" for a log of the node's own files (names never hold a '.') */
   uint32_t hash; /* spot__ns_hash(name) */
   spot_log_t *log;
+  struct log_entry *retired; /* spot__ns_drop_log: the next dropped entry (kept until spot_ns_close) */
 } log_entry_t;
 
 /* The hash index: cap (a power of two) slots, each NULL or an entry; never more than half full. */
@@ -46,6 +47,7 @@ struct spot_ns {
   log_entry_t **logs;   /* logs opened through spot__ns_log and spot__ns_own_log, open until spot_ns_close */
   size_t nlogs, caplogs;
   log_index_t *index;   /* the entries by name; read without the mutex (atomic load), replaced under it */
+  log_entry_t *retired; /* entries spot__ns_drop_log took out: an older index may still list them */
   void *attached;       /* spot__ns_attach: its maker's, dropped with attached_drop at spot_ns_close */
   void (*attached_drop)(void *);
 };
@@ -259,6 +261,10 @@ void spot_ns_close(spot_ns_t *ns) {
     older = t->older;
     free(t);
   }
+  for (log_entry_t *e = ns->retired, *next; e != NULL; e = next) {
+    next = e->retired;
+    free(e);
+  }
   spot__mutex_destroy(&ns->mu);
   free(ns->logs);
   free(ns->dir);
@@ -455,6 +461,36 @@ int spot_ns_open_log(spot_ns_t *ns, const char *name, unsigned flags, spot_log_t
   if (rc == SPOT_ENOTFOUND)
     return spot__fail(rc, "no log named %s in %s (see `spot ls`; create it with `spot create %s ...`)", name, ns->dir,
                       name);
+  return rc;
+}
+
+int spot__ns_drop_log(spot_ns_t *ns, const char *name) {
+  int rc = spot__name_check(name, "log");
+  if (rc != 0)
+    return rc;
+  spot__mutex_lock(&ns->mu);
+  log_entry_t *e = index_find(ns->index, name, spot__ns_hash(name));
+  log_index_t *t = ns->index, *copy = NULL;
+  if (e != NULL && (copy = calloc(1, sizeof *copy + t->cap * sizeof copy->slot[0])) == NULL)
+    rc = spot__fail(SPOT_ENOMEM, "no memory for the table of open logs");
+  if (copy != NULL) {
+    size_t at = 0;
+    while (ns->logs[at] != e)
+      at++;
+    ns->logs[at] = ns->logs[--ns->nlogs];
+    copy->cap = t->cap;
+    copy->older = t; /* a reader may still probe t, which lists e: e stays allocated until spot_ns_close */
+    for (size_t i = 0; i < ns->nlogs; i++)
+      index_put(copy, ns->logs[i]);
+    __atomic_store_n(&ns->index, copy, __ATOMIC_RELEASE);
+    e->retired = ns->retired;
+    ns->retired = e;
+  }
+  spot__mutex_unlock(&ns->mu);
+  if (copy != NULL) {
+    spot_log_close(e->log); /* the caller vouches that nobody uses it */
+    e->log = NULL;
+  }
   return rc;
 }
 

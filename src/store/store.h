@@ -76,6 +76,12 @@ spot_io_t *spot__ns_io(const spot_ns_t *ns);
  * removal. */
 int spot__ns_remove_log(spot_ns_t *ns, const char *name, int (*before)(spot_ns_t *, const char *));
 
+/* Takes log `name` out of ns's table and closes its handle, so that this namespace holds no lock on its file (for
+ * a removal or a `check --fix`, which need the log to themselves); a later spot__ns_log opens it anew. The caller
+ * vouches that no thread uses the handle (a pointer spot__ns_log gave for name) now or later, nor looks the name up
+ * in ns meanwhile. 0 also when the log is not open in ns; SPOT_EBADNAME, SPOT_ENOMEM. */
+int spot__ns_drop_log(spot_ns_t *ns, const char *name);
+
 /* Writes the path of DIR/.spot/<rel> into buf. SPOT_ERANGE if it does not fit. */
 int spot__ns_path(const spot_ns_t *ns, const char *rel, char *buf, size_t cap);
 

@@ -60,6 +60,15 @@ int spot_cli_remote_create(const char *url, const struct spot_log_config *cfg);
  * whichever) on spot://HOST:PORT/NS/LOG (the admin right). */
 int spot_cli_remote_list(const char *url, int handlers);
 int spot_cli_remote_bind(const char *url, const char *handler, int bind);
+/* `spot check spot://HOST:PORT/NS/LOG [--fix]` (the get right; --fix: admin) and `spot rm spot://... [--yes]`
+ * (admin; without --yes it only says what would go, with the get right). */
+int spot_cli_remote_check(const char *url, int fix);
+int spot_cli_remote_rm(const char *url, int yes);
+
+/* Prints what a check found as `spot check` does (cmd_store.c), the damage line on stderr: 0 when the log is
+ * sound, 1 when damage is left. */
+struct spot_check_result;
+int spot_cli_check_print(const char *name, int fix, const struct spot_check_result *c);
 
 /* Subcommands of handlers (cmd_handlers.c). */
 int spot_cli_build_handler(int argc, char **argv, const char *ns_dir);

@@ -1,7 +1,7 @@
 /*
  * cmd_bind.c: `spot bind LOG HANDLER`, `spot unbind LOG [HANDLER]` and `spot rm LOG --yes`: handlers bound to logs
  * (every put to LOG that names no handler runs HANDLER; spot_bind in spot/node.h) and removing a log. bind and
- * unbind take remote names (spot://HOST:PORT/NS/LOG: the node's admin right, cmd_remote.c); rm refuses them.
+ * unbind and rm take remote names (spot://HOST:PORT/NS/LOG: the node's admin right, cmd_remote.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,12 +12,6 @@
 static int open_ns(const char *ns_dir, spot_ns_t **ns) {
   int rc = spot_ns_open(ns_dir, NULL, ns);
   return rc ? spot_cli_fail(rc, "cannot open the namespace") : 0;
-}
-
-/* Removing over the network is not built yet (the node holds the log open): say so and what to do instead. */
-static int not_remote(const char *verb, const char *name) {
-  return spot_cli_fail(0, "%s takes local names only for now (%s is remote): stop the node, then run `spot -n DIR %s "
-                       "...` on its host", verb, name, verb);
 }
 
 int spot_cli_bind(int argc, char **argv, const char *ns_dir) {
@@ -79,7 +73,7 @@ int spot_cli_rm(int argc, char **argv, const char *ns_dir) {
   if (name == NULL)
     return spot_cli_fail(0, "usage: spot rm LOG --yes");
   if (spot_is_remote(name))
-    return not_remote("rm", name);
+    return spot_cli_remote_rm(name, yes);
   spot_ns_t *ns;
   if (open_ns(ns_dir, &ns) != 0)
     return 1;

@@ -31,3 +31,7 @@ int spot_cli_keygen(int argc, char **argv, const char *ns_dir) { return spot_cli
 int spot_cli_remote_list(const char *url, int handlers) { return spot_cli_no_network(url); }
 
 int spot_cli_remote_bind(const char *url, const char *handler, int bind) { return spot_cli_no_network(url); }
+
+int spot_cli_remote_check(const char *url, int fix) { return spot_cli_no_network(url); }
+
+int spot_cli_remote_rm(const char *url, int yes) { return spot_cli_no_network(url); }

@@ -1,6 +1,7 @@
 /*
- * cmd_remote.c: the `spot` subcommands on remote names (spot://HOST:PORT/NAMESPACE/LOG): put, get, latest, info
- * and create through a spot_remote_t, with the keys given by --key / --node-key or their environment variables.
+ * cmd_remote.c: the `spot` subcommands on remote names (spot://HOST:PORT/NAMESPACE/LOG): put, get, latest, info,
+ * create, ls, handlers, bind, unbind, check and rm through a spot_remote_t, with the keys given by --key /
+ * --node-key or their environment variables.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -156,5 +157,42 @@ int spot_cli_remote_bind(const char *url, const char *handler, int bind) {
     printf("every put to %s now runs %s (unless it names another handler)\n", url, handler);
   else
     printf("puts to %s run no handler now unless they name one\n", url);
+  return 0;
+}
+
+int spot_cli_remote_check(const char *url, int fix) {
+  spot_remote_t *r;
+  if (client(&r) != 0)
+    return 1;
+  spot_check_result_t c;
+  int rc = spot_remote_check(r, url, fix, &c);
+  spot_remote_free(r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "check of %s failed", url);
+  return spot_cli_check_print(url, fix, &c);
+}
+
+int spot_cli_remote_rm(const char *url, int yes) {
+  spot_remote_t *r;
+  if (client(&r) != 0)
+    return 1;
+  int rc;
+  if (!yes) { /* say what would go (the get right), remove nothing */
+    spot_log_info_t i;
+    rc = spot_remote_info(r, url, &i);
+    spot_remote_free(r);
+    if (rc != 0)
+      return spot_cli_fail(rc, "cannot remove log %s", url);
+    uint64_t held = i.latest >= i.earliest && i.earliest ? i.latest - i.earliest + 1 : 0;
+    fprintf(stderr, "spot: rm would remove log %s (%" PRIu64 " elements held, numbers up to %" PRIu64 ", and its "
+            "binding if it has one); nothing was removed: run `spot rm %s --yes` to remove it\n",
+            url, held, i.latest, url);
+    return 1;
+  }
+  rc = spot_remote_rm(r, url);
+  spot_remote_free(r);
+  if (rc != 0)
+    return spot_cli_fail(rc, "cannot remove log %s", url);
+  printf("removed log %s\n", url);
   return 0;
 }

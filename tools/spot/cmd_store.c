@@ -472,6 +472,35 @@ int spot_cli_info(int argc, char **argv, const char *ns_dir) {
   return 0;
 }
 
+int spot_cli_check_print(const char *name, int fix, const spot_check_result_t *c) {
+  const spot_log_report_t *rec = &c->opened, *ver = &c->verified;
+  if (rec->torn_slots || rec->dropped)
+    printf("%s: recovered%s: %" PRIu64 " torn slot(s) cleared, %" PRIu64 " element(s) dropped\n", name,
+           rec->power_loss ? " after a restart" : "", rec->torn_slots, rec->dropped);
+  if (fix && rec->damaged)
+    printf("%s: fixed: %" PRIu64 " damaged element(s) marked lost, the first is %" PRIu64 "\n", name, rec->damaged,
+           rec->damaged_seq);
+  if (fix && rec->bad_marks)
+    printf("%s: fixed: %" PRIu64 " damaged handler mark(s) restored, the first on element %" PRIu64 "\n", name,
+           rec->bad_marks, rec->bad_mark_seq);
+  printf("%s: elements %" PRIu64 " to %" PRIu64 ": %" PRIu64 " intact, %" PRIu64 " damaged, %" PRIu64 " lost", name,
+         ver->earliest, ver->latest, ver->valid_slots, ver->damaged, ver->lost);
+  if (ver->damaged)
+    printf(" (first damaged: %" PRIu64 ")", ver->damaged_seq);
+  if (ver->lost)
+    printf(" (first lost: %" PRIu64 ")", ver->lost_seq);
+  printf("\n");
+  if (ver->marked)
+    printf("%s: %" PRIu64 " element(s) wait for their handler (a node runs them while it runs)\n", name, ver->marked);
+  if (c->status != 0) {
+    fflush(stdout);
+    fprintf(stderr, "spot: check of %s found damage: %s\n", name, c->detail[0] ? c->detail : spot_strerror(c->status));
+    return 1;
+  }
+  printf("%s: ok\n", name);
+  return 0;
+}
+
 int spot_cli_check(int argc, char **argv, const char *ns_dir) {
   const char *name = NULL;
   int fix = 0;
@@ -485,37 +514,15 @@ int spot_cli_check(int argc, char **argv, const char *ns_dir) {
   }
   if (name == NULL)
     return spot_cli_fail(0, "usage: spot check LOG [--fix]");
+  if (spot_is_remote(name))
+    return spot_cli_remote_check(name, fix);
   spot_ns_t *ns;
   if (open_ns(ns_dir, &ns) != 0)
     return 1;
-  spot_log_t *log;
-  spot_log_report_t rec, ver;
-  int rc = spot_ns_open_log(ns, name, fix ? SPOT_LOG_FIX : 0, &log, &rec);
+  spot_check_result_t c;
+  int rc = spot_ns_check_log(ns, name, fix, &c);
   spot_ns_close(ns);
   if (rc != 0)
     return spot_cli_fail(rc, "check of %s failed", name);
-  rc = spot_log_verify(log, &ver);
-  spot_log_close(log);
-  if (rec.torn_slots || rec.dropped)
-    printf("%s: recovered%s: %" PRIu64 " torn slot(s) cleared, %" PRIu64 " element(s) dropped\n", name,
-           rec.power_loss ? " after a restart" : "", rec.torn_slots, rec.dropped);
-  if (fix && rec.damaged)
-    printf("%s: fixed: %" PRIu64 " damaged element(s) marked lost, the first is %" PRIu64 "\n", name, rec.damaged,
-           rec.damaged_seq);
-  if (fix && rec.bad_marks)
-    printf("%s: fixed: %" PRIu64 " damaged handler mark(s) restored, the first on element %" PRIu64 "\n", name,
-           rec.bad_marks, rec.bad_mark_seq);
-  printf("%s: elements %" PRIu64 " to %" PRIu64 ": %" PRIu64 " intact, %" PRIu64 " damaged, %" PRIu64 " lost", name,
-         ver.earliest, ver.latest, ver.valid_slots, ver.damaged, ver.lost);
-  if (ver.damaged)
-    printf(" (first damaged: %" PRIu64 ")", ver.damaged_seq);
-  if (ver.lost)
-    printf(" (first lost: %" PRIu64 ")", ver.lost_seq);
-  printf("\n");
-  if (ver.marked)
-    printf("%s: %" PRIu64 " element(s) wait for their handler (a node runs them while it runs)\n", name, ver.marked);
-  if (rc != 0)
-    return spot_cli_fail(rc, "check of %s found damage", name);
-  printf("%s: ok\n", name);
-  return 0;
+  return spot_cli_check_print(name, fix, &c);
 }

@@ -343,6 +343,13 @@ int main(int argc, char **argv) {
       remove_pidfile(pidfile);
     return 1;
   }
+#if SPOT_HAVE_NET
+  if (server) { /* from now on a remote check --fix or rm has the node step aside (aside.c); until now they were
+                   refused while the node held the log */
+    spotd_aside_init(dir, &opts, node);
+    spot_server_set_exclusive(server, spotd_aside, NULL);
+  }
+#endif
   if (listen)
     SPOTD_LOG(SPOTD_LOG_INFO, "listening on %s (CURVE; rights in %s/access)", listen, dir);
   if (metrics)
@@ -374,9 +381,12 @@ int main(int argc, char **argv) {
   spotd_bridges_stop(opts.quiet);
 #if SPOT_HAVE_NET
   spot_server_stop(server);
+  if (server)
+    node = spotd_aside_node(); /* the node may have been restarted by a check --fix or rm (or failed to) */
 #endif
-  spot_node_stats_t st;
-  spot_node_stats(node, &st);
+  spot_node_stats_t st = {0};
+  if (node)
+    spot_node_stats(node, &st);
   SPOTD_LOG(SPOTD_LOG_INFO, "stopping after %llu handler runs (%llu failed so far: non-zero returns, crashes, "
             "time-outs): letting running handlers end", (unsigned long long)st.started,
             (unsigned long long)st.failed);

@@ -22,4 +22,14 @@ void spotd_metrics_stop(void);
 /* One scrape's text (malloc'd, *len bytes), or NULL if the status cannot be read. */
 char *spotd_metrics_text(const char *dir, size_t *len);
 
+/* The node's stepping aside for a remote check --fix or rm (aside.c; with the network). spotd_aside_init keeps
+ * what restarting the node needs; spotd_aside is the server's spot_server_exclusive_fn; spotd_aside_node is the
+ * node that runs now (NULL if it could not start again), to be read once the server has stopped. */
+#if SPOT_HAVE_NET
+#include "spot/net.h"
+void spotd_aside_init(const char *dir, const spot_node_opts_t *opts, spot_node_t *node);
+int spotd_aside(void *arg, spot_server_op_fn op, void *op_arg);
+spot_node_t *spotd_aside_node(void);
+#endif
+
 #endif
