@@ -30,7 +30,7 @@ static void same_msg(const spot__msg_t *a, const spot__msg_t *b) {
   same_str(a->detail, b->detail);
   if (a->elem_size != b->elem_size || a->history != b->history || a->sync != b->sync ||
       a->cause_node != b->cause_node || a->cause_event != b->cause_event || a->seq != b->seq ||
-      a->from != b->from || a->max != b->max || a->status != b->status || a->latest != b->latest ||
+      a->from != b->from || a->max != b->max || a->fix != b->fix || a->status != b->status || a->latest != b->latest ||
       a->earliest != b->earliest || a->durable != b->durable)
     abort();
   if (a->data_len != b->data_len || a->count != b->count)
