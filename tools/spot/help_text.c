@@ -82,24 +82,31 @@ static const spot_help_t pages[] = {
      "One line per log: name, element size, history, durability, newest sequence number and the handler bound to "
      "it (spot bind; - when none). A remote name lists that node's namespace (the get right).\n", NS_OPT KEY_OPTS,
      "spot ls\nspot ls spot://127.0.0.1:7401/cloud\n", NULL},
-    {"rm", "spot rm LOG --yes\n", "remove a log and its binding",
+    {"rm", "spot rm LOG --yes\nspot rm spot://HOST:PORT/NS/LOG --yes\n", "remove a log and its binding",
      "Removes log LOG: its file, with every element, and its binding (spot bind). Without --yes it removes nothing "
      "and says what would be removed. Refused while a node serves the namespace or any process has the log open "
      "(stop them first). A log created later under the same name starts empty, unbound, from sequence number 1. "
-     "Local names only.\n",
-     "--yes\tremove it (-y)\n" NS_OPT, "spot rm scratch\nspot rm scratch --yes\n",
-     "0\tthe log was removed\n1\tnothing was removed: no --yes, no such log, or it is in use\n"},
+     "A remote name removes the log on the node that serves it (the admin right; without --yes only the get right, "
+     "to say what would go): the node steps aside for it (stops, removes, starts again: its handlers pause meanwhile "
+     "and its run counters start again).\n",
+     "--yes\tremove it (-y)\n" NS_OPT KEY_OPTS, "spot rm scratch\nspot rm scratch --yes\n"
+     "spot rm spot://127.0.0.1:7401/cloud/scratch --yes\n",
+     "0\tthe log was removed\n1\tnothing was removed: no --yes, no such log, it is in use, or the key lacks the right\n"},
     {"info", "spot info LOG [--json]\n", "show a log's geometry and state",
      "Element size, history, durability, newest, oldest and durable sequence numbers, file size and identity. LOG "
      "may be a remote name.\n",
      "--json\tone JSON object\n" NS_OPT KEY_OPTS, "spot info temp\nspot info temp --json\n", NULL},
-    {"check", "spot check LOG [--fix]\n", "verify a log and repair it",
+    {"check", "spot check LOG [--fix]\nspot check spot://HOST:PORT/NS/LOG [--fix]\n", "verify a log and repair it",
      "Opens LOG (which recovers a torn tail left by a crash), verifies every slot's checksum and prints what it "
      "found. Damage in the middle of a log is reported; --fix marks the damaged elements lost so the rest stays "
-     "readable, and restores damaged handler marks.\n",
-     "--fix\trepair: mark damaged elements lost (needs the log to be closed by every other process)\n" NS_OPT,
-     "spot check temp\nspot check temp --fix\n",
-     "0\tthe log is intact (or was repaired)\n1\tdamage was found (run with --fix), or the log cannot be opened\n"},
+     "readable, and restores damaged handler marks. A remote name runs the check on the node that serves the log "
+     "and prints the same lines (the get right; --fix needs the admin right, and the node steps aside for it: it "
+     "stops, the log is fixed, it starts again).\n",
+     "--fix\trepair: mark damaged elements lost (needs the log to be closed by every other process; a remote node "
+     "closes its own)\n" NS_OPT KEY_OPTS,
+     "spot check temp\nspot check temp --fix\nspot check spot://127.0.0.1:7401/cloud/temp\n",
+     "0\tthe log is intact (or was repaired)\n1\tdamage was found (run with --fix), the log cannot be opened, or "
+     "the key lacks the right\n"},
     {"build-handler", "spot build-handler [-v] FILE.c|FILE.so\n", "compile, install and register handlers",
      "Compiles FILE.c into a shared object with $CC (default cc) against the headers of this spot's own install "
      "prefix (or of its build tree when it runs from there), installs it in the namespace under a new version, and "
