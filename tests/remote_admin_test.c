@@ -99,7 +99,7 @@ static void test_check_and_rm(void) {
   CHECK_OK(flip(dir, "x", 4096 + 9 * 48 + 16, 0x01)); /* one bit in the data of element 10 */
   int port = spot_test_free_port();
   CHECK(port > 0);
-  int pid = spot_test_spawn("%s -n %s --quiet --mode thread --listen 127.0.0.1:%d --key %s/node.key",
+  int pid = spot_test_spawn("%s -n %s --quiet --listen 127.0.0.1:%d --key %s/node.key", /* worker mode */
                             getenv("SPOTD_BIN"), dir, port, root);
   CHECK(pid > 0);
   const char *fmt = "cd %s && SPOT_TIMEOUT_MS=20000 %s --key %s.key --node-key node.pub";
