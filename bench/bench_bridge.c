@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "bridge/bridge.h"
+#include "common.h"
 #include "spot.h"
 
 static char g_dir[4096], g_ns[4200], g_spotd[4200], g_cli[4200];
@@ -123,11 +124,6 @@ static int wait_port(int port) {
     usleep(20000);
   }
   return -1;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
 }
 
 /* ---- a bare MQTT client ---- */
@@ -230,8 +226,8 @@ static void mqtt_latency(spot_ns_t *ns, client_t *pub, client_t *raw, int n) {
     lat[k++] = e.time_ns - t;
   }
   spot_log_close(a);
-  qsort(base, (size_t)n, 8, cmp_u64);
-  qsort(lat, (size_t)k, 8, cmp_u64);
+  qsort(base, (size_t)n, 8, bench_cmp_u64);
+  qsort(lat, (size_t)k, 8, bench_cmp_u64);
   if (k == 0)
     return;
   printf("{\"bench\":\"bridge\",\"figure\":\"mqtt_to_handler_latency\",\"n\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,"

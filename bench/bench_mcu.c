@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "spot.h"
 #include "spot/net.h"
 
@@ -44,16 +45,6 @@ static int console = -1; /* the read end of QEMU's semihosting output */
 static char conbuf[8192];
 static size_t conlen;
 
-static uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-static double pct(const uint64_t *v, size_t n, double p) { return v[(size_t)(p * (double)(n - 1))] / 1000.0; }
 
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int run(const char *fmt, ...) {
@@ -114,13 +105,13 @@ static void stop_all(void) {
 }
 
 static void report(const char *name, uint64_t *lat, size_t n, double seconds, const char *extra) {
-  qsort(lat, n, sizeof lat[0], cmp_u64);
+  qsort(lat, n, sizeof lat[0], bench_cmp_u64);
   printf("{\"name\":\"%s\",\"link\":\"%s\",\"n\":%zu,\"ops_per_s\":%.0f,\"p50_us\":%.1f,\"p90_us\":%.1f,"
          "\"p99_us\":%.1f,\"max_us\":%.1f%s}\n",
          name,
          strncmp(name, "serial", 6) == 0 || strstr(name, "device") ? "zmq+curve to the edge, then the emulated UART"
                                                                    : "zmq+curve",
-         n, (double)n / seconds, pct(lat, n, 0.5), pct(lat, n, 0.9), pct(lat, n, 0.99), pct(lat, n, 1.0), extra);
+         n, (double)n / seconds, bench_pct_us(lat, n, 0.5), bench_pct_us(lat, n, 0.9), bench_pct_us(lat, n, 0.99), bench_pct_us(lat, n, 1.0), extra);
   fflush(stdout);
 }
 
@@ -136,7 +127,7 @@ static size_t put_link_bytes(const char *ns, const char *log, size_t elem) {
 
 /* Reads the device's console until a line holds `want` or timeout_ms pass. 1 if it came. */
 static int console_wait(const char *want, int timeout_ms) {
-  uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+  uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000u;
   for (;;) {
     conbuf[conlen] = '\0';
     char *hit = strstr(conbuf, want);
@@ -151,7 +142,7 @@ static int console_wait(const char *want, int timeout_ms) {
       memmove(conbuf, conbuf + conlen - 256, 256);
       conlen = 256;
     }
-    uint64_t now = now_ns();
+    uint64_t now = bench_now_ns();
     if (now >= deadline)
       return 0;
     struct pollfd p = {console, POLLIN, 0};
@@ -169,12 +160,12 @@ static int console_wait(const char *want, int timeout_ms) {
 static void handler_start(spot_remote_t *r, const char *name, const char *url, const char *handler) {
   static uint64_t lat[START_ROUNDS];
   size_t n = 0;
-  uint64_t start = now_ns();
+  uint64_t start = bench_now_ns();
   for (int i = 0; i < START_ROUNDS + 5; i++) {
     char data[32] = "", want[64];
     snprintf(data, sizeof data, "bench %d", i);
     snprintf(want, sizeof want, "hello, bench %d!", i);
-    uint64_t seq, t0 = now_ns();
+    uint64_t seq, t0 = bench_now_ns();
     if (spot_remote_put(r, url, data, sizeof data, handler, NULL, &seq) != 0) {
       fprintf(stderr, "bench_mcu: %s: %s\n", name, spot_errdetail());
       return;
@@ -186,11 +177,11 @@ static void handler_start(spot_remote_t *r, const char *name, const char *url, c
     if (i == 5)
       start = t0;
     if (i >= 5) /* the first few warm up the connections */
-      lat[n++] = now_ns() - t0;
+      lat[n++] = bench_now_ns() - t0;
   }
   char extra[200];
   snprintf(extra, sizeof extra, ",\"handler\":\"hello (device)\",\"measured_to\":\"hello's console line\"");
-  report(name, lat, n, (double)(now_ns() - start) / 1e9, extra);
+  report(name, lat, n, (double)(bench_now_ns() - start) / 1e9, extra);
 }
 
 static void link_rtt(void) {
@@ -287,8 +278,8 @@ static void link_rtt(void) {
     uint64_t start = 0;
     for (int i = 0; i < WARMUP + ROUNDS; i++) {
       if (i == WARMUP)
-        start = now_ns();
-      uint64_t t0 = now_ns();
+        start = bench_now_ns();
+      uint64_t t0 = bench_now_ns();
       int rc = b == 0   ? spot_remote_latest(r, local, &seq)
                : b == 1 ? spot_remote_latest(r, dev_t, &seq)
                         : spot_remote_put(r, dev_t, "a 24-byte reading......", 24, NULL, NULL, &seq);
@@ -298,9 +289,9 @@ static void link_rtt(void) {
         return;
       }
       if (i >= WARMUP)
-        lat[i - WARMUP] = now_ns() - t0;
+        lat[i - WARMUP] = bench_now_ns() - t0;
     }
-    double secs = (double)(now_ns() - start) / 1e9;
+    double secs = (double)(bench_now_ns() - start) / 1e9;
     char extra[200] = "";
     if (b == 2)
       snprintf(extra, sizeof extra, ",\"elem_bytes\":24,\"link_bytes_per_put\":%zu,\"link_bytes_per_s\":%.0f",
@@ -317,13 +308,7 @@ static void link_rtt(void) {
 }
 
 int main(void) {
-  char exe[3900];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  exe[n > 0 ? n : 0] = '\0';
-  snprintf(bindir, sizeof bindir, "%s", exe);
-  for (int up = 0; up < 2; up++) /* build/bench/bench_mcu -> build */
-    if (strrchr(bindir, '/'))
-      *strrchr(bindir, '/') = '\0';
+  bench_build_dir(bindir, sizeof bindir);
   const char *fd = getenv("SPOT_FIRMWARE_DIR");
   snprintf(fwdir, sizeof fwdir, "%s", fd && fd[0] ? fd : "");
   if (!fwdir[0])

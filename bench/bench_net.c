@@ -35,6 +35,7 @@
 #include <pthread.h>
 #include <zmq.h>
 
+#include "common.h"
 #include "spot.h"
 #include "spot/net.h"
 
@@ -42,18 +43,7 @@
 #define ROUNDS 10000
 #define MSG_BYTES 100
 
-static uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double pct(const uint64_t *v, size_t n, double p) { return v[(size_t)(p * (double)(n - 1))] / 1000.0; }
 
 /* The server: REP socket with CURVE, answers every request with a reply of the same size, until killed. */
 static void serve(const char *endpoint, const char *server_secret) {
@@ -125,26 +115,26 @@ static void baseline(void) {
   uint64_t start = 0;
   for (int i = 0; i < WARMUP + ROUNDS && ok; i++) {
     if (i == WARMUP)
-      start = now_ns();
-    uint64_t t0 = now_ns();
+      start = bench_now_ns();
+    uint64_t t0 = bench_now_ns();
     ok = zmq_send(req, msg, sizeof msg, 0) == (int)sizeof msg && zmq_recv(req, back, sizeof back, 0) == (int)sizeof msg;
     if (i >= WARMUP)
-      lat[i - WARMUP] = now_ns() - t0;
+      lat[i - WARMUP] = bench_now_ns() - t0;
   }
-  double seconds = (double)(now_ns() - start) / 1e9;
+  double seconds = (double)(bench_now_ns() - start) / 1e9;
   zmq_close(req);
   zmq_ctx_term(ctx);
   if (!ok) {
     fprintf(stderr, "bench_net: the baseline server did not answer (port in use?)\n");
     exit(1);
   }
-  qsort(lat, ROUNDS, sizeof lat[0], cmp_u64);
-  baseline_p50_us = pct(lat, ROUNDS, 0.5);
+  qsort(lat, ROUNDS, sizeof lat[0], bench_cmp_u64);
+  baseline_p50_us = bench_pct_us(lat, ROUNDS, 0.5);
   printf("{\"name\":\"baseline_zmq_curve_rtt\",\"transport\":\"tcp loopback\",\"curve\":true,\"msg_bytes\":%d,"
          "\"n\":%d,\"ops_per_s\":%.0f,\"p50_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,"
          "\"max_us\":%.2f}\n",
-         MSG_BYTES, ROUNDS, ROUNDS / seconds, pct(lat, ROUNDS, 0.5), pct(lat, ROUNDS, 0.9), pct(lat, ROUNDS, 0.99),
-         pct(lat, ROUNDS, 0.999), pct(lat, ROUNDS, 1.0));
+         MSG_BYTES, ROUNDS, ROUNDS / seconds, bench_pct_us(lat, ROUNDS, 0.5), bench_pct_us(lat, ROUNDS, 0.9), bench_pct_us(lat, ROUNDS, 0.99),
+         bench_pct_us(lat, ROUNDS, 0.999), bench_pct_us(lat, ROUNDS, 1.0));
   fflush(stdout);
 }
 
@@ -184,13 +174,7 @@ static void tool(char *out, size_t cap, const char *env, const char *name) {
 
 /* Starts *nd: the spotd at $<spotd_env> (else this build's), on a port of its own (which = 0 or 1). */
 static void node_up(const char *spotd_env, int which) {
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  exe[n > 0 ? n : 0] = '\0';
-  snprintf(bindir, sizeof bindir, "%s", exe);
-  for (int up = 0; up < 2; up++) /* build/.../bench/bench_net -> build/... */
-    if (strrchr(bindir, '/'))
-      *strrchr(bindir, '/') = '\0';
+  bench_build_dir(bindir, sizeof bindir);
   char spot[4200], spotd_bin[4200];
   tool(spot, sizeof spot, "SPOT_CLI", "spot");
   tool(spotd_bin, sizeof spotd_bin, spotd_env, "spotd");
@@ -245,13 +229,13 @@ static spot_remote_t *client(void) {
 }
 
 static void report(const char *name, uint64_t *lat, size_t n, double seconds, const char *extra) {
-  qsort(lat, n, sizeof lat[0], cmp_u64);
-  double p50 = pct(lat, n, 0.5);
+  qsort(lat, n, sizeof lat[0], bench_cmp_u64);
+  double p50 = bench_pct_us(lat, n, 0.5);
   printf("{\"name\":\"%s\",\"transport\":\"tcp loopback\",\"curve\":true,\"n\":%zu,\"ops_per_s\":%.0f,"
          "\"p50_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,\"max_us\":%.2f,"
          "\"baseline_p50_us\":%.2f,\"ratio_p50_to_baseline\":%.2f%s}\n",
-         name, n, (double)n / seconds, p50, pct(lat, n, 0.9), pct(lat, n, 0.99), pct(lat, n, 0.999),
-         pct(lat, n, 1.0), baseline_p50_us, baseline_p50_us > 0 ? p50 / baseline_p50_us : 0, extra);
+         name, n, (double)n / seconds, p50, bench_pct_us(lat, n, 0.9), bench_pct_us(lat, n, 0.99), bench_pct_us(lat, n, 0.999),
+         bench_pct_us(lat, n, 1.0), baseline_p50_us, baseline_p50_us > 0 ? p50 / baseline_p50_us : 0, extra);
   fflush(stdout);
 }
 
@@ -261,16 +245,16 @@ static void remote_put_rtt(void) {
   uint64_t seq, start = 0;
   for (int i = 0; i < WARMUP + ROUNDS; i++) {
     if (i == WARMUP)
-      start = now_ns();
-    uint64_t t0 = now_ns();
+      start = bench_now_ns();
+    uint64_t t0 = bench_now_ns();
     if (spot_remote_put(r, nd->url, "0123456789abcdef", 16, NULL, NULL, &seq) != 0) {
       fprintf(stderr, "bench_net: %s\n", spot_errdetail());
       exit(1);
     }
     if (i >= WARMUP)
-      lat[i - WARMUP] = now_ns() - t0;
+      lat[i - WARMUP] = bench_now_ns() - t0;
   }
-  report("remote_put_rtt", lat, ROUNDS, (double)(now_ns() - start) / 1e9, ",\"budget_ratio\":1.3");
+  report("remote_put_rtt", lat, ROUNDS, (double)(bench_now_ns() - start) / 1e9, ",\"budget_ratio\":1.3");
   spot_remote_free(r);
 }
 
@@ -281,7 +265,7 @@ static void remote_put_to_start(void) {
     exit(1);
   static uint64_t lat[ROUNDS];
   size_t n = 0;
-  uint64_t start = now_ns(), cursor;
+  uint64_t start = bench_now_ns(), cursor;
   spot_events_range(ns, NULL, &cursor);
   for (int i = 0; i < WARMUP / 4 + ROUNDS; i++) {
     uint64_t seq, put_ns = 0;
@@ -314,9 +298,9 @@ static void remote_put_to_start(void) {
       spot_events_wait(ns, hi, 10000000ull);
     }
     if (i == WARMUP / 4 - 1)
-      start = now_ns();
+      start = bench_now_ns();
   }
-  report("remote_put_to_start", lat, n, (double)(now_ns() - start) / 1e9,
+  report("remote_put_to_start", lat, n, (double)(bench_now_ns() - start) / 1e9,
          ",\"handler\":\"net_noop\",\"budget_ratio\":2.0,\"measured_from\":\"the client's put call\"");
   spot_ns_close(ns);
   spot_remote_free(r);
@@ -346,8 +330,8 @@ static void *put_loop(void *arg) {
 static void remote_puts_pipelined(void) {
   spot_remote_t *r = client();
   uint64_t sent = 0, acked = 0, ticket, seq;
-  uint64_t t0 = now_ns(), until = t0 + 1000000000ull;
-  while (now_ns() < until) {
+  uint64_t t0 = bench_now_ns(), until = t0 + 1000000000ull;
+  while (bench_now_ns() < until) {
     while (sent - acked < WINDOW) {
       if (spot_remote_put_async(r, nd->url, "pipelined", 9, NULL, NULL, &ticket) != 0) {
         fprintf(stderr, "bench_net: %s\n", spot_errdetail());
@@ -361,7 +345,7 @@ static void remote_puts_pipelined(void) {
     }
     acked++;
   }
-  double seconds = (double)(now_ns() - t0) / 1e9;
+  double seconds = (double)(bench_now_ns() - t0) / 1e9;
   uint64_t in_time = acked;
   while (acked < sent && spot_remote_put_result(r, nd->url, &ticket, &seq) == 0) /* drain what is still in flight */
     acked++;
@@ -380,11 +364,11 @@ static void remote_puts_in_flight(void) {
   uint64_t before = 0, after = 0;
   for (int k = 0; k < IN_FLIGHT; k++)
     before += done_count[k];
-  uint64_t t0 = now_ns();
+  uint64_t t0 = bench_now_ns();
   usleep(1000000);
   for (int k = 0; k < IN_FLIGHT; k++)
     after += done_count[k];
-  double seconds = (double)(now_ns() - t0) / 1e9;
+  double seconds = (double)(bench_now_ns() - t0) / 1e9;
   stop_flag = 1;
   for (int k = 0; k < IN_FLIGHT; k++)
     pthread_join(t[k], NULL);
@@ -475,9 +459,9 @@ static uint64_t il_sum(int target) {
 static void il_rate_block(int target, int n, double *ops, double *secs) {
   il_set(target, n);
   usleep(20000); /* all n running */
-  uint64_t before = il_sum(target), t0 = now_ns();
+  uint64_t before = il_sum(target), t0 = bench_now_ns();
   usleep((useconds_t)(RATE_BLOCK_NS / 1000u));
-  uint64_t after = il_sum(target), t1 = now_ns();
+  uint64_t after = il_sum(target), t1 = bench_now_ns();
   il_set(-1, 0);
   for (int k = 0; k < IN_FLIGHT; k++) /* the last requests finish before the next block starts */
     while (__atomic_load_n(&il.busy[target][k], __ATOMIC_ACQUIRE))
@@ -491,7 +475,7 @@ static void il_lat_block(int target, spot_remote_t *r, void *req, uint64_t *lat)
   char msg[MSG_BYTES], back[MSG_BYTES * 2];
   memset(msg, 'p', sizeof msg);
   for (int i = 0; i < LAT_BLOCK; i++) {
-    uint64_t seq, t0 = now_ns();
+    uint64_t seq, t0 = bench_now_ns();
     int ok = target < 2 ? spot_remote_put(r, nodes[target].url, "0123456789abcdef", 16, NULL, NULL, &seq) == 0
                         : zmq_send(req, msg, sizeof msg, 0) == (int)sizeof msg &&
                               zmq_recv(req, back, sizeof back, 0) == (int)sizeof msg;
@@ -499,7 +483,7 @@ static void il_lat_block(int target, spot_remote_t *r, void *req, uint64_t *lat)
       fprintf(stderr, "bench_net: %s\n", target < 2 ? spot_errdetail() : "the bare server did not answer");
       exit(1);
     }
-    lat[i] = now_ns() - t0;
+    lat[i] = bench_now_ns() - t0;
   }
 }
 
@@ -555,8 +539,8 @@ static void remote_interleaved(int nnodes) {
       }
     for (int j = 0; j < nt; j++) {
       int tg = targets[j];
-      qsort(lat[tg], CYCLES_IL * LAT_BLOCK, sizeof lat[tg][0], cmp_u64);
-      p50[tg][round] = pct(lat[tg], CYCLES_IL * LAT_BLOCK, 0.5);
+      qsort(lat[tg], CYCLES_IL * LAT_BLOCK, sizeof lat[tg][0], bench_cmp_u64);
+      p50[tg][round] = bench_pct_us(lat[tg], CYCLES_IL * LAT_BLOCK, 0.5);
       one[tg][round] = ops1[tg] / secs1[tg];
       four[tg][round] = ops4[tg] / secs4[tg];
       eff[tg][round] = four[tg][round] / (IN_FLIGHT * one[tg][round]);

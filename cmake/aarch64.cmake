@@ -28,7 +28,8 @@ set(SPOT_AARCH64_TESTS crc32c_test logfmt_test name_test log_test ioerror_test s
 # tests/ or src/net/): CURVE keys and access rights, the wire over ZeroMQ with a spotd served by the aarch64 build,
 # remote puts, the serial link to a device. Left out, for time: net_chain_test (three spotd under qemu, about 2
 # minutes, and its bounded waits run out there), bind_test (a minute: it builds and deploys handlers).
-set(SPOT_AARCH64_NET_TESTS net_test keys_test access_test ratelimit_test remote_test serial_test)
+set(SPOT_AARCH64_NET_TESTS net_clients_test net_access_test net_limits_test keys_test access_test ratelimit_test remote_test
+  serial_test)
 if(SPOT_NET AND EXISTS /usr/lib/aarch64-linux-gnu/pkgconfig/libzmq.pc
    AND EXISTS /usr/lib/aarch64-linux-gnu/pkgconfig/libsodium.pc)
   set(SPOT_AARCH64_NET ON)

@@ -187,34 +187,50 @@ static void test_concurrent_loads(void) {
 
 #if SPOT_HAVE_NET
 
-static void test_deploy_crash_to_spotd(void) {
-  char root[4200], dir[4300], url[256], endpoint[64];
-  snprintf(root, sizeof root, "%s", spot_test_dir("deploy-spotd"));
+/* A node for a deploy: keys node and op, namespace home with log x, op allowed get, put, create and deploy, the
+ * objects `bad` (from bad_src) and good built, all in a new scratch directory (tag); then spotd listening with one
+ * worker on a port of its own (salt tells two tests' ports apart), with its ASan told to leave SIGSEGV and SIGABRT
+ * to spot when quiet_asan is set. Returns spotd's pid (the caller kills and reaps it) and writes url (spot://.../home)
+ * and cli (op's `spot` command line, run in the scratch directory); -1 if the setup failed. */
+static pid_t deploy_node(const char *tag, int salt, const char *bad, const char *bad_src, int quiet_asan,
+                         char url[256], char cli[8000]) {
+  char root[4200], dir[4300], endpoint[64];
+  snprintf(root, sizeof root, "%s", spot_test_dir(tag));
   snprintf(dir, sizeof dir, "%s/home", root);
-  int port = 20000 + (int)((getpid() * 7 + 13) % 20000);
+  int port = 20000 + (int)((getpid() * (7 + 4 * salt) + 13 + 16 * salt) % 20000);
   snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", port);
-  snprintf(url, sizeof url, "spot://127.0.0.1:%d/home", port);
+  snprintf(url, 256, "spot://127.0.0.1:%d/home", port);
   char out[4096], err[4096];
-  CHECK_OK(spot_test_sh(out, sizeof out, err, sizeof err,
-                        "cd %s && S=%s && $S keygen node >/dev/null && $S keygen op >/dev/null && $S init %s >/dev/null"
-                        " && $S -n %s create x --size 8 --history 16 >/dev/null && echo \"$(cat op.pub) get,put,create,"
-                        "deploy\" > %s/access",
-                        root, spot_test_bin(), dir, dir, dir));
-  CHECK_OK(build(root, "segv", SEGV_SRC));
-  CHECK_OK(build(root, "good", GOOD_SRC));
+  if (spot_test_sh(out, sizeof out, err, sizeof err,
+                   "cd %s && S=%s && $S keygen node >/dev/null && $S keygen op >/dev/null && $S init %s >/dev/null"
+                   " && $S -n %s create x --size 8 --history 16 >/dev/null && echo \"$(cat op.pub) get,put,create,"
+                   "deploy\" > %s/access",
+                   root, spot_test_bin(), dir, dir, dir) != 0) {
+    fprintf(stderr, "  setup: %s%s\n", out, err);
+    return -1;
+  }
+  if (build(root, bad, bad_src) != 0 || build(root, "good", GOOD_SRC) != 0)
+    return -1;
   pid_t pid = fork();
   if (pid == 0) {
     char asan[512], key[4400];
-    snprintf(asan, sizeof asan, "%s:handle_segv=0:handle_abort=0", env("ASAN_OPTIONS"));
-    setenv("ASAN_OPTIONS", asan, 1);
+    if (quiet_asan) {
+      snprintf(asan, sizeof asan, "%s:handle_segv=0:handle_abort=0", env("ASAN_OPTIONS"));
+      setenv("ASAN_OPTIONS", asan, 1);
+    }
     snprintf(key, sizeof key, "%s/node.key", root);
     execl(env("SPOTD_BIN"), "spotd", "-n", dir, "--quiet", "--workers", "1", "--listen", endpoint, "--key", key,
           (char *)NULL);
     _exit(127);
   }
-  char cli[8000];
-  snprintf(cli, sizeof cli, "cd %s && SPOT_TIMEOUT_MS=20000 %s --key op.key --node-key node.pub", root,
-           spot_test_bin());
+  snprintf(cli, 8000, "cd %s && SPOT_TIMEOUT_MS=20000 %s --key op.key --node-key node.pub", root, spot_test_bin());
+  return pid;
+}
+
+static void test_deploy_crash_to_spotd(void) {
+  char url[256], cli[8000], out[4096], err[4096];
+  pid_t pid = deploy_node("deploy-spotd", 0, "segv", SEGV_SRC, 1, url, cli);
+  CHECK(pid > 0);
   int up = 0;
   for (int i = 0; i < 100 && !up; i++) { /* at most 10 s */
     up = spot_test_sh(out, sizeof out, err, sizeof err, "%s latest %s/x", cli, url) == 0;
@@ -233,31 +249,9 @@ static void test_deploy_crash_to_spotd(void) {
 
 static void test_deploy_then_serve(void) {
   /* the node keeps serving after a refused deploy: the same node takes a sound object and runs its handler */
-  char root[4200], dir[4300], url[256], endpoint[64];
-  snprintf(root, sizeof root, "%s", spot_test_dir("deploy-serve"));
-  snprintf(dir, sizeof dir, "%s/home", root);
-  int port = 20000 + (int)((getpid() * 11 + 29) % 20000);
-  snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", port);
-  snprintf(url, sizeof url, "spot://127.0.0.1:%d/home", port);
-  char out[4096], err[4096];
-  CHECK_OK(spot_test_sh(out, sizeof out, err, sizeof err,
-                        "cd %s && S=%s && $S keygen node >/dev/null && $S keygen op >/dev/null && $S init %s >/dev/null"
-                        " && $S -n %s create x --size 8 --history 16 >/dev/null && echo \"$(cat op.pub) get,put,create,"
-                        "deploy\" > %s/access",
-                        root, spot_test_bin(), dir, dir, dir));
-  CHECK_OK(build(root, "aborts", ABORT_SRC));
-  CHECK_OK(build(root, "good", GOOD_SRC));
-  pid_t pid = fork();
-  if (pid == 0) {
-    char key[4400];
-    snprintf(key, sizeof key, "%s/node.key", root);
-    execl(env("SPOTD_BIN"), "spotd", "-n", dir, "--quiet", "--workers", "1", "--listen", endpoint, "--key", key,
-          (char *)NULL);
-    _exit(127);
-  }
-  char cli[8000];
-  snprintf(cli, sizeof cli, "cd %s && SPOT_TIMEOUT_MS=20000 %s --key op.key --node-key node.pub", root,
-           spot_test_bin());
+  char url[256], cli[8000], out[4096], err[4096];
+  pid_t pid = deploy_node("deploy-serve", 1, "aborts", ABORT_SRC, 0, url, cli);
+  CHECK(pid > 0);
   int rc1 = -1, rc2 = -1, rc3 = -1;
   for (int i = 0; i < 100; i++) { /* the node may take a moment to listen */
     rc1 = spot_test_sh(out, sizeof out, err, sizeof err, "%s deploy aborts.so %s", cli, url);

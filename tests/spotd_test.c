@@ -249,12 +249,17 @@ static void test_kill9_restart(void) {
          (unsigned long long)ended_before);
 }
 
+static int wait_pidfile(const char *path, long pid);
+
 static void test_one_spotd_per_namespace(void) {
   CHECK_OK(setup("spotd-one", 10));
-  pid_t pid = start_spotd("--workers 1");
-  usleep(300000);
+  char pidfile[4400], extra[4600];
+  snprintf(pidfile, sizeof pidfile, "%s/../spotd.pid", dir);
+  snprintf(extra, sizeof extra, "--workers 1 --pidfile %s", pidfile);
+  pid_t pid = start_spotd(extra);
+  CHECK_OK(wait_pidfile(pidfile, pid)); /* the first one serves (a fixed sleep lost the race under load) */
   char out[1024], err[1024];
-  int rc = spot_test_sh(out, sizeof out, err, sizeof err, "%s -n %s --quiet", env("SPOTD_BIN"), dir);
+  int rc = spot_test_sh(out, sizeof out, err, sizeof err, "timeout 20 %s -n %s --quiet", env("SPOTD_BIN"), dir);
   CHECK(rc != 0);
   CHECK(strstr(err, "already served") != NULL);
   CHECK_EQ(WEXITSTATUS(stop_spotd(pid, SIGTERM)), 0);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/grow.h"
 #include "core/name.h"
 #include "dispatch/dispatch.h"
 
@@ -66,14 +67,8 @@ static int refresh(spot__nsctx_t *c, spot_log_t *l) {
     for (i = 0; i < c->nbind && strcmp(c->bind[i].log, r.log) != 0; i++) {
     }
     if (i == c->nbind) {
-      if (c->nbind == c->capbind) {
-        size_t cap = c->capbind ? c->capbind * 2 : 16;
-        spot__bind_entry_t *v = realloc(c->bind, cap * sizeof *v);
-        if (v == NULL)
-          return SPOT_ENOMEM;
-        c->bind = v;
-        c->capbind = cap;
-      }
+      if ((rc = spot__grow(&c->bind, &c->capbind, c->nbind, sizeof *c->bind, 16)) != 0)
+        return rc;
       memset(&c->bind[i], 0, sizeof c->bind[i]);
       memcpy(c->bind[i].log, r.log, sizeof r.log);
       c->nbind++;

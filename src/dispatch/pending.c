@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/grow.h"
 #include "dispatch/dispatch.h"
 #include "store/store.h"
 
@@ -28,14 +29,9 @@ typedef struct idset {
 } idset_t;
 
 static int push(idset_t *s, uint64_t id) {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 64;
-    uint64_t *v = realloc(s->v, cap * sizeof *v);
-    if (v == NULL)
-      return SPOT_ENOMEM;
-    s->v = v;
-    s->cap = cap;
-  }
+  int rc = spot__grow(&s->v, &s->cap, s->n, sizeof *s->v, 64);
+  if (rc != 0)
+    return rc;
   s->v[s->n++] = id;
   return 0;
 }
@@ -65,14 +61,9 @@ static int key_cmp(const void *a, const void *b) {
 }
 
 static int key_push(keyset_t *k, const char *log, uint64_t seq) {
-  if (k->n == k->cap) {
-    size_t cap = k->cap ? k->cap * 2 : 256;
-    elem_key_t *v = realloc(k->v, cap * sizeof *v);
-    if (v == NULL)
-      return SPOT_ENOMEM;
-    k->v = v;
-    k->cap = cap;
-  }
+  int rc = spot__grow(&k->v, &k->cap, k->n, sizeof *k->v, 256);
+  if (rc != 0)
+    return rc;
   memset(&k->v[k->n], 0, sizeof k->v[k->n]);
   snprintf(k->v[k->n].log, sizeof k->v[k->n].log, "%s", log);
   k->v[k->n++].seq = seq;

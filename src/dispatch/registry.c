@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/grow.h"
 #include "core/name.h"
 #include "dispatch/dispatch.h"
 
@@ -140,14 +141,8 @@ static int refresh(spot__nsctx_t *c, spot_log_t *reg) {
       continue;
     }
     if (i == c->nreg) {
-      if (c->nreg == c->capreg) {
-        size_t cap = c->capreg ? c->capreg * 2 : 16;
-        spot__reg_entry_t *v = realloc(c->reg, cap * sizeof *v);
-        if (v == NULL)
-          return SPOT_ENOMEM;
-        c->reg = v;
-        c->capreg = cap;
-      }
+      if ((rc = spot__grow(&c->reg, &c->capreg, c->nreg, sizeof *c->reg, 16)) != 0)
+        return rc;
       memset(&c->reg[i], 0, sizeof c->reg[i]);
       c->reg[i].id = r.id ? r.id : (uint32_t)s;
       memcpy(c->reg[i].name, r.name, sizeof r.name);

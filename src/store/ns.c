@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/grow.h"
 #include "core/name.h"
 #include "platform/platform.h"
 #include "store/store.h"
@@ -561,14 +562,9 @@ static int collect(const char *entry, void *arg) {
   name[nlen] = '\0';
   if (spot__name_check(name, "log") != 0)
     return 0; /* not one of ours (a temporary file, say) */
-  if (ns->n == ns->cap) {
-    size_t cap = ns->cap ? ns->cap * 2 : 16;
-    char **v = realloc(ns->v, cap * sizeof *v);
-    if (v == NULL)
-      return SPOT_ENOMEM;
-    ns->v = v;
-    ns->cap = cap;
-  }
+  int rc = spot__grow(&ns->v, &ns->cap, ns->n, sizeof *ns->v, 16);
+  if (rc != 0)
+    return rc;
   if ((ns->v[ns->n] = strdup(name)) == NULL)
     return SPOT_ENOMEM;
   ns->n++;

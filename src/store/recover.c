@@ -162,6 +162,30 @@ static void clear_outside(spot_log_t *log, const scan_t *sc, uint64_t a, uint64_
   }
 }
 
+/* Writes the outcome of a recovery that settled the window [a, top] (a > top: no element is kept) into the header
+ * (`next` is top + 1, never back: every caller has top >= next - 1; `floor` is a, or top + 1 for an empty window)
+ * and into the report (latest, earliest: 0 for an empty window). A header that changes counts as a repair. */
+static void finish_header(spot_log_t *log, uint64_t a, uint64_t top, spot_log_report_t *rep) {
+  spot__loghdr_t *h = log->hdr;
+  uint64_t floor = a > top ? top + 1 : a;
+  if (h->next != top + 1 || h->floor != floor)
+    rep->repaired = 1;
+  h->next = top + 1;
+  h->floor = floor;
+  rep->latest = top;
+  rep->earliest = a <= top ? a : 0;
+}
+
+/* In the same boot, the sync positions (synced, the durable hint and its copy on disk) cannot be above top. */
+static void clamp_sync_positions(spot__loghdr_t *h, uint64_t top) {
+  if (h->synced > top)
+    h->synced = top;
+  if (h->durable_hint > top)
+    h->durable_hint = top;
+  if (h->hint_on_disk > top)
+    h->hint_on_disk = top;
+}
+
 /* ---- the same boot without a scan ---- */
 
 /* 1 if the slot of r, for r in [next, next + history), is taken by r: its element (intact or not), its tombstone,
@@ -229,19 +253,8 @@ static int recover_fast(spot_log_t *log, spot_log_report_t *rep) {
     rep->torn_slots++;
     rep->repaired = 1;
   }
-  uint64_t fl = a > top ? top + 1 : a;
-  if (h->next != top + 1 || h->floor != fl)
-    rep->repaired = 1;
-  h->next = top + 1;
-  h->floor = fl;
-  rep->latest = top;
-  rep->earliest = a <= top ? a : 0;
-  if (h->synced > top)
-    h->synced = top;
-  if (h->durable_hint > top)
-    h->durable_hint = top;
-  if (h->hint_on_disk > top)
-    h->hint_on_disk = top;
+  finish_header(log, a, top, rep);
+  clamp_sync_positions(h, top);
   return 1;
 }
 
@@ -322,13 +335,7 @@ static int recover_mark(spot_log_t *log, spot_log_report_t *rep) {
     atomic_store_explicit(spot__slot_word(slot), 0, memory_order_relaxed);
     rep->repaired = 1;
   }
-  uint64_t floor = a > top ? top + 1 : a;
-  if (h->next != top + 1 || h->floor != floor)
-    rep->repaired = 1;
-  h->next = top + 1;
-  h->floor = floor;
-  rep->latest = top;
-  rep->earliest = a <= top ? a : 0;
+  finish_header(log, a, top, rep);
   return 1;
 }
 
@@ -428,20 +435,9 @@ int spot__log_recover(spot_log_t *log, int same_boot, unsigned flags, spot_log_r
 
   settle_window(log, a, top, tail_from, same_boot, flags, rep);
   clear_outside(log, &sc, a, top, rep);
-  uint64_t floor = a > top ? top + 1 : a;
-  if (h->next != top + 1 || h->floor != floor)
-    rep->repaired = 1;
-  h->next = top + 1; /* top >= next - 1: never back */
-  h->floor = floor;
-  rep->latest = top;
-  rep->earliest = a <= top ? a : 0;
+  finish_header(log, a, top, rep); /* top >= next - 1: never back */
   if (same_boot) {
-    if (h->synced > top)
-      h->synced = top;
-    if (h->durable_hint > top)
-      h->durable_hint = top;
-    if (h->hint_on_disk > top)
-      h->hint_on_disk = top;
+    clamp_sync_positions(h, top);
     if (rep->repaired && (flags & SPOT_LOG_FIX)) {
       rc = spot__log_sync_all(log); /* what --fix did lasts */
       if (rc != 0)

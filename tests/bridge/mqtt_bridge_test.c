@@ -225,6 +225,39 @@ static int wait_outbound(int N, uint64_t node, int timeout_s, int *bad) {
   return d;
 }
 
+/* Traffic both ways through the bridge, as every account sees it: a subscriber of out/b, spotd with the bridge, then
+ * m1..mN published on dev/7/t and put to log b; waits (at most 20 s each) until log a holds all N and the
+ * subscriber got all N, every line naming log b, its sequence number and a put of this node. On success *n gets the
+ * namespace, open (the caller closes it), *spotd spotd's pid and *total the latest of log a; 0. Else -1 with a line
+ * saying what fell short (the servers are left to spot_test_stop_all). */
+static int both_ways(int N, spot_ns_t **n, int *spotd, uint64_t *total) {
+  int pid = -1;
+  spot_ns_t *h;
+  if (start_subscriber() <= 0 || (pid = start_spotd()) <= 0)
+    return -1;
+  if (spot_ns_open(ns, NULL, &h) != 0) {
+    fprintf(stderr, "  cannot open %s: %s\n", ns, spot_errdetail());
+    return -1;
+  }
+  uint64_t latest = 0;
+  int in = -1, out = -1, bad = 0;
+  if (publish(1, N) != 0 || spot_test_put_numbered(h, "b", 1, N) != 0)
+    goto fail;
+  in = wait_inbound(h, N, 20, &latest);
+  out = wait_outbound(N, spot_ns_node_id(h), 20, &bad);
+  if (in != N || out != N || bad != 0)
+    goto fail;
+  *n = h;
+  *spotd = pid;
+  *total = latest;
+  return 0;
+fail:
+  fprintf(stderr, "  both ways: %d of %d inbound, %d of %d outbound, %d outbound lines without log, seq or cause\n",
+          in, N, out, N, bad);
+  spot_ns_close(h);
+  return -1;
+}
+
 static int skip_without_mosquitto(void) {
   if (spot_test_have("mosquitto") && spot_test_have("mosquitto_pub") && spot_test_have("mosquitto_sub"))
     return 0;
@@ -236,19 +269,10 @@ static int skip_without_mosquitto(void) {
 static void test_round_trip(void) {
   tls = 0;
   CHECK_OK(setup("mqtt-trip", "batch"));
-  CHECK(start_subscriber() > 0);
-  int spotd = start_spotd();
-  CHECK(spotd > 0);
   spot_ns_t *n;
-  CHECK_OK(spot_ns_open(ns, NULL, &n));
-  const int N = 200;
-  CHECK_OK(publish(1, N));
-  CHECK_OK(spot_test_put_numbered(n, "b", 1, N));
+  int spotd;
   uint64_t total = 0;
-  CHECK_EQ(wait_inbound(n, N, 20, &total), N);
-  int bad = 0;
-  CHECK_EQ(wait_outbound(N, spot_ns_node_id(n), 20, &bad), N);
-  CHECK_EQ(bad, 0);
+  CHECK_OK(both_ways(200, &n, &spotd, &total));
   /* every put to a ran `count` (it records the element's sequence number in seen), and carries the cause */
   spot_log_t *seen;
   CHECK_OK(spot_ns_open_log(n, "seen", 0, &seen, NULL));
@@ -376,19 +400,10 @@ static void test_bad_payloads(void) {
 static void test_tls_account(void) {
   tls = 1;
   CHECK_OK(setup("mqtt-tls", "batch"));
-  CHECK(start_subscriber() > 0);
-  int spotd = start_spotd();
-  CHECK(spotd > 0);
   spot_ns_t *n;
-  CHECK_OK(spot_ns_open(ns, NULL, &n));
-  const int N = 50;
-  CHECK_OK(publish(1, N));
-  CHECK_OK(spot_test_put_numbered(n, "b", 1, N));
+  int spotd;
   uint64_t total = 0;
-  CHECK_EQ(wait_inbound(n, N, 20, &total), N);
-  int bad = 0;
-  CHECK_EQ(wait_outbound(N, spot_ns_node_id(n), 20, &bad), N);
-  CHECK_EQ(bad, 0);
+  CHECK_OK(both_ways(50, &n, &spotd, &total));
   CHECK(spot_test_stop(spotd, SIGTERM) == 0);
   /* a wrong password: the broker refuses the bridge, which says so (and keeps trying) */
   snprintf(spotd_extra, sizeof spotd_extra, "--mqtt-cafile %s/ca.crt --mqtt-user dev --mqtt-password-file "
