@@ -231,7 +231,7 @@ static int put_local(device_t *d, const char *log, const void *rec, size_t len) 
  * record keeps the spread of one unit, which says how much a short run's mean may stray from them.
  * In controlled mode units are also metered inside the run's bursts of work: one unit after every CALIB_EVERY
  * queries of the run (a running count across intervals, so units are spread over the intervals as the queries
- * are). A query of the run costs more CPU time than the same query alone: it runs while the other devices make
+ * are), while three units' worth of time is left before the aggregator's cut at half the interval. A query of the run costs more CPU time than the same query alone: it runs while the other devices make
  * theirs and while the node forwards the previous one (another process on the same cores: caches, memory bandwidth).
  * Units metered before the run, or in its rests, did not see that and fed the model rates 1-11% low; a unit in the
  * burst sees what the query beside it sees. At the end a second calibration record holds the units of the run's
@@ -342,9 +342,14 @@ static void calib_add(calib_acc_t *a, const calib_acc_t *b) {
   a->na += b->na, a->ni += b->ni;
 }
 
-/* After each query of the run: every CALIB_EVERY queries, one unit metered in the burst, into both pools. */
-static int calib_in_burst(device_t *d) {
+/* After each query of the run: every CALIB_EVERY queries, one unit metered in the burst, into both pools, unless
+ * fewer than three units' worth of time are left before cut_ns (the aggregator's cut of this interval's queries):
+ * calibration must not make the run's queries late. A unit skipped so stays owed to the next query. */
+static int calib_in_burst(device_t *d, int64_t cut_ns) {
   if (++calib_credit < CALIB_EVERY)
+    return 0;
+  double unit_s = d->calib.active_cpu_s + CALIB_IDLE_PER_ACTIVE * d->calib.idle_cpu_s;
+  if ((double)(cut_ns - vq_now_ns()) < 3 * unit_s * 1e9)
     return 0;
   calib_credit = 0;
   calib_acc_t one;
@@ -387,7 +392,7 @@ static int interval_work(device_t *d, uint64_t k, int64_t start_ns, vq_device_re
       double above = ((double)(i + 1) * VQ_QUERY_BITS - d->rho) / VQ_QUERY_BITS;
       r->over_j += j * fmin(fmax(above, 0), 1);
       if (rc == 0)
-        rc = calib_in_burst(d);
+        rc = calib_in_burst(d, d->start_ns + (int64_t)k * d->interval_ms * 1000000 + d->interval_ms * 500000);
     }
   } else { /* real: frames at --fps through the interval, a query per frame with motion */
     int64_t n = d->interval_ms * d->fps / 1000, period = 1000000000 / d->fps;
