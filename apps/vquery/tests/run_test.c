@@ -227,6 +227,30 @@ static void test_kill_cloud(void) {
   CHECK_EQ(jget(json, NULL, "unbilled_queries"), 0);
 }
 
+/* Real mode (no --dist): the volumes come from motion (a directory camera: every frame another photograph, so every
+ * frame has motion and gives a query), the exponential law is fitted to them by maximum likelihood and its closed
+ * forms reported, and every query is answered and billed to the interval it was made in. */
+static void test_real_mode(void) {
+  setup();
+  CHECK(ready);
+  char extra[4600];
+  snprintf(extra, sizeof extra, "--quota adhoc --seed 5 --camera %s", images);
+  CHECK_EQ(run(extra, 3), 0);
+  double queries = jget(json, NULL, "queries");
+  fprintf(stderr, "  real: queries %g, answered %g, late %g, unbilled %g; billing against the model on the volumes: "
+                  "%+.3f%%; exponential fit mu %g b\n",
+          queries, jget(json, NULL, "answered"), jget(json, NULL, "late_queries"),
+          jget(json, NULL, "unbilled_queries"), 100 * jget(json, "billing_usd", "rel_err"),
+          jget(json, "fit_exponential", "mu_bits"));
+  CHECK(queries > 0);
+  CHECK_EQ(jget(json, NULL, "unanswered"), 0);
+  CHECK_EQ(jget(json, NULL, "unbilled_queries"), 0);
+  CHECK(fabs(jget(json, "billing_usd", "rel_err")) < 0.05);
+  /* the fit: the mean of the device intervals' volumes */
+  CHECK(fabs(jget(json, "fit_exponential", "mu_bits") - queries * 8192 / jget(json, NULL, "device_intervals")) < 1);
+  CHECK(strstr(json, "\"fit_pareto\":") != NULL);
+}
+
 /* Usage errors are refused before anything starts. */
 static void test_usage(void) {
   char out[4096], err[4096];
@@ -257,5 +281,6 @@ static void test_usage(void) {
 
 static const spot_test_t tests[] = {{"usage", test_usage},           {"uniform", test_uniform},
                                     {"exponential", test_exponential}, {"pareto", test_pareto},
-                                    {"kill_cloud", test_kill_cloud},   {NULL, NULL}};
+                                    {"kill_cloud", test_kill_cloud},   {"real_mode", test_real_mode},
+                                    {NULL, NULL}};
 SPOT_TEST_MAIN(tests)

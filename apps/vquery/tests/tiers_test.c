@@ -570,6 +570,37 @@ static void test_cloud_restart(void) { run_tiers("vq-restart", 4, 1, 0, 0); }
 
 static void test_real_mode(void) { run_tiers("vq-real", 2, 0, 1, 0); }
 
+/* `spot vquery match` on the photographs: a library photograph is its own best match, one line per image, and
+ * --json --top 3 prints {"image":...,"match":...,"score":...} with the three best under "top", best first. */
+static void test_match_cli(void) {
+  const char *lib, *images;
+  CHECK_EQ(make_library(&lib, &images), 0);
+  char out[8192], err[4096], first[512] = "";
+  CHECK_EQ(spot_test_sh(first, sizeof first, err, sizeof err, "ls %s | head -1", images), 0);
+  first[strcspn(first, "\n")] = '\0';
+  CHECK(first[0] != '\0');
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s match %s %s/%s --top 3 --json", env("VQ_BIN"), lib,
+                        images, first),
+           0);
+  printf("  %s", out);
+  char want[700];
+  snprintf(want, sizeof want, "\"match\":\"%s\",\"score\":", first);
+  CHECK(strncmp(out, "{\"image\":\"", 10) == 0 && strstr(out, first) != NULL);
+  CHECK(strstr(out, want) != NULL);                              /* its own photograph first */
+  const char *top = strstr(out, "\"top\":[{\"match\":");
+  CHECK(top != NULL && strstr(top, want) == top + 8);            /* the top list starts with it too */
+  int entries = 0;
+  for (const char *p = top; p && (p = strstr(p, "{\"match\":")) != NULL; p++)
+    entries++;
+  CHECK_EQ(entries, 3);
+  CHECK(strchr(out, '\n') == out + strlen(out) - 1);            /* one line */
+  double best = strtod(strstr(out, "\"score\":") + 8, NULL);
+  CHECK(best > 0.5 && best <= 1.0001);
+  /* the text form: one line, the image then its match */
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s match %s %s/%s", env("VQ_BIN"), lib, images, first), 0);
+  CHECK(strstr(out, first) != NULL && strchr(out, '\n') == out + strlen(out) - 1);
+}
+
 /* The aggregator comes up 6 s late: the device's forwards time out (5 s) and are retried until it takes them. */
 static void test_aggregator_late(void) { run_tiers("vq-agglate", 2, 0, 0, 6000); }
 
@@ -577,6 +608,7 @@ static const spot_test_t tests[] = {
     {"billing_rule", test_billing_rule},
     {"idle_split", test_idle_split},
     {"setup", test_setup},
+    {"match_cli", test_match_cli},
     {"three_tiers", test_three_tiers},
     {"cloud_restart", test_cloud_restart},
     {"real_mode", test_real_mode},
