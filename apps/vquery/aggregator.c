@@ -1,15 +1,22 @@
 /*
  * apps/vquery/aggregator.c: `spot vquery aggregator`, the edge node that collects its devices' queries and uploads
- * them to the cloud once per monitoring interval (as the paper's aggregator uploaded to S3).
+ * them to the cloud once per monitoring interval (as the paper's aggregator uploaded to S3), grouped by the interval
+ * each query was made in, so that the cloud bills every query to its own interval.
  *
- * It serves its namespace (--listen, --key): the devices' vq_forward handlers put their queries to `inbox`. After
- * interval k ends (T0 + (k+1) T) it uploads every inbox element not yet uploaded: pipelined remote puts to the
- * cloud's `repository`, then one vq_batch_rec_t to the cloud's `batches` with handler vq_interval, then it appends
- * a vq_upload_rec_t to `uploaded` (synchronously): its durable position, from which a restarted aggregator resumes.
- * A cloud that does not answer (down, restarting) makes it retry the whole interval's upload with back-off until the
+ * It serves its namespace (--listen, --key): the devices' vq_forward handlers put their queries to `inbox`, their
+ * vq_tally handlers put each interval's count of queries (vq_tally_rec_t) to `tallies`. It reads both as they come,
+ * knows for each (device, interval) how many queries it holds (a query forwarded twice counts and goes once), and
+ * sends interval k's main batch (part 0) once every one of the --devices has told its count for k and the inbox
+ * holds that many of its queries of k, or at k's deadline (T0 + k T + --deadline-ms), whichever comes first: the
+ * interval's queries by pipelined remote puts to the cloud's `repository`, then one vq_batch_rec_t to the cloud's
+ * `batches` with handler vq_interval, then a vq_upload_rec_t appended to `uploaded` (synchronously). Queries of an
+ * interval whose main batch is gone (a device that overran, a forward retried) go in a further part of their
+ * interval, sent just before the next main batch, or after the last one. After the last interval it waits until
+ * every interval is complete, or the inbox and tallies were quiet for --tail-ms, and sends what is left.
+ * A cloud that does not answer (down, restarting) makes it retry the whole part's upload with back-off until the
  * run's end plus --retry-ms; nothing the inbox acknowledged is lost, and the repository may get duplicates.
- * After the last interval it waits until the inbox was quiet for --tail-ms, for queries still on their way (devices
- * whose last interval overran, or that started late), and uploads them as one more batch, numbered K.
+ * The records of `uploaded` say which inbox elements are uploaded (those of interval k up to the highest inbox_last
+ * of k's parts), so a restarted aggregator resumes where it stopped.
  *
  * Causes, so that `spot trace` follows each query from its device through here to the cloud and back: the
  * aggregator follows its own event log for the put events of `inbox` elements (the device's forward put them, with
@@ -40,21 +47,47 @@ static void on_signal(int sig) {
   stopping = 1;
 }
 
+/* What the aggregator knows of one inbox element. */
+enum { E_NEW = 0, E_PENDING, E_UPLOADED, E_SKIPPED };
+typedef struct elem {
+  uint64_t interval;
+  uint32_t device;
+  uint8_t state; /* E_PENDING: to upload; E_UPLOADED; E_SKIPPED: a duplicate, expired, or not a query of the run */
+} elem_t;
+
+/* Per interval: the uploads so far. */
+typedef struct ival {
+  uint64_t hi;        /* the interval's inbox elements up to hi are uploaded */
+  uint32_t next_part; /* the number of its next part (0: the main batch is not sent yet) */
+} ival_t;
+
+#define QID_BITS_MAX (1u << 24) /* qids a device's duplicate filter covers */
+
 typedef struct aggregator {
   const char *ns_dir, *listen, *key, *cloud, *cloud_key;
-  int64_t interval_ms, start_ns, intervals, retry_ms, tail_ms, timeout_ms;
+  int64_t interval_ms, start_ns, intervals, retry_ms, tail_ms, timeout_ms, devices, deadline_ms;
   int quiet;
   char repo_url[VQ_URL_MAX], batches_url[VQ_URL_MAX];
   spot_ns_t *ns;
-  spot_log_t *inbox, *uploaded;
+  spot_log_t *inbox, *tallies, *uploaded;
   spot_remote_t *cloud_client;
-  vq_upload_rec_t pos; /* the last upload (pos.interval is meaningless while pos.version is 0) */
   vq_query_rec_t *buf;
   spot_cause_t *sent_cause; /* WINDOW: the cause of each put in flight, by ticket % WINDOW */
   uint64_t *sent_ticket;
   uint64_t node_id, ev_next; /* this node; the next event to read from its event log */
   struct { uint64_t seq, id; } *evmap; /* EVMAP: inbox seqno -> its put event, at seq % EVMAP */
-  int noted_fail;
+  int noted_fail, said_foreign;
+  /* the inbox as read so far */
+  elem_t *el;           /* by inbox seqno */
+  uint64_t el_cap, scanned, low; /* elements up to scanned are read; none below low is pending */
+  uint64_t tallied;     /* tallies read */
+  ival_t *iv;           /* intervals 0..K-1 */
+  uint32_t *count, *tally; /* [interval * devices + device]: queries held; told count + 1 (0: not told) */
+  uint8_t **qseen;      /* per device: a bit per qid held */
+  uint32_t *qseen_bits;
+  uint64_t *list;       /* the inbox seqnos of the part being uploaded */
+  uint64_t list_cap;
+  uint64_t main_next;   /* the interval whose main batch is next */
 } aggregator_t;
 
 /* Reads the event log on from ev_next, remembering the put event of every inbox element. */
@@ -98,16 +131,121 @@ static void note(aggregator_t *a, const char *url, uint64_t seq, const char *han
   }
 }
 
-/* One attempt at uploading inbox elements from..to as interval k's batch; *out gets the upload record. */
-static int upload_once(aggregator_t *a, uint64_t k, uint64_t from, uint64_t to, vq_upload_rec_t *out) {
-  uint64_t n = to >= from ? to - from + 1 : 0, sent = 0, done = 0, first = UINT64_MAX, last = 0;
+/* ---- reading the inbox and the tallies ---- */
+
+/* Marks qid of device dev held; 1 if it was held already (a query forwarded twice). */
+static int seen_before(aggregator_t *a, uint32_t dev, uint64_t qid) {
+  if (dev >= (uint64_t)a->devices || qid >= QID_BITS_MAX)
+    return 0; /* no filter for it */
+  if (qid >= a->qseen_bits[dev]) {
+    uint32_t bits = a->qseen_bits[dev] ? a->qseen_bits[dev] : 4096;
+    while (bits <= qid)
+      bits *= 2;
+    uint8_t *m = realloc(a->qseen[dev], bits / 8);
+    if (m == NULL)
+      return 0;
+    memset(m + a->qseen_bits[dev] / 8, 0, (bits - a->qseen_bits[dev]) / 8);
+    a->qseen[dev] = m, a->qseen_bits[dev] = bits;
+  }
+  uint8_t bit = (uint8_t)(1u << (qid % 8));
+  int was = (a->qseen[dev][qid / 8] & bit) != 0;
+  a->qseen[dev][qid / 8] |= bit;
+  return was;
+}
+
+/* Reads the inbox elements that came since the last call: each one's interval and device, counted per (interval,
+ * device) unless it is a duplicate; one of an interval uploaded up to beyond it (a restart) is already uploaded. */
+static int follow_inbox(aggregator_t *a) {
+  uint64_t latest = 0, earliest = 0;
+  int rc = spot_log_latest(a->inbox, &latest);
+  if (rc != 0)
+    return vq_tiers_spot_fail(rc, "the inbox");
+  spot_log_earliest(a->inbox, &earliest);
+  if (latest + 1 > a->el_cap) {
+    uint64_t cap = a->el_cap ? a->el_cap : 1024;
+    while (cap < latest + 1)
+      cap *= 2;
+    elem_t *e = realloc(a->el, cap * sizeof *e);
+    if (e == NULL)
+      return vq_tiers_fail(SPOT_ENOMEM, "no memory for %llu inbox elements", (unsigned long long)cap);
+    memset(e + a->el_cap, 0, (cap - a->el_cap) * sizeof *e);
+    a->el = e, a->el_cap = cap;
+  }
+  for (uint64_t seq = a->scanned + 1; seq <= latest; seq++) {
+    elem_t *e = &a->el[seq];
+    vq_query_rec_t *q = &a->buf[0];
+    if (seq < earliest || (rc = spot_log_read(a->inbox, seq, q, sizeof *q)) == SPOT_EEXPIRED) {
+      if (!a->quiet)
+        fprintf(stderr, "spot vquery aggregator: inbox element %llu expired before it was read (make the inbox's "
+                        "history longer)\n", (unsigned long long)seq);
+      e->state = E_SKIPPED;
+    } else if (rc == SPOT_ENOTYET) {
+      break; /* not written yet: the next call */
+    } else if (rc != 0) {
+      return vq_tiers_spot_fail(rc, "reading the inbox");
+    } else if (q->version != VQ_REC_VERSION || q->interval >= (uint64_t)a->intervals) {
+      if (!a->said_foreign++ && !a->quiet)
+        fprintf(stderr, "spot vquery aggregator: inbox element %llu is not a query of this run (record version %u, "
+                        "interval %llu of %lld): not uploaded\n", (unsigned long long)seq, q->version,
+                (unsigned long long)q->interval, (long long)a->intervals);
+      e->state = E_SKIPPED;
+    } else if (seen_before(a, q->device, q->qid)) {
+      e->state = E_SKIPPED;
+    } else {
+      e->interval = q->interval, e->device = q->device;
+      e->state = seq <= a->iv[q->interval].hi ? E_UPLOADED : E_PENDING;
+      if (q->device < (uint64_t)a->devices)
+        a->count[q->interval * (uint64_t)a->devices + q->device]++;
+    }
+    a->scanned = seq;
+  }
+  return 0;
+}
+
+/* Reads the tallies that came since the last call. */
+static int follow_tallies(aggregator_t *a) {
+  uint64_t latest = 0;
+  int rc = spot_log_latest(a->tallies, &latest);
+  if (rc != 0)
+    return vq_tiers_spot_fail(rc, "the tallies");
+  for (; a->tallied < latest; a->tallied++) {
+    vq_tally_rec_t t;
+    if (spot_log_read(a->tallies, a->tallied + 1, &t, sizeof t) != 0 || t.version != VQ_REC_VERSION ||
+        t.device >= (uint64_t)a->devices || t.interval >= (uint64_t)a->intervals)
+      continue;
+    a->tally[t.interval * (uint64_t)a->devices + t.device] = t.queries + 1;
+  }
+  return 0;
+}
+
+static int follow(aggregator_t *a) {
+  int rc = follow_inbox(a);
+  return rc ? rc : follow_tallies(a);
+}
+
+/* 1 when every device told its count of interval k's queries and the inbox holds them all. */
+static int complete(const aggregator_t *a, uint64_t k) {
+  for (int64_t d = 0; d < a->devices; d++) {
+    uint64_t i = k * (uint64_t)a->devices + (uint64_t)d;
+    if (a->tally[i] == 0 || a->count[i] < a->tally[i] - 1)
+      return 0;
+  }
+  return 1;
+}
+
+/* ---- uploading ---- */
+
+/* One attempt at uploading the a->list inbox elements (n) as part `part` of interval k; *out gets the record. */
+static int upload_once(aggregator_t *a, uint64_t k, uint32_t part, uint64_t n, vq_upload_rec_t *out) {
+  uint64_t sent = 0, done = 0, first = UINT64_MAX, last = 0;
   int rc = 0;
   while (done < n && rc == 0) {
     while (sent < n && sent - done < WINDOW && rc == 0) {
       vq_query_rec_t *q = &a->buf[sent % WINDOW];
-      if ((rc = spot_log_read(a->inbox, from + sent, q, sizeof *q)) != 0)
+      uint64_t seq = a->list[sent];
+      if ((rc = spot_log_read(a->inbox, seq, q, sizeof *q)) != 0)
         return vq_tiers_spot_fail(rc, "reading the inbox");
-      spot_cause_t c = inbox_cause(a, from + sent);
+      spot_cause_t c = inbox_cause(a, seq);
       q->cause_node = c.node;
       q->cause_event = c.event;
       uint64_t ticket;
@@ -126,7 +264,8 @@ static int upload_once(aggregator_t *a, uint64_t k, uint64_t from, uint64_t to, 
     last = seq > last ? seq : last;
     done++;
   }
-  vq_batch_rec_t b = {.version = VQ_REC_VERSION, .queries = (uint32_t)n, .interval = k, .first = 1, .last = 0};
+  vq_batch_rec_t b = {.version = VQ_REC_VERSION, .queries = (uint32_t)n, .interval = k, .first = 1, .last = 0,
+                      .part = part};
   if (n > 0) {
     b.first = first;
     b.last = last;
@@ -137,103 +276,167 @@ static int upload_once(aggregator_t *a, uint64_t k, uint64_t from, uint64_t to, 
   }
   b.volume_bits = (double)n * VQ_QUERY_BITS;
   uint64_t bseq;
-  spot_cause_t bc = n > 0 ? inbox_cause(a, to) : (spot_cause_t){0, 0}; /* the query that closed the batch */
+  spot_cause_t bc = n > 0 ? inbox_cause(a, a->list[n - 1]) : (spot_cause_t){0, 0}; /* the query that closed it */
   if ((rc = spot_remote_put(a->cloud_client, a->batches_url, &b, sizeof b, VQ_H_INTERVAL, &bc, &bseq)) != 0)
     return vq_tiers_spot_fail(rc, "putting the batch");
   note(a, a->batches_url, bseq, VQ_H_INTERVAL, &bc);
-  vq_upload_rec_t u = {.version = VQ_REC_VERSION, .queries = (uint32_t)n, .interval = k, .inbox_last = to,
-                       .first = b.first, .last = b.last, .batch_seq = bseq, .uploaded_ns = vq_now_ns()};
+  vq_upload_rec_t u = {.version = VQ_REC_VERSION, .queries = (uint32_t)n, .interval = k, .first = b.first,
+                       .last = b.last, .batch_seq = bseq, .uploaded_ns = vq_now_ns(), .part = part};
   *out = u;
   return 0;
 }
 
-/* Uploads the inbox elements after the position, up to the newest one now, as interval k's batch, retrying (the
- * same elements) until deadline_ns. */
-static int upload(aggregator_t *a, uint64_t k, int64_t deadline_ns) {
-  int64_t backoff_ms = 100;
-  uint64_t latest = 0;
-  int rc = spot_log_latest(a->inbox, &latest);
-  if (rc != 0)
-    return vq_tiers_spot_fail(rc, "the inbox");
-  for (uint32_t attempt = 1;; attempt++) {
-    uint64_t from = a->pos.version ? a->pos.inbox_last + 1 : 1, earliest = 0;
-    spot_log_earliest(a->inbox, &earliest);
-    if (earliest > from) {
-      if (!a->quiet)
-        fprintf(stderr, "spot vquery aggregator: inbox elements %llu..%llu expired before their upload (make the "
-                        "inbox's history longer)\n",
-                (unsigned long long)from, (unsigned long long)earliest - 1);
-      from = earliest;
+/* Uploads interval k's pending inbox elements as its next part (a main batch even when it has none; a later part
+ * only when there is something), retrying (the same elements) until deadline_ns. */
+static int upload_part(aggregator_t *a, uint64_t k, int64_t deadline_ns) {
+  uint32_t part = a->iv[k].next_part;
+  uint64_t n = 0, mark = a->scanned;
+  for (uint64_t seq = a->low; seq <= mark; seq++) {
+    if (a->el[seq].state != E_PENDING || a->el[seq].interval != k)
+      continue;
+    if (n == a->list_cap) {
+      uint64_t cap = a->list_cap ? 2 * a->list_cap : 256;
+      uint64_t *l = realloc(a->list, cap * sizeof *l);
+      if (l == NULL)
+        return vq_tiers_fail(SPOT_ENOMEM, "no memory for a batch of %llu queries", (unsigned long long)cap);
+      a->list = l, a->list_cap = cap;
     }
+    a->list[n++] = seq;
+  }
+  if (n == 0 && part > 0)
+    return 0;
+  int64_t backoff_ms = 100;
+  for (uint32_t attempt = 1;; attempt++) {
     vq_upload_rec_t u;
-    if ((rc = upload_once(a, k, from, latest < from ? from - 1 : latest, &u)) == 0) {
+    int rc = upload_once(a, k, part, n, &u);
+    if (rc == 0) {
       u.attempts = attempt;
+      u.inbox_last = mark;
       if ((rc = spot_log_append(a->uploaded, &u, sizeof u, NULL)) != 0)
         return vq_tiers_spot_fail(rc, "recording the upload");
-      a->pos = u;
+      for (uint64_t i = 0; i < n; i++)
+        a->el[a->list[i]].state = E_UPLOADED;
+      a->iv[k].hi = mark;
+      a->iv[k].next_part = part + 1;
+      while (a->low <= a->scanned && a->el[a->low].state != E_PENDING)
+        a->low++;
       return 0;
     }
     if (vq_now_ns() + backoff_ms * 1000000 > deadline_ns || stopping)
       return rc;
     if (!a->quiet)
-      fprintf(stderr, "spot vquery aggregator: interval %llu, attempt %u: %s; retrying in %lld ms\n",
-              (unsigned long long)k, attempt, vq_tiers_detail(), (long long)backoff_ms);
+      fprintf(stderr, "spot vquery aggregator: interval %llu part %u, attempt %u: %s; retrying in %lld ms\n",
+              (unsigned long long)k, part, attempt, vq_tiers_detail(), (long long)backoff_ms);
     vq_sleep_until(vq_now_ns() + backoff_ms * 1000000, &stopping);
     backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
   }
 }
 
-/* The last upload record, if any, into a->pos. */
+/* Uploads the pending queries of intervals below `below` whose main batch is gone, a part per interval. */
+static int upload_late(aggregator_t *a, uint64_t below, int64_t deadline_ns) {
+  for (;;) {
+    uint64_t k = UINT64_MAX;
+    for (uint64_t seq = a->low; seq <= a->scanned; seq++)
+      if (a->el[seq].state == E_PENDING && a->el[seq].interval < below && a->el[seq].interval < k &&
+          a->iv[a->el[seq].interval].next_part > 0)
+        k = a->el[seq].interval;
+    if (k == UINT64_MAX)
+      return 0;
+    int rc = upload_part(a, k, deadline_ns);
+    if (rc != 0)
+      return rc;
+  }
+}
+
+/* What `uploaded` says: each interval's uploads (iv) and the next main batch. */
 static int resume(aggregator_t *a) {
-  uint64_t latest = 0;
+  uint64_t latest = 0, earliest = 0;
   int rc = spot_log_latest(a->uploaded, &latest);
-  if (rc == 0 && latest > 0)
-    rc = spot_log_read(a->uploaded, latest, &a->pos, sizeof a->pos);
-  return rc ? vq_tiers_spot_fail(rc, "reading the position in `uploaded`") : 0;
+  if (rc == 0)
+    rc = spot_log_earliest(a->uploaded, &earliest);
+  for (uint64_t s = earliest ? earliest : 1; rc == 0 && s <= latest; s++) {
+    vq_upload_rec_t u;
+    if ((rc = spot_log_read(a->uploaded, s, &u, sizeof u)) != 0)
+      break;
+    if (u.version != VQ_REC_VERSION || u.interval >= (uint64_t)a->intervals)
+      continue;
+    ival_t *v = &a->iv[u.interval];
+    v->hi = u.inbox_last > v->hi ? u.inbox_last : v->hi;
+    v->next_part = u.part + 1 > v->next_part ? u.part + 1 : v->next_part;
+    if (u.part == 0 && u.interval + 1 > a->main_next)
+      a->main_next = u.interval + 1;
+  }
+  return rc ? vq_tiers_spot_fail(rc, "reading the uploads in `uploaded`") : 0;
+}
+
+/* Waits until fn(a, k) holds, the time `until` comes, or the node stops, reading the inbox and the tallies. */
+static int await(aggregator_t *a, uint64_t k, int (*fn)(const aggregator_t *, uint64_t), int64_t until) {
+  for (;;) {
+    int rc = follow(a);
+    if (rc != 0)
+      return rc;
+    if (fn(a, k) || vq_now_ns() >= until || stopping)
+      return 0;
+    spot_log_wait_newer(a->inbox, a->scanned, 10000000);
+  }
+}
+
+/* 1 when every interval below k is complete (k: the run's K). */
+static int all_complete(const aggregator_t *a, uint64_t k) {
+  for (uint64_t j = 0; j < k; j++)
+    if (!complete(a, j))
+      return 0;
+  return 1;
 }
 
 static int run(aggregator_t *a) {
   int64_t T = a->interval_ms * 1000000, end = a->start_ns + a->intervals * T;
-  int64_t deadline = end + a->tail_ms * 1000000 + a->retry_ms * 1000000;
-  int64_t k = a->pos.version ? (int64_t)a->pos.interval + 1 : 0;
-  for (; k < a->intervals; k++) {
-    vq_sleep_until(a->start_ns + (k + 1) * T, &stopping);
-    int rc = upload(a, (uint64_t)k, deadline);
-    if (rc != 0 && stopping) {
+  int64_t deadline = end + a->deadline_ms * 1000000 + a->tail_ms * 1000000 + a->retry_ms * 1000000;
+  uint64_t K = (uint64_t)a->intervals;
+  int rc = 0;
+  for (uint64_t k = a->main_next; k < K && rc == 0; k++) {
+    if ((rc = await(a, k, complete, a->start_ns + (int64_t)k * T + a->deadline_ms * 1000000)) != 0)
+      return rc;
+    if (!stopping && (rc = upload_late(a, k, deadline)) == 0 && !stopping)
+      rc = upload_part(a, k, deadline);
+    if (stopping) {
       if (!a->quiet)
-        fprintf(stderr, "spot vquery aggregator: stopped before interval %lld's upload was taken (%s); a restart "
-                        "resumes there\n", (long long)k, vq_tiers_detail());
+        fprintf(stderr, "spot vquery aggregator: stopped at interval %llu%s%s; a restart resumes there\n",
+                (unsigned long long)k, rc ? ": " : "", rc ? vq_tiers_detail() : "");
       return 0;
     }
-    if (rc != 0 || stopping)
-      return rc;
+    if (rc == 0)
+      a->main_next = k + 1;
   }
-  if (k > a->intervals)
-    return 0; /* the tail was uploaded by an earlier run */
-  /* the tail: queries still on their way after the last interval's upload, until the inbox was quiet for
-   * --tail-ms (and at most until the deadline) */
-  uint64_t latest = 0, seen = 0;
-  spot_log_latest(a->inbox, &seen);
-  for (;;) {
-    vq_sleep_until(vq_now_ns() + a->tail_ms * 1000000, &stopping);
-    spot_log_latest(a->inbox, &latest);
-    if (latest == seen || stopping || vq_now_ns() >= deadline)
+  if (rc != 0)
+    return rc;
+  /* after the last main batch: what is still on its way (an overrun, a retried forward), until every interval is
+   * complete, or the inbox and the tallies were quiet for --tail-ms (at most until the deadline) */
+  for (uint64_t seen = UINT64_MAX;;) {
+    uint64_t now_seen = a->scanned + a->tallied;
+    if (now_seen == seen || stopping)
       break;
-    seen = latest;
+    seen = now_seen;
+    int64_t until = vq_now_ns() + a->tail_ms * 1000000;
+    if ((rc = await(a, K, all_complete, until < deadline ? until : deadline)) != 0)
+      return rc;
+    if (all_complete(a, K) || vq_now_ns() >= deadline)
+      break;
   }
-  if (a->pos.version && latest > a->pos.inbox_last)
-    return upload(a, (uint64_t)a->intervals, deadline);
-  return 0;
+  return stopping ? 0 : upload_late(a, K, deadline);
 }
 
 static const char usage_text[] =
     "usage: spot vquery aggregator --ns DIR --listen HOST:PORT --key FILE --cloud spot://H:P/NS\n"
-    "         [--cloud-key FILE.pub] --interval-ms T --start-ns T0 --intervals K [--retry-ms MS] [--tail-ms MS]\n"
-    "         [--timeout-ms MS] [--quiet]\n"
-    "  the edge node: devices put queries to its inbox; after each interval it uploads them to the cloud's\n"
-    "  repository with one batch (handler vq_interval), retrying a cloud that does not answer until the run's end\n"
-    "  plus --retry-ms (default 30000); it resumes after its last recorded upload. After the last interval it\n"
-    "  uploads what arrives until the inbox was quiet for --tail-ms (default min(T, 1000)) as a batch numbered K\n";
+    "         [--cloud-key FILE.pub] --interval-ms T --start-ns T0 --intervals K [--devices N]\n"
+    "         [--deadline-ms MS] [--retry-ms MS] [--tail-ms MS] [--timeout-ms MS] [--quiet]\n"
+    "  the edge node: devices put queries to its inbox and each interval's count of them to its tallies; it groups\n"
+    "  the queries by the interval they were made in and uploads interval k's batch to the cloud's repository (one\n"
+    "  batch, handler vq_interval) once every one of the N devices (default 1) has told its count for k and those\n"
+    "  queries are in, or at T0 + k T + --deadline-ms (default T); queries of k that come later go in a later part\n"
+    "  of k, billed to k. A cloud that does not answer is retried until the run's end plus --retry-ms (default\n"
+    "  30000); it resumes after its recorded uploads. After the last interval it waits until every interval is\n"
+    "  complete or nothing came for --tail-ms (default min(T, 1000)), and uploads what is left\n";
 
 static int fail(const char *what) {
   fprintf(stderr, "spot vquery aggregator: %s: %s\n", what, vq_tiers_detail());
@@ -248,6 +451,9 @@ int vq_cmd_aggregator(int argc, char **argv) {
   a.retry_ms = 30000;
   a.tail_ms = -1;
   a.timeout_ms = 2000;
+  a.devices = 1;
+  a.deadline_ms = -1;
+  a.low = 1;
   const vq_opt_t opts[] = {
       {"--ns", VQ_OPT_STR, &a.ns_dir, 0, 0},
       {"--listen", VQ_OPT_STR, &a.listen, 0, 0},
@@ -256,7 +462,9 @@ int vq_cmd_aggregator(int argc, char **argv) {
       {"--cloud-key", VQ_OPT_STR, &a.cloud_key, 0, 0},
       {"--interval-ms", VQ_OPT_I64, &a.interval_ms, 1, 1e9},
       {"--start-ns", VQ_OPT_I64, &a.start_ns, 0, 4e18},
-      {"--intervals", VQ_OPT_I64, &a.intervals, 0, 1e9},
+      {"--intervals", VQ_OPT_I64, &a.intervals, 0, 1e7},
+      {"--devices", VQ_OPT_I64, &a.devices, 1, 1e4},
+      {"--deadline-ms", VQ_OPT_I64, &a.deadline_ms, 0, 1e9},
       {"--retry-ms", VQ_OPT_I64, &a.retry_ms, 0, 1e9},
       {"--grace-ms", VQ_OPT_I64, &a.retry_ms, 0, 1e9}, /* the brief's name for it */
       {"--tail-ms", VQ_OPT_I64, &a.tail_ms, 0, 1e9},
@@ -289,6 +497,8 @@ int vq_cmd_aggregator(int argc, char **argv) {
     a.start_ns = vq_now_ns();
   if (a.tail_ms < 0)
     a.tail_ms = a.interval_ms < 1000 ? a.interval_ms : 1000;
+  if (a.deadline_ms < 0)
+    a.deadline_ms = a.interval_ms;
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -303,7 +513,14 @@ int vq_cmd_aggregator(int argc, char **argv) {
   a.sent_cause = calloc(WINDOW, sizeof *a.sent_cause);
   a.sent_ticket = calloc(WINDOW, sizeof *a.sent_ticket);
   a.evmap = calloc(EVMAP, sizeof *a.evmap);
-  if (a.buf == NULL || a.sent_cause == NULL || a.sent_ticket == NULL || a.evmap == NULL) {
+  size_t cells = (size_t)(a.intervals ? a.intervals : 1) * (size_t)a.devices;
+  a.iv = calloc(a.intervals ? (size_t)a.intervals : 1, sizeof *a.iv);
+  a.count = calloc(cells, sizeof *a.count);
+  a.tally = calloc(cells, sizeof *a.tally);
+  a.qseen = calloc((size_t)a.devices, sizeof *a.qseen);
+  a.qseen_bits = calloc((size_t)a.devices, sizeof *a.qseen_bits);
+  if (a.buf == NULL || a.sent_cause == NULL || a.sent_ticket == NULL || a.evmap == NULL || a.iv == NULL ||
+      a.count == NULL || a.tally == NULL || a.qseen == NULL || a.qseen_bits == NULL) {
     vq_tiers_fail(SPOT_ENOMEM, "no memory");
     fail("starting");
     goto out;
@@ -314,6 +531,7 @@ int vq_cmd_aggregator(int argc, char **argv) {
   }
   if ((rc = spot_ns_open(a.ns_dir, NULL, &a.ns)) != 0 ||
       (rc = spot_ns_open_log(a.ns, VQ_LOG_INBOX, 0, &a.inbox, NULL)) != 0 ||
+      (rc = spot_ns_open_log(a.ns, VQ_LOG_TALLIES, 0, &a.tallies, NULL)) != 0 ||
       (rc = spot_ns_open_log(a.ns, VQ_LOG_UPLOADED, 0, &a.uploaded, NULL)) != 0) {
     vq_tiers_spot_fail(rc, a.ns_dir);
     fail("opening the namespace");
@@ -339,8 +557,8 @@ int vq_cmd_aggregator(int argc, char **argv) {
     goto out;
   }
   if (!a.quiet)
-    fprintf(stderr, "spot vquery aggregator: %s after interval %llu\n", stopping ? "stopped" : "done",
-            a.pos.version ? (unsigned long long)a.pos.interval : 0ull);
+    fprintf(stderr, "spot vquery aggregator: %s; %llu of %lld intervals' main batches sent\n",
+            stopping ? "stopped" : "done", (unsigned long long)a.main_next, (long long)a.intervals);
   status = 0;
 out:
   spot_server_stop(server);
@@ -349,11 +567,22 @@ out:
     spot_log_close(a.uploaded);
   if (a.inbox)
     spot_log_close(a.inbox);
+  if (a.tallies)
+    spot_log_close(a.tallies);
   if (a.ns)
     spot_ns_close(a.ns);
   free(a.buf);
   free(a.sent_cause);
   free(a.sent_ticket);
   free(a.evmap);
+  free(a.el);
+  free(a.iv);
+  free(a.count);
+  free(a.tally);
+  for (int64_t d = 0; a.qseen && d < a.devices; d++)
+    free(a.qseen[d]);
+  free(a.qseen);
+  free(a.qseen_bits);
+  free(a.list);
   return status;
 }

@@ -9,6 +9,11 @@
  *   match_<n>_<mode>_<t>t  exact or ivf (two-stage) search with the matcher's own t threads, OpenBLAS on one:
  *                          queries/s (wall) and per CPU-second, median of 3 runs of 1,000 queries after a warm-up;
  *                          _b64: in calls of 64 queries each (the cloud's job size), two at a time
+ *   job_<n>_b64            the cost of one vq_match job as the cloud runs it: one call of 64 queries, top 1, the
+ *                          library's default search (exhaustive below 10,000 entries, two-stage above), one thread,
+ *                          OpenBLAS on one (a spotd worker): wall ms per job (median and p90 of JOB_RUNS jobs after a
+ *                          warm-up), CPU ms per job, and the queries/s one worker sustains (64 / median; per
+ *                          CPU-second: 64 / CPU ms)
  *   agreement_<n>          the two-stage search against the exhaustive one on real queries: top-1 agreement, top-5
  *                          lists equal in order, recall@1 of both (--sweep: also other nprobe values, with q/s)
  *   latency_e2e            a short `spot vquery run` (--e2e SPOT-VQUERY): device put to answer back, p50 and p99
@@ -384,7 +389,7 @@ static void agreement(const char *name, const vq_index_t *ix, const data_t *d, u
 static int wants_match(size_t n, const char *filter) {
   static const char *const figs[] = {"index_%zu", "match_%zu_exact_blas1t", "match_%zu_exact_blas2t",
                                      "match_%zu_exact_1t", "match_%zu_exact_2t_b64", "match_%zu_ivf_1t",
-                                     "match_%zu_ivf_2t_b64", "agreement_%zu_nprobe"};
+                                     "match_%zu_ivf_2t_b64", "agreement_%zu_nprobe", "job_%zu_b64"};
   char name[96];
   for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
     snprintf(name, sizeof name, figs[i], n);
@@ -392,6 +397,32 @@ static int wants_match(size_t n, const char *filter) {
       return 1;
   }
   return 0;
+}
+
+/* One vq_match job as the cloud runs it (see the top of the file): JOB_RUNS calls of JOB_BATCH different queries. */
+#define JOB_RUNS 50
+static void bench_job(const char *name, const vq_index_t *ix, const float *q, size_t nq, const char *data) {
+  vq_hit_t hits[JOB_BATCH];
+  double ms[JOB_RUNS], cpu = 0;
+  openblas_set_num_threads(1);
+  vq_match_opts_t o = {0}; /* the cloud's: the library's default search, the caller's thread */
+  for (int i = -1; i < JOB_RUNS; i++) {
+    size_t q0 = ((size_t)(i + 1) * JOB_BATCH) % (nq - JOB_BATCH + 1);
+    double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    if (vq_match_index(ix, q + q0 * VQ_DIM, JOB_BATCH, 1, &o, hits) < 0)
+      bench_vq_die("matching a job");
+    double dt = clock_s(CLOCK_MONOTONIC) - t0, dc = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    if (i >= 0)
+      ms[i] = 1e3 * dt, cpu += 1e3 * dc;
+  }
+  double p50 = pct(ms, JOB_RUNS, 0.5), p90 = pct(ms, JOB_RUNS, 0.9);
+  printf("{\"name\":\"%s\",\"library\":%zu,\"data\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"top_k\":1,"
+         "\"threads\":1,\"blas_threads\":1,\"nlist\":%u,\"nprobe\":%u,\"jobs\":%d,\"ms_per_job_p50\":%.3f,"
+         "\"ms_per_job_p90\":%.3f,\"cpu_ms_per_job\":%.3f,\"queries_per_s\":%.0f,\"queries_per_cpu_s\":%.0f,"
+         "\"loadavg\":%.1f}\n",
+         name, ix->count, data, ix->nlist > 0 ? "two-stage" : "exact", JOB_BATCH, ix->nlist, ix->nprobe, JOB_RUNS, p50,
+         p90, cpu / JOB_RUNS, JOB_BATCH / (p50 / 1e3), JOB_BATCH / (cpu / JOB_RUNS / 1e3), loadavg());
+  fflush(stdout);
 }
 
 static void bench_match(const data_t *d, size_t n, const char *filter, int sweep) {
@@ -445,6 +476,9 @@ static void bench_match(const data_t *d, size_t n, const char *filter, int sweep
                    data);
       }
     }
+  snprintf(name, sizeof name, "job_%zu_b%d", n, JOB_BATCH);
+  if (strstr(name, filter))
+    bench_job(name, &b->ix, q, BATCH, data);
   snprintf(name, sizeof name, "agreement_%zu", n);
   if (b->ix.nlist > 0 && d->real && strstr(name, filter)) {
     agreement(name, &b->ix, &dm, b->ix.nprobe);

@@ -1,13 +1,15 @@
 /*
  * apps/vquery/device.c: `spot vquery device`, one device of the media-query application as a spot node.
  *
- * The process runs a node on its own namespace (threads) with two handlers compiled in: vq_forward puts each query
- * of `queries` to the aggregator's inbox, vq_answer turns each answer the cloud puts to `answers` into a latency
+ * The process runs a node on its own namespace (threads) with three handlers compiled in: vq_forward puts each
+ * query of `queries` to the aggregator's inbox, vq_tally puts each meter record's query count (the interval's
+ * tally) to the aggregator's `tallies`, vq_answer turns each answer the cloud puts to `answers` into a latency
  * record. It serves the namespace (--listen, --key) so that the cloud can put answers. Before the run it calibrates
  * its energy rates (eps_a per query bit, eps_i per idle bit-equivalent) from repeated active frames and idle units;
  * then, for K intervals of T starting at T0, it makes the interval's queries from camera frames (controlled mode: a
  * volume drawn from a law; real mode: one query per frame with motion), does idle work for (rho - r)+
- * bit-equivalents, meters both parts and writes a vq_device_rec_t to `meter`. At the end it waits (up to a grace)
+ * bit-equivalents, meters both parts and writes a vq_device_rec_t to `meter` (its tally goes to the aggregator
+ * from there). Each query carries its interval number, by which the cloud bills it. At the end it waits (up to a grace)
  * for the answers, stops the node and exits 0; SIGTERM ends it early, after the put in progress.
  *
  * Idle work is counted in units: one unit (capture a frame, detect motion against the previous one) stands for
@@ -32,34 +34,56 @@
 
 /* ---- the handlers (this process's node) ---- */
 
-static char inbox_url[VQ_URL_MAX]; /* the aggregator's inbox, set before the node starts */
-static volatile int stopping;      /* SIGTERM, or the device ending: handlers give up their retries */
+static char inbox_url[VQ_URL_MAX];  /* the aggregator's inbox, set before the node starts */
+static char tally_url[VQ_URL_MAX];  /* the aggregator's tallies, beside the inbox */
+static volatile int stopping;       /* SIGTERM, or the device ending: handlers give up their retries */
 
-/* Forwards a query to the aggregator. The query is durable in `queries` once put, and the device waits for its
- * answer, so an aggregator that does not answer (down, restarting, its inbox full) is retried with back-off (50 ms
- * doubling to 2 s) for as long as the device runs, not given up after a few timeouts; only another error, or the
- * device stopping, ends the handler with a failure (the query then counts as unanswered). A put that timed out may
- * still have arrived: the aggregator can get a query twice, and the report keeps the first answer. */
+/* Puts data to url (another node) for element seq of this node, retrying a node that does not answer (down,
+ * restarting, its log full: SPOT_ETIMEDOUT, SPOT_EBUSY) with back-off (50 ms doubling to 2 s) for as long as the
+ * device runs; what says whose element it is in the messages. 0, or the error that ended it (another error, or the
+ * device stopping). A put that timed out may still have arrived: the receiver can get the element twice. */
 #define FORWARD_BACKOFF_MAX_MS 2000
-static int vq_forward(spot_ctx_t *ctx, const spot_event_t *ev) {
+static int put_retrying(spot_ctx_t *ctx, const char *url, const void *data, size_t len, const char *what,
+                        uint64_t seq) {
   int64_t backoff_ms = 50;
   int rc;
   for (int attempt = 1;; attempt++) {
-    rc = spot_ctx_put(ctx, inbox_url, ev->data, ev->size, NULL, NULL);
+    rc = spot_ctx_put(ctx, url, data, len, NULL, NULL);
     if (rc == 0 || (rc != SPOT_ETIMEDOUT && rc != SPOT_EBUSY) || stopping)
       break;
     if (attempt == 3)
-      spot_print(ctx, "query %llu: %s did not take it after 3 attempts (%s); retrying until it does",
-                 (unsigned long long)ev->seq, inbox_url, spot_strerror(rc));
+      spot_print(ctx, "%s %llu: %s did not take it after 3 attempts (%s); retrying until it does", what,
+                 (unsigned long long)seq, url, spot_strerror(rc));
     vq_sleep_until(vq_now_ns() + backoff_ms * 1000000, &stopping);
     backoff_ms = backoff_ms * 2 > FORWARD_BACKOFF_MAX_MS ? FORWARD_BACKOFF_MAX_MS : backoff_ms * 2;
   }
   if (rc != 0)
-    spot_print(ctx, "query %llu not forwarded to %s: %s %s", (unsigned long long)ev->seq, inbox_url,
-               spot_strerror(rc), spot_errdetail());
-  return rc != 0;
+    spot_print(ctx, "%s %llu not forwarded to %s: %s %s", what, (unsigned long long)seq, url, spot_strerror(rc),
+               spot_errdetail());
+  return rc;
+}
+
+/* Forwards a query to the aggregator. The query is durable in `queries` once put, and the device waits for its
+ * answer, so an aggregator that does not answer is retried for as long as the device runs (put_retrying), not given
+ * up after a few timeouts; only another error, or the device stopping, ends the handler with a failure (the query
+ * then counts as unanswered). The aggregator may get a query twice; it uploads it once. */
+static int vq_forward(spot_ctx_t *ctx, const spot_event_t *ev) {
+  return put_retrying(ctx, inbox_url, ev->data, ev->size, "query", ev->seq) != 0;
 }
 SPOT_HANDLER(vq_forward)
+
+/* Tells the aggregator how many queries the device made in a metered interval (a vq_tally_rec_t from the meter
+ * record), retried as vq_forward is: the aggregator sends the interval's batch once every device's tally and
+ * queries are in. */
+static int vq_tally(spot_ctx_t *ctx, const spot_event_t *ev) {
+  vq_device_rec_t m;
+  if (ev->size < sizeof m)
+    return 1;
+  memcpy(&m, ev->data, sizeof m);
+  vq_tally_rec_t t = {.version = VQ_REC_VERSION, .device = m.device, .interval = m.interval, .queries = m.queries};
+  return put_retrying(ctx, tally_url, &t, sizeof t, "the tally of meter record", ev->seq) != 0;
+}
+SPOT_HANDLER(vq_tally)
 
 static int vq_answer(spot_ctx_t *ctx, const spot_event_t *ev) {
   vq_answer_rec_t a;
@@ -474,8 +498,9 @@ static int run_intervals(device_t *d) {
       break; /* an interval cut short by SIGTERM is not metered */
     r.end_ns = vq_now_ns();
     r.overrun = r.end_ns > nominal + T;
-    if ((rc = put_local(d, VQ_LOG_METER, &r, sizeof r)) != 0)
-      return rc;
+    if ((rc = spot_put(d->ns, VQ_LOG_METER, &r, sizeof r, VQ_H_TALLY, NULL, NULL)) != 0) /* vq_tally tells the
+                                                                                          * aggregator */
+      return vq_tiers_spot_fail(rc, VQ_LOG_METER);
     t = r.end_ns; /* late: the next interval starts at once */
   }
   return stopping ? 0 : calib_final(d);
@@ -615,12 +640,14 @@ int vq_cmd_device(int argc, char **argv) {
     d.start_ns = vq_now_ns();
 
   spot_url_t agg;
-  if (spot_url_parse(d.aggregator, &agg) != 0 || agg.log[0] == '\0' || strlen(d.aggregator) >= sizeof inbox_url)
+  if (spot_url_parse(d.aggregator, &agg) != 0 || agg.log[0] == '\0' ||
+      strlen(d.aggregator) + sizeof VQ_LOG_TALLIES >= sizeof inbox_url)
     return fprintf(stderr, "spot vquery device: --aggregator wants spot://HOST:PORT/NAMESPACE/inbox, not '%s'\n",
                    d.aggregator),
            2;
   snprintf(inbox_url, sizeof inbox_url, "%s", d.aggregator);
-  char nsname[128];
+  snprintf(tally_url, sizeof tally_url, "%.*s%s", (int)(strrchr(d.aggregator, '/') - d.aggregator + 1), d.aggregator,
+           VQ_LOG_TALLIES);  char nsname[128];
   if (vq_ns_name(d.ns_dir, nsname, sizeof nsname) != 0)
     return fail("--ns");
   if (snprintf(d.reply, sizeof d.reply, "spot://%s/%s/%s", d.advertise ? d.advertise : d.listen, nsname,

@@ -216,9 +216,19 @@ static int billing_figures(const vq_params_t *p, const vq_data_t *d, const spot_
     if (b->instances > r->instances_max)
       r->instances_max = b->instances;
   }
+  double sent_bits = 0, billed_bits = 0;
+  r->late_queries = 0;
   for (size_t i = 0; i < d->nmeter; i++)
-    if (d->meter[i].interval < k)
+    if (d->meter[i].interval < k) {
       s_pred[d->meter[i].interval] += d->meter[i].active_bits;
+      sent_bits += d->meter[i].active_bits;
+    }
+  for (size_t t = 0; t < k; t++)
+    billed_bits += seen[t] ? s_meas[t] : 0;
+  for (size_t i = 0; i < d->nbilling; i++)
+    if (d->billing[i].interval < k)
+      r->late_queries += d->billing[i].late_queries;
+  r->unbilled = sent_bits > billed_bits ? (uint64_t)llround((sent_bits - billed_bits) / B) : 0;
   /* only the intervals the cloud billed count (a killed cloud bills late, not never: the report says if not) */
   size_t nb = 0;
   r->volume_mismatch = 0;

@@ -144,7 +144,7 @@ typedef struct vq_data {
   vq_calib_rec_t *calib;     /* one per device, indexed by device number (version 0: the device wrote none) */
   vq_device_rec_t *meter;    /* every device interval, in device then interval order */
   size_t nmeter;
-  vq_billing_rec_t *billing; /* one per interval (the last record of an interval that was billed twice) */
+  vq_billing_rec_t *billing; /* one per interval (the one that counted the most of its batches) */
   size_t nbilling;
   vq_latency_rec_t *lat;     /* one per answered query (the first answer of a query answered twice) */
   size_t nlat;
@@ -156,7 +156,7 @@ typedef struct vq_data {
 } vq_data_t;
 
 /* Reads the logs of a run: n device namespaces, the aggregator's and the cloud's, keeping intervals below
- * `intervals` (billing: up to and including it, the batch of late queries). Missing logs read as empty. *out is
+ * `intervals` (billing: up to and including it). Missing logs read as empty. *out is
  * the caller's (vq_data_free). Errors: those of spot_ns_open and spot_log_*, SPOT_ENOMEM. */
 int vq_data_read(const char *const *device_dirs, uint32_t n, const char *aggregator_dir, const char *cloud_dir,
                  uint32_t intervals, vq_data_t *out);
@@ -200,7 +200,10 @@ typedef struct vq_report {
   double latency_p50_ms, latency_p99_ms;
   uint32_t overruns, device_intervals, billed_intervals;
   uint32_t instances_min, instances_max, concurrency_max;
-  double volume_mismatch;     /* max |S billed - S the devices sent| over intervals, b */
+  double volume_mismatch;     /* max |S billed - S the devices sent| over billed intervals, b: the cloud bills each
+                                 query to its interval, so only queries that never reached it make one */
+  uint64_t unbilled;          /* queries the devices made that no billing record counts (over every interval) */
+  uint64_t late_queries;      /* queries billed to their interval by a batch after its main one */
   /* choosing T */
   uint64_t q99_queries;       /* the 99th percentile of queries per device interval */
   double query_cpu_s;         /* calibrated CPU time of one query */

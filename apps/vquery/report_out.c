@@ -139,6 +139,8 @@ static void print_json(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
   jnum(f, "device_intervals", r->device_intervals, 1);
   jnum(f, "billed_intervals", r->billed_intervals, 1);
   jnum(f, "volume_mismatch_bits", r->volume_mismatch, 1);
+  jnum(f, "unbilled_queries", (double)r->unbilled, 1);
+  jnum(f, "late_queries", (double)r->late_queries, 1);
   fprintf(f, "\"instances\":{\"min\":%u,\"max\":%u},", r->instances_min, r->instances_max);
   jnum(f, "matcher_concurrency", r->concurrency_max, 1);
   jnum(f, "query_cpu_s_run", r->run_query_cpu_s, 1);
@@ -281,16 +283,22 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
           r->instances_min, r->instances_max, r->instances_max, p->cores, r->concurrency_max);
   if (r->billed_intervals < p->intervals)
     fprintf(f, "warning: the cloud billed %u of %u intervals\n", r->billed_intervals, p->intervals);
-  if (r->volume_mismatch > 0)
-    fprintf(f, "warning: billed volumes differ from what the devices sent by up to %.6g b in an interval\n",
-            r->volume_mismatch);
+  if (r->unbilled > 0 || r->volume_mismatch > 0)
+    fprintf(f, "warning: %llu queries the devices made were never billed (they did not reach the cloud: a forward "
+               "that failed, a device stopped, the aggregator's tail ended first); billed volumes fall short of what "
+               "the devices sent by up to %.6g b in an interval\n",
+            (unsigned long long)r->unbilled, r->volume_mismatch);
   fprintf(f, "overruns: %u of %u device intervals ended after their interval\n", r->overruns, r->device_intervals);
+  if (r->late_queries > 0)
+    fprintf(f, "late: %llu queries came after their interval's main batch; they were billed to their interval by a "
+               "later batch, but the autoscaler had decided on the main one\n",
+            (unsigned long long)r->late_queries);
   fprintf(f, "choosing T: the 99th percentile of queries per interval is %llu; at %.3g ms each (plus idle work up to "
-             "rho), with %u devices on %u cores, an interval's work takes up to %.3g s: T/2 must exceed it (the "
-             "aggregator uploads an interval's queries at half the next one; later ones are billed with the next "
-             "interval)%s\n",
+             "rho), with %u devices on %u cores, an interval's work takes up to %.3g s: T/2 should exceed it (the "
+             "aggregator uploads an interval's queries once every device's are in, at the latest half an interval "
+             "after it began; later ones go in a later batch, billed to their interval, while the devices work)%s\n",
           (unsigned long long)r->q99_queries, 1e3 * r->query_cpu_s, p->devices, p->cores, r->t_needed_s,
-          !r->overruns && r->volume_mismatch <= 0 ? ""
+          !r->overruns && r->late_queries == 0 ? ""
           : r->t_needed_s >= p->interval_ms / 2000.0
               ? " (this run's T did not: raise --interval-ms, or lower --mu or --devices)"
               : " (it did: this run's overruns came from elsewhere, other programs on the cores)");

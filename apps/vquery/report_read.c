@@ -1,8 +1,9 @@
 /*
  * apps/vquery/report_read.c: reads what a run left in the tiers' logs into a vq_data_t (report.h), opening the
  * namespaces directly (the nodes run on this machine; the run reads them after they stopped, or while they run for
- * the progress line). Reruns leave duplicates (vquery.h): billing keeps the last record of an interval, latency the
- * first answer of a query, the meter the last record of a device interval.
+ * the progress line). Reruns and late batches leave several records (vquery.h): billing keeps the record of an
+ * interval that counted the most batches, latency the first answer of a query, the meter the last record of a
+ * device interval.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +147,8 @@ int vq_data_read(const char *const *device_dirs, uint32_t n, const char *aggrega
   }
   if ((rc = read_log(cloud_dir, VQ_LOG_BILLING, &bill)) < 0)
     goto fail;
-  { /* billing: the last record of each interval, in interval order */
+  { /* billing: per interval the record that counted the most batches (the highest batch_seq; the last of a tie),
+     * in interval order */
     vq_billing_rec_t *bv = bill.v;
     vq_billing_rec_t *by = calloc((size_t)intervals + 1, sizeof *by);
     if (by == NULL) {
@@ -154,7 +156,8 @@ int vq_data_read(const char *const *device_dirs, uint32_t n, const char *aggrega
       goto fail;
     }
     for (size_t j = 0; j < bill.n; j++)
-      if (bv[j].interval <= intervals)
+      if (bv[j].interval <= intervals &&
+          (by[bv[j].interval].version == 0 || bv[j].batch_seq >= by[bv[j].interval].batch_seq))
         by[bv[j].interval] = bv[j];
     size_t keep = 0;
     for (size_t t = 0; t <= intervals; t++)

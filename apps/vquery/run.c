@@ -202,25 +202,31 @@ static int64_t tail_ms(const vq_run_t *r) {
 
 static int start_edge(vq_run_t *r) {
   char listen[64], key[PATH], ckey[PATH], cloud[VQ_URL_MAX], log[PATH], T[32], t0[32], K[32], retry[32], tail[32];
+  char devices[24], deadline[32];
   snprintf(listen, sizeof listen, "127.0.0.1:%d", r->edge_port);
   snprintf(key, sizeof key, "%s/aggregator.key", r->keys);
   snprintf(ckey, sizeof ckey, "%s/cloud.pub", r->keys);
   snprintf(cloud, sizeof cloud, "spot://127.0.0.1:%d/cloud", r->cloud_port);
   snprintf(log, sizeof log, "%s/aggregator.log", r->scratch);
   snprintf(T, sizeof T, "%lld", (long long)r->interval_ms);
-  /* the aggregator's intervals run half an interval behind the devices': it uploads interval k's queries at
-   * T0 + k T + T/2, so the cloud matches them (and answers) while the devices rest, not while they do the metered
-   * work of interval k + 1. Devices and cloud share this machine's cores; in the system they model they do not, and
-   * a matcher's sgemm next to a device's SIFT raised the device's CPU time per query (issue 10's physics). A device
-   * must finish an interval's work in T/2 for its queries to be uploaded with their interval. */
-  snprintf(t0, sizeof t0, "%lld", (long long)(r->t0 - r->interval_ms * 1000000 / 2));
+  snprintf(t0, sizeof t0, "%lld", (long long)r->t0);
+  snprintf(devices, sizeof devices, "%lld", (long long)r->devices);
+  /* interval k's batch goes once every device told its count for k and those queries are in, at the latest at
+   * T0 + k T + T/2 in controlled mode: the cloud matches while the devices rest, not while they do the metered work
+   * of interval k + 1. Devices and cloud share this machine's cores; in the system they model they do not, and a
+   * matcher's sgemm next to a device's SIFT raised the device's CPU time per query (issue 10's physics). Queries
+   * that come later go in a later batch and are billed to their interval all the same. In real mode the devices
+   * query all through the interval: the deadline is half an interval after its end. */
+  snprintf(deadline, sizeof deadline, "%lld",
+           (long long)(r->dist ? r->interval_ms / 2 : r->interval_ms + r->interval_ms / 2));
   snprintf(K, sizeof K, "%lld", (long long)r->intervals);
   snprintf(retry, sizeof retry, "%lld", (long long)(10 * r->interval_ms + 20000));
   snprintf(tail, sizeof tail, "%lld", (long long)tail_ms(r));
-  char *argv[] = {r->self,         "aggregator", "--ns",      r->edge_dir, "--listen",    listen, "--key",
-                  key,             "--cloud",    cloud,       "--cloud-key", ckey,        "--interval-ms",
-                  T,               "--start-ns", t0,          "--intervals", K,           "--retry-ms",
-                  retry,           "--tail-ms",  tail,        "--quiet",    NULL};
+  char *argv[] = {r->self,         "aggregator",    "--ns",      r->edge_dir, "--listen",    listen, "--key",
+                  key,             "--cloud",       cloud,       "--cloud-key", ckey,        "--interval-ms",
+                  T,               "--start-ns",    t0,          "--intervals", K,           "--devices",
+                  devices,         "--deadline-ms", deadline,    "--retry-ms",  retry,       "--tail-ms",
+                  tail,            "--quiet",       NULL};
   char *env[] = {r->known_env, "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", NULL};
   return vq_proc_start(&r->edge, "aggregator", argv, log, env) < 0;
 }

@@ -53,7 +53,8 @@ int vq_device_setup(const char *dir) {
   int rc = make_ns(dir, specs, sizeof specs / sizeof specs[0], &ns);
   if (rc != 0)
     return rc;
-  if ((rc = spot_ns_register_handler(ns, VQ_H_FORWARD, "")) == 0)
+  if ((rc = spot_ns_register_handler(ns, VQ_H_FORWARD, "")) == 0 &&
+      (rc = spot_ns_register_handler(ns, VQ_H_TALLY, "")) == 0)
     rc = spot_ns_register_handler(ns, VQ_H_ANSWER, "");
   if (rc != 0)
     rc = vq_tiers_spot_fail(rc, "registering the device's handlers");
@@ -64,6 +65,7 @@ int vq_device_setup(const char *dir) {
 int vq_aggregator_setup(const char *dir) {
   const log_spec_t specs[] = {
       {VQ_LOG_INBOX, sizeof(vq_query_rec_t), 8192, SPOT_SYNC_BATCH},
+      {VQ_LOG_TALLIES, sizeof(vq_tally_rec_t), 8192, SPOT_SYNC_BATCH},
       {VQ_LOG_UPLOADED, sizeof(vq_upload_rec_t), 4096, SPOT_SYNC_ALWAYS},
   };
   return make_ns(dir, specs, sizeof specs / sizeof specs[0], NULL);

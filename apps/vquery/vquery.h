@@ -144,7 +144,7 @@ void vq_camera_info(const vq_camera_t *cam, int *objects, int *partial, int *swi
 
 /* ---- records in logs ---- */
 
-#define VQ_REC_VERSION 2u /* 2: queries carry their cause */
+#define VQ_REC_VERSION 3u /* 2: queries carry their cause; 3: tallies, batches in parts, billing by interval */
 #define VQ_URL_MAX 160 /* a spot://host:port/namespace/log name, NUL included */
 
 /* A query: an element of the device's `queries` log, the aggregator's `inbox` log and the cloud's `repository`
@@ -219,28 +219,50 @@ typedef struct vq_calib_rec {
   double idle_cpu_sd_s;   /* the same for one idle unit */
 } vq_calib_rec_t;
 
-/* One cloud interval: an element of the cloud's `billing` log, written by the autoscaler when it takes the batch. */
+/* One cloud interval: an element of the cloud's `billing` log, written by vq_interval for each batch that brings
+ * queries of the interval. S is the interval's volume: the bits of every query made in this interval (the query's
+ * own interval number), whatever batch brought it; a batch of late queries bills its interval again, with the
+ * larger S. Readers keep, per interval, the record with the highest batch_seq (the last in the log on a tie). */
 typedef struct vq_billing_rec {
   uint32_t version;
-  uint32_t instances;    /* instances billed during this interval (set from the previous interval's volume) */
+  uint32_t instances;    /* instances billed during this interval (set from the previous interval's main batch) */
   uint64_t interval;
-  double volume_bits;    /* S: bits uploaded for this interval */
+  double volume_bits;    /* S: bits of the interval's queries in every batch counted (see batch_seq) */
   double theta;          /* the quota in force */
   double model_usd;      /* b_t S + b_i (theta - S)+ + b_a (S - theta)+ */
   double instance_usd;   /* instances * interval seconds * price per instance-hour / 3600 */
   uint32_t queries;
-  uint32_t next_instances; /* what the autoscaler set for the next interval */
+  uint32_t next_instances; /* what the autoscaler set for the next interval: from the main batch's volume */
+  uint64_t batch_seq;    /* the newest `batches` element counted in S */
+  uint32_t parts;        /* the interval's batches counted (1: the main one only) */
+  uint32_t late_queries; /* queries that came in batches after the main one */
 } vq_billing_rec_t;
 
-/* An interval's upload: an element of the cloud's `batches` log put by the aggregator with handler vq_interval:
- * the queries of the interval are repository elements first..last. */
+/* An upload: an element of the cloud's `batches` log put by the aggregator with handler vq_interval: queries of one
+ * interval, repository elements first..last. Part 0 is the interval's main batch (sent once every device's queries
+ * for it are in, or at its deadline; the autoscaler decides from it); parts 1, 2, ... carry its queries that came
+ * later. An aggregator that lost a reply may put a part twice (the same queries, another range): the cloud counts
+ * each (interval, part) once. */
 typedef struct vq_batch_rec {
   uint32_t version;
   uint32_t queries;
   uint64_t interval;
-  uint64_t first, last; /* repository seqnos, inclusive; first > last when the interval had no query */
+  uint64_t first, last; /* repository seqnos, inclusive; first > last when the part had no query */
   double volume_bits;
+  uint32_t part;
+  uint32_t reserved;
 } vq_batch_rec_t;
+
+/* A device's count of the queries it made in an interval: an element of the aggregator's `tallies` log, put by the
+ * device's vq_tally handler from its meter record. The aggregator sends an interval's main batch once every device's
+ * tally is in and its inbox holds that many of the device's queries of the interval. */
+typedef struct vq_tally_rec {
+  uint32_t version;
+  uint32_t device;
+  uint64_t interval;
+  uint32_t queries;
+  uint32_t reserved;
+} vq_tally_rec_t;
 
 /* The cloud's settings: the element of its `config` log that the driver puts before starting the cloud node; the
  * cloud's handlers read the latest one. */
@@ -277,8 +299,8 @@ typedef struct vq_latency_rec {
   uint32_t reserved;
 } vq_latency_rec_t;
 
-/* Log names. Device: queries, answers, latency, meter, calibration. Aggregator: inbox, uploaded. Cloud: repository,
- * batches, jobs, billing, config. */
+/* Log names. Device: queries, answers, latency, meter, calibration. Aggregator: inbox, tallies, uploaded. Cloud:
+ * repository, batches, jobs, billing, config. */
 #define VQ_LOG_QUERIES "queries"
 #define VQ_LOG_ANSWERS "answers"
 #define VQ_LOG_LATENCY "latency"
@@ -286,6 +308,7 @@ typedef struct vq_latency_rec {
 #define VQ_LOG_CALIB "calibration"
 #define VQ_LOG_INBOX "inbox"
 #define VQ_LOG_UPLOADED "uploaded"
+#define VQ_LOG_TALLIES "tallies"
 #define VQ_LOG_REPOSITORY "repository"
 #define VQ_LOG_BATCHES "batches"
 #define VQ_LOG_JOBS "jobs"
@@ -295,24 +318,28 @@ typedef struct vq_latency_rec {
 /* ---- the three tiers as spot nodes (tiers.c, cloud.c, device.c, aggregator.c, handlers/cloud.c) ----
  *
  * Device (`spot vquery device`, one process per device): a node in the process (threads) with the handlers
- * vq_forward (on `queries`: puts the element to the aggregator's inbox) and vq_answer (on `answers`: puts a
+ * vq_forward (on `queries`: puts the element to the aggregator's inbox), vq_tally (on `meter`: puts a
+ * vq_tally_rec_t, the interval's query count, to the aggregator's `tallies`) and vq_answer (on `answers`: puts a
  * vq_latency_rec_t to `latency`), serving its namespace so the cloud can put answers. Aggregator (`spot vquery
- * aggregator`): serves `inbox`; after each interval it uploads the inbox elements not yet uploaded to the cloud's
- * `repository` and puts one vq_batch_rec_t to the cloud's `batches` with handler vq_interval, then appends a
- * vq_upload_rec_t to `uploaded` (its durable position: a restarted aggregator resumes after it). A cloud that does
- * not answer makes it retry the whole interval's upload. Queries that reach the inbox after the last interval's
- * upload (devices whose last interval overran) go in one more batch whose interval is the run's K.
- * Cloud (spotd in worker mode with handlers/cloud.c's object): vq_interval bills the interval and splits the batch
- * into vq_job_rec_t jobs of match_batch queries on `jobs`; vq_match matches a job with one vq_match_batch call and
- * puts each answer to the query's reply URL with handler vq_answer.
+ * aggregator`): serves `inbox` and `tallies`; it groups the inbox's queries by their interval number, and uploads
+ * interval k's main batch (part 0) once every device's tally for k is in and the inbox holds the queries it counts,
+ * or at k's deadline: its queries to the cloud's `repository`, then one vq_batch_rec_t to the cloud's `batches` with
+ * handler vq_interval, then a vq_upload_rec_t appended to `uploaded` (its durable record: a restarted aggregator
+ * resumes from them). Queries of an interval whose main batch is gone (late: an overrun, a forward retried) go in a
+ * further part of their own interval, sent with the next main batch or after the last one. A cloud that does not
+ * answer makes it retry the whole part's upload.
+ * Cloud (spotd in worker mode with handlers/cloud.c's object): vq_interval bills the batch's interval from every
+ * part of it in `batches` and splits the batch into vq_job_rec_t jobs of match_batch queries on `jobs`; vq_match
+ * matches a job with one vq_match_batch call and puts each answer to the query's reply URL with handler vq_answer.
  *
  * Reruns: a handler that a crash interrupted runs again at the node's restart, and an aggregator that lost a reply
- * uploads its interval again, so `billing` may hold two records of one interval (readers keep the LAST one per
- * interval) and a device may get two answers to one query (readers keep the FIRST latency record per qid). The
- * repository may hold duplicates; it has one writer, its aggregator (batches name contiguous seqno ranges). */
+ * uploads its part again, so `billing` may hold several records of one interval (readers keep the one with the
+ * highest batch_seq) and a device may get two answers to one query (readers keep the FIRST latency record per qid).
+ * The repository may hold duplicates; it has one writer, its aggregator (batches name contiguous seqno ranges). */
 
 #define VQ_H_FORWARD "vq_forward"   /* device, on `queries` */
 #define VQ_H_ANSWER "vq_answer"     /* device, on `answers` */
+#define VQ_H_TALLY "vq_tally"       /* device, on `meter` */
 #define VQ_H_INTERVAL "vq_interval" /* cloud, on `batches` */
 #define VQ_H_MATCH "vq_match"       /* cloud, on `jobs` */
 
@@ -334,8 +361,9 @@ typedef struct vq_pool_job_rec {
   vq_query_rec_t queries[VQ_POOL_JOB_MAX];
 } vq_pool_job_rec_t;
 
-/* The aggregator's position: an element of its `uploaded` log, appended (synchronously) after interval's batch
- * was taken by the cloud. inbox_last: every inbox element up to it is uploaded. */
+/* An upload: an element of the aggregator's `uploaded` log, appended (synchronously) after a part of interval's
+ * queries was taken by the cloud. inbox_last: every inbox element of this interval up to it is uploaded (the
+ * records together say which elements are: a restarted aggregator resumes from them). */
 typedef struct vq_upload_rec {
   uint32_t version;
   uint32_t queries;
@@ -344,8 +372,8 @@ typedef struct vq_upload_rec {
   uint64_t first, last; /* the repository range of the batch (first > last: none) */
   uint64_t batch_seq;   /* the batch's seqno in the cloud's `batches` */
   int64_t uploaded_ns;  /* CLOCK_REALTIME when the batch was taken */
-  uint32_t attempts;    /* uploads tried for this interval (1: no retry) */
-  uint32_t reserved;
+  uint32_t attempts;    /* uploads tried for this part (1: no retry) */
+  uint32_t part;        /* 0: the interval's main batch; 1, 2, ...: its late queries */
 } vq_upload_rec_t;
 
 /* The cloud's defaults: MODEL.md section 8 (3 and 30 instances at 0.01 $/h, the rates of spot_rates_default),
@@ -359,8 +387,8 @@ void vq_billing_interval(const vq_cloud_config_t *cfg, uint64_t interval, double
 
 /* Namespace set-up, idempotent (logs that exist are kept as they are; sizes below are the defaults):
  * vq_device_setup: queries, answers, latency (4096 each), meter (4096), calibration (64); registers the built-in
- *   handlers vq_forward and vq_answer.
- * vq_aggregator_setup: inbox (8192, group commit) and uploaded (4096, synchronous).
+ *   handlers vq_forward, vq_tally and vq_answer.
+ * vq_aggregator_setup: inbox and tallies (8192, group commit) and uploaded (4096, synchronous).
  * vq_cloud_setup: repository (16384, group commit), batches, jobs, billing, config; puts *cfg to config (when it
  *   differs from the latest one); copies handler_so (vquery_cloud.so) into DIR/.spot/handlers and registers
  *   vq_interval and vq_match from it.

@@ -1,11 +1,11 @@
 /*
  * apps/vquery/handlers/cloud.c: the cloud node's handlers (built into vquery_cloud.so, loaded by the cloud's spotd).
  *
- * vq_interval runs on each element of `batches` (one per aggregator interval): it reads the latest configuration,
- * finds the instances in force (the autoscaler's decision at the previous interval: the billing record of interval
- * k-1, or, when that one is not written yet, the rule applied to the batch of interval k-1), writes the interval's
- * billing record (vq_billing_interval) and splits the batch's repository range into jobs of match_batch queries on
- * `jobs`. vq_match runs on each job: it reads the job's queries from `repository`, matches them all with one
+ * vq_interval runs on each element of `batches` (a part of one interval's queries: the main one, or late ones): it
+ * reads the latest configuration, sums the interval's volume over every part of it in `batches` (each query is
+ * billed to the interval it was made in, whatever batch brought it), finds the instances in force (the autoscaler's
+ * rule applied to the main batch of interval k-1), writes the interval's billing record (vq_billing_interval) and
+ * splits the batch's repository range into jobs of match_batch queries on `jobs`. vq_match runs on each job: it reads the job's queries from `repository`, matches them all with one
  * vq_match_library call (exact or nprobe as the configuration says) against the library (opened once per process and kept) and puts each answer to the query's
  * reply URL (the device's `answers` log) with handler vq_answer. Each answer's cause is its own query's (the
  * aggregator's put of it into its inbox, carried in the record): a job matches many queries, and this way `spot
@@ -29,7 +29,8 @@
 #include "match_index.h"
 #include "vquery.h"
 
-#define LOOKBACK 64 /* records searched back for the previous interval's billing or batch */
+#define LOOKBACK 4096 /* `batches` elements searched back for the parts of an interval */
+#define MAX_PARTS 256 /* parts of one interval told apart (more are counted as one) */
 
 static int read_config(spot_ctx_t *ctx, vq_cloud_config_t *cfg) {
   uint64_t latest = 0;
@@ -47,23 +48,35 @@ static int read_config(spot_ctx_t *ctx, vq_cloud_config_t *cfg) {
   return rc;
 }
 
-/* The instances in force during interval k. */
-static uint32_t instances_for(spot_ctx_t *ctx, const vq_cloud_config_t *cfg, uint64_t k, uint64_t batch_seq) {
-  if (k == 0)
-    return cfg->idle_instances;
-  uint64_t latest = 0;
-  if (spot_ctx_latest(ctx, VQ_LOG_BILLING, &latest) == 0)
-    for (uint64_t s = latest; s >= 1 && s + LOOKBACK > latest; s--) {
-      vq_billing_rec_t b;
-      if (spot_ctx_get(ctx, VQ_LOG_BILLING, s, &b, sizeof b) == 0 && b.interval == k - 1)
-        return b.next_instances;
-    }
-  for (uint64_t s = batch_seq - 1; s >= 1 && s + LOOKBACK > batch_seq; s--) {
+/* What `batches` holds of one interval: its volume over its distinct parts (a part put twice counts once), the
+ * main part's volume (the autoscaler's input), and the newest element counted. */
+typedef struct interval_sum {
+  double bits, main_bits;
+  uint32_t queries, main_queries, parts;
+  int has_main;
+  uint64_t newest;
+} interval_sum_t;
+
+/* Sums interval k's parts among the LOOKBACK newest elements of `batches` (up to latest). */
+static void sum_interval(spot_ctx_t *ctx, uint64_t k, uint64_t latest, interval_sum_t *out) {
+  interval_sum_t x = {0, 0, 0, 0, 0, 0, 0};
+  uint8_t seen[MAX_PARTS];
+  memset(seen, 0, sizeof seen);
+  for (uint64_t s = latest; s >= 1 && s + LOOKBACK > latest; s--) {
     vq_batch_rec_t b;
-    if (spot_ctx_get(ctx, VQ_LOG_BATCHES, s, &b, sizeof b) == 0 && b.interval == k - 1)
-      return b.volume_bits >= cfg->theta ? cfg->active_instances : cfg->idle_instances;
+    if (spot_ctx_get(ctx, VQ_LOG_BATCHES, s, &b, sizeof b) != 0 || b.version != VQ_REC_VERSION || b.interval != k)
+      continue;
+    uint32_t part = b.part < MAX_PARTS ? b.part : MAX_PARTS - 1;
+    if (seen[part])
+      continue; /* the same part put again (a lost reply): the same queries */
+    seen[part] = 1;
+    x.bits += b.volume_bits, x.queries += b.queries, x.parts++;
+    if (s > x.newest)
+      x.newest = s;
+    if (b.part == 0)
+      x.has_main = 1, x.main_bits = b.volume_bits, x.main_queries = b.queries;
   }
-  return cfg->idle_instances;
+  *out = x;
 }
 
 /* Splits the batch's repository range into jobs of match_batch queries on `jobs`: job records that run vq_match
@@ -96,6 +109,24 @@ static int put_jobs(spot_ctx_t *ctx, const vq_cloud_config_t *cfg, const vq_batc
   return rc;
 }
 
+/* The instances in force during interval k: the autoscaler's rule on interval k-1's main batch (the volume it had
+ * when it decided; queries of k-1 that came later do not change a decision already carried out). */
+static uint32_t instances_for(spot_ctx_t *ctx, const vq_cloud_config_t *cfg, uint64_t k, uint64_t latest) {
+  if (k == 0)
+    return cfg->idle_instances;
+  interval_sum_t prev;
+  sum_interval(ctx, k - 1, latest, &prev);
+  if (!prev.has_main) {
+    spot_print(ctx, "interval %llu: no main batch of interval %llu among the last %d batches: idle instances",
+               (unsigned long long)k, (unsigned long long)(k - 1), LOOKBACK);
+    return cfg->idle_instances;
+  }
+  return prev.main_bits >= cfg->theta ? cfg->active_instances : cfg->idle_instances;
+}
+
+/* Bills the batch's interval from every part of it seen so far (this one included), then splits the batch into
+ * matcher jobs. Each run writes a whole billing record of the interval (the highest batch_seq wins), so a rerun, or
+ * two parts billed at once, leave a record that counts every part either saw. */
 static int vq_interval(spot_ctx_t *ctx, const spot_event_t *ev) {
   vq_batch_rec_t batch;
   if (ev->size < sizeof batch)
@@ -109,10 +140,23 @@ static int vq_interval(spot_ctx_t *ctx, const spot_event_t *ev) {
   vq_cloud_config_t cfg;
   if (read_config(ctx, &cfg) != 0)
     return 1;
+  uint64_t latest = 0;
+  int rc = spot_ctx_latest(ctx, VQ_LOG_BATCHES, &latest);
+  if (rc != 0 || latest < ev->seq)
+    latest = ev->seq;
+  interval_sum_t sum;
+  sum_interval(ctx, batch.interval, latest, &sum);
+  if (sum.parts == 0) /* this batch itself fell out of reach (it cannot: it is among the newest) */
+    sum.bits = batch.volume_bits, sum.queries = batch.queries, sum.parts = 1, sum.newest = ev->seq;
   vq_billing_rec_t bill;
-  vq_billing_interval(&cfg, batch.interval, batch.volume_bits, batch.queries,
-                      instances_for(ctx, &cfg, batch.interval, ev->seq), &bill);
-  int rc = spot_ctx_put(ctx, VQ_LOG_BILLING, &bill, sizeof bill, NULL, NULL);
+  vq_billing_interval(&cfg, batch.interval, sum.bits, sum.queries, instances_for(ctx, &cfg, batch.interval, latest),
+                      &bill);
+  if (sum.has_main) /* the autoscaler decided on the main batch */
+    bill.next_instances = sum.main_bits >= cfg.theta ? cfg.active_instances : cfg.idle_instances;
+  bill.batch_seq = sum.newest;
+  bill.parts = sum.parts;
+  bill.late_queries = sum.has_main ? sum.queries - sum.main_queries : sum.queries;
+  rc = spot_ctx_put(ctx, VQ_LOG_BILLING, &bill, sizeof bill, NULL, NULL);
   if (rc != 0) {
     spot_print(ctx, "cannot write the billing of interval %llu: %s", (unsigned long long)batch.interval,
                spot_strerror(rc));
@@ -182,6 +226,10 @@ static int vq_match(spot_ctx_t *ctx, const spot_event_t *ev) {
       failed = 1;
       continue;
     }
+    if (qs[got].interval != job.interval)
+      spot_print(ctx, "repository element %llu: a query of interval %llu in a batch of interval %llu (the "
+                      "aggregator groups by interval: its bill is wrong)",
+                 (unsigned long long)s, (unsigned long long)qs[got].interval, (unsigned long long)job.interval);
     memcpy(&vecs[got * VQ_DIM], qs[got].vlad, sizeof qs[got].vlad);
     got++;
   }

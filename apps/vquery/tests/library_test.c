@@ -2,7 +2,8 @@
  * apps/vquery/tests/library_test.c: the library file and batched matching, on synthetic data (no photographs): a
  * written library reads back identically; a flipped byte, a truncation, a foreign file and a missing file are
  * refused with the right code and a line naming the file, by the API and by `spot vquery match` (exit 1); a missing
- * image is named too; sgemm matching equals a naive loop; the CLI's usage errors exit 2.
+ * image is named too; PGM and PPM files decode to their grey values; sgemm matching equals a naive loop; the CLI's
+ * usage errors exit 2.
  */
 #include <math.h>
 #include <stdio.h>
@@ -160,6 +161,35 @@ static void test_damaged(void) {
   CHECK(strstr(out, "--train") != NULL);
 }
 
+/* PGM and PPM frames decode to grayscale with their pixel values (a grey RGB pixel keeps its value). */
+static void test_pnm(void) {
+  char dir[4096], pgm[4200], ppm[4200];
+  snprintf(dir, sizeof dir, "%s", spot_test_dir("vqpnm"));
+  snprintf(pgm, sizeof pgm, "%s/a.pgm", dir);
+  snprintf(ppm, sizeof ppm, "%s/b.ppm", dir);
+  const unsigned char grey[6] = {0, 10, 20, 100, 200, 255};
+  FILE *f = fopen(pgm, "wb");
+  CHECK(f != NULL);
+  fprintf(f, "P5\n3 2\n255\n");
+  fwrite(grey, 1, sizeof grey, f);
+  fclose(f);
+  f = fopen(ppm, "wb");
+  CHECK(f != NULL);
+  fprintf(f, "P6\n3 2\n255\n");
+  for (int i = 0; i < 6; i++)
+    fputc(grey[i], f), fputc(grey[i], f), fputc(grey[i], f);
+  fclose(f);
+  const char *paths[] = {pgm, ppm};
+  for (int k = 0; k < 2; k++) {
+    vq_image_t im;
+    CHECK_OK(vq_image_load(paths[k], &im));
+    CHECK(im.w == 3 && im.h == 2);
+    for (int i = 0; i < 6; i++)
+      CHECK(im.px[i] == grey[i]);
+    vq_image_free(&im);
+  }
+}
+
 /* The batched sgemm search equals a naive loop over the library, on random unit vectors. */
 static void test_sgemm_naive(void) {
   const size_t n = 3000, nq = 300, k = 5;
@@ -210,5 +240,6 @@ static void test_sgemm_naive(void) {
 }
 
 static const spot_test_t tests[] = {
-    {"roundtrip", test_roundtrip}, {"damaged", test_damaged}, {"sgemm_naive", test_sgemm_naive}, {NULL, NULL}};
+    {"roundtrip", test_roundtrip}, {"damaged", test_damaged}, {"pnm", test_pnm}, {"sgemm_naive", test_sgemm_naive},
+    {NULL, NULL}};
 SPOT_TEST_MAIN(tests)

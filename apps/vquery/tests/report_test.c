@@ -107,6 +107,8 @@ static void check_run(spot_dist_kind_t kind, double alpha) {
   CHECK(fabs(r.vplus.rel_err) < 0.05);
   CHECK(fabs(r.billing.rel_err) < 1e-12); /* the billed volumes are the devices' */
   CHECK(r.volume_mismatch == 0);
+  CHECK_EQ(r.unbilled, 0);
+  CHECK_EQ(r.late_queries, 0);
   /* theta* bills less than N mu on the same volumes, and the model said so */
   CHECK(r.saving.measured > 0);
   CHECK(r.billing_adhoc.measured > r.billing.measured);
@@ -167,6 +169,37 @@ static void test_meter_bias(void) {
   vq_data_free(&d);
 }
 
+/* A query that never reached the cloud is counted unbilled and warned about; late queries (billed to their interval
+ * by a later batch) are counted, and leave the billing exact. */
+static void test_unbilled(void) {
+  vq_params_t p;
+  params(&p, SPOT_DIST_UNIFORM, 0, 2, 50);
+  vq_data_t d;
+  synth(&p, 0, &d, 0);
+  d.billing[7].late_queries = 2; /* came in a second part: the same S */
+  vq_report_t r;
+  CHECK_OK(vq_report_compute(&p, &d, &r));
+  CHECK(fabs(r.billing.rel_err) < 1e-12);
+  CHECK_EQ(r.unbilled, 0);
+  CHECK_EQ(r.late_queries, 2);
+  int t = 0;
+  while (d.billing[t].volume_bits < B) /* an interval with a query */
+    t++;
+  d.billing[t].volume_bits -= B, d.billing[t].queries--;
+  d.billing[t].model_usd = vq_bill_model(&p.bill, d.billing[t].volume_bits, p.theta);
+  CHECK_OK(vq_report_compute(&p, &d, &r));
+  CHECK_EQ(r.unbilled, 1);
+  CHECK(r.volume_mismatch == B);
+  CHECK(r.billing.rel_err < 0);
+  char buf[16384];
+  FILE *f = fmemopen(buf, sizeof buf, "w");
+  vq_report_print(f, &p, &d, &r, 0);
+  fclose(f);
+  CHECK(strstr(buf, "1 queries the devices made were never billed") != NULL);
+  CHECK(strstr(buf, "late: 2 queries") != NULL);
+  vq_data_free(&d);
+}
+
 /* Real mode: the laws are fitted to the volumes; the exponential fit of exponential volumes predicts the energy. */
 static void test_real_mode(void) {
   vq_params_t p;
@@ -220,6 +253,7 @@ static void test_nothing_ran(void) {
 
 static const spot_test_t tests[] = {{"uniform", test_uniform},     {"exponential", test_exponential},
                                     {"pareto", test_pareto},       {"meter_bias", test_meter_bias},
+                                    {"unbilled", test_unbilled},
                                     {"real_mode", test_real_mode}, {"plot", test_plot},
                                     {"nothing_ran", test_nothing_ran}, {NULL, NULL}};
 SPOT_TEST_MAIN(tests)

@@ -7,11 +7,15 @@
  *   - the device's meter records hold the volumes drawn from the law with its seed (checked against an independent
  *     draw), ceil(r / 8192) queries, active bits = queries * 8192, idle bits = (rho - active)+, and energy that is
  *     positive where work was done; its calibration record has positive eps_a and eps_i;
- *   - billing has one record per interval (the last per interval kept) with the instances the autoscaler rule gives
- *     (idle at the first interval, then from the previous interval's volume against theta) and the model's meter;
- *   - the batches carry every query (the billed queries add up to the device's);
- *   - the aggregator recorded one position per interval, and after the cloud was killed (SIGKILL) mid-run and
- *     started again, a retried upload and still every query answered;
+ *   - billing by interval number: each interval's billing record (the one that counted the most batches) bills
+ *     exactly the bits of the queries the device made in that interval, whatever batch brought them, with the
+ *     instances the autoscaler rule gives (idle at the first interval, then from the previous interval's main
+ *     batch against theta) and the model's meter;
+ *   - the aggregator sent one main batch per interval, in order, and after the cloud was killed (SIGKILL) mid-run
+ *     and started again, a retried upload and still every query answered;
+ *   - with the aggregator started late (6 s after the device's first query, longer than a remote put's 5 s limit), the
+ *     device's vq_forward retried: queries put before the aggregator existed were answered, and billed to the
+ *     interval they were made in (by late parts: the main batches went at their deadlines without them);
  *   - in real mode (no law: a query per frame with motion, at --fps), the volume is the queries made.
  * The run starts when the device is calibrated (--start-file), so a slow start (ASan, a loaded machine) is no
  * failure.
@@ -305,9 +309,9 @@ static uint64_t log_latest(const char *dir, const char *name) {
 
 /* Runs the three tiers for k intervals (kill_cloud: the cloud is killed with SIGKILL once it billed interval 0 and
  * started again after interval 1 ended, so that the aggregator's upload of interval 1 fails first; real: the
- * device's volume comes from motion at 4 frames/s instead of the law), then checks their logs (see the top of the
- * file). */
-static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
+ * device's volume comes from motion at 4 frames/s instead of the law; agg_late_ms: the aggregator starts this long
+ * after the run's T0), then checks their logs (see the top of the file). */
+static void run_tiers(const char *tag, int k_n, int kill_cloud, int real, int agg_late_ms) {
   static int registered;
   if (!registered++) {
     atexit(stop_all);
@@ -322,7 +326,7 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
   CHECK_EQ(make_library(&lib, &images), 0);
   printf("  library ready in %.1f s\n", (now_ns() - t_lib) / 1e9);
   for (int i = 0; i < NODES; i++) {
-    ports[i] = 23000 + (int)(getpid() % 8000) + i * 11 + kill_cloud * 3 + real * 5;
+    ports[i] = 23000 + (int)(getpid() % 8000) + i * 11 + kill_cloud * 3 + real * 5 + (agg_late_ms > 0) * 7;
     snprintf(dirs[i], sizeof dirs[i], "%s/%s", root, names[i]);
     snprintf(cmd, sizeof cmd, "cd %s && %s keygen %s", root, spot_test_bin(), names[i]);
     int rc = spot_test_sh(out, sizeof out, err, sizeof err, "%s", cmd);
@@ -400,11 +404,24 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
   snprintf(line, sizeof line, "%s\n", t0);
   snprintf(tmp, sizeof tmp, "%s.tmp", start_file);
   CHECK(write_file(tmp, line) == 0 && rename(tmp, start_file) == 0);
+  int64_t agg_started = now_ns();
+  if (agg_late_ms > 0) { /* agg_late_ms after the device's first query (a slow device, ASan, puts it late) */
+    for (int i = 0; i < 1200 && log_latest(dirs[DEV], VQ_LOG_QUERIES) == 0 && waitpid(pids[DEV], NULL, WNOHANG) == 0;
+         i++)
+      usleep(50000);
+    uint64_t n1;
+    vq_query_rec_t *q1 = read_all(dirs[DEV], VQ_LOG_QUERIES, sizeof *q1, &n1);
+    CHECK(q1 != NULL && n1 > 0);
+    while (now_ns() < q1[0].put_ns + agg_late_ms * 1000000ll && waitpid(pids[DEV], NULL, WNOHANG) == 0)
+      usleep(50000);
+    agg_started = now_ns();
+  }
   pids[AGG] = fork();
   if (pids[AGG] == 0) {
     execl(env("VQ_BIN"), "spot-vquery", "aggregator", "--ns", dirs[AGG], "--listen", listen[AGG], "--key", key[AGG],
           "--cloud", cloud_url, "--cloud-key", pub[CLOUD], "--interval-ms", interval, "--start-ns", t0,
-          "--intervals", intervals, "--tail-ms", "1000", "--timeout-ms", "500", "--quiet", (char *)NULL);
+          "--intervals", intervals, "--tail-ms", "1000", "--timeout-ms", "500", "--devices", "1",
+          getenv("VQ_TEST_VERBOSE") ? (char *)NULL : "--quiet", (char *)NULL);
     _exit(127);
   }
   if (kill_cloud) {
@@ -418,7 +435,7 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
       usleep(50000);
     start_cloud();
   }
-  CHECK_EQ(wait_exit(&pids[DEV], 50), 0);
+  CHECK_EQ(wait_exit(&pids[DEV], 50 + agg_late_ms / 1000), 0);
   CHECK_EQ(wait_exit(&pids[AGG], 20), 0);
   stop_all();
 
@@ -430,7 +447,9 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
   vq_latency_rec_t *l = read_all(dirs[DEV], VQ_LOG_LATENCY, sizeof *l, &nl);
   vq_billing_rec_t *b = read_all(dirs[CLOUD], VQ_LOG_BILLING, sizeof *b, &nb);
   vq_upload_rec_t *u = read_all(dirs[AGG], VQ_LOG_UPLOADED, sizeof *u, &nu);
-  int ok = m && c && q && l && b && u;
+  uint64_t nbt;
+  vq_batch_rec_t *bt = read_all(dirs[CLOUD], VQ_LOG_BATCHES, sizeof *bt, &nbt);
+  int ok = m && c && q && l && b && u && bt;
   if (ok) {
     printf("  %llu intervals metered, %llu queries, %llu answers, %llu billing records, %llu uploads\n",
            (unsigned long long)nm, (unsigned long long)nq, (unsigned long long)nl, (unsigned long long)nb,
@@ -470,7 +489,7 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
                     "whose film has an object early)\n", real ? REAL_SEED : seed);
   CHECK(total > 0);
   /* every qid answered (first latency record per qid), with the query's truth and time */
-  uint32_t right = 0;
+  uint32_t right = 0, before_agg = 0;
   for (uint64_t i = 0; i < nq; i++) {
     uint64_t j = 0;
     while (j < nl && l[j].qid != q[i].qid)
@@ -481,38 +500,69 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
       fprintf(stderr, "  query %llu was not answered\n", (unsigned long long)q[i].qid);
     CHECK(found);
     right += l[j].match == l[j].truth;
+    before_agg += q[i].put_ns < agg_started;
   }
   printf("  %u of %llu answers name the photograph in view\n", right, (unsigned long long)nq);
   CHECK(right * 2 >= nq); /* the answers come from matching, not from anywhere: most name what the camera saw */
-  /* billing: the last record of each interval 0..K-1, instances by the autoscaler rule */
+  if (agg_late_ms > 0) {
+    /* put before the aggregator existed, more than a remote put's time limit (5 s) before: answered only because
+     * vq_forward tried again */
+    printf("  %u queries were put %.1f s or more before the aggregator started, and answered\n", before_agg,
+           (agg_started - q[0].put_ns) / 1e9);
+    CHECK(before_agg > 0);
+    CHECK(agg_started - q[0].put_ns > 5500000000ll);
+  }
+  /* billing by interval number: per interval the record that counted the most batches; its volume is the bits of
+   * the queries the device made in that interval */
   vq_billing_rec_t last[KMAX + 1];
   memset(last, 0, sizeof last);
-  uint32_t billed = 0, retried = 0;
+  uint32_t billed = 0, retried = 0, late = 0;
   for (uint64_t i = 0; i < nb; i++)
-    if (b[i].interval <= (uint64_t)k_n)
+    if (b[i].interval <= (uint64_t)k_n && (last[b[i].interval].version == 0 || b[i].batch_seq >= last[b[i].interval].batch_seq))
       last[b[i].interval] = b[i];
   for (int k = 0; k <= k_n; k++)
-    billed += last[k].queries;
+    billed += last[k].queries, late += last[k].late_queries;
   for (int k = 0; k < k_n; k++) {
     CHECK_EQ(last[k].version, VQ_REC_VERSION);
+    double sent = 0, main_prev = -1;
+    for (uint64_t i = 0; i < nm; i++)
+      if (m[i].interval == (uint64_t)k)
+        sent += m[i].active_bits;
+    for (uint64_t i = 0; k > 0 && i < nbt; i++)
+      if (bt[i].version == VQ_REC_VERSION && bt[i].interval == (uint64_t)k - 1 && bt[i].part == 0)
+        main_prev = bt[i].volume_bits;
     uint32_t want = k == 0 ? cfg.idle_instances
-                           : (last[k - 1].volume_bits >= cfg.theta ? cfg.active_instances : cfg.idle_instances);
-    printf("  interval %d: S %.0f b, %u instances (rule: %u), model %.3g $, instances %.3g $\n", k,
-           last[k].volume_bits, last[k].instances, want, last[k].model_usd, last[k].instance_usd);
+                           : (main_prev >= cfg.theta ? cfg.active_instances : cfg.idle_instances);
+    printf("  interval %d: S %.0f b (the device sent %.0f b; %u parts, %u late queries), %u instances (rule: %u), "
+           "model %.3g $, instances %.3g $\n",
+           k, last[k].volume_bits, sent, last[k].parts, last[k].late_queries, last[k].instances, want,
+           last[k].model_usd, last[k].instance_usd);
+    CHECK(last[k].volume_bits == sent);
+    CHECK(k == 0 || main_prev >= 0);
     CHECK_EQ(last[k].instances, want);
     vq_billing_rec_t expect;
     vq_billing_interval(&cfg, (uint64_t)k, last[k].volume_bits, last[k].queries, want, &expect);
-    CHECK(expect.model_usd == last[k].model_usd && expect.next_instances == last[k].next_instances);
+    CHECK(expect.model_usd == last[k].model_usd);
   }
   CHECK_EQ(billed, total);
-  /* the aggregator's positions: one per interval, in order; after a killed cloud, an upload that was retried */
+  if (agg_late_ms > 0) {
+    printf("  %u queries came after their interval's main batch and were billed to it\n", late);
+    CHECK(late > 0);
+  }
+  /* the aggregator's uploads: one main batch (part 0) per interval, in order; later parts of earlier intervals */
+  uint64_t mains = 0;
   for (uint64_t i = 0; i < nu; i++) {
-    CHECK_EQ(u[i].interval, i);
+    if (u[i].part == 0) {
+      CHECK_EQ(u[i].interval, mains);
+      mains++;
+    } else {
+      CHECK(u[i].interval < mains);
+    }
     retried += u[i].attempts > 1;
   }
-  CHECK(nu >= (uint64_t)k_n);
+  CHECK_EQ(mains, (uint64_t)k_n);
   if (kill_cloud) {
-    printf("  the cloud was killed and restarted: %u interval upload(s) retried\n", retried);
+    printf("  the cloud was killed and restarted: %u upload(s) retried\n", retried);
     CHECK(retried > 0);
   }
   free_reads();
@@ -520,19 +570,56 @@ static void run_tiers(const char *tag, int k_n, int kill_cloud, int real) {
     spot_test_sh(out, sizeof out, NULL, 0, "rm -rf %s", root);
 }
 
-static void test_three_tiers(void) { run_tiers("vq-tiers", 3, 0, 0); }
+static void test_three_tiers(void) { run_tiers("vq-tiers", 3, 0, 0, 0); }
 
-static void test_cloud_restart(void) { run_tiers("vq-restart", 4, 1, 0); }
+static void test_cloud_restart(void) { run_tiers("vq-restart", 4, 1, 0, 0); }
 
-static void test_real_mode(void) { run_tiers("vq-real", 2, 0, 1); }
+static void test_real_mode(void) { run_tiers("vq-real", 2, 0, 1, 0); }
+
+/* `spot vquery match` on the photographs: a library photograph is its own best match, one line per image, and
+ * --json --top 3 prints {"image":...,"match":...,"score":...} with the three best under "top", best first. */
+static void test_match_cli(void) {
+  const char *lib, *images;
+  CHECK_EQ(make_library(&lib, &images), 0);
+  char out[8192], err[4096], first[512] = "";
+  CHECK_EQ(spot_test_sh(first, sizeof first, err, sizeof err, "ls %s | head -1", images), 0);
+  first[strcspn(first, "\n")] = '\0';
+  CHECK(first[0] != '\0');
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s match %s %s/%s --top 3 --json", env("VQ_BIN"), lib,
+                        images, first),
+           0);
+  printf("  %s", out);
+  char want[700];
+  snprintf(want, sizeof want, "\"match\":\"%s\",\"score\":", first);
+  CHECK(strncmp(out, "{\"image\":\"", 10) == 0 && strstr(out, first) != NULL);
+  CHECK(strstr(out, want) != NULL);                              /* its own photograph first */
+  const char *top = strstr(out, "\"top\":[{\"match\":");
+  CHECK(top != NULL && strstr(top, want) == top + 8);            /* the top list starts with it too */
+  int entries = 0;
+  for (const char *p = top; p && (p = strstr(p, "{\"match\":")) != NULL; p++)
+    entries++;
+  CHECK_EQ(entries, 3);
+  CHECK(strchr(out, '\n') == out + strlen(out) - 1);            /* one line */
+  double best = strtod(strstr(out, "\"score\":") + 8, NULL);
+  CHECK(best > 0.5 && best <= 1.0001);
+  /* the text form: one line, the image then its match */
+  CHECK_EQ(spot_test_sh(out, sizeof out, err, sizeof err, "%s match %s %s/%s", env("VQ_BIN"), lib, images, first), 0);
+  CHECK(strstr(out, first) != NULL && strchr(out, '\n') == out + strlen(out) - 1);
+}
+
+/* The aggregator comes up 6 s after the device's first query: the device's forwards time out (5 s) and are retried
+ * until it takes them. */
+static void test_aggregator_late(void) { run_tiers("vq-agglate", 2, 0, 0, 6000); }
 
 static const spot_test_t tests[] = {
     {"billing_rule", test_billing_rule},
     {"idle_split", test_idle_split},
     {"setup", test_setup},
+    {"match_cli", test_match_cli},
     {"three_tiers", test_three_tiers},
     {"cloud_restart", test_cloud_restart},
     {"real_mode", test_real_mode},
+    {"aggregator_late", test_aggregator_late},
     {NULL, NULL},
 };
 SPOT_TEST_MAIN(tests)
