@@ -20,38 +20,6 @@
 
 static char out[8192], err[8192];
 
-/* Appends n elements "e1", "e2", ... to log name of the namespace dir (no node runs yet). */
-static int fill(const char *dir, const char *name, int n) {
-  spot_ns_t *ns;
-  spot_log_t *log;
-  if (spot_ns_open(dir, NULL, &ns) != 0)
-    return -1;
-  int rc = spot_ns_open_log(ns, name, 0, &log, NULL);
-  spot_ns_close(ns);
-  for (int i = 1; rc == 0 && i <= n; i++) {
-    char e[32] = {0};
-    snprintf(e, sizeof e, "e%d", i);
-    rc = spot_log_append(log, e, strlen(e), NULL);
-  }
-  if (rc == 0)
-    spot_log_close(log);
-  return rc;
-}
-
-/* XORs byte `off` of the file of log name with x. */
-static int flip(const char *dir, const char *name, long off, unsigned x) {
-  char path[4400];
-  snprintf(path, sizeof path, "%s/%s.log", dir, name);
-  FILE *fp = fopen(path, "r+b");
-  if (fp == NULL)
-    return -1;
-  int c = -1;
-  if (fseek(fp, off, SEEK_SET) == 0)
-    c = fgetc(fp);
-  int rc = c < 0 || fseek(fp, off, SEEK_SET) != 0 || fputc(c ^ (int)x, fp) == EOF ? -1 : 0;
-  return fclose(fp) == 0 ? rc : -1;
-}
-
 static char viewer[8800], admin[8800], writer[8800], url[160];
 static const char *root;
 
@@ -94,9 +62,9 @@ static void test_check_and_rm(void) {
                         "echo \"$(cat adm.pub) get,admin\"; echo \"$(cat writer.pub) put\"; } > ns/access",
                         root, root, S, getenv("SPOT_SRC")),
            0);
-  CHECK_OK(fill(dir, "x", 10));
-  CHECK_OK(fill(dir, "clean", 3));
-  CHECK_OK(flip(dir, "x", 4096 + 9 * 48 + 16, 0x01)); /* one bit in the data of element 10 */
+  CHECK_OK(spot_test_fill_log(dir, "x", 10, 1));
+  CHECK_OK(spot_test_fill_log(dir, "clean", 3, 1));
+  CHECK_OK(spot_test_flip_byte(dir, "x", 4096 + 9 * 48 + 16, 0x01)); /* one bit in the data of element 10 */
   int port = spot_test_free_port();
   CHECK(port > 0);
   int pid = spot_test_spawn("%s -n %s --quiet --listen 127.0.0.1:%d --key %s/node.key", /* worker mode */

@@ -29,38 +29,6 @@ static int spot(const char *dir, const char *fmt, ...) {
   return spot_test_sh(out, sizeof out, err, sizeof err, "%s -n %s %s", spot_test_bin(), dir, args);
 }
 
-/* Appends n elements "e1", "e2", ... to log name of the namespace dir. */
-static int fill(const char *dir, const char *name, int n) {
-  spot_ns_t *ns;
-  spot_log_t *log;
-  if (spot_ns_open(dir, NULL, &ns) != 0)
-    return -1;
-  int rc = spot_ns_open_log(ns, name, 0, &log, NULL);
-  spot_ns_close(ns);
-  for (int i = 1; rc == 0 && i <= n; i++) {
-    char e[32] = {0};
-    snprintf(e, sizeof e, "e%d", i);
-    rc = spot_log_append_async(log, e, strlen(e), NULL);
-  }
-  if (rc == 0)
-    spot_log_close(log);
-  return rc;
-}
-
-/* XORs byte `off` of the log file of name with x. */
-static int flip(const char *dir, const char *name, long off, unsigned x) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/%s.log", dir, name);
-  FILE *fp = fopen(path, "r+b");
-  if (fp == NULL)
-    return -1;
-  int c = -1;
-  if (fseek(fp, off, SEEK_SET) == 0)
-    c = fgetc(fp);
-  int rc = c < 0 || fseek(fp, off, SEEK_SET) != 0 || fputc(c ^ (int)x, fp) == EOF ? -1 : 0;
-  return fclose(fp) == 0 ? rc : -1;
-}
-
 /* Defect 1 and 2, as the issue reproduces them on a `none` log (1500 elements, history 1000) and on an `always`
  * log of 10 elements. */
 static void newest_damaged(const char *tag, const char *sync, int history, int n) {
@@ -68,8 +36,9 @@ static void newest_damaged(const char *tag, const char *sync, int history, int n
   snprintf(dir, sizeof dir, "%s", spot_test_dir(tag));
   CHECK_EQ(spot(dir, "init"), 0);
   CHECK_EQ(spot(dir, "create x --size 32 --history %d --sync %s", history, sync), 0);
-  CHECK_OK(fill(dir, "x", n));
-  CHECK_OK(flip(dir, "x", 4096 + ((n - 1) % history) * 48 + 16, 0x01)); /* one bit in the data of element n */
+  CHECK_OK(spot_test_fill_log(dir, "x", n, 0));
+  /* one bit in the data of element n */
+  CHECK_OK(spot_test_flip_byte(dir, "x", 4096 + ((n - 1) % history) * 48 + 16, 0x01));
 
   CHECK_EQ(spot(dir, "get x %d", n - 1), 0); /* its neighbour is served */
   char want[32];
@@ -112,15 +81,15 @@ static void test_hand_set_mark(void) {
   snprintf(dir, sizeof dir, "%s", spot_test_dir("check-mark"));
   CHECK_EQ(spot(dir, "init"), 0);
   CHECK_EQ(spot(dir, "create y --size 8 --history 4"), 0);
-  CHECK_OK(fill(dir, "y", 4));
+  CHECK_OK(spot_test_fill_log(dir, "y", 4, 0));
   const long mark = 4096 + 12; /* the mark of element 1 (slots of 32 bytes: seq, crc, mark, data) */
-  CHECK_OK(flip(dir, "y", mark, 0x05));
+  CHECK_OK(spot_test_flip_byte(dir, "y", mark, 0x05));
   CHECK_EQ(spot(dir, "check y"), 1);
   CHECK(strstr(err, "handler mark") != NULL);
   CHECK_EQ(spot(dir, "check y --fix"), 0);
   CHECK(strstr(out, "1 damaged handler mark(s) restored") != NULL);
   CHECK_EQ(spot(dir, "check y"), 0);
-  CHECK_OK(flip(dir, "y", mark, 0x05)); /* again, and now put over it */
+  CHECK_OK(spot_test_flip_byte(dir, "y", mark, 0x05)); /* again, and now put over it */
   CHECK_EQ(spot(dir, "put y --data a"), 0);
   CHECK_EQ(strtoull(out, NULL, 10), 5ull); /* element 5 overwrites element 1: the false mark holds nothing */
   CHECK_EQ(spot(dir, "check y"), 0);

@@ -225,3 +225,34 @@ int spot_test_have(const char *program) {
   return spot_test_sh(out, sizeof out, NULL, 0, "command -v %s || test -x /usr/sbin/%s || test -x /usr/bin/%s",
                       program, program, program) == 0;
 }
+
+int spot_test_fill_log(const char *dir, const char *name, int n, int sync) {
+  spot_ns_t *ns;
+  spot_log_t *log;
+  int rc = spot_ns_open(dir, NULL, &ns);
+  if (rc != 0)
+    return rc;
+  rc = spot_ns_open_log(ns, name, 0, &log, NULL);
+  spot_ns_close(ns);
+  for (int i = 1; rc == 0 && i <= n; i++) {
+    char e[32] = {0};
+    snprintf(e, sizeof e, "e%d", i);
+    rc = sync ? spot_log_append(log, e, strlen(e), NULL) : spot_log_append_async(log, e, strlen(e), NULL);
+  }
+  if (rc == 0)
+    spot_log_close(log);
+  return rc;
+}
+
+int spot_test_flip_byte(const char *dir, const char *name, long off, unsigned x) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s.log", dir, name);
+  FILE *fp = fopen(path, "r+b");
+  if (fp == NULL)
+    return -1;
+  int c = -1;
+  if (fseek(fp, off, SEEK_SET) == 0)
+    c = fgetc(fp);
+  int rc = c < 0 || fseek(fp, off, SEEK_SET) != 0 || fputc(c ^ (int)x, fp) == EOF ? -1 : 0;
+  return fclose(fp) == 0 ? rc : -1;
+}

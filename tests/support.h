@@ -23,6 +23,13 @@ int spot_test_sh(char *out, size_t cap, char *err, size_t errcap, const char *fm
  * with the given history; returns DIR (static storage) or NULL. */
 const char *spot_test_ns(const char *tag, unsigned long long history);
 
+/* Appends n elements "e1", "e2", ... to log name of the namespace dir (no node may hold it), with
+ * spot_log_append (sync != 0) or spot_log_append_async: 0, or a negative SPOT_E* code. */
+int spot_test_fill_log(const char *dir, const char *name, int n, int sync);
+
+/* XORs byte off of the file of log name in dir with x (damage on purpose): 0, or -1. */
+int spot_test_flip_byte(const char *dir, const char *name, long off, unsigned x);
+
 typedef struct spot_node spot_node_t;
 /* Waits (at most 60 s) until the node has ended or failed `want` handler runs: 0, or -1 on timeout. */
 int spot_test_wait_done(spot_node_t *node, unsigned long long want);
