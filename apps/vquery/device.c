@@ -9,8 +9,8 @@
  * then, for K intervals of T starting at T0, it makes the interval's queries from camera frames (controlled mode: a
  * volume drawn from a law; real mode: one query per frame with motion), does idle work for (rho - r)+
  * bit-equivalents, meters both parts and writes a vq_device_rec_t to `meter` (its tally goes to the aggregator
- * from there). Each query carries its interval number, by which the cloud bills it. At the end it waits (up to a grace)
- * for the answers, stops the node and exits 0; SIGTERM ends it early, after the put in progress.
+ * from there). Each query carries its interval number, by which the cloud bills it. At the end it waits (up to a
+ * grace) for the answers, stops the node and exits 0; SIGTERM ends it early, after the put in progress.
  *
  * Idle work is counted in units: one unit (capture a frame, detect motion against the previous one) stands for
  * --idle-unit-bits bit-equivalents; the last fraction f of a unit spends f of a unit's calibrated CPU time (a capture
@@ -255,8 +255,9 @@ static int put_local(device_t *d, const char *log, const void *rec, size_t len) 
  * record keeps the spread of one unit, which says how much a short run's mean may stray from them.
  * In controlled mode units are also metered inside the run's bursts of work: one unit after every CALIB_EVERY
  * queries of the run (a running count across intervals, so units are spread over the intervals as the queries
- * are), while three units' worth of time is left before the aggregator's cut at half the interval. A query of the run costs more CPU time than the same query alone: it runs while the other devices make
- * theirs and while the node forwards the previous one (another process on the same cores: caches, memory bandwidth).
+ * are), while three units' worth of time is left before the aggregator's deadline at half the interval. A query of
+ * the run costs more CPU time than the same query alone: it runs while the other devices make theirs and while the
+ * node forwards the previous one (another process on the same cores: caches, memory bandwidth).
  * Units metered before the run, or in its rests, did not see that and fed the model rates 1-11% low; a unit in the
  * burst sees what the query beside it sees. At the end a second calibration record holds the units of the run's
  * bursts (those before the run too when the bursts gave fewer than CALIB_RUN_MIN); the report uses the last record.
@@ -367,7 +368,7 @@ static void calib_add(calib_acc_t *a, const calib_acc_t *b) {
 }
 
 /* After each query of the run: every CALIB_EVERY queries, one unit metered in the burst, into both pools, unless
- * fewer than three units' worth of time are left before cut_ns (the aggregator's cut of this interval's queries):
+ * fewer than three units' worth of time are left before cut_ns (the aggregator's deadline for this interval):
  * calibration must not make the run's queries late. A unit skipped so stays owed to the next query. */
 static int calib_in_burst(device_t *d, int64_t cut_ns) {
   if (++calib_credit < CALIB_EVERY)
