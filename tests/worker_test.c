@@ -2,8 +2,9 @@
  * worker_test.c: worker mode in a program that embeds the node (spotd is the worker program). A replacement worker
  * (forked after a crash) finishes its handler when the node stops; the node never reaps the program's own
  * children; its shared memory and descriptors are released at stop; a handler's standard output is bounded per
- * run; a burst of short handlers under a time limit kills no healthy worker; a worker that dies after its run's
- * end event gets no fail event. Every wait is bounded.
+ * run, and short output comes out once per run, prefixed, on its own stream; a burst of short handlers under a
+ * time limit kills no healthy worker; a worker that dies after its run's end event gets no fail event. Every wait
+ * is bounded.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -197,6 +198,50 @@ static void test_output_bounded(void) {
   CHECK_EQ(atoi(out), 2);
 }
 
+/* Short output from every run comes out once, prefixed with its run, on the stream it was written to: the worker
+ * looks at its pipes with one poll after each run and reads only a pipe that holds something. */
+static void test_output_small(void) {
+  CHECK_OK(setup("worker-small-output"));
+  char path[2][4400];
+  int saved[2], fds[2] = {1, 2};
+  fflush(stdout);
+  fflush(stderr);
+  for (int k = 0; k < 2; k++) {
+    snprintf(path[k], sizeof path[k], "%s/../%s.txt", dir, k ? "err" : "out");
+    saved[k] = dup(fds[k]);
+    int fd = open(path[k], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(saved[k] >= 0 && fd >= 0);
+    dup2(fd, fds[k]);
+    close(fd);
+  }
+  spot_node_t *node;
+  int rc = start(1, 0, &node);
+  if (rc == 0) {
+    rc = put("talker", 20);
+    for (int i = 0; rc == 0 && i < 10000 && count("talker").ends < 20; i++)
+      usleep(1000);
+    spot_node_stop(node);
+  }
+  fflush(stdout);
+  fflush(stderr);
+  for (int k = 0; k < 2; k++) {
+    dup2(saved[k], fds[k]);
+    close(saved[k]);
+  }
+  CHECK_OK(rc);
+  CHECK_EQ(count("talker").ends, 20);
+  for (int k = 0; k < 2; k++) {
+    char out[256];
+    spot_test_sh(out, sizeof out, NULL, 0, "grep -c '^\\[talker #[0-9]*\\] %s of #[0-9]*$' %s", k ? "err" : "out",
+                 path[k]);
+    CHECK_EQ(atoi(out), 20); /* every run's line, prefixed, on its own stream */
+    spot_test_sh(out, sizeof out, NULL, 0, "grep -o '#[0-9]*$' %s | sort -u | wc -l", path[k]);
+    CHECK_EQ(atoi(out), 20); /* each element's line once */
+    spot_test_sh(out, sizeof out, NULL, 0, "grep -c '%s of' %s", k ? "out" : "err", path[k]);
+    CHECK_EQ(atoi(out), 0); /* nothing on the other stream */
+  }
+}
+
 /* Many short handlers under a (generous) time limit: no healthy worker is taken for one that overran. */
 static void test_no_false_timeouts(void) {
   CHECK_OK(setup("worker-timeout"));
@@ -265,6 +310,7 @@ static const spot_test_t tests[] = {
     {"program_children_left_alone", test_program_children_left_alone},
     {"shared_memory_released", test_shared_memory_released},
     {"output_bounded", test_output_bounded},
+    {"output_small", test_output_small},
     {"no_false_timeouts", test_no_false_timeouts},
     {"no_fail_after_end", test_no_fail_after_end},
     {NULL, NULL},

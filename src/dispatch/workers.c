@@ -396,6 +396,13 @@ static void crash_prefix(void *arg, char *buf, size_t cap) {
 
 static void run_output_flush(void *arg, const char *prefix, char *tail, size_t cap) {
   run_output_t *ro = arg;
+  fflush(stdout); /* unbuffered (spot__capture_start): no system call unless a handler gave it a buffer */
+  fflush(stderr);
+  if (!spot__capture_ready(ro->cap)) { /* the usual run prints nothing: one poll, no notes formatted */
+    if (cap)
+      tail[0] = '\0';
+    return;
+  }
   char note[2][400];
   for (int k = 0; k < 2; k++)
     snprintf(note[k], sizeof note[k], "%s[spot: handler %s on %s #%llu wrote more than %u bytes to %s; the rest "
@@ -427,6 +434,10 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
   for (uint32_t head = load32(&b->head);;) {
     uint32_t tail = __atomic_load_n(&b->tail, __ATOMIC_SEQ_CST);
     if (head == tail) {
+      /* What a run's own threads wrote after its flush comes out here, unprefixed, before the worker sleeps: one
+       * poll when going idle, none between runs under load (where the next run's flush prints it with its prefix) */
+      if (capturing)
+        spot__capture_flush(&cap, NULL, NULL, NULL, NULL, 0);
       __atomic_store_n(&b->sleeping, 1, __ATOMIC_SEQ_CST);
       if (__atomic_load_n(&b->tail, __ATOMIC_SEQ_CST) == head)
         spot__futex_wait(&b->tail, head, 0);
@@ -446,8 +457,6 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
       spot__runout_t out = {run_output_flush, &ro};
       int status = spot__invoke(ns, &put, fn, &b->start_id, NULL, capturing ? &out : NULL);
       __atomic_fetch_add(status == 0 ? &b->ended : &b->failed, 1, __ATOMIC_RELAXED);
-      if (capturing) /* what was written after the run's own flush */
-        spot__capture_flush(&cap, NULL, NULL, NULL, NULL, 0);
     }
     __atomic_store_n(&b->running, 0, __ATOMIC_RELEASE);
     if (__atomic_load_n(&shm->dispatcher_sleeping, __ATOMIC_SEQ_CST)) {

@@ -46,6 +46,13 @@ int spot__futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns);
 /* Wakes every thread sleeping on word, in any process. */
 void spot__futex_wake(uint32_t *word);
 
+/* ---- memory ---- */
+
+/* Faults in the pages of [addr, addr + len) of a writable mapping for writing, in one call rather than a page fault
+ * each (Linux: madvise MADV_POPULATE_WRITE, 5.14 and later). Best effort: nothing happens where that is not
+ * supported, and the pages then fault in one by one when written, as without it. */
+void spot__prefault(void *addr, size_t len);
+
 /* ---- threads ---- */
 
 typedef struct spot__thread {
@@ -189,6 +196,7 @@ void spot__shm_free(int fd, void *addr, size_t size);
 typedef struct spot__capture {
   int pipe[2][2]; /* [stream][read, write] for standard output (0) and error (1) */
   int orig[2];    /* the streams as they were */
+  int size[2];    /* each pipe's capacity in bytes, read once at the start (0: unknown) */
   size_t limit;   /* bytes a stream keeps per flush */
 } spot__capture_t;
 
@@ -196,11 +204,14 @@ typedef struct spot__capture {
  * spot__capture_flush, made non-blocking: once a pipe is full, further writes fail (EAGAIN) and are dropped, so what
  * the process prints between two flushes is bounded. stdout is made unbuffered. 0 or SPOT_EIO. */
 int spot__capture_start(spot__capture_t *c, size_t limit);
+/* Whether anything was captured since the last flush: bit 0 for standard output, bit 1 for standard error. One
+ * poll(2) with no wait, the whole cost of a flush when nothing was printed (a worker asks after every run). */
+int spot__capture_ready(spot__capture_t *c);
 /* Copies what was captured since the last flush to the original streams, each line prefixed with prefix (NULL:
  * none) and written whole (a last line without a newline gets one); when a stream reached its limit, its note (a
  * line saying that the rest was dropped) follows it. tail (tailcap bytes, may be NULL) gets the last non-empty line
  * captured, of standard error if it had one, else of standard output, cut to fit ("" if none). Clears stdio's
- * error state. */
+ * error state. Reads only the streams spot__capture_ready names. */
 void spot__capture_flush(spot__capture_t *c, const char *prefix, const char *note_out, const char *note_err,
                          char *tail, size_t tailcap);
 

@@ -1,7 +1,8 @@
 /*
  * worker_handlers.c: handlers for the worker-mode tests (tests/worker_test.c), built with `spot build-handler`.
  * `nap` takes 300 ms, then records the element's sequence number in log `seen`; `chatty` writes 4 MB to its
- * standard output.
+ * standard output; `talker` writes one
+ * short line to each of its standard output and error, naming its element.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,3 +30,11 @@ static int chatty(spot_ctx_t *ctx, const spot_event_t *ev) {
   return 0;
 }
 SPOT_HANDLER(chatty)
+
+static int talker(spot_ctx_t *ctx, const spot_event_t *ev) {
+  (void)ctx;
+  printf("out of #%llu\n", (unsigned long long)ev->seq);
+  fprintf(stderr, "err of #%llu\n", (unsigned long long)ev->seq);
+  return 0;
+}
+SPOT_HANDLER(talker)

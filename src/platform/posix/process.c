@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -253,6 +254,7 @@ int spot__capture_start(spot__capture_t *c, size_t limit) {
     fcntl(c->pipe[i][0], F_SETFL, O_NONBLOCK);
     fcntl(c->pipe[i][1], F_SETFL, O_NONBLOCK);
     fcntl(c->pipe[i][1], F_SETPIPE_SZ, (int)limit); /* rounded up to pages; the default (64 KiB) if refused */
+    c->size[i] = fcntl(c->pipe[i][1], F_GETPIPE_SZ);
     fflush(i == 0 ? stdout : stderr);
     if ((c->orig[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 || dup2(c->pipe[i][1], fd) < 0)
       return SPOT_EIO;
@@ -339,17 +341,29 @@ static size_t copy_stream(spot__capture_t *c, int i, const char *prefix, char *t
   return got;
 }
 
+int spot__capture_ready(spot__capture_t *c) {
+  struct pollfd p[2] = {{.fd = c->pipe[0][0], .events = POLLIN}, {.fd = c->pipe[1][0], .events = POLLIN}};
+  int n;
+  while ((n = poll(p, 2, 0)) < 0 && errno == EINTR) {
+  }
+  if (n < 0)
+    return 3; /* cannot tell: read both, as before */
+  return (p[0].revents ? 1 : 0) | (p[1].revents ? 2 : 0);
+}
+
 void spot__capture_flush(spot__capture_t *c, const char *prefix, const char *note_out, const char *note_err,
                          char *tail, size_t tailcap) {
   fflush(stdout);
   fflush(stderr);
   if (tail && tailcap)
     tail[0] = '\0';
+  int ready = spot__capture_ready(c);
   for (int i = 0; i < 2; i++) {
-    int size = fcntl(c->pipe[i][1], F_GETPIPE_SZ);
+    if (!(ready & (1 << i)))
+      continue;
     size_t got = copy_stream(c, i, prefix, tail, tailcap);
     const char *note = i == 0 ? note_out : note_err;
-    if (size > 0 && got >= (size_t)size && note)
+    if (c->size[i] > 0 && got >= (size_t)c->size[i] && note)
       write_all(c->orig[i], note, strlen(note));
   }
   clearerr(stdout);
