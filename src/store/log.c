@@ -20,6 +20,8 @@
 #include "store/log_impl.h"
 #include "store/store.h"
 
+#define PREFAULT_BYTES (256u << 10) /* what one call faults in ahead of the first pass's writers */
+
 const char *spot_sync_name(spot_sync_t s) {
   switch (s) {
   case SPOT_SYNC_NONE:
@@ -239,6 +241,8 @@ int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **
   log->batch_ns = (uint64_t)h->batch_us * 1000u;
   log->busy_ns = (uint64_t)SPOT_BUSY_MS_DEFAULT * 1000000u;
   log->map_bytes = SPOT__HDR_BYTES + h->history * h->slot_bytes;
+  for (log->prefault_slots = 1; log->prefault_slots * 2 * h->slot_bytes <= PREFAULT_BYTES;) /* a power of two */
+    log->prefault_slots *= 2;
   rc = io->map(log->file, log->map_bytes, (void **)&log->map);
   if (rc != 0) {
     log->map = NULL;
@@ -444,6 +448,21 @@ static void wait_published(spot_log_t *log, uint64_t r) {
   }
 }
 
+/* The first pass over a new file writes pages that were never written: each costs a page fault (and the file
+ * system's block allocation) at its first store, some microseconds each on a virtual machine. The append that
+ * reserves the first slot of a chunk faults in the chunk after the next one in one call instead (and the first
+ * append the first two), so the writers behind it find their pages mapped. Wrapped rings never need it. */
+static void prefault_ahead(spot_log_t *log, uint64_t r) {
+  const uint64_t chunk = log->prefault_slots, i = r - 1; /* the slot's index: number r lives in slot r - 1 */
+  if (i >= log->history || (i & (chunk - 1)) != 0)
+    return;
+  uint64_t from = i == 0 ? 0 : i + chunk, to = i + 2 * chunk;
+  if (to > log->history)
+    to = log->history;
+  if (from < to)
+    spot__prefault(log->slots + from * log->slot_bytes, (size_t)((to - from) * log->slot_bytes));
+}
+
 int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint32_t pending, uint64_t *seq) {
   if (len > log->elem_size)
     return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is longer than the log's element size (%u bytes)", len,
@@ -518,6 +537,7 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     if (rc != 0)
       return rc;
   }
+  prefault_ahead(log, r);
   SPOT__CRASH_POINT(log, SPOT__AT_RESERVED, nth);
   commit(log, slot, r, data, len, dcrc, pending, nth);
   SPOT__CRASH_POINT(log, SPOT__AT_COMMITTED, nth);

@@ -237,3 +237,14 @@ static spot_io_t posix_io = {
 };
 
 spot_io_t *spot_io_posix(void) { return &posix_io; }
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels refuse it with EINVAL, which is ignored */
+#endif
+
+void spot__prefault(void *addr, size_t len) {
+  long page = sysconf(_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t)addr, start = a & ~((uintptr_t)page - 1);
+  if (len > 0)
+    (void)madvise((void *)start, len + (a - start), MADV_POPULATE_WRITE);
+}
