@@ -355,9 +355,10 @@ static int fitted_figures(const vq_params_t *p, const vq_data_t *d, const vq_rep
   free(x);
   if (rc < 0)
     return 0; /* no fit (too few volumes): f->ok stays 0 and the report says so */
+  f->fitted = 1;
   spot_dist_t law;
   if (spot_dist_init(&law, kind, f->fit.mu, f->fit.alpha) < 0)
-    return 0;
+    return 0; /* fitted, but the model has no law for it (a Pareto alpha <= 1: no finite mean): the report says so */
   f->ok = 1;
   vq_params_t q = *p;
   q.kind = kind, q.mu = f->fit.mu, q.alpha = f->fit.alpha;

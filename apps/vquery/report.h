@@ -180,7 +180,8 @@ typedef struct vq_cmp {
 
 /* A law fitted to the run's volumes (real mode) and what it predicts. */
 typedef struct vq_fitted {
-  int ok;
+  int ok;         /* the fit feeds the model; 0: see fitted (1: the law was fitted, the model refuses it) */
+  int fitted;
   vq_fit_t fit;
   vq_cmp_t energy, vplus, billing; /* closed forms of the fitted law (continuous; quantised) against measured */
 } vq_fitted_t;

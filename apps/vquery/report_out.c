@@ -73,7 +73,13 @@ static void jcmp(FILE *f, const char *key, const vq_cmp_t *c, int comma) {
 
 static void jfit(FILE *f, const char *key, const vq_fitted_t *x, int comma) {
   fprintf(f, "\"%s\":", key);
-  if (!x->ok)
+  if (!x->ok && x->fitted) { /* fitted, but no law the model takes (alpha <= 1): the fit alone */
+    fputc('{', f);
+    jnum(f, "alpha", x->fit.alpha, 1);
+    jnum(f, "xm_bits", x->fit.xm, 1);
+    jnum(f, "samples", (double)x->fit.n, 0);
+    fputc('}', f);
+  } else if (!x->ok)
     fputs("null", f);
   else {
     fputc('{', f);
@@ -201,6 +207,13 @@ static void header(FILE *f) {
 }
 
 static void fitted(FILE *f, const char *name, const vq_fitted_t *x) {
+  if (!x->ok && x->fitted) {
+    fprintf(f, "\n%s law fitted by maximum likelihood to %zu positive volumes: alpha = %.4g (+-%.2g), r_m = %.6g b; "
+            "a Pareto law with alpha <= 1 has no finite mean, so the model cannot be evaluated for it (the volumes "
+            "are heavier-tailed than the model's laws, or too few intervals saw motion)\n", name, x->fit.n,
+            x->fit.alpha, x->fit.se_mu, x->fit.xm);
+    return;
+  }
   if (!x->ok) {
     fprintf(f, "\n%s fit: not possible (too few distinct positive volumes)\n", name);
     return;
