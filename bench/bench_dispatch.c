@@ -21,7 +21,8 @@
  * in a build tree), SPOT_CLI (the spot program, for `spot build-handler`; default next to spotd), SPOT_INCLUDE_DIR
  * (spot's headers, for compiling the handler object without `spot build-handler`; default derived from this file's
  * path), SPOT_BENCH_LAT_N (sequential puts per latency figure, default 10,000), SPOT_BENCH_SUSTAINED_N (puts per
- * sustained run, default 200,000), SPOT_BENCH_WORKERS (node threads or worker processes, default 2).
+ * sustained run, default 200,000), SPOT_BENCH_WORKERS (node threads or worker processes, default 2),
+ * SPOT_BENCH_POLL_US (the node's poll_us, spotd --poll-us; default 0).
  * Argument: a substring to run only the figures named so.
  */
 #ifndef _GNU_SOURCE
@@ -58,6 +59,7 @@ static const char *g_filter;
 static char g_spotd[4200], g_cli[4200];
 static int g_nsno;
 static unsigned g_workers = 2; /* node threads or worker processes */
+static unsigned g_poll_us;     /* spot_node_opts_t.poll_us / spotd --poll-us (SPOT_BENCH_POLL_US, default 0) */
 static uint64_t g_lat_n = LAT_N_DEFAULT, g_sus_n = SUSTAINED_N_DEFAULT;
 static pid_t g_spotd_pid; /* the running spotd child, if any */
 static int g_made_dir;    /* g_dir is ours (mkdtemp): removed on exit, also after a failure */
@@ -238,7 +240,9 @@ static void start_spotd(const char *dir) {
   }
   char workers[16];
   snprintf(workers, sizeof workers, "%u", g_workers);
-  char *argv[] = {g_spotd, "-n", (char *)dir, "--workers", workers, "--quiet", NULL};
+  char poll[16];
+  snprintf(poll, sizeof poll, "%u", g_poll_us);
+  char *argv[] = {g_spotd, "-n", (char *)dir, "--workers", workers, "--quiet", "--poll-us", poll, NULL};
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
@@ -357,7 +361,7 @@ static void target_start(target_t *t, const char *mode, const char *tag, uint64_
   make_ns(tag, events_history, t->dir, sizeof t->dir);
   int rc;
   if (strcmp(mode, "thread") == 0) {
-    spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = g_workers, .quiet = 1};
+    spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = g_workers, .quiet = 1, .poll_us = g_poll_us};
     if ((rc = spot_node_start(t->dir, &o, &t->node)) != 0)
       die("spot_node_start", rc);
   } else {
@@ -415,10 +419,10 @@ static void put_to_start(const char *mode) {
   double p50 = pct_us(s.lat, s.matched, 0.50), p99 = pct_us(s.lat, s.matched, 0.99);
   int thread = strcmp(mode, "thread") == 0;
   double b50 = thread ? 20 : 50, b99 = thread ? 200 : 0;
-  printf("{\"name\":\"%s\",\"mode\":\"%s\",\"workers\":%u,\"n\":%" PRIu64 ",\"puts\":%" PRIu64
+  printf("{\"name\":\"%s\",\"mode\":\"%s\",\"workers\":%u,\"poll_us\":%u,\"n\":%" PRIu64 ",\"puts\":%" PRIu64
          ",\"handlers_run\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"seconds\":%.3f,\"ops_per_s\":%.0f,"
          "\"p50_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,\"max_us\":%.2f,\"budget_p50_us\":%.0f,",
-         name, mode, g_workers, s.matched, s.puts, s.ends, s.fails, secs, (double)g_lat_n / secs, p50,
+         name, mode, g_workers, g_poll_us, s.matched, s.puts, s.ends, s.fails, secs, (double)g_lat_n / secs, p50,
          pct_us(s.lat, s.matched, 0.90), p99, pct_us(s.lat, s.matched, 0.999), pct_us(s.lat, s.matched, 1.0), b50);
   if (b99 > 0)
     printf("\"budget_p99_us\":%.0f,", b99);
@@ -539,11 +543,11 @@ static void sustained(const char *mode) {
   qsort(puts_per_s, RUNS, sizeof puts_per_s[0], cmp_double);
   qsort(lat, nlat, sizeof *lat, cmp_u64);
   double rate = rates[RUNS / 2];
-  printf("{\"name\":\"%s\",\"mode\":\"%s\",\"workers\":%u,\"runs\":%d,\"puts\":%" PRIu64
+  printf("{\"name\":\"%s\",\"mode\":\"%s\",\"workers\":%u,\"poll_us\":%u,\"runs\":%d,\"puts\":%" PRIu64
          ",\"handlers_run\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"seconds\":%.3f,"
          "\"ops_per_s\":%.0f,\"ops_per_s_min\":%.0f,\"ops_per_s_max\":%.0f,\"drain_ops_per_s\":%.0f,"
          "\"puts_per_s\":%.0f,\"p50_us\":%.2f,\"p99_us\":%.2f,\"max_us\":%.2f,",
-         name, mode, g_workers, RUNS, sum.puts, sum.ends, sum.fails, sum.lost, sum.secs, rate, rates[0],
+         name, mode, g_workers, g_poll_us, RUNS, sum.puts, sum.ends, sum.fails, sum.lost, sum.secs, rate, rates[0],
          rates[RUNS - 1], drains[RUNS / 2], puts_per_s[RUNS / 2], pct_us(lat, nlat, 0.50), pct_us(lat, nlat, 0.99),
          pct_us(lat, nlat, 1.0));
   if (strcmp(mode, "thread") == 0)
@@ -587,7 +591,7 @@ int main(int argc, char **argv) {
   if (argc > 1) {
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
       printf("usage: bench_dispatch [NAME-SUBSTRING]   (env SPOT_BENCH_DIR, SPOT_SPOTD, SPOT_CLI, SPOT_INCLUDE_DIR, "
-             "SPOT_BENCH_LAT_N, SPOT_BENCH_SUSTAINED_N, SPOT_BENCH_WORKERS)\n");
+             "SPOT_BENCH_LAT_N, SPOT_BENCH_SUSTAINED_N, SPOT_BENCH_WORKERS, SPOT_BENCH_POLL_US)\n");
       return 0;
     }
     g_filter = argv[1];
@@ -598,6 +602,9 @@ int main(int argc, char **argv) {
   env = getenv("SPOT_BENCH_WORKERS");
   if (env && atoi(env) > 0 && atoi(env) <= 64)
     g_workers = (unsigned)atoi(env);
+  env = getenv("SPOT_BENCH_POLL_US");
+  if (env && atoi(env) >= 0 && atoi(env) <= 100000)
+    g_poll_us = (unsigned)atoi(env);
   env = getenv("SPOT_BENCH_SUSTAINED_N");
   if (env && atoll(env) > 0)
     g_sus_n = (uint64_t)atoll(env);

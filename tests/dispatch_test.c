@@ -1,6 +1,7 @@
 /*
  * dispatch_test.c: handlers in an embedded node (thread mode): refused puts, exactly-once runs in a burst of
- * 100,000 puts, puts made while no node runs, backpressure (SPOT_EBUSY), and causes recorded along a chain.
+ * 100,000 puts, puts made while no node runs, backpressure (SPOT_EBUSY), causes recorded along a chain, and a
+ * polling node (poll_us) that runs every put once whether it comes while the threads look or after they slept.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -86,6 +87,38 @@ static void test_burst_exactly_once(void) {
   spot_ns_close(ns);
   spot_node_stop(node);
   printf("  %d puts, %d handler runs, each exactly once\n", BURST, BURST);
+}
+
+/* A node whose idle threads poll before they sleep: puts that come within the window (back to back) and after it
+ * (a pause of 2 ms after every 50: the threads sleep and a put wakes them) each run exactly once, and the node
+ * stops promptly while its threads poll. */
+static void test_polling_exactly_once(void) {
+  const int n = 2000;
+  const char *dir = spot_test_ns("disp-poll", 4096);
+  CHECK(dir != NULL);
+  memset(runs, 0, sizeof runs);
+  spot_node_t *node;
+  spot_node_opts_t o = {.mode = SPOT_MODE_THREAD, .workers = 2, .quiet = 1, .poll_us = 500};
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  spot_ns_t *ns;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  for (uint64_t i = 1; i <= (uint64_t)n; i++) {
+    uint64_t v = i * 7, seq;
+    CHECK_OK(spot_put(ns, "a", &v, 8, "count", NULL, &seq));
+    if (i % 50 == 0)
+      usleep(2000);
+  }
+  CHECK_OK(spot_test_wait_done(node, (unsigned long long)n));
+  spot_node_stats_t st;
+  spot_node_stats(node, &st);
+  CHECK_EQ(st.ended, (uint64_t)n);
+  for (uint64_t i = 1; i <= (uint64_t)n; i++)
+    CHECK_EQ(atomic_load(&runs[i]), 1);
+  spot_ns_close(ns);
+  uint64_t t0 = spot__now_ns();
+  CHECK_OK(spot_node_stop(node));
+  uint64_t stop_ms = (spot__now_ns() - t0) / 1000000u;
+  printf("  %d puts to a node polling 500 us, each run once; stopped in %llu ms\n", n, (unsigned long long)stop_ms);
 }
 
 static void test_pending_runs_at_start(void) {
@@ -237,6 +270,7 @@ static const spot_test_t tests[] = {
     {"orphans_and_duplicates", test_orphans_and_duplicates},
     {"refused_puts", test_refused_puts},
     {"burst_exactly_once", test_burst_exactly_once},
+    {"polling_exactly_once", test_polling_exactly_once},
     {"pending_runs_at_start", test_pending_runs_at_start},
     {"backpressure_busy", test_backpressure_busy},
     {"chain_causes", test_chain_causes},

@@ -3,8 +3,8 @@
  * (forked after a crash) finishes its handler when the node stops; the node never reaps the program's own
  * children; its shared memory and descriptors are released at stop; a handler's standard output is bounded per
  * run, and short output comes out once per run, prefixed, on its own stream; a burst of short handlers under a
- * time limit kills no healthy worker; a worker that dies after its run's end event gets no fail event. Every wait
- * is bounded.
+ * time limit kills no healthy worker; a worker that dies after its run's end event gets no fail event; a node
+ * whose dispatcher and workers poll before sleeping runs every put once. Every wait is bounded.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -242,6 +242,51 @@ static void test_output_small(void) {
   }
 }
 
+/* Worker mode with polling (poll_us): the dispatcher and idle workers look for work before they sleep; puts that
+ * come back to back and after pauses (every 25, 2 ms: everyone sleeps) each run once. */
+static void test_polling(void) {
+  CHECK_OK(setup("worker-poll"));
+  spot_node_t *node;
+  spot_node_opts_t o = {.mode = SPOT_MODE_WORKER, .workers = 2, .quiet = 1, .poll_us = 500,
+                        .worker_exe = env("SPOTD_BIN")};
+  CHECK_OK(spot_node_start(dir, &o, &node));
+  spot_ns_t *ns;
+  int rc = spot_ns_open(dir, NULL, &ns);
+  for (int i = 0; rc == 0 && i < 500; i++) {
+    uint64_t v = (uint64_t)i;
+    rc = spot_put(ns, "x", &v, 8, "count", NULL, NULL);
+    if (i % 25 == 24)
+      usleep(2000);
+  }
+  if (rc == 0)
+    spot_ns_close(ns);
+  for (int i = 0; rc == 0 && i < 20000 && count("count").ends < 500; i++)
+    usleep(1000);
+  spot_node_stop(node);
+  CHECK_OK(rc);
+  tally_t t = count("count");
+  CHECK_EQ(t.starts, 500);
+  CHECK_EQ(t.ends, 500);
+  CHECK_EQ(t.fails, 0);
+  /* each element of x counted once in seen by its handler */
+  static unsigned char once[501];
+  memset(once, 0, sizeof once);
+  spot_log_t *seen;
+  uint64_t hi = 0;
+  CHECK_OK(spot_ns_open(dir, NULL, &ns));
+  CHECK_OK(spot_ns_open_log(ns, "seen", 0, &seen, NULL));
+  spot_log_latest(seen, &hi);
+  CHECK_EQ(hi, 500);
+  for (uint64_t s = 1; s <= hi; s++) {
+    uint64_t v = 0;
+    CHECK_OK(spot_log_read(seen, s, &v, sizeof v));
+    CHECK(v >= 1 && v <= 500 && !once[v]);
+    once[v] = 1;
+  }
+  spot_log_close(seen);
+  spot_ns_close(ns);
+}
+
 /* Many short handlers under a (generous) time limit: no healthy worker is taken for one that overran. */
 static void test_no_false_timeouts(void) {
   CHECK_OK(setup("worker-timeout"));
@@ -311,6 +356,7 @@ static const spot_test_t tests[] = {
     {"shared_memory_released", test_shared_memory_released},
     {"output_bounded", test_output_bounded},
     {"output_small", test_output_small},
+    {"polling", test_polling},
     {"no_false_timeouts", test_no_false_timeouts},
     {"no_fail_after_end", test_no_fail_after_end},
     {NULL, NULL},

@@ -139,6 +139,8 @@ static void *thread_main(void *arg) {
   while (!abandoned && !atomic_load(&node->stop)) {
     uint64_t t = atomic_fetch_add(&node->cursor, 1);
     int stopped = 0;
+    if (node->opts.poll_us) /* look for it a while before sleeping (spot_node_opts_t.poll_us) */
+      spot__log_poll_newer(node->triggers, t - 1, (uint64_t)node->opts.poll_us * 1000u);
     while (spot_log_wait_newer(node->triggers, t - 1, 50000000ull) == SPOT_ETIMEDOUT)
       if ((stopped = atomic_load(&node->stop)) != 0)
         break; /* t stays unclaimed: still marked, it runs at the next start */
@@ -332,6 +334,8 @@ int spot_node_start(const char *dir, const spot_node_opts_t *opts, spot_node_t *
     node->opts.workers = 2;
   if (node->opts.workers > SPOT__MAX_WORKERS)
     node->opts.workers = SPOT__MAX_WORKERS;
+  if (node->opts.poll_us > SPOT_NODE_POLL_US_MAX)
+    node->opts.poll_us = SPOT_NODE_POLL_US_MAX;
   int rc = spot_ns_open(dir, NULL, &node->ns);
   if (rc != 0) {
     free(node);

@@ -45,6 +45,7 @@ typedef struct shm {
   _Alignas(64) uint32_t idle; /* futex word: bumped by a worker that finished a trigger while the dispatcher sleeps */
   uint32_t dispatcher_sleeping;
   uint32_t nworkers;
+  uint64_t poll_ns; /* an idle worker looks at its queue this long before it sleeps (spot_node_opts_t.poll_us) */
   mailbox_t box[SPOT__MAX_WORKERS];
 } shm_t;
 
@@ -295,6 +296,8 @@ static void *dispatcher_main(void *arg) {
       last_supervise = now;
     }
     uint64_t t = atomic_load(&node->cursor);
+    if (w->shm->poll_ns) /* look for it a while before sleeping (spot_node_opts_t.poll_us) */
+      spot__log_poll_newer(node->triggers, t - 1, w->shm->poll_ns);
     if (spot_log_wait_newer(node->triggers, t - 1, 10000000ull) == SPOT_ETIMEDOUT) {
       supervise(w);
       continue;
@@ -323,6 +326,7 @@ int spot__workers_start(spot_node_t *node, spot__workers_t **out) {
   }
   memset(w->shm, 0, sizeof *w->shm);
   w->shm->nworkers = node->opts.workers;
+  w->shm->poll_ns = (uint64_t)node->opts.poll_us * 1000u;
   spot__mutex_init(&w->mu);
   spot__cond_init(&w->cv);
   rc = spot__thread_start(&w->thread, dispatcher_main, w);
@@ -438,6 +442,8 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
        * poll when going idle, none between runs under load (where the next run's flush prints it with its prefix) */
       if (capturing)
         spot__capture_flush(&cap, NULL, NULL, NULL, NULL, 0);
+      if (shm->poll_ns && spot__poll_word(&b->tail, head, shm->poll_ns) == 0)
+        continue; /* work came while it looked: no sleep, no wake-up */
       __atomic_store_n(&b->sleeping, 1, __ATOMIC_SEQ_CST);
       if (__atomic_load_n(&b->tail, __ATOMIC_SEQ_CST) == head)
         spot__futex_wait(&b->tail, head, 0);

@@ -34,6 +34,19 @@ int spot__rapl_uj(uint64_t *out);
 
 /* Gives the processor to another runnable thread (sched_yield), for spin-waits on a word another process writes. */
 void spot__yield(void);
+/* Tells the processor this thread is spinning on a word another thread or process writes (x86 pause, arm yield). */
+static inline void spot__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  __asm__ __volatile__("yield");
+#else
+  __asm__ __volatile__("" ::: "memory");
+#endif
+}
+/* Spins (spot__cpu_relax) until *word != expected or poll_ns have passed: 0 if it changed, SPOT_ETIMEDOUT if not.
+ * The polling half of a wait that then sleeps on the word with spot__futex_wait. */
+int spot__poll_word(const uint32_t *word, uint32_t expected, uint64_t poll_ns);
 /* 1 if process pid may still run, 0 if it is gone or a zombie (it will never write again). A pid of another pid
  * namespace, or one reused by a new process, reads as alive: callers must only wait, never act, on a 1. */
 int spot__pid_alive(int pid);

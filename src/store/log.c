@@ -584,6 +584,23 @@ int spot_log_wait_newer(spot_log_t *log, uint64_t after, uint64_t timeout_ns) {
   return rc;
 }
 
+int spot__log_poll_newer(spot_log_t *log, uint64_t after, uint64_t poll_ns) {
+  _Atomic uint64_t *next = (_Atomic uint64_t *)&log->hdr->next;
+  uint64_t until = 0;
+  for (unsigned i = 0;; i++) {
+    if (atomic_load_explicit(next, memory_order_acquire) - 1 > after)
+      return 0;
+    if ((i & 63) == 0) {
+      uint64_t now = spot__now_ns();
+      if (until == 0)
+        until = now + poll_ns;
+      else if (now >= until)
+        return SPOT_ETIMEDOUT;
+    }
+    spot__cpu_relax();
+  }
+}
+
 /* Replaces the mark of element seq by change(mark) if the slot still holds seq, keeping the crc consistent (a crc
  * that did not cover the old mark still does not cover the new one). The mark it replaced, into *was; returns 0,
  * or SPOT_ENOTFOUND if the slot does not hold seq (or change() refused: it returned the mark unchanged). */

@@ -34,6 +34,11 @@ uint32_t spot__log_elem_size(const spot_log_t *log);
  * handler ended). So two triggers for one element never run its handler twice. */
 int spot__log_claim(spot_log_t *log, uint64_t seq);
 
+/* Spins until an element newer than `after` is in the log, for at most poll_ns: 0 if one is, SPOT_ETIMEDOUT if
+ * not. Reads only (no system call but a vDSO clock read every 64 turns): the polling half of a wait that then
+ * sleeps in spot_log_wait_newer (spot_node_opts_t.poll_us). */
+int spot__log_poll_newer(spot_log_t *log, uint64_t after, uint64_t poll_ns);
+
 /* Clears the SPOT__MARK_RUNNING bit of element seq (a node starting: nothing of an earlier run is running). */
 void spot__log_unclaim(spot_log_t *log, uint64_t seq);
 

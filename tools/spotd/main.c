@@ -3,6 +3,7 @@
  * worker processes by default, or on threads), and writes the node's event log.
  *
  *   spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] [--pidfile FILE] [--quiet]
+ *         [--poll-us N]                             # idle threads look for work N us before sleeping
  *         [--listen HOST:PORT --key NODE.key]      # serve the namespace to other nodes (ZeroMQ, CURVE)
  *         [--serial NAME=PATH]...                   # and a device on a serial link as namespace NAME
  *         [--mqtt HOST:PORT --bridge 'LOG<-TOPIC[:HANDLER]' --bridge 'LOG->TOPIC' ...]   # bridges.c
@@ -61,6 +62,7 @@ static void on_signal(int sig) {
 static int usage(void) {
   fprintf(stderr, "usage: spotd -n DIR [--mode worker|thread] [--workers N] [--timeout-ms MS] [--daemon] "
                   "[--pidfile FILE] [--quiet] [--log FILE] [--log-level LEVEL] [--watts W] [--metrics HOST:PORT]\n"
+                  "       [--poll-us N]\n"
                   "       [--listen HOST:PORT --key NODE.key [--serial NAME=PATH]...]\n"
                   "       [--mqtt HOST:PORT --bridge ROUTE ...] [--mirror LOG=nats://HOST:PORT[/STREAM] ...]\n"
                   "  (spotd --help says more)\n");
@@ -236,6 +238,13 @@ int main(int argc, char **argv) {
         return fprintf(stderr, "spotd: --log-level must be error, warn, info or debug, not '%s'\n", v), 2;
     } else if (strcmp(a, "--metrics") == 0 && v) {
       metrics = argv[++i];
+    } else if (strcmp(a, "--poll-us") == 0 && v) {
+      char *end;
+      unsigned long us = strtoul(argv[++i], &end, 10);
+      if (end == argv[i] || *end != '\0' || us > SPOT_NODE_POLL_US_MAX)
+        return fprintf(stderr, "spotd: --poll-us N: microseconds an idle node looks for work before it sleeps, 0 to "
+                       "%u, not %s\n", SPOT_NODE_POLL_US_MAX, argv[i]), 2;
+      opts.poll_us = (uint32_t)us;
     } else if (strcmp(a, "--watts") == 0 && v) {
       char *end;
       opts.watts = strtod(argv[++i], &end);
