@@ -306,15 +306,21 @@ static void print_text(FILE *f, const vq_params_t *p, const vq_data_t *d, const 
     fprintf(f, "late: %llu queries came after their interval's main batch; they were billed to their interval by a "
                "later batch, but the autoscaler had decided on the main one\n",
             (unsigned long long)r->late_queries);
+  char why[160] = "";
+  if (r->overruns || r->late_queries) {
+    const char *what = r->overruns && r->late_queries ? "overruns and late queries"
+                       : r->overruns                  ? "overruns"
+                                                      : "late queries";
+    if (r->t_needed_s >= p->interval_ms / 2000.0)
+      snprintf(why, sizeof why, " (this run's T did not: raise --interval-ms, or lower --mu or --devices)");
+    else
+      snprintf(why, sizeof why, " (it did: this run's %s came from elsewhere, other programs on the cores)", what);
+  }
   fprintf(f, "choosing T: the 99th percentile of queries per interval is %llu; at %.3g ms each (plus idle work up to "
              "rho), with %u devices on %u cores, an interval's work takes up to %.3g s: T/2 should exceed it (the "
              "aggregator uploads an interval's queries once every device's are in, at the latest half an interval "
              "after it began; later ones go in a later batch, billed to their interval, while the devices work)%s\n",
-          (unsigned long long)r->q99_queries, 1e3 * r->query_cpu_s, p->devices, p->cores, r->t_needed_s,
-          !r->overruns && r->late_queries == 0 ? ""
-          : r->t_needed_s >= p->interval_ms / 2000.0
-              ? " (this run's T did not: raise --interval-ms, or lower --mu or --devices)"
-              : " (it did: this run's overruns came from elsewhere, other programs on the cores)");
+          (unsigned long long)r->q99_queries, 1e3 * r->query_cpu_s, p->devices, p->cores, r->t_needed_s, why);
   if (d->trace)
     fprintf(f, "\ntrace of query %llu of device %u across the three nodes:\n%s", (unsigned long long)d->trace_qid,
             d->trace_device, d->trace);

@@ -197,6 +197,8 @@ static void test_unbilled(void) {
   fclose(f);
   CHECK(strstr(buf, "1 queries the devices made were never billed") != NULL);
   CHECK(strstr(buf, "late: 2 queries") != NULL);
+  CHECK(strstr(buf, "overruns came from elsewhere") == NULL); /* late queries, no overruns: it says so */
+  CHECK(strstr(buf, "late queries came from elsewhere") != NULL || strstr(buf, "T did not") != NULL);
   vq_data_free(&d);
 }
 
@@ -218,6 +220,33 @@ static void test_real_mode(void) {
   vq_report_print(f, &p, &d, &r, 1);
   fclose(f);
   CHECK(strstr(buf, "\"fit_pareto\":{") != NULL);
+  vq_data_free(&d);
+}
+
+/* Real mode with heavy-tailed volumes: most intervals one query, a few very many. The Pareto fit's alpha is <= 1
+ * (no finite mean): the report says that, with the fitted alpha, and the JSON gives the fit without predictions. */
+static void test_real_mode_heavy_tail(void) {
+  vq_params_t p;
+  params(&p, SPOT_DIST_EXPONENTIAL, 0, 2, 200);
+  vq_data_t d;
+  synth(&p, 0, &d, 1);
+  p.controlled = 0, p.quota = VQ_QUOTA_BITS, p.theta = 6 * B, p.theta_star = NAN;
+  for (size_t i = 0; i < d.nmeter; i++) /* 1 query, and every 4th interval 4^(i/4 % 12) of them */
+    d.meter[i].active_bits = i % 4 ? (double)B : ldexp((double)B, 2 * (int)(i / 4 % 12));
+  vq_report_t r;
+  CHECK_OK(vq_report_compute(&p, &d, &r));
+  CHECK(r.fit_par.fitted && !r.fit_par.ok);
+  CHECK(r.fit_par.fit.alpha > 0 && r.fit_par.fit.alpha <= 1);
+  char buf[16384];
+  FILE *f = fmemopen(buf, sizeof buf, "w");
+  vq_report_print(f, &p, &d, &r, 0);
+  fclose(f);
+  CHECK(strstr(buf, "has no finite mean") != NULL);
+  CHECK(strstr(buf, "too few distinct") == NULL);
+  f = fmemopen(buf, sizeof buf, "w");
+  vq_report_print(f, &p, &d, &r, 1);
+  fclose(f);
+  CHECK(strstr(buf, "\"fit_pareto\":{\"alpha\":") != NULL);
   vq_data_free(&d);
 }
 
@@ -254,6 +283,7 @@ static void test_nothing_ran(void) {
 static const spot_test_t tests[] = {{"uniform", test_uniform},     {"exponential", test_exponential},
                                     {"pareto", test_pareto},       {"meter_bias", test_meter_bias},
                                     {"unbilled", test_unbilled},
-                                    {"real_mode", test_real_mode}, {"plot", test_plot},
+                                    {"real_mode", test_real_mode},
+                                    {"real_mode_heavy_tail", test_real_mode_heavy_tail}, {"plot", test_plot},
                                     {"nothing_ran", test_nothing_ran}, {NULL, NULL}};
 SPOT_TEST_MAIN(tests)
