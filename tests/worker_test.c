@@ -160,29 +160,48 @@ static void test_shared_memory_released(void) {
   CHECK_EQ(open_fds(), fds);
 }
 
+/* Runs handler h on n puts with one worker while this process's stdout (and stderr, if err_path) go to the files
+ * named, which the worker inherits; waits (bounded) for the n ends, stops the node and restores the streams. */
+static int run_captured(const char *h, int n, const char *out_path, const char *err_path) {
+  const char *paths[2] = {out_path, err_path};
+  int saved[2] = {-1, -1};
+  fflush(stdout);
+  fflush(stderr);
+  for (int k = 0; k < 2; k++) {
+    if (paths[k] == NULL)
+      continue;
+    int fd = open(paths[k], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    saved[k] = dup(k + 1);
+    if (fd >= 0 && saved[k] >= 0)
+      dup2(fd, k + 1);
+    if (fd >= 0)
+      close(fd);
+  }
+  spot_node_t *node;
+  int rc = start(1, 0, &node);
+  if (rc == 0) {
+    rc = put(h, n);
+    for (int i = 0; rc == 0 && i < 10000 && count(h).ends < (unsigned)n; i++)
+      usleep(1000);
+    spot_node_stop(node);
+  }
+  fflush(stdout);
+  fflush(stderr);
+  for (int k = 0; k < 2; k++)
+    if (saved[k] >= 0) {
+      dup2(saved[k], k + 1);
+      close(saved[k]);
+    }
+  return rc;
+}
+
 /* What a handler prints is bounded per run: 4 MB of stdout leave at most 64 KiB and a note; each line kept is
  * prefixed with its run ([chatty #ID]), which the bound does not count. */
 static void test_output_bounded(void) {
   CHECK_OK(setup("worker-output"));
   char path[4400];
   snprintf(path, sizeof path, "%s/../out.txt", dir);
-  fflush(stdout);
-  int saved = dup(1);
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  CHECK(saved >= 0 && fd >= 0);
-  dup2(fd, 1);
-  close(fd);
-  spot_node_t *node;
-  int rc = start(1, 0, &node);
-  if (rc == 0) {
-    rc = put("chatty", 2);
-    for (int i = 0; rc == 0 && i < 10000 && count("chatty").ends < 2; i++)
-      usleep(1000);
-    spot_node_stop(node);
-  }
-  fflush(stdout);
-  dup2(saved, 1);
-  close(saved);
+  int rc = run_captured("chatty", 2, path, NULL);
   CHECK_OK(rc);
   CHECK_EQ(count("chatty").ends, 2);
   struct stat sb;
@@ -203,31 +222,9 @@ static void test_output_bounded(void) {
 static void test_output_small(void) {
   CHECK_OK(setup("worker-small-output"));
   char path[2][4400];
-  int saved[2], fds[2] = {1, 2};
-  fflush(stdout);
-  fflush(stderr);
-  for (int k = 0; k < 2; k++) {
+  for (int k = 0; k < 2; k++)
     snprintf(path[k], sizeof path[k], "%s/../%s.txt", dir, k ? "err" : "out");
-    saved[k] = dup(fds[k]);
-    int fd = open(path[k], O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    CHECK(saved[k] >= 0 && fd >= 0);
-    dup2(fd, fds[k]);
-    close(fd);
-  }
-  spot_node_t *node;
-  int rc = start(1, 0, &node);
-  if (rc == 0) {
-    rc = put("talker", 20);
-    for (int i = 0; rc == 0 && i < 10000 && count("talker").ends < 20; i++)
-      usleep(1000);
-    spot_node_stop(node);
-  }
-  fflush(stdout);
-  fflush(stderr);
-  for (int k = 0; k < 2; k++) {
-    dup2(saved[k], fds[k]);
-    close(saved[k]);
-  }
+  int rc = run_captured("talker", 20, path[0], path[1]);
   CHECK_OK(rc);
   CHECK_EQ(count("talker").ends, 20);
   for (int k = 0; k < 2; k++) {

@@ -44,8 +44,25 @@ static inline void spot__cpu_relax(void) {
   __asm__ __volatile__("" ::: "memory");
 #endif
 }
-/* Spins (spot__cpu_relax) until *word != expected or poll_ns have passed: 0 if it changed, SPOT_ETIMEDOUT if not.
- * The polling half of a wait that then sleeps on the word with spot__futex_wait. */
+/* A bounded spin: `spot__spin_t s = {0}; while (!done()) if (!spot__spin(&s, ns)) break;` relaxes the processor
+ * once per turn and reads the clock (vDSO, no system call) every 64 turns; 0 once ns have passed since the first. */
+typedef struct spot__spin {
+  uint64_t until;
+  unsigned turns;
+} spot__spin_t;
+static inline int spot__spin(spot__spin_t *s, uint64_t ns) {
+  if ((s->turns++ & 63) == 0) {
+    uint64_t now = spot__now_ns();
+    if (s->until == 0)
+      s->until = now + ns;
+    else if (now >= s->until)
+      return 0;
+  }
+  spot__cpu_relax();
+  return 1;
+}
+/* Spins until *word != expected or poll_ns have passed: 0 if it changed, SPOT_ETIMEDOUT if not. The polling half
+ * of a wait that then sleeps on the word with spot__futex_wait. */
 int spot__poll_word(const uint32_t *word, uint32_t expected, uint64_t poll_ns);
 /* 1 if process pid may still run, 0 if it is gone or a zombie (it will never write again). A pid of another pid
  * namespace, or one reused by a new process, reads as alive: callers must only wait, never act, on a 1. */

@@ -537,7 +537,6 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     if (rc != 0)
       return rc;
   }
-  prefault_ahead(log, r);
   SPOT__CRASH_POINT(log, SPOT__AT_RESERVED, nth);
   commit(log, slot, r, data, len, dcrc, pending, nth);
   SPOT__CRASH_POINT(log, SPOT__AT_COMMITTED, nth);
@@ -548,6 +547,7 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     spot__futex_wake(&h->wake);
   }
   SPOT__CRASH_POINT(log, SPOT__AT_WOKEN, nth);
+  prefault_ahead(log, r); /* after publishing: no other writer waits for this one meanwhile */
   if (seq)
     *seq = r;
   return 0;
@@ -586,19 +586,11 @@ int spot_log_wait_newer(spot_log_t *log, uint64_t after, uint64_t timeout_ns) {
 
 int spot__log_poll_newer(spot_log_t *log, uint64_t after, uint64_t poll_ns) {
   _Atomic uint64_t *next = (_Atomic uint64_t *)&log->hdr->next;
-  uint64_t until = 0;
-  for (unsigned i = 0;; i++) {
-    if (atomic_load_explicit(next, memory_order_acquire) - 1 > after)
-      return 0;
-    if ((i & 63) == 0) {
-      uint64_t now = spot__now_ns();
-      if (until == 0)
-        until = now + poll_ns;
-      else if (now >= until)
-        return SPOT_ETIMEDOUT;
-    }
-    spot__cpu_relax();
-  }
+  spot__spin_t s = {0};
+  while (atomic_load_explicit(next, memory_order_acquire) - 1 <= after)
+    if (!spot__spin(&s, poll_ns))
+      return SPOT_ETIMEDOUT;
+  return 0;
 }
 
 /* Replaces the mark of element seq by change(mark) if the slot still holds seq, keeping the crc consistent (a crc

@@ -203,12 +203,17 @@ static void test_unbilled(void) {
 }
 
 /* Real mode: the laws are fitted to the volumes; the exponential fit of exponential volumes predicts the energy. */
+/* A real-mode run (no --dist) of n intervals of exponential volumes, at a fixed quota. */
+static void real_run(int n, vq_params_t *p, vq_data_t *d) {
+  params(p, SPOT_DIST_EXPONENTIAL, 0, 2, n);
+  synth(p, 0, d, 1);
+  p->controlled = 0, p->quota = VQ_QUOTA_BITS, p->theta = 6 * B, p->theta_star = NAN;
+}
+
 static void test_real_mode(void) {
   vq_params_t p;
-  params(&p, SPOT_DIST_EXPONENTIAL, 0, 2, 1500);
   vq_data_t d;
-  synth(&p, 0, &d, 1);
-  p.controlled = 0, p.quota = VQ_QUOTA_BITS, p.theta = 6 * B, p.theta_star = NAN;
+  real_run(1500, &p, &d);
   vq_report_t r;
   CHECK_OK(vq_report_compute(&p, &d, &r));
   CHECK(r.fit_exp.ok && r.fit_par.ok);
@@ -227,10 +232,8 @@ static void test_real_mode(void) {
  * (no finite mean): the report says that, with the fitted alpha, and the JSON gives the fit without predictions. */
 static void test_real_mode_heavy_tail(void) {
   vq_params_t p;
-  params(&p, SPOT_DIST_EXPONENTIAL, 0, 2, 200);
   vq_data_t d;
-  synth(&p, 0, &d, 1);
-  p.controlled = 0, p.quota = VQ_QUOTA_BITS, p.theta = 6 * B, p.theta_star = NAN;
+  real_run(200, &p, &d);
   for (size_t i = 0; i < d.nmeter; i++) /* 1 query, and every 4th interval 4^(i/4 % 12) of them */
     d.meter[i].active_bits = i % 4 ? (double)B : ldexp((double)B, 2 * (int)(i / 4 % 12));
   vq_report_t r;

@@ -20,19 +20,11 @@ int spot__futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns) {
 }
 
 int spot__poll_word(const uint32_t *word, uint32_t expected, uint64_t poll_ns) {
-  uint64_t until = 0;
-  for (unsigned i = 0;; i++) {
-    if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != expected)
-      return 0;
-    if ((i & 63) == 0) { /* a clock read (vDSO) every 64 turns */
-      uint64_t now = spot__now_ns();
-      if (until == 0)
-        until = now + poll_ns;
-      else if (now >= until)
-        return SPOT_ETIMEDOUT;
-    }
-    spot__cpu_relax();
-  }
+  spot__spin_t s = {0};
+  while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == expected)
+    if (!spot__spin(&s, poll_ns))
+      return SPOT_ETIMEDOUT;
+  return 0;
 }
 
 void spot__futex_wake(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0); }
