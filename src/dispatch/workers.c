@@ -465,7 +465,10 @@ int spot_node_worker_main(int shm_fd, unsigned index, const char *dir) {
       __atomic_fetch_add(status == 0 ? &b->ended : &b->failed, 1, __ATOMIC_RELAXED);
     }
     __atomic_store_n(&b->running, 0, __ATOMIC_RELEASE);
-    if (__atomic_load_n(&shm->dispatcher_sleeping, __ATOMIC_SEQ_CST)) {
+    /* A dispatcher asleep because every queue was full is woken once this queue has room for half of it, not after
+     * every run: it then queues several at once, and a saturated node pays one wake-up per QDEPTH / 2 runs. */
+    if (__atomic_load_n(&shm->dispatcher_sleeping, __ATOMIC_SEQ_CST) &&
+        __atomic_load_n(&b->tail, __ATOMIC_SEQ_CST) - head <= QDEPTH / 2) {
       __atomic_fetch_add(&shm->idle, 1, __ATOMIC_SEQ_CST);
       spot__futex_wake(&shm->idle);
     }
