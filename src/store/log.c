@@ -450,8 +450,9 @@ static void wait_published(spot_log_t *log, uint64_t r) {
 
 /* The first pass over a new file writes pages that were never written: each costs a page fault (and the file
  * system's block allocation) at its first store, some microseconds each on a virtual machine. The append that
- * reserves the first slot of a chunk faults in the chunk after the next one in one call instead (and the first
- * append the first two), so the writers behind it find their pages mapped. Wrapped rings never need it. */
+ * reserves the first slot of a chunk (a power of two of slots, 128-256 KiB) faults in the next chunk in one call
+ * instead (and the first append the first two), once it has published, so the writers find their pages mapped one
+ * chunk ahead. Wrapped rings never need it (tests/store_prefault_test.c). */
 static void prefault_ahead(spot_log_t *log, uint64_t r) {
   const uint64_t chunk = log->prefault_slots, i = r - 1; /* the slot's index: number r lives in slot r - 1 */
   if (i >= log->history || (i & (chunk - 1)) != 0)
