@@ -187,6 +187,7 @@ static int take_lock(spot_log_t *log, const uint8_t boot[16], int boot_known, in
 }
 
 static void free_handle(spot_log_t *log) {
+  free((void *)log->prefaulted);
   if (log->map)
     log->io->unmap(log->file, log->map, log->map_bytes);
   if (log->file)
@@ -243,6 +244,9 @@ int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **
   log->map_bytes = SPOT__HDR_BYTES + h->history * h->slot_bytes;
   for (log->prefault_slots = 1; log->prefault_slots * 2 * h->slot_bytes <= PREFAULT_BYTES;) /* a power of two */
     log->prefault_slots *= 2;
+  uint64_t chunks = (h->history + log->prefault_slots - 1) / log->prefault_slots;
+  log->prefaulted = calloc((size_t)((chunks + 63) / 64), sizeof *log->prefaulted); /* NULL: pages fault one by one */
+  atomic_store(&log->prefault_left, log->prefaulted ? chunks : 0);
   rc = io->map(log->file, log->map_bytes, (void **)&log->map);
   if (rc != 0) {
     log->map = NULL;
@@ -448,20 +452,34 @@ static void wait_published(spot_log_t *log, uint64_t r) {
   }
 }
 
-/* The first pass over a new file writes pages that were never written: each costs a page fault (and the file
- * system's block allocation) at its first store, some microseconds each on a virtual machine. The append that
- * reserves the first slot of a chunk (a power of two of slots, 128-256 KiB) faults in the next chunk in one call
- * instead (and the first append the first two), once it has published, so the writers find their pages mapped one
- * chunk ahead. Wrapped rings never need it (tests/store_prefault_test.c). */
-static void prefault_ahead(spot_log_t *log, uint64_t r) {
-  const uint64_t chunk = log->prefault_slots, i = r - 1; /* the slot's index: number r lives in slot r - 1 */
-  if (i >= log->history || (i & (chunk - 1)) != 0)
+/* Faults chunk c of this handle's mapping in with one call, unless this handle did already. */
+static void prefault_chunk(spot_log_t *log, uint64_t c) {
+  uint64_t bit = 1ull << (c & 63);
+  if (atomic_fetch_or_explicit(&log->prefaulted[c >> 6], bit, memory_order_relaxed) & bit)
     return;
-  uint64_t from = i == 0 ? 0 : i + chunk, to = i + 2 * chunk;
+  atomic_fetch_sub_explicit(&log->prefault_left, 1, memory_order_relaxed);
+  uint64_t from = c * log->prefault_slots, to = from + log->prefault_slots;
   if (to > log->history)
     to = log->history;
-  if (from < to)
-    spot__prefault(log->slots + from * log->slot_bytes, (size_t)((to - from) * log->slot_bytes));
+  spot__prefault(log->slots + from * log->slot_bytes, (size_t)((to - from) * log->slot_bytes));
+}
+
+/* A slot a handle writes for the first time through its mapping costs a page fault at its first store (and, on a
+ * new file, the file system's block allocation): some microseconds each on a virtual machine, once per 4 KiB of
+ * slots, for every handle: the appender's, and the node's that claims and releases the marks. Writers and the node
+ * go through the ring in order, so whoever reaches the first slot of a chunk (a power of two of slots, 128-256 KiB)
+ * faults that chunk and the next in with one call each (a bit per chunk and handle: each once), after its own
+ * write has been published, so the handle finds its pages mapped one chunk ahead. Once every chunk of the handle's
+ * mapping is in, one load stops the check (tests/store_prefault_test.c). */
+static void prefault_ahead(spot_log_t *log, uint64_t r) {
+  if (atomic_load_explicit(&log->prefault_left, memory_order_relaxed) == 0)
+    return;
+  const uint64_t chunk = log->prefault_slots, i = (r - 1) % log->history; /* number r lives in slot (r - 1) % H */
+  if ((i & (chunk - 1)) != 0)
+    return;
+  uint64_t c = i / chunk, n = (log->history + chunk - 1) / chunk;
+  prefault_chunk(log, c);
+  prefault_chunk(log, (c + 1) % n);
 }
 
 int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint32_t pending, uint64_t *seq) {
@@ -627,6 +645,7 @@ static uint32_t to_unclaimed(uint32_t m) { return m & ~SPOT__MARK_RUNNING; }
 void spot__log_release(spot_log_t *log, uint64_t seq) {
   uint32_t was;
   remark(log, seq, to_zero, &was);
+  prefault_ahead(log, seq); /* the node goes through the ring in order: its mapping one chunk ahead too */
 }
 
 uint32_t spot__log_pending(spot_log_t *log, uint64_t seq) {
@@ -643,6 +662,7 @@ uint32_t spot__log_pending(spot_log_t *log, uint64_t seq) {
 
 int spot__log_claim(spot_log_t *log, uint64_t seq) {
   uint32_t was = 0;
+  prefault_ahead(log, seq);
   if (remark(log, seq, to_claimed, &was) == 0)
     return 0;
   return was != 0 && (was & SPOT__MARK_RUNNING) ? SPOT_EBUSY : SPOT_ENOTFOUND;

@@ -24,7 +24,9 @@ struct spot_log {
   spot_sync_t sync;
   uint64_t batch_ns;
   uint64_t busy_ns;      /* longest wait of an append for a pending handler (backpressure) */
-  uint64_t prefault_slots; /* the first pass faults slots in by chunks of this many, a power of two (log.c) */
+  uint64_t prefault_slots; /* this mapping's slots are faulted in by chunks of this many, a power of two (log.c) */
+  _Atomic uint64_t *prefaulted; /* a bit per chunk this handle has faulted in (NULL: none, out of memory) */
+  _Atomic uint64_t prefault_left; /* chunks not faulted in yet: 0 stops the checks */
   atomic_int failed;     /* 0, or the SPOT_E* code of the write or sync that failed: appends are refused */
   char *path;
 
