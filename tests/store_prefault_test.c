@@ -1,9 +1,10 @@
 /*
- * store_prefault_test.c: the first pass over a new log faults its slots in ahead of the writers (src/store/log.c,
- * prefault_ahead; docs/DESIGN.md, "First pass"). /proc/self/pagemap tells which pages of the mapping this process
- * has mapped. The first append maps the first two chunks of slots, each append that reserves the first slot of a
- * chunk maps the next chunk, the pages beyond stay unmapped, and the ring's end is never passed. Where
- * the kernel has no MADV_POPULATE_WRITE (before 5.14), or /proc/self/pagemap cannot be read, it is skipped (77).
+ * store_prefault_test.c: a log handle faults its mapping in one chunk ahead of where it writes (src/store/log.c,
+ * prefault_ahead; docs/DESIGN.md, "Faulting in ahead"). /proc/self/pagemap tells which pages of a mapping this
+ * process has mapped. The first append maps the first two chunks of slots, each append that reserves the first slot
+ * of a chunk maps the next chunk, the pages beyond stay unmapped, and the ring's end is never passed; the node's
+ * handle (claims and releases of marks) gets its own mapping faulted in the same way. Where the kernel has no
+ * MADV_POPULATE_WRITE (before 5.14), or /proc/self/pagemap cannot be read, it is skipped (exit 77).
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "store/log_impl.h"
+#include "store/store.h"
 #include "spot/log.h"
 #include "support.h"
 #include "test.h"
@@ -103,6 +105,36 @@ static void test_first_pass(void) {
   spot_log_close(log);
 }
 
+/* The node's handle (another mapping of the same file) claims and releases marks in ring order: its own mapping
+ * is faulted in one chunk ahead of it too, whatever the appender's did. */
+static void test_node_handle(void) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/node.log", spot_test_dir("prefault-node"));
+  spot_log_config_t c = {.elem_size = 64, .history = 1u << 16, .sync = SPOT_SYNC_NONE};
+  CHECK_OK(spot_log_create(path, &c, NULL));
+  spot_log_t *writer, *node;
+  CHECK_OK(spot_log_open(path, 0, NULL, &writer, NULL));
+  const uint64_t chunk = writer->prefault_slots;
+  uint8_t e[64];
+  memset(e, 9, sizeof e);
+  for (uint64_t s = 1; s <= chunk + 1; s++)
+    CHECK_OK(spot__log_append_pending(writer, e, sizeof e, 1, NULL)); /* marked, as a put's element is */
+  CHECK_OK(spot_log_open(path, 0, NULL, &node, NULL));
+  CHECK(mapped(node, chunk, c.history) == 0); /* a new mapping: nothing of it mapped past the open's reads */
+  CHECK_OK(spot__log_claim(node, 1));
+  spot__log_release(node, 1);
+  CHECK(mapped(node, 0, 2 * chunk) == 1);
+  CHECK(mapped(node, 2 * chunk, c.history) == 0);
+  for (uint64_t s = 2; s <= chunk + 1; s++) {
+    CHECK_OK(spot__log_claim(node, s));
+    spot__log_release(node, s);
+  }
+  CHECK(mapped(node, 2 * chunk, 3 * chunk) == 1);
+  CHECK(mapped(node, 3 * chunk, c.history) == 0);
+  spot_log_close(node);
+  spot_log_close(writer);
+}
+
 /* A ring smaller than two chunks: the first append brings it all in, and no call reaches past its end (mincore of
  * the whole mapping still works, and every slot appends and reads back). */
 static void test_small_ring(void) {
@@ -130,6 +162,7 @@ static void test_small_ring(void) {
 
 static const spot_test_t tests[] = {
     {"first_pass", test_first_pass},
+    {"node_handle", test_node_handle},
     {"small_ring", test_small_ring},
     {NULL, NULL},
 };
