@@ -1,6 +1,6 @@
 /*
- * store_prefault_test.c: a log handle faults its mapping in one chunk ahead of where it writes (src/store/log.c,
- * prefault_ahead; docs/DESIGN.md, "Faulting in ahead"). /proc/self/pagemap tells which pages of a mapping this
+ * store_prefault_test.c: a log handle faults its mapping in one chunk ahead of where it writes (src/store/prefault.c,
+ * spot__prefault_ahead; docs/DESIGN.md, "Faulting in ahead"). /proc/self/pagemap tells which pages of a mapping this
  * process has mapped. The first append maps the first two chunks of slots, each append that reserves the first slot
  * of a chunk maps the next chunk, the pages beyond stay unmapped, and the ring's end is never passed; the node's
  * handle (claims and releases of marks) gets its own mapping faulted in the same way. Where the kernel has no

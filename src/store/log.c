@@ -1,6 +1,7 @@
 /*
  * log.c: the log store's handles: create, open (with the locking that decides who recovers), close, append and
- * read. Recovery is in recover.c, group commit in durable.c, the file format in core/logfmt.h.
+ * read. Recovery is in recover.c, group commit in durable.c, the dispatcher's marks in marks.c, faulting mappings in
+ * ahead in prefault.c, the file format in core/logfmt.h.
  *
  * Who recovers: every handle holds an advisory lock on its file, shared while open. An opener first tries the lock
  * exclusively; if it gets it, no other handle is open anywhere, so it may recover the file (and clear what dead
@@ -20,7 +21,11 @@
 #include "store/log_impl.h"
 #include "store/store.h"
 
-#define PREFAULT_BYTES (256u << 10) /* what one call faults in ahead of the first pass's writers */
+/* The format's own limits (core/logfmt.h) are the public API's (spot/log.h): core does not see the latter. */
+_Static_assert(SPOT__ELEM_MAX == SPOT_ELEM_MAX, "core and public element size limits differ");
+_Static_assert(SPOT__LOG_BYTES_MAX == SPOT_LOG_BYTES_MAX, "core and public log size limits differ");
+_Static_assert(SPOT__SYNC_MODE_MAX == SPOT_SYNC_ALWAYS && SPOT_SYNC_NONE == 0 && SPOT_SYNC_BATCH == 1,
+               "core and public sync modes differ");
 
 const char *spot_sync_name(spot_sync_t s) {
   switch (s) {
@@ -187,7 +192,7 @@ static int take_lock(spot_log_t *log, const uint8_t boot[16], int boot_known, in
 }
 
 static void free_handle(spot_log_t *log) {
-  free((void *)log->prefaulted);
+  free((void *)log->prefaulted); /* spot__prefault_init's */
   if (log->map)
     log->io->unmap(log->file, log->map, log->map_bytes);
   if (log->file)
@@ -242,11 +247,7 @@ int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **
   log->batch_ns = (uint64_t)h->batch_us * 1000u;
   log->busy_ns = (uint64_t)SPOT_BUSY_MS_DEFAULT * 1000000u;
   log->map_bytes = SPOT__HDR_BYTES + h->history * h->slot_bytes;
-  for (log->prefault_slots = 1; log->prefault_slots * 2 * h->slot_bytes <= PREFAULT_BYTES;) /* a power of two */
-    log->prefault_slots *= 2;
-  uint64_t chunks = (h->history + log->prefault_slots - 1) / log->prefault_slots;
-  log->prefaulted = calloc((size_t)((chunks + 63) / 64), sizeof *log->prefaulted); /* NULL: pages fault one by one */
-  atomic_store(&log->prefault_left, log->prefaulted ? chunks : 0);
+  spot__prefault_init(log);
   rc = io->map(log->file, log->map_bytes, (void **)&log->map);
   if (rc != 0) {
     log->map = NULL;
@@ -452,36 +453,6 @@ static void wait_published(spot_log_t *log, uint64_t r) {
   }
 }
 
-/* Faults chunk c of this handle's mapping in with one call, unless this handle did already. */
-static void prefault_chunk(spot_log_t *log, uint64_t c) {
-  uint64_t bit = 1ull << (c & 63);
-  if (atomic_fetch_or_explicit(&log->prefaulted[c >> 6], bit, memory_order_relaxed) & bit)
-    return;
-  atomic_fetch_sub_explicit(&log->prefault_left, 1, memory_order_relaxed);
-  uint64_t from = c * log->prefault_slots, to = from + log->prefault_slots;
-  if (to > log->history)
-    to = log->history;
-  spot__prefault(log->slots + from * log->slot_bytes, (size_t)((to - from) * log->slot_bytes));
-}
-
-/* A slot a handle writes for the first time through its mapping costs a page fault at its first store (and, on a
- * new file, the file system's block allocation): some microseconds each on a virtual machine, once per 4 KiB of
- * slots, for every handle: the appender's, and the node's that claims and releases the marks. Writers and the node
- * go through the ring in order, so whoever reaches the first slot of a chunk (a power of two of slots, 128-256 KiB)
- * faults that chunk and the next in with one call each (a bit per chunk and handle: each once), after its own
- * write has been published, so the handle finds its pages mapped one chunk ahead. Once every chunk of the handle's
- * mapping is in, one load stops the check (tests/store_prefault_test.c). */
-static void prefault_ahead(spot_log_t *log, uint64_t r) {
-  if (atomic_load_explicit(&log->prefault_left, memory_order_relaxed) == 0)
-    return;
-  const uint64_t chunk = log->prefault_slots, i = (r - 1) % log->history; /* number r lives in slot (r - 1) % H */
-  if ((i & (chunk - 1)) != 0)
-    return;
-  uint64_t c = i / chunk, n = (log->history + chunk - 1) / chunk;
-  prefault_chunk(log, c);
-  prefault_chunk(log, (c + 1) % n);
-}
-
 int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint32_t pending, uint64_t *seq) {
   if (len > log->elem_size)
     return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is longer than the log's element size (%u bytes)", len,
@@ -566,7 +537,7 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     spot__futex_wake(&h->wake);
   }
   SPOT__CRASH_POINT(log, SPOT__AT_WOKEN, nth);
-  prefault_ahead(log, r); /* after publishing: no other writer waits for this one meanwhile */
+  spot__prefault_ahead(log, r); /* after publishing: no other writer waits for this one meanwhile */
   if (seq)
     *seq = r;
   return 0;
@@ -610,67 +581,6 @@ int spot__log_poll_newer(spot_log_t *log, uint64_t after, uint64_t poll_ns) {
     if (!spot__spin(&s, poll_ns))
       return SPOT_ETIMEDOUT;
   return 0;
-}
-
-/* Replaces the mark of element seq by change(mark) if the slot still holds seq, keeping the crc consistent (a crc
- * that did not cover the old mark still does not cover the new one). The mark it replaced, into *was; returns 0,
- * or SPOT_ENOTFOUND if the slot does not hold seq (or change() refused: it returned the mark unchanged). */
-static int remark(spot_log_t *log, uint64_t seq, uint32_t (*change)(uint32_t), uint32_t *was) {
-  spot__slot_t *slot = spot__slot_at(log, seq);
-  _Atomic uint64_t *word = spot__slot_word(slot);
-  uint64_t w = atomic_load_explicit(word, memory_order_acquire);
-  for (;;) {
-    *was = 0;
-    if (atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != seq)
-      return SPOT_ENOTFOUND;
-    uint32_t m = (uint32_t)(w >> 32), n = change(m);
-    *was = m;
-    if (n == m)
-      return SPOT_ENOTFOUND;
-    uint32_t crc = (uint32_t)w ^ spot__mark_code(seq, m) ^ spot__mark_code(seq, n);
-    /* A concurrent overwrite stores a new word before it publishes another seq: the exchange then fails. */
-    if (atomic_compare_exchange_weak_explicit(word, &w, spot__word(crc, n), memory_order_acq_rel,
-                                              memory_order_acquire))
-      return 0;
-  }
-}
-
-static uint32_t to_zero(uint32_t m) {
-  (void)m;
-  return 0;
-}
-static uint32_t to_claimed(uint32_t m) { return m == 0 || (m & SPOT__MARK_RUNNING) ? m : m | SPOT__MARK_RUNNING; }
-static uint32_t to_unclaimed(uint32_t m) { return m & ~SPOT__MARK_RUNNING; }
-
-void spot__log_release(spot_log_t *log, uint64_t seq) {
-  uint32_t was;
-  remark(log, seq, to_zero, &was);
-  prefault_ahead(log, seq); /* the node goes through the ring in order: its mapping one chunk ahead too */
-}
-
-uint32_t spot__log_pending(spot_log_t *log, uint64_t seq) {
-  spot__slot_t *slot = spot__slot_at(log, seq);
-  if ((atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32) == 0)
-    return 0;
-  /* Only a mark its crc covers counts: one set by hand or flipped must not run a handler. A marked element is not
-   * overwritten (backpressure), so its data is stable; the mark is read again after the check. */
-  if (spot__slot_state(log, seq, NULL) != SPOT__SLOT_INTACT)
-    return 0;
-  uint32_t p = (uint32_t)(atomic_load_explicit(spot__slot_word(slot), memory_order_acquire) >> 32);
-  return atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) == seq ? p : 0;
-}
-
-int spot__log_claim(spot_log_t *log, uint64_t seq) {
-  uint32_t was = 0;
-  prefault_ahead(log, seq);
-  if (remark(log, seq, to_claimed, &was) == 0)
-    return 0;
-  return was != 0 && (was & SPOT__MARK_RUNNING) ? SPOT_EBUSY : SPOT_ENOTFOUND;
-}
-
-void spot__log_unclaim(spot_log_t *log, uint64_t seq) {
-  uint32_t was;
-  remark(log, seq, to_unclaimed, &was);
 }
 
 void spot_log_set_busy_timeout(spot_log_t *log, uint32_t ms) { log->busy_ns = (uint64_t)ms * 1000000u; }

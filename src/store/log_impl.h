@@ -1,6 +1,7 @@
 /*
  * store/log_impl.h: the insides of a spot_log_t, shared by the store's files (log.c: open/append/read,
- * recover.c: recovery at open, durable.c: group commit).
+ * recover.c: recovery at open, durable.c: group commit, marks.c: the dispatcher's marks, prefault.c: faulting a
+ * handle's mapping in ahead).
  */
 #ifndef SPOT_STORE_LOG_IMPL_H
 #define SPOT_STORE_LOG_IMPL_H
@@ -69,6 +70,12 @@ enum {
   } while (0)
 /* _Exit(SPOT__CRASH_EXIT): no atexit handlers, no flush, like a kill. */
 _Noreturn void spot__crash_exit(void);
+/* Sizes the handle's chunks and allocates its bit per chunk (prefault.c, at open; after slot_bytes and history). */
+void spot__prefault_init(spot_log_t *log);
+/* Called with each number a handle writes (an append, a claim, a release): at the first slot of a chunk, faults
+ * that chunk and the next into the handle's mapping, each once (prefault.c). */
+void spot__prefault_ahead(spot_log_t *log, uint64_t r);
+
 /* Reads SPOT_TEST_APPEND_EXIT into the handle (log.c, at open). */
 void spot__crash_arm(spot_log_t *log);
 
