@@ -40,11 +40,6 @@
 #define ELEM_MAGIC 0x43545053u /* "SPTC" */
 #define DEADLINE_S 90
 
-static int quick(void) {
-  const char *q = getenv("SPOT_TEST_QUICK");
-  return q && q[0] && strcmp(q, "0") != 0;
-}
-
 /* ---- elements: header {magic, writer, counter, tag, len, sum} then filler ---- */
 
 static size_t make_elem(uint8_t *buf, uint32_t elem_size, uint32_t writer, uint64_t counter, uint64_t tag) {
@@ -383,7 +378,7 @@ out:
 
 static void test_none_4x4(void) {
   run_t run = {.name = "conc-none", .elem_size = 64, .sync = SPOT_SYNC_NONE, .tag = 1};
-  run.per_thread = quick() ? 2000 : 20000;
+  run.per_thread = spot_test_quick() ? 2000 : 20000;
   run.history = NWRITER * run.per_thread + 16; /* keeps everything */
   CHECK(run_writers(&run, 0) == 0);
   CHECK(check_log(&run, 1) == 0);
@@ -391,7 +386,7 @@ static void test_none_4x4(void) {
 
 static void test_none_4x4_odd_size(void) {
   run_t run = {.name = "conc-odd", .elem_size = 1001, .sync = SPOT_SYNC_NONE, .tag = 2};
-  run.per_thread = quick() ? 500 : 4000;
+  run.per_thread = spot_test_quick() ? 500 : 4000;
   run.history = NWRITER * run.per_thread;
   CHECK(run_writers(&run, 1) == 0);
   CHECK(check_log(&run, 1) == 0);
@@ -400,7 +395,7 @@ static void test_none_4x4_odd_size(void) {
 static void test_batch_sync_4x4(void) {
   /* Synchronous appends on a batch log: every process runs group-commit rounds at once. */
   run_t run = {.name = "conc-batch", .elem_size = 64, .sync = SPOT_SYNC_BATCH, .batch_us = 1000, .tag = 3};
-  run.per_thread = quick() ? 40 : 150;
+  run.per_thread = spot_test_quick() ? 40 : 150;
   run.history = NWRITER * run.per_thread;
   CHECK(run_writers(&run, 0) == 0);
   CHECK(check_log(&run, 1) == 0);
@@ -409,7 +404,7 @@ static void test_batch_sync_4x4(void) {
 static void test_always_sync_4x4(void) {
   /* Every append syncs before it returns; concurrent appenders of a process share syncs. */
   run_t run = {.name = "conc-always", .elem_size = 64, .sync = SPOT_SYNC_ALWAYS, .tag = 7};
-  run.per_thread = quick() ? 30 : 100;
+  run.per_thread = spot_test_quick() ? 30 : 100;
   run.history = NWRITER * run.per_thread;
   CHECK(run_writers(&run, 0) == 0);
   CHECK(check_log(&run, 1) == 0);
@@ -419,7 +414,7 @@ static void test_batch_async_4x4(void) {
   /* Pipelined: asynchronous appends, a wait for durability every 64 of them, in every process at once. */
   run_t run = {.name = "conc-basync", .elem_size = 256, .sync = SPOT_SYNC_BATCH, .batch_us = 1000, .tag = 8,
                .async_every = 64};
-  run.per_thread = quick() ? 1000 : 6000;
+  run.per_thread = spot_test_quick() ? 1000 : 6000;
   run.history = NWRITER * run.per_thread;
   CHECK(run_writers(&run, 1) == 0);
   CHECK(check_log(&run, 1) == 0);
@@ -427,7 +422,7 @@ static void test_batch_async_4x4(void) {
 
 static void test_none_wrap(void) {
   run_t run = {.name = "conc-wrap", .elem_size = 128, .history = 509, .sync = SPOT_SYNC_NONE, .tag = 4};
-  run.per_thread = quick() ? 1000 : 10000;
+  run.per_thread = spot_test_quick() ? 1000 : 10000;
   CHECK(run_writers(&run, 1) == 0);
   CHECK(check_log(&run, 0) == 0);
 }
@@ -436,7 +431,7 @@ static void test_batch_wrap(void) {
   /* A durable log whose ring wraps: appends wait for the durable hint (backpressure), in every process. */
   run_t run = {.name = "conc-bwrap", .elem_size = 64, .history = 24, .sync = SPOT_SYNC_BATCH, .batch_us = 500,
                .tag = 5};
-  run.per_thread = quick() ? 30 : 100;
+  run.per_thread = spot_test_quick() ? 30 : 100;
   CHECK(run_writers(&run, 1) == 0);
   CHECK(check_log(&run, 0) == 0);
 }
@@ -444,7 +439,7 @@ static void test_batch_wrap(void) {
 static void test_history_one(void) {
   /* The smallest ring: every append overwrites the only slot. */
   run_t run = {.name = "conc-h1", .elem_size = 48, .history = 1, .sync = SPOT_SYNC_NONE, .tag = 6};
-  run.per_thread = quick() ? 300 : 3000;
+  run.per_thread = spot_test_quick() ? 300 : 3000;
   CHECK(run_writers(&run, 1) == 0);
   CHECK(check_log(&run, 0) == 0);
 }

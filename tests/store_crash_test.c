@@ -44,6 +44,7 @@
 #include "spot/ns.h"
 #include "store/log_impl.h" /* owner_died_*: a writer that dies at a chosen step of an append */
 #include "elem.h"
+#include "platform/platform.h"
 #include "support.h"
 #include "test.h"
 
@@ -51,17 +52,6 @@
 #define ROUNDS_QUICK 12
 #define MAX_WRITERS 3
 #define ELEM_MAGIC 0x52435053u /* "SPCR" */
-
-static int quick(void) {
-  const char *q = getenv("SPOT_TEST_QUICK");
-  return q && q[0] && strcmp(q, "0") != 0;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t rng_state;
 static uint64_t rnd(void) { /* xorshift64* */
@@ -221,9 +211,9 @@ static int drain(wproc_t *w, int n, clog_t *lg, int ms) {
 
 /* Waits until ms milliseconds have passed, draining the pipes meanwhile. */
 static int sleep_draining(wproc_t *w, int n, clog_t *lg, uint64_t us) {
-  uint64_t end = now_ns() + us * 1000;
+  uint64_t end = spot__now_ns() + us * 1000;
   for (;;) {
-    uint64_t t = now_ns();
+    uint64_t t = spot__now_ns();
     if (t >= end)
       return drain(w, n, lg, 0);
     int ms = (int)((end - t + 999999) / 1000000);
@@ -294,7 +284,7 @@ static int run_round(const char *path, clog_t *lg, int round, totals_t *tot) {
     }
   }
   /* Let the survivor finish (bounded: it appends at most cap elements), then read the pipes to their ends. */
-  uint64_t deadline = now_ns() + 60ull * 1000000000ull;
+  uint64_t deadline = spot__now_ns() + 60ull * 1000000000ull;
   for (int i = 0; i < n; i++) {
     while (w[i].pid > 0) {
       int st;
@@ -309,7 +299,7 @@ static int run_round(const char *path, clog_t *lg, int round, totals_t *tot) {
         w[i].pid = 0;
         break;
       }
-      if (now_ns() > deadline) {
+      if (spot__now_ns() > deadline) {
         fprintf(stderr, "  round %d: writer %d still running after 60 s (deadlock?), killing it\n", round, i);
         kill(w[i].pid, SIGKILL);
         waitpid(w[i].pid, NULL, 0);
@@ -460,7 +450,7 @@ static void test_kill_writers(void) {
   const char *seed_env = getenv("SPOT_CRASH_SEED");
   uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
   rng_state = seed ? seed : 1;
-  int rounds = quick() ? ROUNDS_QUICK : ROUNDS_FULL;
+  int rounds = spot_test_quick() ? ROUNDS_QUICK : ROUNDS_FULL;
   printf("  crash: seed %llu (SPOT_CRASH_SEED repeats it)\n", (unsigned long long)seed);
 
   char dir[4096];

@@ -40,6 +40,7 @@
 #include "spot/ns.h"
 #include "store/log_impl.h" /* SPOT__AT_*, SPOT__CRASH_EXIT */
 #include "elem.h"
+#include "platform/platform.h"
 #include "support.h"
 #include "test.h"
 
@@ -53,17 +54,6 @@ typedef struct ack {
   uint32_t writer, pad;
   uint64_t counter;
 } ack_t;
-
-static int quick(void) {
-  const char *q = getenv("SPOT_TEST_QUICK");
-  return q && q[0] && strcmp(q, "0") != 0;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Child: appends `first` elements, then (gofd >= 0) waits for a byte on gofd, then appends `second` more, acking
  * each to ackfd. hook: SPOT_TEST_APPEND_EXIT for this process, or NULL. Exits 0, or 2-9 on a failure. */
@@ -121,7 +111,7 @@ static int pump(int *fds, acks_t *a, uint64_t deadline, int (*until)(void *), vo
   for (;;) {
     if (until(arg))
       return 0;
-    if (now_ns() > deadline)
+    if (spot__now_ns() > deadline)
       return -1;
     struct pollfd pf[NW];
     int n = 0;
@@ -245,14 +235,14 @@ static void kill_case(int step, uint64_t nth, uint64_t h, spot_sync_t sync, int 
   reap_t victim = {pids, status, 0, 1}, all = {pids, status, 0, NW};
   /* The victim starts once both survivors hold the log open (each acknowledged an append): its death is then never
    * cleared by a recovery at a survivor's open, and they must go past its number. */
-  int rc = pump(ackfd, &a, now_ns() + DEADLINE_NS, survivors_in, &a);
+  int rc = pump(ackfd, &a, spot__now_ns() + DEADLINE_NS, survivors_in, &a);
   int went = write(gow[0], "g", 1) == 1;
   if (rc == 0 && went)
-    rc = pump(ackfd, &a, now_ns() + DEADLINE_NS, reaped, &victim);
+    rc = pump(ackfd, &a, spot__now_ns() + DEADLINE_NS, reaped, &victim);
   for (int i = 1; i < NW; i++)
     went &= write(gow[i], "g", 1) == 1;
   if (rc == 0 && went)
-    rc = pump(ackfd, &a, now_ns() + DEADLINE_NS, reaped, &all);
+    rc = pump(ackfd, &a, spot__now_ns() + DEADLINE_NS, reaped, &all);
   for (int i = 0; i < NW; i++)
     close(gow[i]);
   if (rc != 0)
@@ -340,7 +330,7 @@ static void kill_case(int step, uint64_t nth, uint64_t h, spot_sync_t sync, int 
   spot_test_sh(out, sizeof out, err, sizeof err, "rm -rf '%s'", dir);
 }
 
-static int n_first(void) { return quick() ? 150 : 400; }
+static int n_first(void) { return spot_test_quick() ? 150 : 400; }
 
 static void test_none(void) {
   for (int step = SPOT__AT_RESERVED; step <= SPOT__AT_WOKEN; step++) {
@@ -354,7 +344,7 @@ static void test_none(void) {
 
 static void test_none_wrapped(void) {
   for (int step = SPOT__AT_RESERVED; step <= SPOT__AT_WOKEN; step++) {
-    if (quick() && step != SPOT__AT_RESERVED && step != SPOT__AT_COMMITTED)
+    if (spot_test_quick() && step != SPOT__AT_RESERVED && step != SPOT__AT_COMMITTED)
       continue; /* the sanitizer run: the steps either side of the commit */
     kill_case(step, 50, 16, SPOT_SYNC_NONE, n_first(), n_first());
     if (spot_test_failed_) {
@@ -372,7 +362,7 @@ static void test_durable(void) {
                {SPOT__AT_SYNC_MARKED, SPOT_SYNC_ALWAYS}, {SPOT__AT_SYNCED, SPOT_SYNC_ALWAYS},
                {SPOT__AT_SYNC_MARKED, SPOT_SYNC_BATCH}, {SPOT__AT_SYNCED, SPOT_SYNC_BATCH}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    if (quick() && (i == 1 || i >= 4))
+    if (spot_test_quick() && (i == 1 || i >= 4))
       continue; /* the sanitizer run: an append step and each sync step once */
     kill_case(cases[i].step, 5, 4096, cases[i].sync, 20, 20);
     if (spot_test_failed_) {

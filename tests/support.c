@@ -256,3 +256,8 @@ int spot_test_flip_byte(const char *dir, const char *name, long off, unsigned x)
   int rc = c < 0 || fseek(fp, off, SEEK_SET) != 0 || fputc(c ^ (int)x, fp) == EOF ? -1 : 0;
   return fclose(fp) == 0 ? rc : -1;
 }
+
+int spot_test_quick(void) {
+  const char *q = getenv("SPOT_TEST_QUICK");
+  return q && q[0] && strcmp(q, "0") != 0;
+}

@@ -10,6 +10,8 @@
  * overwritten by the next call). Aborts the program if it cannot. The directory and what is in it are removed when
  * the process that made it exits normally; a test that aborts keeps it, and SPOT_TEST_KEEP=1 keeps every one. */
 const char *spot_test_dir(const char *tag);
+/* 1 when SPOT_TEST_QUICK is set (and not "0"): the sanitizer and no-network builds, where tests run shorter. */
+int spot_test_quick(void);
 
 /* The `spot` executable under test ($SPOT_BIN, else "spot" on PATH). */
 const char *spot_test_bin(void);

@@ -7,14 +7,10 @@
 #include <stdlib.h>
 
 #include "report.h"
+#include "support.h"
 #include "test.h"
 
 #define B VQ_QUERY_BITS
-
-static int quick(void) {
-  const char *q = getenv("SPOT_TEST_QUICK");
-  return q && q[0] && q[0] != '0';
-}
 
 /* Monte Carlo of Q's moments: mean, idle, over2, with standard errors. */
 static void mc(const spot_dist_t *d, double rho, size_t k, uint64_t seed, vq_est_t est[3]) {
@@ -43,7 +39,7 @@ static void check_law(spot_dist_kind_t kind, double mu, double alpha, int mc_ove
   spot_dist_t d;
   CHECK_OK(spot_dist_init(&d, kind, mu, alpha));
   double rhos[] = {0, 0.4 * mu, mu, 1.7 * mu, 3 * mu};
-  size_t k = quick() ? 200000 : 1000000;
+  size_t k = spot_test_quick() ? 200000 : 1000000;
   for (size_t i = 0; i < sizeof rhos / sizeof rhos[0]; i++) {
     vq_qmoments_t m;
     CHECK_OK(vq_quant_moments(&d, B, rhos[i], &m));

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "perturb.h"
+#include "support.h"
 #include "test.h"
 #include "vqtest.h"
 #include "vquery.h"
@@ -64,11 +65,6 @@ static int perturb(const vq_image_t *img, int p, vq_rng_t *rng, vq_image_t *out)
   }
 }
 
-static int quick(void) {
-  const char *q = getenv("SPOT_TEST_QUICK");
-  return q && q[0] && q[0] != '0';
-}
-
 static void test_recall(void) {
   vqt_data_t d;
   CHECK(vqt_data(&d) == 0);
@@ -83,7 +79,7 @@ static void test_recall(void) {
   CHECK(q && truth && hits);
   vq_rng_t rng;
   vq_rng_seed(&rng, 42);
-  size_t made = 0, step = quick() ? 3 : 1, seen = 0;
+  size_t made = 0, step = spot_test_quick() ? 3 : 1, seen = 0;
   for (size_t i = 0; i < n; i += step) {
     seen++;
     char path[8192];

@@ -33,11 +33,6 @@
 static char root[4096], lib[4200], images[4200], still[4200];
 static int ready;
 
-static int quick(void) {
-  const char *q = getenv("SPOT_TEST_QUICK");
-  return q && q[0] && q[0] != '0';
-}
-
 static const char *env(const char *name) {
   const char *v = getenv(name);
   return v ? v : "";
@@ -145,7 +140,7 @@ static void check_law(const char *dist) {
   char extra[4600];
   snprintf(extra, sizeof extra, "--dist %s %s --quota compare --seed 7 --camera %s", dist,
            strcmp(dist, "pareto") == 0 ? "--alpha 5" : "", still);
-  CHECK_EQ(run(extra, quick() ? 5 : 10), 0);
+  CHECK_EQ(run(extra, spot_test_quick() ? 5 : 10), 0);
   const char *figs[] = {"energy_mean_j", "variability_j2", "billing_usd", "saving_fraction"};
   for (int i = 0; i < 4; i++)
     show(dist, figs[i]);
@@ -172,7 +167,7 @@ static void check_law(const char *dist) {
   CHECK(fabs(jget(json, "energy_mean_j", "z_predicted")) < 3);
   CHECK(fabs(jget(json, "variability_j2", "z_predicted")) < 3);
   CHECK(fabs(jget(json, "billing_usd", "z_predicted")) < 3);
-  if (quick())
+  if (spot_test_quick())
     fprintf(stderr, "  %s: the physics is not asserted under SPOT_TEST_QUICK (sanitizers change CPU costs)\n", dist);
   else if (machine_steady(dist)) {
     check_physics(dist, "energy_mean_j");
