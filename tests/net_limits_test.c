@@ -21,6 +21,17 @@
 #include "spot/net.h"
 #include "test.h"
 
+/* Encodes a LATEST request for namespace "home", log `log`, into buf (cap bytes); its length into *len. */
+static int latest_request(uint64_t id, const char *log, uint8_t *buf, size_t cap, size_t *len) {
+  spot__msg_t m;
+  memset(&m, 0, sizeof m);
+  m.type = SPOT__WIRE_LATEST;
+  m.id = id;
+  m.ns = spot__wire_cstr("home");
+  m.log = spot__wire_cstr(log);
+  return spot__wire_encode(&m, buf, cap, len);
+}
+
 /* Raw CURVE frames that are not valid messages: the node drops or refuses them and keeps serving. */
 static void test_malformed_frames(void) {
   CHECK_OK(net_up("net-limits"));
@@ -41,15 +52,9 @@ static void test_malformed_frames(void) {
   snprintf(ep, sizeof ep, "tcp://%s", net.endpoint);
   CHECK_EQ(zmq_connect(s, ep), 0);
   /* a valid LATEST request, then every truncation of it, random bytes, and multi-frame messages */
-  spot__msg_t m;
-  memset(&m, 0, sizeof m);
-  m.type = SPOT__WIRE_LATEST;
-  m.id = 77;
-  m.ns = spot__wire_cstr("home");
-  m.log = spot__wire_cstr("temp");
   uint8_t good[128], reply[1024];
   size_t len;
-  CHECK_OK(spot__wire_encode(&m, good, sizeof good, &len));
+  CHECK_OK(latest_request(77, "temp", good, sizeof good, &len));
   int answered = 0;
   for (size_t cut = 0; cut < len; cut++) {
     zmq_send(s, good, cut, ZMQ_DONTWAIT);
@@ -180,15 +185,9 @@ static void test_strangers_told_less(void) {
   zmq_curve_keypair(pub, sec);
   void *ctx = zmq_ctx_new(), *mon;
   void *s = net_raw_socket(ctx, pub, sec, &mon);
-  spot__msg_t m;
-  memset(&m, 0, sizeof m);
-  m.type = SPOT__WIRE_LATEST;
-  m.id = 78;
-  m.ns = spot__wire_cstr("home");
-  m.log = spot__wire_cstr("xEVILNAME");
   uint8_t req[128], reply[1024];
   size_t len;
-  CHECK_OK(spot__wire_encode(&m, req, sizeof req, &len));
+  CHECK_OK(latest_request(78, "xEVILNAME", req, sizeof req, &len));
   uint8_t *x = memchr(req + SPOT__WIRE_HDR_BYTES, 'x', len - SPOT__WIRE_HDR_BYTES);
   CHECK(x != NULL);
   *x = '-'; /* a log name may not start with '-' */

@@ -34,6 +34,17 @@ static void params(vq_params_t *p, spot_dist_kind_t kind, double alpha, uint32_t
   p->watts = 2, p->cores = 2, p->seed = 1, p->mc_samples = 100000, p->kill_cloud_at = -1;
 }
 
+/* The report as vq_report_print writes it (json: the JSON line), in a buffer that the next call reuses. */
+static const char *printed(const vq_params_t *p, const vq_data_t *d, const vq_report_t *r, int json) {
+  static char buf[16384];
+  FILE *f = fmemopen(buf, sizeof buf, "w");
+  if (f == NULL)
+    return "";
+  vq_report_print(f, p, d, r, json);
+  fclose(f);
+  return buf;
+}
+
 /* Synthetic logs of a run of p: noise is the meter's relative noise per interval. */
 static void synth(const vq_params_t *p, double noise, vq_data_t *d, int real) {
   memset(d, 0, sizeof *d);
@@ -124,18 +135,13 @@ static void check_run(spot_dist_kind_t kind, double alpha) {
   CHECK_EQ(r.concurrency_max, 2);
   CHECK_EQ(r.billed_intervals, 2000);
   CHECK(r.q99_queries >= 3);
-  char buf[16384];
-  FILE *f = fmemopen(buf, sizeof buf, "w");
-  vq_report_print(f, &p, &d, &r, 1);
-  fclose(f);
+  const char *buf = printed(&p, &d, &r, 1);
   CHECK(strstr(buf, "\"energy_mean_j\":{\"measured\":") != NULL);
   CHECK(strstr(buf, "\"saving_fraction\":{") != NULL);
   CHECK(strstr(buf, "\"closed_form_continuous\":") != NULL);
   CHECK(strstr(buf, "\"recall_at_1\":0.95") != NULL);
   CHECK(strstr(buf, ":nan") == NULL && strstr(buf, ":inf") == NULL); /* JSON numbers */
-  f = fmemopen(buf, sizeof buf, "w");
-  vq_report_print(f, &p, &d, &r, 0);
-  fclose(f);
+  buf = printed(&p, &d, &r, 0);
   if (getenv("VQ_TEST_SHOW"))
     fputs(buf, stderr);
   CHECK(strstr(buf, "saving of theta*, model meter") != NULL);
@@ -191,10 +197,7 @@ static void test_unbilled(void) {
   CHECK_EQ(r.unbilled, 1);
   CHECK(r.volume_mismatch == B);
   CHECK(r.billing.rel_err < 0);
-  char buf[16384];
-  FILE *f = fmemopen(buf, sizeof buf, "w");
-  vq_report_print(f, &p, &d, &r, 0);
-  fclose(f);
+  const char *buf = printed(&p, &d, &r, 0);
   CHECK(strstr(buf, "1 queries the devices made were never billed") != NULL);
   CHECK(strstr(buf, "late: 2 queries") != NULL);
   CHECK(strstr(buf, "overruns came from elsewhere") == NULL); /* late queries, no overruns: it says so */
@@ -220,10 +223,7 @@ static void test_real_mode(void) {
   CHECK(fabs(r.fit_exp.fit.mu - (p.mu + B / 2.0)) < 0.1 * p.mu); /* whole queries: about b/2 above mu */
   CHECK(fabs(r.fit_exp.energy.rel_err) < 1e-12);
   CHECK(isnan(r.energy.closed_form));
-  char buf[16384];
-  FILE *f = fmemopen(buf, sizeof buf, "w");
-  vq_report_print(f, &p, &d, &r, 1);
-  fclose(f);
+  const char *buf = printed(&p, &d, &r, 1);
   CHECK(strstr(buf, "\"fit_pareto\":{") != NULL);
   vq_data_free(&d);
 }
@@ -240,15 +240,10 @@ static void test_real_mode_heavy_tail(void) {
   CHECK_OK(vq_report_compute(&p, &d, &r));
   CHECK(r.fit_par.fitted && !r.fit_par.ok);
   CHECK(r.fit_par.fit.alpha > 0 && r.fit_par.fit.alpha <= 1);
-  char buf[16384];
-  FILE *f = fmemopen(buf, sizeof buf, "w");
-  vq_report_print(f, &p, &d, &r, 0);
-  fclose(f);
+  const char *buf = printed(&p, &d, &r, 0);
   CHECK(strstr(buf, "has no finite mean") != NULL);
   CHECK(strstr(buf, "too few distinct") == NULL);
-  f = fmemopen(buf, sizeof buf, "w");
-  vq_report_print(f, &p, &d, &r, 1);
-  fclose(f);
+  buf = printed(&p, &d, &r, 1);
   CHECK(strstr(buf, "\"fit_pareto\":{\"alpha\":") != NULL);
   vq_data_free(&d);
 }
