@@ -571,15 +571,12 @@ static int read_is(spot_log_t *log, uint32_t es, uint64_t tag, uint64_t seq, uin
 static void writer_died(int how, uint64_t history, int before, int hold) {
   const uint32_t es = 64;
   const uint64_t tag = 21 + (uint64_t)how;
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", spot_test_dir("writerdied"));
-  CHECK_OK(spot_ns_init(dir));
   spot_ns_t *ns;
-  CHECK_OK(spot_ns_open(dir, NULL, &ns));
   spot_log_config_t cfg = {es, history, SPOT_SYNC_NONE, 0};
-  CHECK_OK(spot_ns_create_log(ns, "od", &cfg));
   char path[4096];
-  CHECK_OK(spot_ns_log_path(ns, "od", path, sizeof path));
+  CHECK_OK(spot_test_ns_log("writerdied", "od", &cfg, &ns, path, sizeof path));
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", spot_ns_dir(ns)); /* used after the namespace is closed */
   spot_log_t *log = NULL;
   if (hold)
     CHECK_OK(spot_ns_open_log(ns, "od", 0, &log, NULL));

@@ -192,15 +192,12 @@ static int holds(spot_log_t *log, uint64_t tag, uint64_t seq, uint32_t writer, u
  * the survivors append first + second each. */
 static void kill_case(int step, uint64_t nth, uint64_t h, spot_sync_t sync, int first, int second) {
   const uint64_t tag = (uint64_t)step * 1000 + h;
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", spot_test_dir("killpoint"));
-  CHECK_OK(spot_ns_init(dir));
   spot_ns_t *ns;
-  CHECK_OK(spot_ns_open(dir, NULL, &ns));
   spot_log_config_t cfg = {ES, h, sync, 500};
-  CHECK_OK(spot_ns_create_log(ns, "k", &cfg));
   char path[4096];
-  CHECK_OK(spot_ns_log_path(ns, "k", path, sizeof path));
+  CHECK_OK(spot_test_ns_log("killpoint", "k", &cfg, &ns, path, sizeof path));
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", spot_ns_dir(ns)); /* used after the namespace is closed */
   char hook[64];
   snprintf(hook, sizeof hook, "%d:%llu", step, (unsigned long long)nth);
 

@@ -115,6 +115,22 @@ const char *spot_test_ns(const char *tag, unsigned long long history) {
   return dir;
 }
 
+int spot_test_ns_log(const char *tag, const char *name, const spot_log_config_t *cfg, spot_ns_t **ns, char *path,
+                     size_t cap) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", spot_test_dir(tag));
+  int rc = spot_ns_init(dir);
+  if (rc == 0)
+    rc = spot_ns_open(dir, NULL, ns);
+  if (rc != 0)
+    return rc;
+  if ((rc = spot_ns_create_log(*ns, name, cfg)) == 0)
+    rc = spot_ns_log_path(*ns, name, path, cap);
+  if (rc != 0)
+    spot_ns_close(*ns);
+  return rc;
+}
+
 int spot_test_wait_done(spot_node_t *node, unsigned long long want) {
   for (int i = 0; i < 60000; i++) {
     spot_node_stats_t st;

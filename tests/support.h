@@ -25,6 +25,13 @@ int spot_test_sh(char *out, size_t cap, char *err, size_t errcap, const char *fm
  * with the given history; returns DIR (static storage) or NULL. */
 const char *spot_test_ns(const char *tag, unsigned long long history);
 
+/* Makes a namespace in a new scratch directory (tag names it) with one log, name, made with cfg: the open
+ * namespace into *ns (the caller closes it) and the log file's path into path (cap bytes). 0 or a SPOT_E* code. */
+typedef struct spot_ns spot_ns_t;
+typedef struct spot_log_config spot_log_config_t;
+int spot_test_ns_log(const char *tag, const char *name, const spot_log_config_t *cfg, spot_ns_t **ns, char *path,
+                     size_t cap);
+
 /* Appends n elements "e1", "e2", ... to log name of the namespace dir (no node may hold it), with
  * spot_log_append (sync != 0) or spot_log_append_async: 0, or a negative SPOT_E* code. */
 int spot_test_fill_log(const char *dir, const char *name, int n, int sync);
