@@ -76,7 +76,10 @@ typedef struct spot__loghdr {
   uint32_t pad0;
   uint8_t reserved0[128 - 64];
   /* shared mutable state, offset 128 */
-  _Alignas(64) uint8_t v2_mutex[64]; /* version 2's robust append mutex; unused since version 3 */
+  /* Version 2's robust append mutex was here (64 bytes). Since version 3 the first word is the writers' turn
+   * (store/lease.c): advisory only, so files of versions 3 and 4 written before it are read alike. */
+  _Alignas(64) uint64_t lease;
+  uint8_t v2_mutex_rest[56];
   _Alignas(64) uint64_t next;     /* published frontier: every number below is committed (latest + 1) */
   uint64_t floor;                 /* no sequence number below this is readable (set by recovery) */
   uint64_t durable_hint;          /* written before each sync: the `synced` value then, so on disk it is <= durable */
@@ -106,7 +109,7 @@ typedef struct spot__slot {
 _Static_assert(sizeof(spot__loghdr_t) <= SPOT__HDR_BYTES, "log header larger than its page");
 _Static_assert(sizeof(spot__slot_t) == SPOT__SLOT_HDR, "slot header size");
 _Static_assert(offsetof(spot__loghdr_t, hdr_crc) == 56, "header layout moved");
-_Static_assert(offsetof(spot__loghdr_t, v2_mutex) == 128, "header layout moved");
+_Static_assert(offsetof(spot__loghdr_t, lease) == 128, "header layout moved");
 _Static_assert(offsetof(spot__loghdr_t, hwm_on_disk) + 8 <= 512, "the mark must share the first sector with next");
 
 /* Bytes of one slot for an element size. */

@@ -208,6 +208,15 @@ void spot__kill(int pid, int hard);
 int spot__getpid(void);
 /* The same, cached for hot paths; right after a fork() the child gets its own. */
 int spot__pid_self(void);
+/* The calling thread's id, unique among the running threads of every process in this pid namespace (Linux:
+ * gettid), cached per thread; right after a fork() the child's thread gets its own. Never 0. Inline: every append
+ * asks (store/lease.c). */
+extern _Thread_local uint32_t spot__thread_id_cache __attribute__((tls_model("initial-exec")));
+uint32_t spot__thread_id_slow(void);
+static inline uint32_t spot__thread_id(void) {
+  uint32_t t = spot__thread_id_cache;
+  return t ? t : spot__thread_id_slow();
+}
 /* The path of the running executable, into buf. */
 int spot__self_exe(char *buf, size_t cap);
 /* A name for a signal number ("SIGSEGV", or "signal N" for one without a name here; valid until the next call

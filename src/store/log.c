@@ -289,6 +289,7 @@ int spot_log_open(const char *path, unsigned flags, spot_io_t *io, spot_log_t **
       goto fail;
     if (boot_known)
       memcpy(log->hdr->ready_boot, boot, 16);
+    atomic_store_explicit((_Atomic uint64_t *)&log->hdr->lease, 0, memory_order_relaxed); /* no writer is left */
     log->hdr->recoveries++;
     atomic_store_explicit((_Atomic uint32_t *)&log->hdr->ready, 1, memory_order_release);
     rc = io->lock(log->file, SPOT_IO_LOCK_SHARED); /* downgrade: other openers may come in now */
@@ -453,26 +454,10 @@ static void wait_published(spot_log_t *log, uint64_t r) {
   }
 }
 
-int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint32_t pending, uint64_t *seq) {
-  if (len > log->elem_size)
-    return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is longer than the log's element size (%u bytes)", len,
-                      log->elem_size);
-  if (data == NULL && len > 0)
-    return spot__fail(SPOT_EINVAL, "append of %zu bytes from a NULL buffer", len);
-  int failed = atomic_load_explicit(&log->failed, memory_order_relaxed);
-  if (failed)
-    return spot__fail(SPOT_EFAILED, "log %s refuses appends after a failed %s (%s); close and reopen it", log->path,
-                      "sync", spot_strerror(failed));
-  /* Checksum the data (and its zero padding) before reserving; the sequence number is folded in after. */
-  uint32_t dcrc = spot__crc32c(0, data, len);
-  if (len < log->elem_size) {
-    static const uint8_t zeros[256];
-    for (size_t left = log->elem_size - len; left > 0;) {
-      size_t n = left < sizeof zeros ? left : sizeof zeros;
-      dcrc = spot__crc32c(dcrc, zeros, n);
-      left -= n;
-    }
-  }
+/* Reserves, writes, commits and publishes one element whose data crc is dcrc (the caller holds the writers' turn,
+ * or waited its share for it). */
+static int append_element(spot_log_t *log, const void *data, size_t len, uint32_t dcrc, uint32_t pending,
+                          uint64_t *seq) {
   spot__loghdr_t *h = log->hdr;
   const uint64_t H = log->history;
   const uint64_t nth = log->crash_step ? atomic_fetch_add(&log->crash_appends, 1) + 1 : 0; /* kill tests only */
@@ -541,6 +526,36 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
   if (seq)
     *seq = r;
   return 0;
+}
+
+int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint32_t pending, uint64_t *seq) {
+  if (len > log->elem_size)
+    return spot__fail(SPOT_ETOOBIG, "element of %zu bytes is longer than the log's element size (%u bytes)", len,
+                      log->elem_size);
+  if (data == NULL && len > 0)
+    return spot__fail(SPOT_EINVAL, "append of %zu bytes from a NULL buffer", len);
+  int failed = atomic_load_explicit(&log->failed, memory_order_relaxed);
+  if (failed)
+    return spot__fail(SPOT_EFAILED, "log %s refuses appends after a failed %s (%s); close and reopen it", log->path,
+                      "sync", spot_strerror(failed));
+  /* Take turns with other writers (lease.c): the holder goes on at once; another writer checksums first, then waits. */
+  const uint32_t me = spot__thread_id();
+  const uint64_t turn = spot__lease_enter(log, me);
+  /* Checksum the data (and its zero padding) before reserving; the sequence number is folded in after. */
+  uint32_t dcrc = spot__crc32c(0, data, len);
+  if (len < log->elem_size) {
+    static const uint8_t zeros[256];
+    for (size_t left = log->elem_size - len; left > 0;) {
+      size_t n = left < sizeof zeros ? left : sizeof zeros;
+      dcrc = spot__crc32c(dcrc, zeros, n);
+      left -= n;
+    }
+  }
+  if (turn != 0)
+    spot__lease_wait(log, me, turn);
+  int rc = append_element(log, data, len, dcrc, pending, seq);
+  spot__lease_leave(log, me);
+  return rc;
 }
 
 int spot_log_append_async(spot_log_t *log, const void *data, size_t len, uint64_t *seq) {

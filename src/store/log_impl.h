@@ -76,6 +76,32 @@ void spot__prefault_init(spot_log_t *log);
  * that chunk and the next into the handle's mapping, each once (prefault.c). */
 void spot__prefault_ahead(spot_log_t *log, uint64_t r);
 
+/* Turns between writers (lease.c). The word in the header: the holder's thread id (bits 0-31), whether it is inside
+ * an append (bit 32), a count it bumps on every append (bits 33-39), when its turn began (bits 40-63).
+ * spot__lease_enter: the holder marks itself inside and gets 0; any other writer gets the word it saw, and must
+ * call spot__lease_wait with it (which takes the turn, at most one turn later) before it reserves a number.
+ * spot__lease_leave after the append, whatever its result. */
+#define SPOT__LEASE_INSIDE (1ull << 32)
+#define SPOT__LEASE_COUNT (0x7full << 33)
+static inline uint64_t spot__lease_enter(spot_log_t *log, uint32_t me) {
+  _Atomic uint64_t *word = (_Atomic uint64_t *)&log->hdr->lease;
+  uint64_t w = atomic_load_explicit(word, memory_order_relaxed);
+  if ((uint32_t)w != me)
+    return w ? w : SPOT__LEASE_INSIDE; /* never 0: 0 means "held" to the caller */
+  atomic_store_explicit(word, (w & ~SPOT__LEASE_COUNT) | ((w + (1ull << 33)) & SPOT__LEASE_COUNT) | SPOT__LEASE_INSIDE,
+                        memory_order_relaxed);
+  return 0;
+}
+void spot__lease_wait(spot_log_t *log, uint32_t me, uint64_t w);
+static inline void spot__lease_leave(spot_log_t *log, uint32_t me) {
+  _Atomic uint64_t *word = (_Atomic uint64_t *)&log->hdr->lease;
+  uint64_t w = atomic_load_explicit(word, memory_order_relaxed);
+  if ((uint32_t)w == me) /* a waiter may take it between these two: then it is theirs again at its next append */
+    atomic_store_explicit(word, w & ~SPOT__LEASE_INSIDE, memory_order_relaxed);
+}
+/* The word of a turn that holder began at now_ns, inside an append (for tests). */
+uint64_t spot__lease_word(uint32_t holder, uint64_t now_ns);
+
 /* Reads SPOT_TEST_APPEND_EXIT into the handle (log.c, at open). */
 void spot__crash_arm(spot_log_t *log);
 

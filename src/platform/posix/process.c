@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,6 +152,21 @@ int spot__pid_self(void) {
   p = (int)getpid();
   atomic_store_explicit(&g_pid, p, memory_order_relaxed);
   return p;
+}
+
+_Thread_local uint32_t spot__thread_id_cache __attribute__((tls_model("initial-exec")));
+static pthread_once_t g_tid_once = PTHREAD_ONCE_INIT;
+static void tid_forget(void) { spot__thread_id_cache = 0; } /* in the child, on the thread that forked */
+static void tid_register(void) { pthread_atfork(NULL, NULL, tid_forget); }
+
+uint32_t spot__thread_id_slow(void) {
+  pthread_once(&g_tid_once, tid_register);
+#ifdef SYS_gettid
+  spot__thread_id_cache = (uint32_t)syscall(SYS_gettid);
+#else
+  spot__thread_id_cache = (uint32_t)(uintptr_t)pthread_self() | 1u; /* unique within the process only */
+#endif
+  return spot__thread_id_cache;
 }
 
 void spot__yield(void) { sched_yield(); }
