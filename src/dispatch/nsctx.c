@@ -76,6 +76,7 @@ static int own_log(spot_ns_t *ns, size_t field, const char *rel, spot_log_t **ou
   if (l == NULL) {
     if ((rc = spot__ns_own_log(ns, rel, &l)) != 0)
       return rc;
+    spot__log_no_turns(l); /* one record at a time from many threads: turns would only add a hand-over each */
     __atomic_store_n(slot, l, __ATOMIC_RELEASE);
   }
   *out = l;

@@ -28,6 +28,7 @@ struct spot_log {
   uint64_t prefault_slots; /* this mapping's slots are faulted in by chunks of this many, a power of two (log.c) */
   _Atomic uint64_t *prefaulted; /* a bit per chunk this handle has faulted in (NULL: none, out of memory) */
   _Atomic uint64_t prefault_left; /* chunks not faulted in yet: 0 stops the checks */
+  int no_turns;          /* appends skip the writers' turns (spot__log_no_turns) */
   atomic_int failed;     /* 0, or the SPOT_E* code of the write or sync that failed: appends are refused */
   char *path;
 

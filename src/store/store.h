@@ -25,6 +25,10 @@ uint32_t spot__log_pending(spot_log_t *log, uint64_t seq);
 
 /* The log's element size (fixed when it was made); a plain read, for hot paths. */
 uint32_t spot__log_elem_size(const spot_log_t *log);
+/* This handle's appends skip the writers' turns (store/lease.c). For the node's own logs (events, triggers,
+ * registry, bindings): many threads each append one record between other work there, so a turn would change hands
+ * on nearly every append and only add its cost. Call right after opening, before any append. */
+void spot__log_no_turns(spot_log_t *log);
 
 /* A mark with this bit is being run. The handler id is the mark without it. */
 #define SPOT__MARK_RUNNING 0x80000000u
