@@ -9,7 +9,8 @@
  *                                                   loop: durable (acknowledged) appends per second, and latency from
  *                                                   the append call to the acknowledgement
  *   read_{64B,1KiB}_{1,2}t                           random reads inside the window of a full log
- *   append_64B_none_{1,2}p                          spot_log_append_async from N processes, a handle each; also
+ *   append_64B_none_{1,2,4}p                        spot_log_append_async from N processes, a handle each (4: more
+ *                                                   writers than this machine's 2 cores); also
  *                                                   _cpu: appends per CPU-second of the writers (less load-bound)
  *   open_{fresh,written}_{1MiB,64MiB,1GiB}           spot_log_open of a new log, and of one after 100,000 appends
  *   open_reboot_{fresh,written}_{1MiB,64MiB,1GiB}    the same for a durable (batch) log, opened as after a restart
@@ -540,6 +541,7 @@ int main(int argc, char **argv) {
     }
   proc_figure(64, 1);
   proc_figure(64, 2);
+  proc_figure(64, 4);
   figure("append_pipelined", 64, SPOT_SYNC_BATCH, 1);
   figure("append_pipelined", 64, SPOT_SYNC_BATCH, 2);
   figure("append_pipelined", 1024, SPOT_SYNC_BATCH, 1);
