@@ -57,10 +57,11 @@ void spot__lease_wait(spot_log_t *log, uint32_t me, uint64_t w) {
       prev = w;
       w = atomic_load_explicit(word, memory_order_relaxed);
     } else {
-      uint64_t left = LEASE_TURN_NS - age, until = now + (LEASE_IDLE_NS < left ? LEASE_IDLE_NS : left);
-      while ((now = spot__now_ns()) < until)
-        for (int i = 0; i < 16; i++)
-          spot__cpu_relax();
+      uint64_t left = LEASE_TURN_NS - age;
+      spot__spin_t spin = {0};
+      while (spot__spin(&spin, LEASE_IDLE_NS < left ? LEASE_IDLE_NS : left))
+        ;
+      now = spot__now_ns();
       prev = w;
       w = atomic_load_explicit(word, memory_order_relaxed);
     }

@@ -539,8 +539,8 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
     return spot__fail(SPOT_EFAILED, "log %s refuses appends after a failed %s (%s); close and reopen it", log->path,
                       "sync", spot_strerror(failed));
   /* Take turns with other writers (lease.c): the holder goes on at once; another writer checksums first, then waits. */
-  const uint32_t me = log->no_turns ? 0 : spot__thread_id();
-  const uint64_t turn = log->no_turns ? 0 : spot__lease_enter(log, me);
+  const uint32_t me = log->no_turns ? 0 : spot__thread_id(); /* never 0 for a thread: 0 here means no turns */
+  const uint64_t turn = me ? spot__lease_enter(log, me) : 0;
   /* Checksum the data (and its zero padding) before reserving; the sequence number is folded in after. */
   uint32_t dcrc = spot__crc32c(0, data, len);
   if (len < log->elem_size) {
@@ -554,7 +554,7 @@ int spot__log_append_pending(spot_log_t *log, const void *data, size_t len, uint
   if (turn != 0)
     spot__lease_wait(log, me, turn);
   int rc = append_element(log, data, len, dcrc, pending, seq);
-  if (!log->no_turns)
+  if (me)
     spot__lease_leave(log, me);
   return rc;
 }
